@@ -1,0 +1,5 @@
+import type { Services } from '../services';
+
+export function registerTracepointTree(_services: Services): void {
+  // Being written.
+}
