@@ -1,0 +1,150 @@
+// Matches the USDT notes of one binary against the Bitcoin Core tracepoint catalog.
+
+import type { StapsdtNote, StapsdtReport } from '../elf/stapsdtNotes';
+import {
+  CONTEXT_DOCS,
+  TRACEPOINT_CATALOG,
+  findTracepointDocById,
+  type BitcoinCoreVersion,
+  type TracepointDoc,
+} from './tracepointCatalog';
+
+export type TracepointStatus = 'documented' | 'undocumented';
+
+export interface ArgumentCountMismatch {
+  /** Counts the catalog accepts (the current one first). */
+  readonly expected: readonly number[];
+  /** Distinct counts found in this binary's notes for the tracepoint. */
+  readonly actual: readonly number[];
+}
+
+export interface MatchedTracepoint {
+  /** "provider:name", e.g. "net:inbound_message". */
+  readonly id: string;
+  readonly provider: string;
+  readonly name: string;
+  readonly status: TracepointStatus;
+  /** Catalog entry when documented. */
+  readonly doc: TracepointDoc | null;
+  /** One note per call site, in file order. */
+  readonly notes: readonly StapsdtNote[];
+  /** True when any call site has a semaphore (v29+ TRACEPOINT). */
+  readonly hasSemaphore: boolean;
+  readonly argumentCountMismatch: ArgumentCountMismatch | null;
+}
+
+export interface CatalogMatch {
+  readonly path: string;
+  /** Documented tracepoints in catalog order, then undocumented ones by id. */
+  readonly tracepoints: readonly MatchedTracepoint[];
+  /** Documented tracepoints this binary does not have. */
+  readonly missing: readonly TracepointDoc[];
+  /** Contexts of which every documented tracepoint is missing (while others are present). */
+  readonly missingContexts: readonly string[];
+  /** At least one documented Bitcoin Core tracepoint is present. */
+  readonly isBitcoinCore: boolean;
+  /** Some tracepoint has a semaphore: tracers must raise it (bpftrace does; BCC needs the PID). */
+  readonly usesSemaphores: boolean;
+  /** Oldest release that can have produced these tracepoints, e.g. "v29"; null when nothing documented matched. */
+  readonly minimumVersion: BitcoinCoreVersion | null;
+  readonly noteCount: number;
+  /** Set when the binary has no USDT tracepoints: what to tell the user, with the build flag. */
+  readonly noUsdtMessage: string | null;
+}
+
+export const SEMAPHORE_NOTE =
+  'these tracepoints use semaphores (Bitcoin Core v29+ style): they fire only while a tracer is attached. ' +
+  'bpftrace raises the semaphores itself; BCC needs the PID of the running process (USDT(pid=…)).';
+
+export function tracepointId(provider: string, name: string): string {
+  return `${provider}:${name}`;
+}
+
+export { formatAddress } from '../elf/stapsdtNotes';
+
+export function noUsdtMessage(path: string, hasNoteSection: boolean): string {
+  const what = hasNoteSection ? 'its .note.stapsdt section holds no notes' : 'no .note.stapsdt section';
+  return (
+    `${path} has no USDT tracepoints (${what}). ` +
+    'Rebuild Bitcoin Core with -DWITH_USDT=ON (CMake, v29+) or ./configure --enable-usdt (v22–v28).'
+  );
+}
+
+export function matchCatalog(report: StapsdtReport): CatalogMatch {
+  const notesById = new Map<string, StapsdtNote[]>();
+  for (const note of report.notes) {
+    const id = tracepointId(note.provider, note.name);
+    const group = notesById.get(id);
+    if (group) group.push(note);
+    else notesById.set(id, [note]);
+  }
+
+  const documented: MatchedTracepoint[] = [];
+  const missing: TracepointDoc[] = [];
+  for (const entry of TRACEPOINT_CATALOG) {
+    const notes = notesById.get(entry.id);
+    if (notes) documented.push(matched(entry.id, notes, entry));
+    else missing.push(entry);
+  }
+  const undocumented = [...notesById.keys()]
+    .filter((id) => !findTracepointDocById(id))
+    .sort()
+    .map((id) => matched(id, notesById.get(id) ?? [], null));
+
+  const tracepoints = [...documented, ...undocumented];
+  const usesSemaphores = tracepoints.some((tracepoint) => tracepoint.hasSemaphore);
+  const presentContexts = new Set(documented.map((tracepoint) => tracepoint.provider));
+  const missingContexts = documented.length === 0
+    ? []
+    : CONTEXT_DOCS.map((context) => context.context).filter((context) => !presentContexts.has(context));
+
+  return {
+    path: report.path,
+    tracepoints,
+    missing,
+    missingContexts,
+    isBitcoinCore: documented.length > 0,
+    usesSemaphores,
+    minimumVersion: minimumVersionOf(documented, usesSemaphores),
+    noteCount: report.notes.length,
+    noUsdtMessage: report.notes.length === 0 ? noUsdtMessage(report.path, report.hasNoteSection) : null,
+  };
+}
+
+function matched(id: string, notes: StapsdtNote[], doc: TracepointDoc | null): MatchedTracepoint {
+  const first = notes[0];
+  return {
+    id,
+    provider: first?.provider ?? id.split(':')[0] ?? '',
+    name: first?.name ?? id.split(':')[1] ?? '',
+    status: doc ? 'documented' : 'undocumented',
+    doc,
+    notes,
+    hasSemaphore: notes.some((note) => note.semaphore !== null && note.semaphore !== 0n),
+    argumentCountMismatch: doc ? argumentCountMismatch(doc, notes) : null,
+  };
+}
+
+function argumentCountMismatch(doc: TracepointDoc, notes: readonly StapsdtNote[]): ArgumentCountMismatch | null {
+  const actual = [...new Set(notes.map((note) => note.args.length))].sort((a, b) => a - b);
+  if (actual.every((count) => doc.acceptedArgCounts.includes(count))) return null;
+  return { expected: doc.acceptedArgCounts, actual };
+}
+
+function minimumVersionOf(documented: readonly MatchedTracepoint[], usesSemaphores: boolean): BitcoinCoreVersion | null {
+  if (documented.length === 0) return null;
+  let newest: BitcoinCoreVersion = usesSemaphores ? 'v29' : 'v22';
+  for (const tracepoint of documented) {
+    const added = tracepoint.doc?.versionAdded;
+    if (added && added > newest) newest = added;
+  }
+  return newest;
+}
+
+/** One line saying how the binary's argument count differs from the catalog, or null when it does not. */
+export function describeArgumentCountMismatch(tracepoint: MatchedTracepoint): string | null {
+  const mismatch = tracepoint.argumentCountMismatch;
+  if (!mismatch) return null;
+  const expected = mismatch.expected.join(' or ');
+  return `${tracepoint.id}: the binary passes ${mismatch.actual.join('/')} argument(s), the catalog documents ${expected}`;
+}
