@@ -1,0 +1,13 @@
+import type { TracepointTreeApi } from './tree/tracepointTreeProvider';
+import type { LauncherApi } from './launch/launcherApi';
+import type { P2pPanelTestApi } from './panels/p2pPanelController';
+
+/**
+ * What `activate` returns: a small typed surface that integration tests (and other extensions)
+ * use to observe the extension. Each feature fills in its own field from its register function.
+ */
+export interface ExtensionApi {
+  tracepointTree?: TracepointTreeApi;
+  p2pPanel?: P2pPanelTestApi;
+  launcher?: LauncherApi;
+}
