@@ -13,9 +13,10 @@ import {
   type CliIo,
 } from './cliCommand';
 import { tracepointsCommand } from './tracepointsCommand';
+import { runProbeCommand } from './runCommand';
 
 /** Every subcommand; add new ones here. */
-export const CLI_COMMANDS: readonly CliCommand[] = [tracepointsCommand];
+export const CLI_COMMANDS: readonly CliCommand[] = [tracepointsCommand, runProbeCommand];
 
 export function programHelp(commands: readonly CliCommand[] = CLI_COMMANDS): string {
   const width = Math.max(...commands.map((command) => command.name.length));

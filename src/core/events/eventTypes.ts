@@ -36,6 +36,20 @@ export interface PeerTotals {
   bytes_out: number;
 }
 
+/** Per-message-type totals counted in the kernel and flushed periodically (cumulative since attach). */
+export interface MessageTypeTotalsEvent extends EventBase {
+  event: 'p2p:msg_type_totals';
+  types: MessageTypeTotals[];
+}
+
+export interface MessageTypeTotals {
+  msg_type: string;
+  msgs_in: number;
+  bytes_in: number;
+  msgs_out: number;
+  bytes_out: number;
+}
+
 /** Cumulative kernel-side count of how many times each tracepoint fired (for exact loss accounting). */
 export interface FiredCountsEvent extends EventBase {
   event: 'fired';
@@ -43,7 +57,12 @@ export interface FiredCountsEvent extends EventBase {
   counts: Record<string, number>;
 }
 
-/** Events that fired but never reached us. `source` says who noticed. */
+/**
+ * Events that fired but never reached us. `source` says who noticed: bpftrace (its perf buffer was full)
+ * or `reconciled` (kernel fired count − delivered − reported lost, computed when a bpftrace run ends).
+ * A reconciled count is negative in the rare case bpftrace's own loss report also counted lost periodic
+ * count prints; the sum of all `lost` counts is always exactly fired − delivered.
+ */
 export interface LostEvent extends EventBase {
   event: 'lost';
   count: number;
@@ -86,6 +105,7 @@ export interface SessionEndEvent extends EventBase {
 export type NormalizedEvent =
   | NetMessageEvent
   | PeerTotalsEvent
+  | MessageTypeTotalsEvent
   | FiredCountsEvent
   | LostEvent
   | TruncatedEvent

@@ -1,0 +1,323 @@
+// `bitcoin-usdt run <tool> (--pid N | --binary PATH)`: runs a probe tool through the privileged helper
+// (sudo unless already root) and prints what it sees, like Bitcoin Core's contrib/tracing scripts, or
+// (--json) one normalized event per line.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { version } from '../../package.json';
+import { BpftraceDecoder } from '../core/events/bpftraceDecoder';
+import type { NormalizedEvent, PeerTotals } from '../core/events/eventTypes';
+import { RecordingWriter } from '../core/events/recording';
+import {
+  HELPER_SCRIPT,
+  buildHelperArgv,
+  createPrivateSocket,
+  formatCommandForDisplay,
+  ProbeSessionReader,
+  withPrivilegePrefix,
+} from '../core/probeSession';
+import { TOOLS, findTool, streamedTracepoints } from '../core/tools/toolCatalog';
+import {
+  CliFailure,
+  CliUsageError,
+  EXIT_FAILURE,
+  EXIT_OK,
+  PROGRAM_NAME,
+  errorLine,
+  type CliCommand,
+  type CliIo,
+} from './cliCommand';
+import { formatTextTable } from './textTable';
+
+const HELP = `Usage: ${PROGRAM_NAME} run <tool> (--pid N | --binary PATH) [options]
+
+Runs a probe tool against bitcoind. The probe runs as root through a small helper
+(probes/${HELPER_SCRIPT}); unless you are root, it is started with sudo.
+
+Tools:
+${TOOLS.map((t) => `  ${t.id.padEnd(12)}  ${t.description}`).join('\n')}
+
+Options:
+  --pid N          Trace this bitcoind process (its binary is /proc/N/exe)
+  --binary PATH    Trace every process running this binary
+  --duration S     Stop after S seconds (default: until Ctrl-C)
+  --follow         With --pid: when bitcoind exits, wait for it to start again and re-attach
+  --json           One normalized event per line (see docs/events.md)
+  --record FILE    Also save the session as a recording (NDJSON)
+  --bpftrace PATH  Absolute path of bpftrace (default: /usr/bin, /usr/local/bin, /usr/sbin)
+  -h, --help       Show this help
+
+Exit status: 0 success, 1 error, 2 bad usage.
+`;
+
+const PYTHON = '/usr/bin/python3';
+const CONNECT_TIMEOUT_MS = 120_000; // time to type the sudo password
+const STOP_GRACE_MS = 8_000;
+
+export const runProbeCommand: CliCommand = {
+  name: 'run',
+  summary: 'Run a probe tool (p2p-traffic, p2p-monitor) against bitcoind',
+  help: HELP,
+  run: (args, io) => runProbe(args, io),
+};
+
+/** Standalone entry: `runCommand(['p2p-traffic', '--pid', '123'])` with the process's own stdio. */
+export async function runCommand(argv: string[]): Promise<number> {
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const io: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), signal: abort.signal };
+  try {
+    return await runProbe(argv, io);
+  } catch (error) {
+    io.err(errorLine(error instanceof Error ? error.message : String(error)));
+    return error instanceof CliUsageError ? 2 : EXIT_FAILURE;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+interface RunOptions {
+  toolId: string;
+  pid: number | null;
+  binary: string;
+  durationS: number | null;
+  follow: boolean;
+  json: boolean;
+  record: string | null;
+  bpftrace: string | null;
+}
+
+async function parseRunArgs(args: readonly string[]): Promise<RunOptions> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        pid: { type: 'string' },
+        binary: { type: 'string' },
+        duration: { type: 'string' },
+        follow: { type: 'boolean' },
+        json: { type: 'boolean' },
+        record: { type: 'string' },
+        bpftrace: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new CliUsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new CliUsageError('expected one tool name (see run --help)');
+  const toolId = positionals[0];
+  if (!findTool(toolId)) throw new CliUsageError(`unknown tool '${toolId}' (tools: ${TOOLS.map((t) => t.id).join(', ')})`);
+  let pid: number | null = null;
+  if (values.pid !== undefined) {
+    if (!/^[1-9]\d{0,9}$/.test(values.pid)) throw new CliUsageError(`--pid must be a positive number, not '${values.pid}'`);
+    pid = Number(values.pid);
+  }
+  let durationS: number | null = null;
+  if (values.duration !== undefined) {
+    durationS = Number(values.duration);
+    if (!Number.isFinite(durationS) || durationS <= 0) throw new CliUsageError('--duration must be a positive number of seconds');
+  }
+  if (values.follow && pid === null) throw new CliUsageError('--follow needs --pid');
+  if (values.bpftrace !== undefined && !values.bpftrace.startsWith('/')) throw new CliUsageError('--bpftrace must be an absolute path');
+  let binary: string;
+  if (values.binary !== undefined) {
+    binary = await fs.realpath(resolve(values.binary)).catch(() => {
+      throw new CliFailure(`binary ${values.binary} not found`);
+    });
+  } else if (pid !== null) {
+    binary = await fs.realpath(`/proc/${pid}/exe`).catch(() => {
+      throw new CliFailure(`cannot read /proc/${pid}/exe (no such process, or another user's): pass --binary`);
+    });
+  } else {
+    throw new CliUsageError('pass --pid N or --binary PATH');
+  }
+  return {
+    toolId, pid, binary, durationS, follow: values.follow ?? false, json: values.json ?? false,
+    record: values.record ?? null, bpftrace: values.bpftrace ?? null,
+  };
+}
+
+/** The probes/ directory shipped with this program (next to dist/, or the source tree in tests). */
+function findProbesDir(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'probes', HELPER_SCRIPT))) return join(dir, 'probes');
+    dir = dirname(dir);
+  }
+  throw new CliFailure(`cannot find probes/${HELPER_SCRIPT} next to this program`);
+}
+
+async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
+  if (args.includes('-h') || args.includes('--help')) {
+    io.out(HELP);
+    return EXIT_OK;
+  }
+  const options = await parseRunArgs(args);
+  const tool = findTool(options.toolId);
+  if (!tool) throw new CliUsageError(`unknown tool '${options.toolId}'`);
+  const probesDir = findProbesDir();
+  const socket = await createPrivateSocket();
+  const isRoot = process.geteuid?.() === 0;
+  const argv = withPrivilegePrefix(
+    'auto',
+    buildHelperArgv({
+      pythonPath: PYTHON, probesDir, tool: tool.id, binary: options.binary, pid: options.pid,
+      follow: options.follow, socketPath: socket.path, bpftracePath: options.bpftrace,
+    }),
+    isRoot,
+  );
+  io.err(`${PROGRAM_NAME}: running${isRoot ? '' : ' as root via sudo'}: ${formatCommandForDisplay(argv)}\n`);
+
+  let recorder: RecordingWriter | null = null;
+  if (options.record) {
+    recorder = await RecordingWriter.create(options.record, {
+      tool: tool.id, started_at: new Date().toISOString(), binary: options.binary, pid: options.pid,
+      producer: `${PROGRAM_NAME} ${version}`,
+    }).catch((error: Error) => {
+      void socket.close();
+      throw new CliFailure(error.message);
+    });
+  }
+
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['inherit', process.stderr, 'inherit'] });
+  const childExit = new Promise<number | null>((done) => {
+    child.once('exit', (code, signal) => done(code ?? (signal ? 128 : null)));
+    child.once('error', (error) => {
+      io.err(errorLine(`cannot start ${argv[0]}: ${error.message}`));
+      done(null);
+    });
+  });
+  const printer = new EventPrinter(io, options.json);
+  const stopper = new HelperStopper(child, socket.close);
+  const onAbort = (): void => stopper.stop();
+  io.signal.addEventListener('abort', onAbort);
+  const durationTimer = options.durationS === null ? null : setTimeout(() => stopper.stop(), options.durationS * 1000);
+
+  try {
+    const connection = await Promise.race([
+      socket.waitForConnection(CONNECT_TIMEOUT_MS),
+      childExit.then((code) => {
+        throw new CliFailure(`the helper exited (code ${code ?? '?'}) before connecting`);
+      }),
+    ]);
+    const reader = new ProbeSessionReader({
+      decoder: new BpftraceDecoder({ streamedTracepoints: streamedTracepoints(tool) }),
+      onBatch: (events) => {
+        recorder?.write(events);
+        printer.print(events);
+      },
+    });
+    reader.attach(connection);
+    await reader.done;
+    const code = await Promise.race([childExit, new Promise<null>((r) => setTimeout(() => r(null), STOP_GRACE_MS))]);
+    if (recorder) await recorder.close().catch((error: Error) => printer.fail(error.message));
+    const stats = reader.decoder.stats;
+    if (!options.json && tool.mode === 'stream') {
+      const fired = Object.values(stats.fired).reduce((a, b) => a + b, 0);
+      io.err(`${PROGRAM_NAME}: ${stats.delivered} events delivered, ${stats.lostReported + stats.lostReconciled} lost, ${fired} fired\n`);
+    }
+    if (printer.failure) throw new CliFailure(printer.failure);
+    if (code !== 0 && code !== null) throw new CliFailure(`the helper exited with code ${code}`);
+    return EXIT_OK;
+  } finally {
+    if (durationTimer) clearTimeout(durationTimer);
+    io.signal.removeEventListener('abort', onAbort);
+    stopper.stop();
+    await socket.close();
+  }
+}
+
+/** Stops the helper: SIGINT (bpftrace then prints its final counts), then closes the socket if it lingers. */
+class HelperStopper {
+  private stopping = false;
+  constructor(private readonly child: ChildProcess, private readonly closeSocket: () => Promise<void>) {}
+
+  stop(): void {
+    if (this.stopping || this.child.exitCode !== null) return;
+    this.stopping = true;
+    this.child.kill('SIGINT');
+    setTimeout(() => void this.closeSocket(), STOP_GRACE_MS).unref();
+  }
+}
+
+class EventPrinter {
+  failure: string | null = null;
+  constructor(private readonly io: CliIo, private readonly json: boolean) {}
+
+  fail(message: string): void {
+    this.failure ??= message;
+  }
+
+  print(events: readonly NormalizedEvent[]): void {
+    let out = '';
+    for (const event of events) {
+      if (event.event === 'session:message' && event.level === 'error') this.fail(event.message);
+      if (this.json) {
+        out += `${JSON.stringify(event)}\n`;
+        continue;
+      }
+      const line = this.describe(event);
+      if (line === null) continue;
+      if (line.startsWith('#')) this.io.err(`${line}\n`);
+      else out += `${line}\n`;
+    }
+    if (out) this.io.out(out);
+  }
+
+  private describe(event: NormalizedEvent): string | null {
+    switch (event.event) {
+      case 'net:inbound_message':
+      case 'net:outbound_message': {
+        const inbound = event.event === 'net:inbound_message';
+        return `${inbound ? 'inbound' : 'outbound'} msg '${safe(event.msg_type)}' ${inbound ? 'from' : 'to'} peer ${event.peer_id} (${safe(event.conn_type)}, ${safe(event.peer_addr)}) with ${event.msg_size} bytes`;
+      }
+      case 'p2p:peer_totals':
+        return peerTable(event.peers);
+      case 'p2p:msg_type_totals':
+        return formatTextTable(
+          ['msg_type', 'msgs_in', 'bytes_in', 'msgs_out', 'bytes_out'],
+          event.types.map((t) => [safe(t.msg_type), String(t.msgs_in), String(t.bytes_in), String(t.msgs_out), String(t.bytes_out)]),
+        ).trimEnd();
+      case 'lost':
+        return `# lost ${event.count} events (${event.source === 'reconciled' ? 'counted in the kernel, not reported by bpftrace' : 'reported by bpftrace'})`;
+      case 'truncated':
+        return `# ${event.count} ${event.field} value(s) reached the probe's string limit and may be cut`;
+      case 'session:start':
+        return `# ${event.tool} on ${safe(event.binary)}${event.pid ? ` (PID ${event.pid})` : ''}, bpftrace ${event.bpftrace_version ?? '?'}`;
+      case 'session:attached':
+        return `# attached ${event.probes} probes; Ctrl-C to stop`;
+      case 'session:message':
+        return event.level === 'info' && event.message.startsWith('bpftrace: ') ? null : `# ${event.level}: ${safe(event.message)}`;
+      case 'session:end':
+        return `# session ended: ${safe(event.reason)}`;
+      default:
+        return null;
+    }
+  }
+}
+
+function peerTable(peers: readonly PeerTotals[]): string {
+  const rows = peers.map((p) => [
+    String(p.peer_id), safe(p.conn_type), safe(p.peer_addr),
+    String(p.msgs_in), String(p.bytes_in), String(p.msgs_out), String(p.bytes_out),
+  ]);
+  return formatTextTable(['peer', 'conn_type', 'peer_addr', 'msgs_in', 'bytes_in', 'msgs_out', 'bytes_out'], rows).trimEnd();
+}
+
+/** Untrusted text for a terminal: control characters, bidi overrides and undecodable bytes become escapes. */
+function safe(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\udc80-\udcff\\]/g, (ch) => {
+    const code = ch.charCodeAt(0);
+    if (ch === '\\') return '\\\\';
+    if (code >= 0xdc80 && code <= 0xdcff) return `\\x${(code - 0xdc00).toString(16).padStart(2, '0')}`;
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}

@@ -1,0 +1,436 @@
+// Turns the privileged helper's lines (bpftrace `-f json` records plus the helper's own records) into
+// normalized events. Stateful: it keeps the kernel-side counts to account for every lost event, and the
+// map snapshots of aggregating tools. It never throws on input: a bad line becomes a warning.
+
+import { JsonObject, JsonSyntaxError, JsonValue, byteLength, parseBpftraceJson } from './bpftraceJson';
+import type {
+  Int64Field,
+  MessageTypeTotals,
+  NetMessageEvent,
+  NormalizedEvent,
+  PeerTotals,
+} from './eventTypes';
+
+/** bpftrace runs with BPFTRACE_STRLEN=72: 71 bytes of text and the NUL. A 71-byte string may have been cut. */
+export const PROBE_STRING_LIMIT_BYTES = 71;
+
+export interface DecoderOptions {
+  /** Tracepoints whose every hit the tool streams as an event (loss accounting applies to them). */
+  streamedTracepoints?: readonly string[];
+  stringLimitBytes?: number;
+}
+
+export interface DecoderStats {
+  delivered: number;
+  lostReported: number;
+  lostReconciled: number;
+  malformedLines: number;
+  truncatedStrings: number;
+  /** Cumulative over the session (all bpftrace runs), per tracepoint. */
+  fired: Record<string, number>;
+}
+
+const EXCERPT_CHARS = 80;
+/** stderr lines bpftrace 0.17 prints on every run that do not mean anything went wrong here. */
+const HARMLESS_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /uprobe_events\): No such file/, /failed to detach probe/];
+
+type Direction = 'in' | 'out';
+
+const MESSAGE_EVENT: Record<Direction, NetMessageEvent['event']> = {
+  in: 'net:inbound_message',
+  out: 'net:outbound_message',
+};
+
+const PEER_MAPS = ['@msgs_in', '@bytes_in', '@msgs_out', '@bytes_out'] as const;
+const TYPE_MAPS = ['@type_msgs_in', '@type_bytes_in', '@type_msgs_out', '@type_bytes_out'] as const;
+const STRING_MAPS = ['@peer_addr', '@conn_type'] as const;
+
+export class BpftraceDecoder {
+  private readonly streamed: ReadonlySet<string>;
+  private readonly stringLimit: number;
+
+  // Loss accounting for the current bpftrace run, and totals over earlier runs (--follow re-attaches).
+  private runFired = new Map<string, number>();
+  private runDelivered = 0;
+  private runLostReported = 0;
+  private runReconciled = true;
+  private readonly earlierFired = new Map<string, number>();
+
+  private delivered = 0;
+  private lostReported = 0;
+  private lostReconciled = 0;
+  private malformed = 0;
+  private truncatedTotal = 0;
+  private readonly truncatedPending = new Map<string, number>();
+
+  private readonly maps = new Map<string, JsonObject>();
+  private mapsChanged = false;
+  private lastElapsed = 0;
+  private elapsedOffset = 0;
+  private firstStartNs: bigint | null = null;
+  private sessionPid: number | null = null;
+  private ended = false;
+
+  constructor(options: DecoderOptions = {}) {
+    this.streamed = new Set(options.streamedTracepoints ?? ['net:inbound_message', 'net:outbound_message']);
+    this.stringLimit = options.stringLimitBytes ?? PROBE_STRING_LIMIT_BYTES;
+  }
+
+  get stats(): DecoderStats {
+    const fired: Record<string, number> = {};
+    for (const [k, v] of this.cumulativeFired()) fired[k] = v;
+    return {
+      delivered: this.delivered,
+      lostReported: this.lostReported,
+      lostReconciled: this.lostReconciled,
+      malformedLines: this.malformed,
+      truncatedStrings: this.truncatedTotal,
+      fired,
+    };
+  }
+
+  /** Decodes one line (without its newline). Returns the events it produced, possibly none. */
+  decodeLine(line: string | Uint8Array): NormalizedEvent[] {
+    if (typeof line === 'string' ? line.trim() === '' : isBlank(line)) return [];
+    let value: JsonValue;
+    try {
+      value = parseBpftraceJson(line);
+    } catch (err) {
+      const why = err instanceof JsonSyntaxError ? err.message : String(err);
+      return [this.malformedLine(line, `not JSON (${why})`)];
+    }
+    if (!(value instanceof JsonObject)) return [this.malformedLine(line, 'not a record')];
+    const type = value.get('type');
+    const data = value.get('data');
+    try {
+      switch (type) {
+        case 'value':
+          return this.onValue(data, line);
+        case 'map':
+          return this.onMap(data, line);
+        case 'lost_events':
+          return this.onLost(data, line);
+        case 'attached_probes':
+          return this.onAttached(data);
+        case 'helper':
+          return this.onHelper(data, line);
+        case 'printf':
+          return typeof data === 'string' ? [{ event: 'session:message', level: 'info', message: data.trimEnd() }] : [];
+        default:
+          return [this.malformedLine(line, `unknown record type ${JSON.stringify(type)}`)];
+      }
+    } catch (err) {
+      return [this.malformedLine(line, err instanceof Error ? err.message : String(err))];
+    }
+  }
+
+  /** Call when the stream ends without the helper's `exit` record: settles the accounts. */
+  finish(reason = 'stream ended'): NormalizedEvent[] {
+    if (this.ended) return [];
+    this.ended = true;
+    return [...this.endRun(), { event: 'session:end', reason }];
+  }
+
+  // ------------------------------------------------------------------ bpftrace records
+
+  private onValue(data: JsonValue | undefined, line: string | Uint8Array): NormalizedEvent[] {
+    if (!Array.isArray(data)) return [this.malformedLine(line, 'value without a tuple')];
+    const kind = data[0];
+    if ((kind === 'in' || kind === 'out') && data.length === 7) {
+      const [, elapsed, peerId, addr, connType, msgType, size] = data;
+      if (
+        !isInt(elapsed) || !isInt(peerId) || !isInt(size) ||
+        typeof addr !== 'string' || typeof connType !== 'string' || typeof msgType !== 'string'
+      ) {
+        return [this.malformedLine(line, 'message tuple with unexpected field types')];
+      }
+      const event: NetMessageEvent = {
+        event: MESSAGE_EVENT[kind],
+        elapsed_ns: this.elapsedNs(elapsed),
+        peer_id: peerId,
+        peer_addr: addr,
+        conn_type: connType,
+        msg_type: msgType,
+        msg_size: size,
+      };
+      this.delivered++;
+      this.runDelivered++;
+      this.runReconciled = false;
+      const out: NormalizedEvent[] = [event];
+      this.checkCut('peer_addr', addr, out);
+      this.checkCut('conn_type', connType, out);
+      this.checkCut('msg_type', msgType, out);
+      return out;
+    }
+    if (kind === 'totals' && data.length === 2 && isInt(data[1])) {
+      return [...this.totalsSnapshot(this.elapsedNs(data[1])), ...this.truncationReport()];
+    }
+    return [this.malformedLine(line, 'unknown tuple')];
+  }
+
+  private onMap(data: JsonValue | undefined, line: string | Uint8Array): NormalizedEvent[] {
+    if (!(data instanceof JsonObject)) return [this.malformedLine(line, 'map without data')];
+    const out: NormalizedEvent[] = [];
+    for (const [name, contents] of data.entries) {
+      if (!(contents instanceof JsonObject)) {
+        out.push(this.malformedLine(line, `map ${name} is not keyed`));
+        continue;
+      }
+      if (name === '@fired') {
+        this.runFired = new Map();
+        for (const [tracepoint, count] of contents.entries) {
+          if (typeof count === 'number') this.runFired.set(tracepoint, count);
+        }
+        this.runReconciled = false;
+        out.push({ event: 'fired', elapsed_ns: this.lastElapsed, counts: Object.fromEntries(this.cumulativeFired()) });
+        out.push(...this.truncationReport());
+      } else {
+        this.maps.set(name, contents);
+        this.mapsChanged = true;
+      }
+    }
+    return out;
+  }
+
+  private onLost(data: JsonValue | undefined, line: string | Uint8Array): NormalizedEvent[] {
+    const count = data instanceof JsonObject ? data.get('events') : undefined;
+    if (typeof count !== 'number') return [this.malformedLine(line, 'lost_events without a count')];
+    this.lostReported += count;
+    this.runLostReported += count;
+    this.runReconciled = false;
+    return [{ event: 'lost', elapsed_ns: this.lastElapsed, count, source: 'bpftrace' }];
+  }
+
+  /** bpftrace prints this before attaching: the helper's `attached` record says when it is done. */
+  private onAttached(data: JsonValue | undefined): NormalizedEvent[] {
+    const probes = data instanceof JsonObject ? data.get('probes') : undefined;
+    this.probeCount = typeof probes === 'number' ? probes : 0;
+    return [];
+  }
+
+  private probeCount = 0;
+
+  // ------------------------------------------------------------------ helper records
+
+  private onHelper(data: JsonValue | undefined, line: string | Uint8Array): NormalizedEvent[] {
+    if (!(data instanceof JsonObject)) return [this.malformedLine(line, 'helper record without data')];
+    const field = (name: string): JsonValue | undefined => data.get(name);
+    const str = (name: string): string => {
+      const v = field(name);
+      return typeof v === 'string' ? v : '';
+    };
+    const num = (name: string): number | null => {
+      const v = field(name);
+      return typeof v === 'number' ? v : null;
+    };
+    switch (field('event')) {
+      case 'target': {
+        this.sessionPid = num('pid');
+        const version = str('bpftrace_version');
+        return [{
+          event: 'session:start',
+          tool: str('tool'),
+          binary: str('binary'),
+          pid: this.sessionPid,
+          ...(version ? { bpftrace_version: version } : {}),
+        }];
+      }
+      case 'started': {
+        const mono = field('monotonic_ns');
+        if (isInt(mono)) {
+          const ns = BigInt(mono);
+          if (this.firstStartNs === null) this.firstStartNs = ns;
+          this.elapsedOffset = Number(ns - this.firstStartNs);
+        }
+        return [];
+      }
+      case 'stderr': {
+        const text = str('line');
+        const harmless = HARMLESS_STDERR.some((re) => re.test(text));
+        return [{ event: 'session:message', level: harmless ? 'info' : 'warning', message: `bpftrace: ${text}` }];
+      }
+      case 'attached':
+        return [{ event: 'session:attached', probes: this.probeCount, pid: this.sessionPid }];
+      case 'error':
+        return [{ event: 'session:message', level: 'error', message: str('message') }];
+      case 'bpftrace_exit':
+        return this.endRun();
+      case 'reattached': {
+        this.sessionPid = num('pid');
+        this.maps.clear();
+        return [
+          ...this.endRun(),
+          { event: 'session:message', level: 'info', message: `re-attached to PID ${this.sessionPid ?? '?'}` },
+        ];
+      }
+      case 'exit': {
+        if (this.ended) return [];
+        this.ended = true;
+        const code = num('code');
+        return [...this.endRun(), { event: 'session:end', reason: str('reason') || 'helper exited', exit_code: code }];
+      }
+      default:
+        return [this.malformedLine(line, `unknown helper event ${JSON.stringify(field('event'))}`)];
+    }
+  }
+
+  // ------------------------------------------------------------------ accounting
+
+  /** A bpftrace run ended: its last fired counts are final. Emits what was lost without a report. */
+  private endRun(): NormalizedEvent[] {
+    const out: NormalizedEvent[] = [...this.totalsSnapshot(this.lastElapsed, true), ...this.truncationReport()];
+    if (!this.runReconciled) {
+      let fired = 0;
+      for (const [tracepoint, count] of this.runFired) if (this.streamed.has(tracepoint)) fired += count;
+      const unreported = fired - this.runDelivered - this.runLostReported;
+      if (this.runFired.size === 0 && this.runDelivered > 0) {
+        out.push({
+          event: 'session:message',
+          level: 'warning',
+          message: 'bpftrace stopped without its final counts: losses after the last count are unknown',
+        });
+      } else if (unreported !== 0) {
+        this.lostReconciled += unreported;
+        out.push({ event: 'lost', elapsed_ns: this.lastElapsed, count: unreported, source: 'reconciled' });
+      }
+    }
+    for (const [tracepoint, count] of this.runFired) {
+      this.earlierFired.set(tracepoint, (this.earlierFired.get(tracepoint) ?? 0) + count);
+    }
+    this.runFired = new Map();
+    this.runDelivered = 0;
+    this.runLostReported = 0;
+    this.runReconciled = true;
+    return out;
+  }
+
+  private cumulativeFired(): Map<string, number> {
+    const all = new Map(this.earlierFired);
+    for (const [k, v] of this.runFired) all.set(k, (all.get(k) ?? 0) + v);
+    return all;
+  }
+
+  /**
+   * Counts a string that reached the probe's limit. The first cut of each field is reported at once (into
+   * `out`); later ones are summed and reported with the periodic fired counts and at the end.
+   */
+  private checkCut(field: string, value: string, out: NormalizedEvent[] | null): void {
+    if (value.length < this.stringLimit / 4 || byteLength(value) < this.stringLimit) return;
+    if (out === null) {
+      const key = `${field}\u0000${value}`;
+      if (this.cutMapValues.has(key)) return;
+      this.cutMapValues.add(key);
+    }
+    this.truncatedTotal++;
+    if (out !== null && !this.cutFieldsReported.has(field)) {
+      this.cutFieldsReported.add(field);
+      out.push({ event: 'truncated', elapsed_ns: this.lastElapsed, field, count: 1 });
+      return;
+    }
+    this.truncatedPending.set(field, (this.truncatedPending.get(field) ?? 0) + 1);
+  }
+
+  private readonly cutFieldsReported = new Set<string>();
+  /** Map snapshots repeat values: each cut map key or value is counted once. */
+  private readonly cutMapValues = new Set<string>();
+
+  private truncationReport(): NormalizedEvent[] {
+    const out: NormalizedEvent[] = [];
+    for (const [field, count] of this.truncatedPending) {
+      out.push({ event: 'truncated', elapsed_ns: this.lastElapsed, field, count });
+    }
+    this.truncatedPending.clear();
+    return out;
+  }
+
+  // ------------------------------------------------------------------ aggregated maps (p2p-monitor)
+
+  private totalsSnapshot(elapsedNs: number, onlyIfChanged = false): NormalizedEvent[] {
+    if (!this.mapsChanged && (onlyIfChanged || this.maps.size === 0)) return [];
+    if (this.maps.size === 0) return [];
+    this.mapsChanged = false;
+    const peers = new Map<string, PeerTotals>();
+    const peer = (key: string): PeerTotals | null => {
+      const id = parseDecimal(key);
+      if (id === null) return null;
+      let p = peers.get(key);
+      if (!p) {
+        p = { peer_id: id, peer_addr: '', conn_type: '', msgs_in: 0, bytes_in: 0, msgs_out: 0, bytes_out: 0 };
+        peers.set(key, p);
+      }
+      return p;
+    };
+    for (const name of PEER_MAPS) {
+      const field = name.slice(1) as 'msgs_in' | 'bytes_in' | 'msgs_out' | 'bytes_out';
+      for (const [key, value] of this.maps.get(name)?.entries ?? []) {
+        const p = peer(key);
+        if (p && typeof value === 'number') p[field] = value;
+      }
+    }
+    for (const name of STRING_MAPS) {
+      const field = name.slice(1) as 'peer_addr' | 'conn_type';
+      for (const [key, value] of this.maps.get(name)?.entries ?? []) {
+        const p = peer(key);
+        if (p && typeof value === 'string') {
+          p[field] = value;
+          this.checkCut(field, value, null);
+        }
+      }
+    }
+    const types = new Map<string, MessageTypeTotals>();
+    for (const name of TYPE_MAPS) {
+      const field = name.slice(6) as 'msgs_in' | 'bytes_in' | 'msgs_out' | 'bytes_out';
+      for (const [key, value] of this.maps.get(name)?.entries ?? []) {
+        if (typeof value !== 'number') continue;
+        let t = types.get(key);
+        if (!t) {
+          t = { msg_type: key, msgs_in: 0, bytes_in: 0, msgs_out: 0, bytes_out: 0 };
+          types.set(key, t);
+          this.checkCut('msg_type', key, null);
+        }
+        t[field] = value;
+      }
+    }
+    const byId = (a: PeerTotals, b: PeerTotals): number => compareInt64(a.peer_id, b.peer_id);
+    return [
+      { event: 'p2p:peer_totals', elapsed_ns: elapsedNs, peers: [...peers.values()].sort(byId) },
+      { event: 'p2p:msg_type_totals', elapsed_ns: elapsedNs, types: [...types.values()] },
+    ];
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private elapsedNs(value: Int64Field): number {
+    const ns = (typeof value === 'number' ? value : Number(value)) + this.elapsedOffset;
+    this.lastElapsed = ns;
+    return ns;
+  }
+
+  private malformedLine(line: string | Uint8Array, why: string): NormalizedEvent {
+    this.malformed++;
+    const text = typeof line === 'string' ? line : Buffer.from(line).toString('utf8');
+    const excerpt = text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
+    return { event: 'session:message', level: 'warning', message: `ignored a malformed line (${why}): ${JSON.stringify(excerpt)}` };
+  }
+}
+
+function isBlank(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false;
+  return true;
+}
+
+function isInt(v: JsonValue | undefined): v is Int64Field {
+  return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v));
+}
+
+function parseDecimal(key: string): Int64Field | null {
+  if (!/^-?\d{1,20}$/.test(key)) return null;
+  const n = Number(key);
+  return Number.isSafeInteger(n) ? n : BigInt(key).toString();
+}
+
+function compareInt64(a: Int64Field, b: Int64Field): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

@@ -1,0 +1,203 @@
+// NDJSON recordings: a RecordingHeader line, then one NormalizedEvent per line (docs/events.md).
+
+import { constants as fsConstants, createReadStream, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { RECORDING_FORMAT, RECORDING_VERSION, type NormalizedEvent, type RecordingHeader } from './eventTypes';
+
+export class RecordingError extends Error {}
+
+export interface RecordingWriterOptions {
+  /** Flush buffered lines at least this often (ms). */
+  flushIntervalMs?: number;
+  /** Flush when this many bytes are buffered. */
+  flushBytes?: number;
+}
+
+/** Appends events to a recording file; buffers and flushes periodically. */
+export class RecordingWriter {
+  private buffer: string[] = [];
+  private bufferedBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  private failure: RecordingError | null = null;
+  private eventsWritten = 0;
+
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly path: string,
+    private readonly options: Required<RecordingWriterOptions>,
+  ) {}
+
+  /** Creates (or truncates) `path` and writes the header line. */
+  static async create(path: string, header: Omit<RecordingHeader, 'format' | 'version'>, options: RecordingWriterOptions = {}): Promise<RecordingWriter> {
+    let handle: FileHandle;
+    try {
+      const { O_WRONLY, O_CREAT, O_TRUNC, O_APPEND } = fsConstants;
+      handle = await fs.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644);
+    } catch (err) {
+      throw new RecordingError(`cannot create recording ${path}: ${(err as Error).message}`);
+    }
+    const writer = new RecordingWriter(handle, path, { flushIntervalMs: options.flushIntervalMs ?? 500, flushBytes: options.flushBytes ?? 256 * 1024 });
+    const full: RecordingHeader = { format: RECORDING_FORMAT, version: RECORDING_VERSION, ...header };
+    writer.pushLine(JSON.stringify(full));
+    await writer.flush();
+    return writer;
+  }
+
+  get count(): number {
+    return this.eventsWritten;
+  }
+
+  /** The first write error, if any: after it, writes are dropped and `close` rejects with it. */
+  get error(): RecordingError | null {
+    return this.failure;
+  }
+
+  write(events: Iterable<NormalizedEvent>): void {
+    if (this.failure) return;
+    for (const event of events) {
+      this.pushLine(JSON.stringify(event));
+      this.eventsWritten++;
+    }
+    if (this.bufferedBytes >= this.options.flushBytes) void this.flush();
+    else if (!this.timer && this.buffer.length > 0) {
+      this.timer = setTimeout(() => void this.flush(), this.options.flushIntervalMs);
+      this.timer.unref?.();
+    }
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.buffer.length === 0 || this.failure) return this.writing;
+    const chunk = this.buffer.join('');
+    this.buffer = [];
+    this.bufferedBytes = 0;
+    this.writing = this.writing.then(async () => {
+      if (this.failure) return;
+      try {
+        await this.handle.write(chunk);
+      } catch (err) {
+        this.failure = new RecordingError(`recording to ${this.path} stopped: ${(err as Error).message}`);
+      }
+    });
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.handle.close().catch(() => undefined);
+    if (this.failure) throw this.failure;
+  }
+
+  private pushLine(line: string): void {
+    this.buffer.push(line, '\n');
+    this.bufferedBytes += line.length + 1;
+  }
+}
+
+export interface MalformedRecordingLine {
+  line: number;
+  reason: string;
+}
+
+export interface RecordingContents {
+  header: RecordingHeader;
+  events: NormalizedEvent[];
+  malformed: MalformedRecordingLine[];
+}
+
+/**
+ * Streams a recording: validates the header, then calls `onEvent` for each event. Malformed lines are
+ * counted (with their line numbers) and skipped. Throws RecordingError for a missing or foreign header or
+ * an unsupported version.
+ */
+export async function readRecording(
+  path: string,
+  onEvent: (event: NormalizedEvent, lineNumber: number) => void,
+  onHeader?: (header: RecordingHeader) => void,
+): Promise<{ header: RecordingHeader; events: number; malformed: MalformedRecordingLine[] }> {
+  const stream = createReadStream(path, { encoding: 'utf8' });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let header: RecordingHeader | null = null;
+  let lineNumber = 0;
+  let events = 0;
+  const malformed: MalformedRecordingLine[] = [];
+  try {
+    for await (const line of lines) {
+      lineNumber++;
+      if (header === null) {
+        header = parseHeader(line, path);
+        onHeader?.(header);
+        continue;
+      }
+      if (line.trim() === '') continue;
+      const reason = checkEventLine(line);
+      if (typeof reason === 'string') {
+        malformed.push({ line: lineNumber, reason });
+        continue;
+      }
+      events++;
+      onEvent(reason, lineNumber);
+    }
+  } catch (err) {
+    if (err instanceof RecordingError) throw err;
+    throw new RecordingError(`cannot read recording ${path}: ${(err as Error).message}`);
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+  if (header === null) throw new RecordingError(`${path} is empty: not a recording`);
+  return { header, events, malformed };
+}
+
+/** Reads a whole recording into memory (for small files and tests). */
+export async function loadRecording(path: string): Promise<RecordingContents> {
+  const events: NormalizedEvent[] = [];
+  const result = await readRecording(path, (event) => events.push(event));
+  return { header: result.header, events, malformed: result.malformed };
+}
+
+function parseHeader(line: string, path: string): RecordingHeader {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new RecordingError(`${path} is not a recording: the first line is not JSON`);
+  }
+  if (!isObject(value) || value.format !== RECORDING_FORMAT) {
+    throw new RecordingError(`${path} is not a recording: the first line lacks "format": "${RECORDING_FORMAT}"`);
+  }
+  if (typeof value.version !== 'number' || value.version !== RECORDING_VERSION) {
+    throw new RecordingError(
+      `${path} is a recording of format version ${String(value.version)}; this version reads version ${RECORDING_VERSION}`,
+    );
+  }
+  return {
+    format: RECORDING_FORMAT,
+    version: value.version,
+    tool: typeof value.tool === 'string' ? value.tool : 'unknown',
+    started_at: typeof value.started_at === 'string' ? value.started_at : '',
+    binary: typeof value.binary === 'string' ? value.binary : null,
+    pid: typeof value.pid === 'number' ? value.pid : null,
+    producer: typeof value.producer === 'string' ? value.producer : '',
+  };
+}
+
+function checkEventLine(line: string): NormalizedEvent | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return 'not JSON (the line may have been cut)';
+  }
+  if (!isObject(value) || typeof value.event !== 'string') return 'not an event (no "event" field)';
+  return value as unknown as NormalizedEvent;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,10 @@
+export { createPrivateSocket, type PrivateSocket } from './privateSocket';
+export {
+  HELPER_SCRIPT,
+  buildHelperArgv,
+  formatCommandForDisplay,
+  withPrivilegePrefix,
+  type HelperLaunch,
+  type PrivilegeMode,
+} from './helperCommand';
+export { ProbeSessionReader, type ProbeSessionCounters, type ProbeSessionReaderOptions } from './probeSessionReader';

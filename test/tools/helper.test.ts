@@ -1,0 +1,205 @@
+// The privileged helper (probes/bitcoin-usdt-helper.py) for real, as root: what it refuses, and that no
+// process (helper or bpftrace) outlives a session however it ends. Needs root, bpftrace and the tracee.
+
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildHelperArgv, createPrivateSocket, type PrivateSocket } from '../../src/core/probeSession';
+
+const ROOT = resolve(__dirname, '..', '..');
+const PROBES = join(ROOT, 'probes');
+const TRACEE = join(ROOT, 'test', 'tracee', 'build', 'tracee-legacy');
+const PYTHON = '/usr/bin/python3';
+const CLEAN_ENV = { PATH: '/usr/bin:/bin' }; // no SUDO_UID: the invoking user is root
+
+function helperArgv(socketPath: string, overrides: { tool?: string; binary: string; pid?: string }): string[] {
+  const argv = buildHelperArgv({ pythonPath: PYTHON, probesDir: PROBES, tool: overrides.tool ?? 'p2p-traffic', binary: overrides.binary, socketPath });
+  if (overrides.pid !== undefined) argv.push('--pid', overrides.pid);
+  return argv;
+}
+
+/** Runs the helper to completion; returns its exit code and stderr. */
+function runHelperSync(argv: string[]): { code: number | null; stderr: string } {
+  const result = spawnSync(argv[0], argv.slice(1), { env: CLEAN_ENV, encoding: 'utf8', timeout: 30_000 });
+  return { code: result.status, stderr: result.stderr };
+}
+
+/** PIDs of live processes whose command line contains `needle` (zombies excluded). */
+function processesWith(needle: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+      if (cmdline.includes(needle) && state !== 'Z') found.push(Number(entry));
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  return found;
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function readRecords(connection: Socket): { records: Array<{ type: string; data: Record<string, unknown> }>; waitFor: (event: string, ms: number) => Promise<void> } {
+  const records: Array<{ type: string; data: Record<string, unknown> }> = [];
+  let buffered = '';
+  connection.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('latin1');
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) if (line.startsWith('{"type": "helper"')) records.push(JSON.parse(line));
+  });
+  return {
+    records,
+    waitFor: (event, ms) => waitUntil(() => records.some((r) => r.data.event === event), ms, `helper record '${event}'`),
+  };
+}
+
+describe('bitcoin-usdt-helper.py refuses bad input', function () {
+  this.timeout(60_000);
+  let socket: PrivateSocket;
+  let work: string;
+
+  before(() => {
+    if (!existsSync(TRACEE)) throw new Error(`${TRACEE} is missing: run \`make -C test/tracee\` first`);
+  });
+  beforeEach(async () => {
+    socket = await createPrivateSocket();
+    work = mkdtempSync(join(tmpdir(), 'helper-test-'));
+  });
+  afterEach(async () => {
+    await socket.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const refuses = (argv: string[], pattern: RegExp): void => {
+    const { code, stderr } = runHelperSync(argv);
+    assert.equal(code, 2, `exit code (stderr: ${stderr})`);
+    assert.match(stderr, pattern);
+  };
+
+  it('refuses tool names it does not ship, and tells the reader why', async () => {
+    const records = socket.waitForConnection(20_000).then((c) => readRecords(c));
+    refuses(helperArgv(socket.path, { tool: '../../bin/sh', binary: TRACEE }), /unknown tool/);
+    refuses(helperArgv(socket.path, { tool: 'p2p-traffic.bt', binary: TRACEE }), /unknown tool/);
+    const { records: got, waitFor } = await records;
+    await waitFor('error', 5000);
+    assert.match(String(got[0].data.message), /unknown tool/);
+  });
+
+  it('refuses non-numeric, negative, zero and dead PIDs', () => {
+    for (const pid of ['abc', '-5', '0', '12x', ' 7']) refuses(helperArgv(socket.path, { binary: TRACEE, pid }), /PID must be a positive/);
+    const dead = spawnSync('/bin/true');
+    refuses(helperArgv(socket.path, { binary: TRACEE, pid: String(dead.pid) }), /no process with PID/);
+  });
+
+  it('refuses a PID whose executable is another file', async () => {
+    const sleeper = spawn('/bin/sleep', ['30']);
+    try {
+      refuses(helperArgv(socket.path, { binary: TRACEE, pid: String(sleeper.pid) }), /does not run the binary/);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a non-ELF file, a directory, a symlink and a relative path', () => {
+    const text = join(work, 'bitcoind');
+    writeFileSync(text, '#!/bin/sh\necho not elf\n');
+    refuses(helperArgv(socket.path, { binary: text }), /not an ELF file/);
+    refuses(helperArgv(socket.path, { binary: work }), /not a regular file/);
+    const link = join(work, 'link-to-tracee');
+    symlinkSync(TRACEE, link);
+    refuses(helperArgv(socket.path, { binary: link }), /symlink/);
+    refuses(helperArgv(socket.path, { binary: 'test/tracee/build/tracee-legacy' }), /must be absolute/);
+  });
+
+  it('refuses a socket in a directory others can reach', async () => {
+    chmodSync(socket.directory, 0o777);
+    refuses(helperArgv(socket.path, { binary: TRACEE }), /mode 0700/);
+    const open = join(work, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o755);
+    refuses(helperArgv(join(open, 'probe.sock'), { binary: TRACEE }), /cannot use socket|0700/);
+  });
+});
+
+describe('bitcoin-usdt-helper.py leaves no process behind', function () {
+  this.timeout(60_000);
+  let work: string;
+  let binary: string;
+  let tracee: ChildProcess;
+
+  before(async () => {
+    if (!existsSync(TRACEE)) throw new Error(`${TRACEE} is missing: run \`make -C test/tracee\` first`);
+    // A private copy: its path identifies our bpftrace processes among any others on the machine.
+    work = mkdtempSync(join(tmpdir(), 'helper-cleanup-'));
+    binary = join(work, 'bitcoind-under-test');
+    copyFileSync(TRACEE, binary);
+    chmodSync(binary, 0o755);
+    tracee = spawn(binary, ['--scenario', 'p2p', '--wait-signal'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => tracee.stdout?.once('data', () => r()));
+  });
+  after(() => {
+    tracee.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  async function startSession(): Promise<{ helper: ChildProcess; socket: PrivateSocket; connection: Socket; exited: Promise<number | null> }> {
+    const socket = await createPrivateSocket();
+    const argv = helperArgv(socket.path, { binary, pid: String(tracee.pid) });
+    const helper = spawn(argv[0], argv.slice(1), { env: CLEAN_ENV, stdio: ['ignore', 'ignore', 'ignore'] });
+    const exited = new Promise<number | null>((r) => helper.once('exit', (code) => r(code)));
+    const connection = await socket.waitForConnection(20_000);
+    await readRecords(connection).waitFor('attached', 20_000);
+    assert.equal(processesWith(binary).filter((pid) => pid !== tracee.pid).length, 2, 'helper and bpftrace are running');
+    return { helper, socket, connection, exited };
+  }
+
+  async function assertAllGone(helper: ChildProcess): Promise<void> {
+    await waitUntil(() => processesWith(binary).every((pid) => pid === tracee.pid), 8000, 'helper and bpftrace gone');
+    assert.ok(!existsSync(`/proc/${helper.pid}`) || readFileSync(`/proc/${helper.pid}/stat`, 'utf8').includes(') Z'));
+  }
+
+  it('normal stop (SIGINT): bpftrace and the helper exit, with code 0', async () => {
+    const session = await startSession();
+    session.helper.kill('SIGINT');
+    assert.equal(await session.exited, 0);
+    await assertAllGone(session.helper);
+    await session.socket.close();
+  });
+
+  it('terminal closed (SIGHUP)', async () => {
+    const session = await startSession();
+    session.helper.kill('SIGHUP');
+    await session.exited;
+    await assertAllGone(session.helper);
+    await session.socket.close();
+  });
+
+  it('reader gone (socket closed)', async () => {
+    const session = await startSession();
+    session.connection.destroy();
+    await session.exited;
+    await assertAllGone(session.helper);
+    await session.socket.close();
+  });
+
+  it('helper killed with SIGKILL: bpftrace dies with it (PR_SET_PDEATHSIG)', async () => {
+    const session = await startSession();
+    session.helper.kill('SIGKILL');
+    await session.exited;
+    await assertAllGone(session.helper);
+    await session.socket.close();
+  });
+});

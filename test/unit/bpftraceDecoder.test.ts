@@ -1,0 +1,176 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
+import { bytesToString, parseBpftraceJson, stringToBytes } from '../../src/core/events/bpftraceJson';
+import type {
+  LostEvent,
+  MessageTypeTotalsEvent,
+  NetMessageEvent,
+  NormalizedEvent,
+  PeerTotalsEvent,
+} from '../../src/core/events/eventTypes';
+
+// Fixtures are real output of bpftrace 0.17 running probes/*.bt through probes/bitcoin-usdt-helper.py
+// against a small USDT program (semaphore-gated, like Bitcoin Core v29).
+const FIXTURES = join(__dirname, '..', 'fixtures', 'bpftrace');
+
+function decodeFile(name: string, decoder = new BpftraceDecoder()): NormalizedEvent[] {
+  const lines = readFileSync(join(FIXTURES, name)).toString('latin1').split('\n');
+  const events: NormalizedEvent[] = [];
+  for (const line of lines) events.push(...decoder.decodeLine(Buffer.from(line, 'latin1')));
+  events.push(...decoder.finish());
+  return events;
+}
+
+const messages = (events: NormalizedEvent[]): NetMessageEvent[] =>
+  events.filter((e): e is NetMessageEvent => e.event === 'net:inbound_message' || e.event === 'net:outbound_message');
+const lostTotal = (events: NormalizedEvent[]): number =>
+  events.filter((e): e is LostEvent => e.event === 'lost').reduce((sum, e) => sum + e.count, 0);
+
+const ONION = 'abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz2345.onion:18333';
+const HOSTILE_ADDR_BYTES = Buffer.from('x"y\\z<script>,\x01\x7f', 'latin1');
+
+describe('bpftraceDecoder', () => {
+  it('decodes every streamed message of a real p2p-traffic session with exact fields', () => {
+    const events = decodeFile('p2p-traffic-helper.ndjson');
+    const msgs = messages(events);
+    assert.equal(msgs.length, 16);
+    assert.deepEqual(msgs[0], {
+      event: 'net:inbound_message',
+      elapsed_ns: msgs[0].elapsed_ns,
+      peer_id: 0,
+      peer_addr: '1.2.3.4:8333',
+      conn_type: 'outbound-full-relay',
+      msg_type: 'inv',
+      msg_size: '18446744073709551615',
+    });
+    assert.equal(msgs[1].event, 'net:outbound_message');
+    assert.equal(msgs[1].conn_type, 'inbound');
+    assert.equal(msgs[2].peer_addr, ONION);
+    assert.equal(msgs[2].peer_addr.length, 68);
+    assert.equal(msgs[2].msg_type, 've,"r\\s<i>');
+    assert.equal(msgs[2].msg_size, 10);
+    assert.ok(typeof msgs[0].elapsed_ns === 'number' && msgs[0].elapsed_ns > 0);
+  });
+
+  it('keeps hostile bytes exact: valid UTF-8 decoded, invalid bytes recoverable', () => {
+    const msgs = messages(decodeFile('p2p-traffic-helper.ndjson'));
+    const hostile = msgs[4];
+    assert.equal(hostile.peer_id, 2);
+    const expected = Buffer.concat([HOSTILE_ADDR_BYTES, Buffer.from([0xe2, 0x80, 0xae, 0xff, 0xfe])]);
+    assert.deepEqual(stringToBytes(hostile.peer_addr), expected);
+    assert.ok(hostile.peer_addr.includes('\u202e'), 'the bidi override is decoded as a character');
+    assert.equal(hostile.msg_type, 'ét\u0002');
+  });
+
+  it('reports strings cut at the probe limit as truncated', () => {
+    const events = decodeFile('p2p-traffic-helper.ndjson');
+    const cut = messages(events).filter((m) => m.peer_addr.startsWith('[2001:db8'));
+    assert.equal(cut.length, 4);
+    assert.equal(cut[0].peer_addr.length, 71);
+    const truncated = events.filter((e) => e.event === 'truncated');
+    const total = truncated.reduce((sum, e) => sum + (e.event === 'truncated' ? e.count : 0), 0);
+    assert.equal(total, 4);
+    assert.ok(truncated.every((e) => e.event === 'truncated' && e.field === 'peer_addr'));
+  });
+
+  it('turns helper records into session events and harmless stderr into info', () => {
+    const events = decodeFile('p2p-traffic-helper.ndjson');
+    const start = events.find((e) => e.event === 'session:start');
+    assert.ok(start && start.event === 'session:start');
+    assert.equal(start.tool, 'p2p-traffic');
+    assert.equal(start.bpftrace_version, '0.17.0');
+    const attached = events.find((e) => e.event === 'session:attached');
+    assert.deepEqual(attached, { event: 'session:attached', probes: 3, pid: start.pid });
+    const end = events[events.length - 1];
+    assert.equal(end.event, 'session:end');
+    assert.ok(end.event === 'session:end' && end.exit_code === 0 && /exited/.test(end.reason));
+    const warnings = events.filter((e) => e.event === 'session:message' && e.level !== 'info');
+    assert.deepEqual(warnings, []);
+  });
+
+  it('accounts for every fired event when bpftrace does not report its losses', () => {
+    const decoder = new BpftraceDecoder();
+    const events = decodeFile('p2p-traffic-unreported-loss.ndjson', decoder);
+    const delivered = messages(events).length;
+    assert.equal(delivered, 1398);
+    const fired = decoder.stats.fired;
+    assert.equal(fired['net:inbound_message'] + fired['net:outbound_message'], 80000);
+    assert.equal(delivered + lostTotal(events), 80000);
+    const reconciled = events.filter((e) => e.event === 'lost' && e.source === 'reconciled');
+    assert.equal(reconciled.length, 1);
+  });
+
+  it('emits bpftrace lost_events as lost and reconciles the rest', () => {
+    const decoder = new BpftraceDecoder();
+    const events = decodeFile('p2p-traffic-flood-excerpt.ndjson', decoder);
+    const reported = events.filter((e): e is LostEvent => e.event === 'lost' && e.source === 'bpftrace');
+    assert.deepEqual(reported.map((e) => e.count), [87, 70, 8, 1218, 3, 8, 6, 442]);
+    const fired = Object.values(decoder.stats.fired).reduce((a, b) => a + b, 0);
+    assert.equal(fired, 600000);
+    assert.equal(messages(events).length + lostTotal(events), fired);
+    const firedEvents = events.filter((e) => e.event === 'fired');
+    assert.ok(firedEvents.length > 5);
+  });
+
+  it('builds per-peer and per-type totals from a real p2p-monitor session', () => {
+    const events = decodeFile('p2p-monitor-helper.ndjson', new BpftraceDecoder({ streamedTracepoints: [] }));
+    const totals = events.filter((e): e is PeerTotalsEvent => e.event === 'p2p:peer_totals');
+    assert.equal(totals.length, 1);
+    assert.deepEqual(totals[0].peers.map((p) => [p.peer_id, p.msgs_in, p.bytes_in, p.msgs_out, p.bytes_out, p.conn_type]), [
+      [0, 3, 89, 3, 89, 'inbound'],
+      [1, 3, 120, 3, 120, 'inbound'],
+      [2, 2, 70, 2, 70, 'inbound'],
+    ]);
+    assert.equal(totals[0].peers[2].peer_addr, ONION);
+    const types = events.find((e): e is MessageTypeTotalsEvent => e.event === 'p2p:msg_type_totals');
+    assert.ok(types);
+    const byType = new Map(types.types.map((t) => [t.msg_type, t]));
+    assert.equal(byType.get('ve,"r\\s<i>')?.msgs_in, 3);
+    assert.equal(byType.get('ét\u0002')?.bytes_out, 70);
+    assert.equal(lostTotal(events), 0);
+    assert.ok(events.some((e) => e.event === 'truncated' && e.field === 'peer_addr'));
+  });
+
+  it('keeps counting across a --follow re-attach to a restarted process', () => {
+    const decoder = new BpftraceDecoder();
+    const events = decodeFile('p2p-traffic-follow.ndjson', decoder);
+    const msgs = messages(events);
+    assert.equal(msgs.length, 14);
+    assert.deepEqual(decoder.stats.fired, { 'net:outbound_message': 7, 'net:inbound_message': 7 });
+    assert.equal(lostTotal(events), 0);
+    const times = msgs.map((m) => m.elapsed_ns ?? 0);
+    assert.ok(times.every((t, i) => i === 0 || t > times[i - 1]), 'elapsed_ns keeps growing after the re-attach');
+    assert.equal(events.filter((e) => e.event === 'session:attached').length, 2);
+    assert.ok(events.some((e) => e.event === 'session:message' && /re-attached to PID/.test(e.message)));
+    assert.equal(events.filter((e) => e.event === 'session:end').length, 1);
+  });
+
+  it('turns malformed lines into warnings and keeps going', () => {
+    const decoder = new BpftraceDecoder();
+    const bad = ['{"type": "value", "data": [', 'garbage', '{"type": "mystery", "data": 1}', '{"type": "value", "data": ["in", 1]}'];
+    for (const line of bad) {
+      const out = decoder.decodeLine(line);
+      assert.equal(out.length, 1);
+      assert.ok(out[0].event === 'session:message' && out[0].level === 'warning' && out[0].message.includes('malformed'));
+    }
+    const ok = decoder.decodeLine('{"type": "value", "data": ["in",5,9223372036854775807,"a","b","c",1]}');
+    assert.equal(ok.length, 1);
+    assert.ok(ok[0].event === 'net:inbound_message' && ok[0].peer_id === '9223372036854775807');
+    assert.equal(decoder.stats.malformedLines, 4);
+  });
+
+  it('parses large integers and escapes exactly', () => {
+    assert.deepEqual(parseBpftraceJson('[9007199254740991, 9007199254740993, -9223372036854775808, 1.5]'), [
+      9007199254740991,
+      '9007199254740993',
+      '-9223372036854775808',
+      1.5,
+    ]);
+    assert.equal(parseBpftraceJson('"a\\uffffffc3\\uffffffa9\\u0001\\"\\\\"'), 'aé\u0001"\\');
+    assert.equal(parseBpftraceJson('"\\ud83d\\ude00"'), '😀');
+    const invalid = bytesToString([0x61, 0xff, 0xc3]);
+    assert.deepEqual([...stringToBytes(invalid)], [0x61, 0xff, 0xc3]);
+  });
+});
