@@ -1,0 +1,287 @@
+// The typed messages between the extension host and the P2P traffic webview (after vscode-hexeditor's
+// shared/protocol.ts): one interface per message, `ToWebview` / `FromWebview` unions narrowed by `type`.
+//
+// Numbers: peer ids are int64 in Bitcoin Core and cross as decimal strings. Message and byte counters,
+// sizes and elapsed nanoseconds cross as numbers: they are sums of message sizes (≤ 4 MB each) and
+// nanoseconds since the session started, far below 2^53 for any real session.
+
+/** Decimal string of Bitcoin Core's int64 peer id. */
+export type PeerId = string;
+
+export type Direction = 'in' | 'out';
+
+export interface PeerRow {
+  readonly id: PeerId;
+  readonly connType: string;
+  readonly addr: string;
+  readonly msgsIn: number;
+  readonly bytesIn: number;
+  readonly msgsOut: number;
+  readonly bytesOut: number;
+  /** Elapsed ns of the first and latest message (or totals change) of this peer. */
+  readonly firstSeenNs: number;
+  readonly lastActivityNs: number;
+  /** Counts come from the kernel's p2p:peer_totals (exact) rather than from individual messages. */
+  readonly kernelTotals: boolean;
+}
+
+export interface RecentMessage {
+  /** Position in this peer's message stream since the session started (1-based). */
+  readonly seq: number;
+  readonly elapsedNs: number;
+  readonly direction: Direction;
+  /** null: one of the message types beyond the kept-types cap (the name was not kept). */
+  readonly msgType: string | null;
+  readonly size: number;
+}
+
+export interface MessageTypeRow {
+  /** null: all message types beyond the kept-types cap together. */
+  readonly msgType: string | null;
+  readonly msgsIn: number;
+  readonly bytesIn: number;
+  readonly msgsOut: number;
+  readonly bytesOut: number;
+}
+
+/** Consecutive 1-second buckets starting at `startSecond` (seconds since the session started). */
+export interface RateSeries {
+  readonly startSecond: number;
+  readonly msgsIn: readonly number[];
+  readonly msgsOut: readonly number[];
+  readonly bytesIn: readonly number[];
+  readonly bytesOut: readonly number[];
+}
+
+export interface NamedCount {
+  readonly name: string;
+  readonly count: number;
+}
+
+export interface P2pCounters {
+  readonly peers: number;
+  readonly peersEvicted: number;
+  readonly msgsIn: number;
+  readonly bytesIn: number;
+  readonly msgsOut: number;
+  readonly bytesOut: number;
+  /** Events that fired but never arrived (bpftrace lost events, or reconciled against kernel counts). */
+  readonly lostEvents: number;
+  /** Events with fields of the wrong type (damaged or hand-made recordings), skipped. */
+  readonly ignoredEvents: number;
+  /** Strings cut at the probe's string limit. */
+  readonly truncatedStrings: number;
+  readonly truncatedByField: readonly NamedCount[];
+  /** Kernel-side fire counts per tracepoint, when the probe reports them. */
+  readonly fired: readonly NamedCount[];
+  /** Messages whose type was not kept because too many distinct types were seen. */
+  readonly messagesOfOverflowTypes: number;
+  readonly lastElapsedNs: number;
+}
+
+export interface SessionNote {
+  readonly level: 'info' | 'warning' | 'error';
+  readonly message: string;
+}
+
+export interface SessionStatus {
+  readonly tool: string;
+  readonly binary: string | null;
+  readonly pid: number | null;
+  readonly attachedProbes: number | null;
+  readonly ended: boolean;
+  readonly endReason: string | null;
+  /** The latest session:message notes (bounded). */
+  readonly notes: readonly SessionNote[];
+}
+
+/** The whole model of one session, sent when the webview asks for it or becomes visible again. */
+export interface P2pSnapshot {
+  readonly peers: readonly PeerRow[];
+  readonly messageTypes: readonly MessageTypeRow[];
+  readonly rates: RateSeries;
+  readonly counters: P2pCounters;
+  readonly session: SessionStatus;
+}
+
+/** What changed since the previous snapshot or delta. */
+export interface P2pDelta {
+  readonly peers: readonly PeerRow[];
+  readonly removedPeerIds: readonly PeerId[];
+  readonly messageTypes: readonly MessageTypeRow[];
+  /** Buckets from the first changed second to the newest; replaces those seconds. */
+  readonly rates: RateSeries;
+  readonly counters: P2pCounters;
+  readonly session: SessionStatus | null;
+}
+
+export interface PeerMessageTypeRow {
+  readonly msgType: string | null;
+  readonly msgsIn: number;
+  readonly msgsOut: number;
+}
+
+/** The selected peer's recent messages (in time order) and its per-type counts. */
+export interface PeerDetail {
+  readonly peerId: PeerId;
+  /** true: `messages` replaces what the webview holds; false: append them. */
+  readonly replace: boolean;
+  readonly messages: readonly RecentMessage[];
+  readonly messageTypes: readonly PeerMessageTypeRow[];
+  /** The peer is no longer in the model (evicted). */
+  readonly gone: boolean;
+}
+
+export interface SessionChoice {
+  readonly id: string;
+  readonly label: string;
+  readonly source: 'live' | 'recording';
+  readonly tool: string;
+  readonly startedAt: string;
+  readonly ended: boolean;
+}
+
+export type SortColumn = 'id' | 'connType' | 'addr' | 'msgsIn' | 'bytesIn' | 'msgsOut' | 'bytesOut' | 'lastActivity';
+
+export const SORT_COLUMNS: readonly SortColumn[] = ['id', 'connType', 'addr', 'msgsIn', 'bytesIn', 'msgsOut', 'bytesOut', 'lastActivity'];
+
+/** The webview's UI state: kept by vscode.setState and sent to the host for restore. */
+export interface P2pUiState {
+  readonly sortColumn: SortColumn;
+  readonly sortDescending: boolean;
+  readonly filterText: string;
+  /** '' = all connection types */
+  readonly connTypeFilter: string;
+  readonly selectedPeerId: PeerId | null;
+  readonly sessionId: string | null;
+}
+
+export const DEFAULT_UI_STATE: P2pUiState = {
+  sortColumn: 'msgsIn',
+  sortDescending: true,
+  filterText: '',
+  connTypeFilter: '',
+  selectedPeerId: null,
+  sessionId: null,
+};
+
+/** What the webview rendered, for integration tests (the webview DOM is not reachable from the host). */
+export interface P2pRenderReport {
+  readonly sessionId: string | null;
+  readonly peerRowCount: number;
+  readonly totalPeers: number;
+  readonly firstRows: readonly { readonly id: string; readonly addr: string; readonly connType: string }[];
+  readonly selectedPeerId: PeerId | null;
+  readonly messageRowCount: number;
+  readonly firstMessageTypes: readonly string[];
+  readonly messageTypeRowCount: number;
+  readonly lostText: string;
+  readonly truncatedText: string;
+  readonly lostAlarm: boolean;
+  readonly chartCanvasCount: number;
+  /** <img>, <script>, <iframe>, <object>, <embed>, <a>, <style>, <link>, <svg>… elements inside the panel's UI. */
+  readonly activeElementsInPanel: number;
+  /** <img> elements anywhere in the document (the panel has none of its own). */
+  readonly imgElementsInDocument: number;
+}
+
+// ---- host → webview ----
+
+export interface SessionsMessage {
+  readonly type: 'sessions';
+  readonly sessions: readonly SessionChoice[];
+  readonly currentSessionId: string | null;
+}
+
+export interface SnapshotMessage {
+  readonly type: 'snapshot';
+  readonly sessionId: string | null;
+  readonly sessions: readonly SessionChoice[];
+  readonly snapshot: P2pSnapshot | null;
+  readonly peerDetail: PeerDetail | null;
+  /** UI state to restore (the host's copy; used when the webview has none of its own). */
+  readonly uiState: P2pUiState;
+}
+
+export interface DeltaMessage {
+  readonly type: 'delta';
+  readonly sessionId: string;
+  readonly delta: P2pDelta;
+  readonly peerDetail: PeerDetail | null;
+}
+
+export interface PeerDetailMessage {
+  readonly type: 'peerDetail';
+  readonly sessionId: string;
+  readonly peerDetail: PeerDetail | null;
+}
+
+export interface RenderReportRequest {
+  readonly type: 'requestRenderReport';
+  readonly requestId: number;
+}
+
+export type ToWebview = SessionsMessage | SnapshotMessage | DeltaMessage | PeerDetailMessage | RenderReportRequest;
+
+// ---- webview → host ----
+
+export interface ReadyMessage {
+  readonly type: 'ready';
+  /** The webview's own saved UI state (vscode.getState), if it had one. */
+  readonly uiState: P2pUiState | null;
+}
+
+export interface UiStateMessage {
+  readonly type: 'uiState';
+  readonly uiState: P2pUiState;
+}
+
+export interface SelectSessionMessage {
+  readonly type: 'selectSession';
+  readonly sessionId: string;
+}
+
+export interface RenderReportResponse {
+  readonly type: 'renderReport';
+  readonly requestId: number;
+  readonly report: P2pRenderReport;
+}
+
+export type FromWebview = ReadyMessage | UiStateMessage | SelectSessionMessage | RenderReportResponse;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Validates a UI state coming from webview storage or postMessage; falls back field by field. */
+export function parseUiState(value: unknown): P2pUiState {
+  if (!isRecord(value)) return DEFAULT_UI_STATE;
+  const sortColumn = SORT_COLUMNS.find((c) => c === value.sortColumn) ?? DEFAULT_UI_STATE.sortColumn;
+  return {
+    sortColumn,
+    sortDescending: typeof value.sortDescending === 'boolean' ? value.sortDescending : DEFAULT_UI_STATE.sortDescending,
+    filterText: typeof value.filterText === 'string' ? value.filterText.slice(0, 500) : '',
+    connTypeFilter: typeof value.connTypeFilter === 'string' ? value.connTypeFilter.slice(0, 100) : '',
+    selectedPeerId: typeof value.selectedPeerId === 'string' && /^-?\d{1,20}$/.test(value.selectedPeerId) ? value.selectedPeerId : null,
+    sessionId: typeof value.sessionId === 'string' ? value.sessionId.slice(0, 200) : null,
+  };
+}
+
+/** Narrows an untyped postMessage payload from the webview; unknown shapes give undefined. */
+export function parseFromWebview(value: unknown): FromWebview | undefined {
+  if (!isRecord(value)) return undefined;
+  switch (value.type) {
+    case 'ready':
+      return { type: 'ready', uiState: value.uiState === null || value.uiState === undefined ? null : parseUiState(value.uiState) };
+    case 'uiState':
+      return { type: 'uiState', uiState: parseUiState(value.uiState) };
+    case 'selectSession':
+      return typeof value.sessionId === 'string' ? { type: 'selectSession', sessionId: value.sessionId } : undefined;
+    case 'renderReport':
+      return typeof value.requestId === 'number' && isRecord(value.report)
+        ? { type: 'renderReport', requestId: value.requestId, report: value.report as unknown as P2pRenderReport }
+        : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,370 @@
+import { strict as assert } from 'node:assert';
+import type { NetMessageEvent, NormalizedEvent, PeerTotals } from '../../src/core/events/eventTypes';
+import { P2pAggregator } from '../../src/core/p2p/p2pAggregator';
+import { escapeInvisible, splitVisibleText } from '../../src/shared/visibleText';
+import { parseFromWebview, parseUiState, DEFAULT_UI_STATE } from '../../src/shared/p2pProtocol';
+
+const SECOND = 1e9;
+
+function message(
+  direction: 'in' | 'out',
+  elapsedNs: number,
+  peerId: number | string,
+  msgType: string,
+  size: number,
+  peerAddr = `10.0.0.${peerId}:8333`,
+  connType = 'outbound-full-relay',
+): NetMessageEvent {
+  return {
+    event: direction === 'in' ? 'net:inbound_message' : 'net:outbound_message',
+    elapsed_ns: elapsedNs,
+    peer_id: peerId,
+    peer_addr: peerAddr,
+    conn_type: connType,
+    msg_type: msgType,
+    msg_size: size,
+  };
+}
+
+function totals(peerId: number, msgsIn: number, bytesIn: number, msgsOut: number, bytesOut: number): PeerTotals {
+  return { peer_id: peerId, peer_addr: `10.0.0.${peerId}:8333`, conn_type: 'inbound', msgs_in: msgsIn, bytes_in: bytesIn, msgs_out: msgsOut, bytes_out: bytesOut };
+}
+
+describe('P2pAggregator', () => {
+  it('counts messages and bytes per peer, per type and in total exactly', () => {
+    const aggregator = new P2pAggregator();
+    const events: NormalizedEvent[] = [];
+    for (let i = 0; i < 1000; i++) events.push(message('in', i * 1e6, i % 3, i % 2 === 0 ? 'inv' : 'tx', 100 + i));
+    for (let i = 0; i < 10; i++) events.push(message('out', 2 * SECOND + i, 7, 'ping', 8));
+    aggregator.ingestAll(events);
+    const snapshot = aggregator.snapshot();
+    assert.equal(snapshot.peers.length, 4);
+    const byId = new Map(snapshot.peers.map((p) => [p.id, p]));
+    let expectedBytes0 = 0;
+    let expectedCount0 = 0;
+    for (let i = 0; i < 1000; i += 3) {
+      expectedBytes0 += 100 + i;
+      expectedCount0++;
+    }
+    assert.equal(byId.get('0')?.msgsIn, expectedCount0);
+    assert.equal(byId.get('0')?.bytesIn, expectedBytes0);
+    assert.equal(byId.get('0')?.msgsOut, 0);
+    assert.equal(byId.get('7')?.msgsOut, 10);
+    assert.equal(byId.get('7')?.bytesOut, 80);
+    assert.equal(byId.get('7')?.lastActivityNs, 2 * SECOND + 9);
+    assert.equal(byId.get('7')?.addr, '10.0.0.7:8333');
+    assert.equal(snapshot.counters.msgsIn, 1000);
+    assert.equal(snapshot.counters.bytesIn, 1000 * 100 + (999 * 1000) / 2);
+    assert.equal(snapshot.counters.msgsOut, 10);
+    const types = new Map(snapshot.messageTypes.map((t) => [t.msgType, t]));
+    assert.equal(types.get('inv')?.msgsIn, 500);
+    assert.equal(types.get('tx')?.msgsIn, 500);
+    assert.equal(types.get('ping')?.msgsOut, 10);
+    assert.equal(types.get('ping')?.bytesOut, 80);
+    const detail = aggregator.peerDetail('1');
+    assert.deepEqual(
+      detail.messageTypes.map((t) => [t.msgType, t.msgsIn, t.msgsOut]).sort(),
+      [['inv', 166, 0], ['tx', 167, 0]].sort(),
+    );
+  });
+
+  it('buckets rates per second and keeps only the last window', () => {
+    const aggregator = new P2pAggregator({ rateWindowSeconds: 5 });
+    aggregator.ingestAll([
+      message('in', 0.1 * SECOND, 1, 'inv', 10),
+      message('in', 0.9 * SECOND, 1, 'inv', 20),
+      message('out', 1.5 * SECOND, 1, 'tx', 300),
+      message('in', 3.2 * SECOND, 1, 'inv', 5),
+    ]);
+    let rates = aggregator.snapshot().rates;
+    assert.equal(rates.startSecond, 0);
+    assert.deepEqual(rates.msgsIn, [2, 0, 0, 1]);
+    assert.deepEqual(rates.bytesIn, [30, 0, 0, 5]);
+    assert.deepEqual(rates.msgsOut, [0, 1, 0, 0]);
+    assert.deepEqual(rates.bytesOut, [0, 300, 0, 0]);
+    aggregator.ingest(message('in', 9.5 * SECOND, 1, 'inv', 1));
+    // A message older than the window is counted in totals but not in the series.
+    aggregator.ingest(message('in', 2 * SECOND, 1, 'inv', 1));
+    rates = aggregator.snapshot().rates;
+    assert.equal(rates.startSecond, 5);
+    assert.deepEqual(rates.msgsIn, [0, 0, 0, 0, 1]);
+    assert.equal(aggregator.counters().msgsIn, 5);
+  });
+
+  it('keeps a bounded ring of recent messages per peer in time order', () => {
+    const aggregator = new P2pAggregator({ recentMessagesPerPeer: 50 });
+    for (let i = 1; i <= 120; i++) aggregator.ingest(message(i % 2 ? 'in' : 'out', i * 1000, 42, `t${i % 4}`, i));
+    // Out of order by a little (per-CPU buffers): lands in time order.
+    aggregator.ingest(message('in', 119_500, 42, 'late', 1));
+    const detail = aggregator.peerDetail('42');
+    assert.equal(detail.messages.length, 50);
+    assert.equal(detail.replace, true);
+    const elapsed = detail.messages.map((m) => m.elapsedNs);
+    assert.deepEqual(elapsed, [...elapsed].sort((a, b) => a - b));
+    assert.equal(detail.messages[detail.messages.length - 1].elapsedNs, 120_000);
+    assert.equal(detail.messages[detail.messages.length - 2].msgType, 'late');
+    assert.equal(detail.messages[detail.messages.length - 1].seq, 121);
+    assert.equal(detail.messages[0].seq, 72);
+    assert.equal(detail.messages[0].elapsedNs, 72_000);
+    assert.equal(detail.messages.find((m) => m.elapsedNs === 72_000)?.direction, 'out');
+    // Continuing from the last seq gives only new messages.
+    aggregator.ingest(message('out', 200_000, 42, 'pong', 8));
+    const next = aggregator.peerDetail('42', 121);
+    assert.equal(next.replace, false);
+    assert.deepEqual(next.messages.map((m) => [m.seq, m.msgType, m.direction, m.size]), [[122, 'pong', 'out', 8]]);
+    // Asking from a seq that fell out of the ring replaces.
+    assert.equal(aggregator.peerDetail('42', 10).replace, true);
+    // An out-of-order insert that rewrites already-sent entries replaces.
+    aggregator.ingest(message('in', 150_000, 42, 'reordered', 1));
+    const afterReorder = aggregator.peerDetail('42', 122);
+    assert.equal(afterReorder.replace, true);
+    assert.equal(afterReorder.messages.length, 50);
+    assert.equal(aggregator.peerDetail('999').gone, true);
+  });
+
+  it('evicts the least recently active peer beyond the cap and counts evictions', () => {
+    const aggregator = new P2pAggregator({ maxPeers: 100 });
+    for (let id = 0; id < 100; id++) aggregator.ingest(message('in', id, id, 'inv', 1));
+    aggregator.snapshot();
+    aggregator.ingest(message('in', 1000, 0, 'inv', 1)); // peer 0 active again: peer 1 is now the oldest
+    aggregator.ingest(message('in', 1001, 100, 'inv', 1));
+    aggregator.ingest(message('in', 1002, 101, 'inv', 1));
+    assert.equal(aggregator.peerCount, 100);
+    assert.equal(aggregator.hasPeer('0'), true);
+    assert.equal(aggregator.hasPeer('1'), false);
+    assert.equal(aggregator.hasPeer('2'), false);
+    assert.equal(aggregator.hasPeer('3'), true);
+    const delta = aggregator.delta();
+    assert.deepEqual([...delta.removedPeerIds].sort(), ['1', '2']);
+    assert.deepEqual(delta.peers.map((p) => p.id).sort(), ['0', '100', '101']);
+    assert.equal(delta.counters.peersEvicted, 2);
+    assert.equal(delta.counters.peers, 100);
+    // Session totals still include the evicted peers' messages.
+    assert.equal(delta.counters.msgsIn, 103);
+  });
+
+  it('stays bounded with 50,000 distinct peers and hostile type churn', () => {
+    const aggregator = new P2pAggregator({ maxPeers: 1000, maxMessageTypes: 64 });
+    for (let i = 0; i < 50_000; i++) aggregator.ingest(message('in', i, i, `type${i}`, 1));
+    const snapshot = aggregator.snapshot();
+    assert.equal(snapshot.peers.length, 1000);
+    assert.equal(snapshot.counters.peersEvicted, 49_000);
+    assert.equal(snapshot.messageTypes.length, 65);
+    assert.equal(snapshot.messageTypes.filter((t) => t.msgType === null).length, 1);
+    assert.equal(snapshot.counters.messagesOfOverflowTypes, 50_000 - 64);
+    assert.equal(snapshot.counters.msgsIn, 50_000);
+    assert.equal(Math.min(...snapshot.peers.map((p) => Number(p.id))), 49_000);
+  });
+
+  it('takes p2p:peer_totals as authoritative for counts', () => {
+    const aggregator = new P2pAggregator();
+    aggregator.ingestAll([
+      message('in', 1 * SECOND, 1, 'inv', 100),
+      message('in', 1 * SECOND, 1, 'inv', 100),
+      message('in', 1 * SECOND, 2, 'tx', 250),
+      { event: 'p2p:peer_totals', elapsed_ns: 2 * SECOND, peers: [totals(1, 5, 900, 3, 30)] },
+      // Later messages of peer 1 do not change its (kernel) counts; peer 2 still counts messages.
+      message('in', 2.5 * SECOND, 1, 'inv', 100),
+      message('in', 2.5 * SECOND, 2, 'tx', 50),
+    ]);
+    let snapshot = aggregator.snapshot();
+    let byId = new Map(snapshot.peers.map((p) => [p.id, p]));
+    assert.deepEqual(
+      [byId.get('1')?.msgsIn, byId.get('1')?.bytesIn, byId.get('1')?.msgsOut, byId.get('1')?.bytesOut, byId.get('1')?.kernelTotals],
+      [5, 900, 3, 30, true],
+    );
+    assert.equal(byId.get('2')?.msgsIn, 2);
+    assert.equal(byId.get('2')?.kernelTotals, false);
+    assert.equal(snapshot.counters.msgsIn, 5 + 2);
+    assert.equal(snapshot.counters.bytesIn, 900 + 300);
+    assert.equal(snapshot.counters.msgsOut, 3);
+    // Recent messages still hold every message of peer 1.
+    assert.equal(aggregator.peerDetail('1').messages.length, 3);
+
+    aggregator.ingest({ event: 'p2p:peer_totals', elapsed_ns: 3 * SECOND, peers: [totals(1, 9, 1300, 4, 40), totals(2, 4, 500, 0, 0)] });
+    const delta = aggregator.delta();
+    byId = new Map(delta.peers.map((p) => [p.id, p]));
+    assert.equal(byId.get('1')?.msgsIn, 9);
+    assert.equal(byId.get('2')?.msgsIn, 4);
+    assert.equal(delta.counters.msgsIn, 13);
+    assert.equal(delta.counters.bytesIn, 1800);
+    assert.equal(delta.counters.msgsOut, 4);
+    // Rates: messages before the totals + growth between totals, never counted twice.
+    snapshot = aggregator.snapshot();
+    const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
+    assert.equal(sum(snapshot.rates.msgsIn), 13);
+    assert.equal(sum(snapshot.rates.bytesIn), 1800);
+    assert.equal(sum(snapshot.rates.msgsOut), 4);
+  });
+
+  it('builds the p2p-monitor view from totals alone', () => {
+    const aggregator = new P2pAggregator();
+    aggregator.ingestAll([
+      { event: 'p2p:peer_totals', elapsed_ns: 1 * SECOND, peers: [totals(1, 10, 1000, 1, 10), totals(2, 2, 20, 0, 0)] },
+      { event: 'p2p:msg_type_totals', elapsed_ns: 1 * SECOND, types: [{ msg_type: 'inv', msgs_in: 12, bytes_in: 1020, msgs_out: 1, bytes_out: 10 }] },
+      { event: 'p2p:peer_totals', elapsed_ns: 2 * SECOND, peers: [totals(1, 15, 1500, 1, 10), totals(2, 2, 20, 0, 0)] },
+      { event: 'p2p:msg_type_totals', elapsed_ns: 2 * SECOND, types: [{ msg_type: 'inv', msgs_in: 17, bytes_in: 1520, msgs_out: 1, bytes_out: 10 }] },
+    ]);
+    const snapshot = aggregator.snapshot();
+    assert.equal(snapshot.counters.msgsIn, 17);
+    assert.equal(snapshot.counters.bytesIn, 1520);
+    assert.deepEqual(snapshot.messageTypes, [{ msgType: 'inv', msgsIn: 17, bytesIn: 1520, msgsOut: 1, bytesOut: 10 }]);
+    assert.equal(snapshot.rates.startSecond, 1);
+    assert.deepEqual(snapshot.rates.msgsIn, [12, 5]);
+    assert.deepEqual(snapshot.rates.bytesIn, [1020, 500]);
+  });
+
+  it('reports only what changed in a delta', () => {
+    const aggregator = new P2pAggregator();
+    aggregator.ingestAll([message('in', 0, 1, 'inv', 1), message('in', 1.2 * SECOND, 2, 'tx', 1)]);
+    aggregator.snapshot();
+    assert.equal(aggregator.hasChanges, false);
+    const empty = aggregator.delta();
+    assert.deepEqual(empty.peers, []);
+    assert.deepEqual(empty.messageTypes, []);
+    assert.deepEqual(empty.rates.msgsIn, []);
+    assert.equal(empty.session, null);
+
+    aggregator.ingestAll([message('in', 3.5 * SECOND, 2, 'tx', 7), message('in', 3.6 * SECOND, 2, 'tx', 3)]);
+    assert.equal(aggregator.hasChanges, true);
+    const delta = aggregator.delta();
+    assert.deepEqual(delta.peers.map((p) => [p.id, p.msgsIn, p.bytesIn]), [['2', 3, 11]]);
+    assert.deepEqual(delta.messageTypes.map((t) => [t.msgType, t.msgsIn]), [['tx', 3]]);
+    assert.equal(delta.rates.startSecond, 3);
+    assert.deepEqual(delta.rates.msgsIn, [2]);
+    assert.equal(delta.counters.msgsIn, 4);
+    assert.equal(aggregator.hasChanges, false);
+  });
+
+  it('sums lost events and cut strings and keeps session status', () => {
+    const aggregator = new P2pAggregator();
+    aggregator.ingestAll([
+      { event: 'session:start', tool: 'p2p-traffic', binary: '/x/bitcoind', pid: 12 },
+      { event: 'session:attached', probes: 2, pid: 12 },
+      { event: 'lost', count: 17, source: 'bpftrace' },
+      { event: 'lost', count: 3, source: 'reconciled' },
+      { event: 'truncated', field: 'peer_addr', count: 2 },
+      { event: 'truncated', field: 'msg_type', count: 1 },
+      { event: 'truncated', field: 'peer_addr', count: 1 },
+      { event: 'fired', counts: { 'net:inbound_message': 10 } },
+      { event: 'fired', counts: { 'net:inbound_message': 25, 'net:outbound_message': 4 } },
+      { event: 'session:message', level: 'warning', message: 'slow' },
+      { event: 'session:end', reason: 'stopped', exit_code: 0 },
+    ]);
+    const snapshot = aggregator.snapshot();
+    assert.equal(snapshot.counters.lostEvents, 20);
+    assert.equal(snapshot.counters.truncatedStrings, 4);
+    assert.deepEqual(snapshot.counters.truncatedByField, [{ name: 'peer_addr', count: 3 }, { name: 'msg_type', count: 1 }]);
+    assert.deepEqual(snapshot.counters.fired, [{ name: 'net:inbound_message', count: 25 }, { name: 'net:outbound_message', count: 4 }]);
+    assert.deepEqual(snapshot.session, {
+      tool: 'p2p-traffic',
+      binary: '/x/bitcoind',
+      pid: 12,
+      attachedProbes: 2,
+      ended: true,
+      endReason: 'stopped',
+      notes: [{ level: 'warning', message: 'slow' }],
+    });
+  });
+
+  it('keeps hostile strings exactly as they arrived and 64-bit ids as decimal strings', () => {
+    const hostileAddr = '<img src=x onerror=alert(1)>\u202E1.2.3.4:8333';
+    const hostileType = '<script>"\\,\u0000';
+    const hugeId = '9223372036854775807';
+    const aggregator = new P2pAggregator();
+    aggregator.ingest(message('in', 5, hugeId, hostileType, 10, hostileAddr, 'inbound\u2066'));
+    aggregator.ingest({ ...message('in', 6, 3, 'inv', 10), peer_id: '3' });
+    aggregator.ingest(message('in', 7, 3, 'inv', 10));
+    const snapshot = aggregator.snapshot();
+    const hostile = snapshot.peers.find((p) => p.id === hugeId);
+    assert.ok(hostile);
+    assert.equal(hostile.addr, hostileAddr);
+    assert.equal(hostile.connType, 'inbound\u2066');
+    assert.equal(snapshot.messageTypes[0].msgType, hostileType);
+    assert.equal(aggregator.peerDetail(hugeId).messages[0].msgType, hostileType);
+    // "3" and 3 are the same peer.
+    assert.equal(snapshot.peers.filter((p) => p.id === '3').length, 1);
+    assert.equal(snapshot.peers.find((p) => p.id === '3')?.msgsIn, 2);
+  });
+
+  it('skips events whose fields have the wrong types (damaged or hand-made recordings) and counts them', () => {
+    const aggregator = new P2pAggregator();
+    const damaged = [
+      { event: 'net:inbound_message', elapsed_ns: 1, peer_id: { x: 1 }, peer_addr: 'a', conn_type: 'inbound', msg_type: 'inv', msg_size: 1 },
+      { event: 'net:inbound_message', elapsed_ns: 1, peer_id: 1, peer_addr: ['a'], conn_type: 'inbound', msg_type: 'inv', msg_size: 1 },
+      { event: 'net:outbound_message', elapsed_ns: 1, peer_id: 1, peer_addr: 'a', conn_type: 'inbound', msg_type: null, msg_size: 1 },
+      { event: 'p2p:peer_totals', elapsed_ns: 1, peers: 'nope' },
+      { event: 'p2p:peer_totals', elapsed_ns: 1, peers: [null, { peer_id: 'x' }] },
+      { event: 'p2p:msg_type_totals', elapsed_ns: 1, types: [{ msg_type: 5 }] },
+    ] as unknown as NormalizedEvent[];
+    aggregator.ingestAll(damaged);
+    // A bad size or time does not poison the counters.
+    aggregator.ingest({ ...message('in', 2 * SECOND, 1, 'inv', 1), msg_size: 'lots', elapsed_ns: -5 } as unknown as NormalizedEvent);
+    aggregator.ingest({ event: 'lost', count: 10, source: 'bpftrace' });
+    aggregator.ingest({ event: 'lost', count: -2, source: 'reconciled' });
+    const snapshot = aggregator.snapshot();
+    assert.equal(snapshot.counters.ignoredEvents, 7);
+    assert.equal(snapshot.peers.length, 1);
+    assert.equal(snapshot.counters.msgsIn, 1);
+    assert.equal(snapshot.counters.bytesIn, 0);
+    assert.equal(snapshot.counters.lostEvents, 8);
+    assert.ok(snapshot.rates.msgsIn.every((v) => Number.isFinite(v)));
+  });
+
+  it(`ingests at least 2,000,000 messages per second on one core`, () => {
+    const types = ['inv', 'tx', 'getdata', 'ping', 'pong', 'headers', 'cmpctblock', 'addrv2', 'feefilter', 'notfound'];
+    // Events as the decoder yields them: parsed from JSON lines.
+    const events: NormalizedEvent[] = [];
+    for (let i = 0; i < 400_000; i++) {
+      const peer = i % 125;
+      events.push(JSON.parse(JSON.stringify(message(i % 3 ? 'in' : 'out', i * 1000, peer, types[i % types.length], 30 + (i % 500)))) as NormalizedEvent);
+    }
+    let best = 0;
+    for (let run = 0; run < 5; run++) {
+      const aggregator = new P2pAggregator();
+      // CPU time, not wall time: other processes on a busy machine must not decide the result.
+      const started = process.cpuUsage();
+      aggregator.ingestAll(events);
+      const used = process.cpuUsage(started);
+      const seconds = (used.user + used.system) / 1e6;
+      best = Math.max(best, events.length / seconds);
+      assert.equal(aggregator.counters().msgsIn + aggregator.counters().msgsOut, events.length);
+    }
+    assert.ok(best >= 2_000_000, `only ${Math.round(best)} events per CPU second`);
+  });
+});
+
+describe('visible escaping of untrusted strings', () => {
+  it('escapes controls, bidi and zero-width characters and leaves the rest', () => {
+    assert.equal(escapeInvisible('abc <b>&amp; "x"'), 'abc <b>&amp; "x"');
+    assert.equal(escapeInvisible('1.2.3.4\u202E:8333'), '1.2.3.4\\u202E:8333');
+    assert.equal(escapeInvisible('a\u0000b\u001Bc\u007F\u0085'), 'a\\u0000b\\u001Bc\\u007F\\u0085');
+    assert.equal(escapeInvisible('\u2066x\u2069\u200B\uFEFF\u2028'), '\\u2066x\\u2069\\u200B\\uFEFF\\u2028');
+    assert.equal(escapeInvisible('tag\u{E0041}'), 'tag\\u{E0041}');
+    assert.equal(escapeInvisible('lone\uD800'), 'lone\\uD800');
+    assert.equal(escapeInvisible('café ₿ 日本'), 'café ₿ 日本');
+  });
+
+  it('splits into text and escape parts that join back to the escaped string', () => {
+    const parts = splitVisibleText('x\u202Ey\u0000');
+    assert.deepEqual(parts, [
+      { text: 'x', escaped: false },
+      { text: '\\u202E', escaped: true },
+      { text: 'y', escaped: false },
+      { text: '\\u0000', escaped: true },
+    ]);
+    assert.equal(parts.map((p) => p.text).join(''), escapeInvisible('x\u202Ey\u0000'));
+  });
+});
+
+describe('p2p protocol parsing', () => {
+  it('accepts valid webview messages and rejects others', () => {
+    assert.deepEqual(parseFromWebview({ type: 'ready', uiState: null }), { type: 'ready', uiState: null });
+    assert.equal(parseFromWebview({ type: 'nope' }), undefined);
+    assert.equal(parseFromWebview('ready'), undefined);
+    assert.equal(parseFromWebview({ type: 'selectSession', sessionId: 3 }), undefined);
+    const state = parseUiState({ sortColumn: 'bytesOut', sortDescending: false, filterText: 'onion', connTypeFilter: 'inbound', selectedPeerId: '12', sessionId: 's1' });
+    assert.deepEqual(state, { sortColumn: 'bytesOut', sortDescending: false, filterText: 'onion', connTypeFilter: 'inbound', selectedPeerId: '12', sessionId: 's1' });
+    assert.deepEqual(parseUiState({ sortColumn: 'constructor', selectedPeerId: '<x>' }), { ...DEFAULT_UI_STATE });
+  });
+});
