@@ -1,0 +1,81 @@
+// How the privileged helper is started in a visible terminal: `/bin/sh -c PRIVILEGED_TERMINAL_SCRIPT
+// bitcoin-usdt REASON STATUS_FILE ARG...`. The script is a constant; the reason, the status file and the
+// command arrive as positional parameters, so no value ever becomes shell code. The shell prints the reason
+// and the command (quoted by the shell itself from the very arguments it then runs), runs it, writes its exit
+// status to STATUS_FILE (how the extension learns that sudo failed before the helper connected), and on
+// failure keeps the terminal open until Enter so its output (sudo's or the helper's message) stays readable.
+// Ctrl-C reaches the command (the shell only traps it to stay alive); closing the terminal hangs up all of them.
+
+/** The shell the terminal runs; absolute, so no PATH lookup decides it. */
+export const TERMINAL_SHELL_PATH = '/bin/sh';
+
+/** $0 of the script: what the shell calls itself in its own error messages. */
+export const TERMINAL_SCRIPT_NAME = 'bitcoin-usdt';
+
+/** Environment of the terminal (used with strictEnv, so nothing from VS Code's or the workspace's environment leaks in). */
+export const TERMINAL_ENVIRONMENT: Readonly<Record<string, string>> = {
+  PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+  LANG: 'C.UTF-8',
+};
+
+export const PRIVILEGED_TERMINAL_SCRIPT = [
+  'reason=$1 status_file=$2',
+  'shift 2',
+  "printf '%s\\n' \"$reason\"",
+  "printf '%s' 'Command:'",
+  'for arg in "$@"; do',
+  '  case $arg in',
+  "    '' | *[!A-Za-z0-9_./=:,+@%-]*)",
+  '      rest=$arg quoted=',
+  '      while :; do',
+  '        case $rest in',
+  "          *\\'*) quoted=$quoted${rest%%\\'*}\\'\\\\\\'\\'; rest=${rest#*\\'} ;;",
+  '          *) quoted=$quoted$rest; break ;;',
+  '        esac',
+  '      done',
+  "      printf \" '%s'\" \"$quoted\" ;;",
+  "    *) printf ' %s' \"$arg\" ;;",
+  '  esac',
+  'done',
+  "printf '\\n\\n'",
+  // A handler (not SIG_IGN, which the command would inherit): Ctrl-C stops the command, the shell stays to report.
+  'trap : INT',
+  '"$@"',
+  'status=$?',
+  "trap - INT",
+  // Silent when the extension already removed its private directory (session stopped from VS Code).
+  "{ printf '%s\\n' \"$status\" > \"$status_file\"; } 2>/dev/null",
+  'if [ "$status" -ne 0 ]; then',
+  "  printf '\\n%s\\n' \"Exited with status $status. Press Enter to close this terminal.\"",
+  '  read -r _ || :',
+  'fi',
+  'exit "$status"',
+].join('\n');
+
+/**
+ * The shellArgs of the terminal: the fixed script, its name, the reason, the file the exit status is written
+ * to (in the session's private directory), then the command.
+ */
+export function privilegedTerminalShellArgs(reason: string, statusFile: string, command: readonly string[]): string[] {
+  if (command.length === 0) throw new Error('no command to run');
+  const unprintable = [reason, statusFile, ...command].find(hasControlCharacter);
+  if (unprintable !== undefined) {
+    throw new Error(`refusing to run a command with control characters in ${JSON.stringify(unprintable)}: the terminal would not show it faithfully`);
+  }
+  return ['-c', PRIVILEGED_TERMINAL_SCRIPT, TERMINAL_SCRIPT_NAME, reason, statusFile, ...command];
+}
+
+/** Reads what the script wrote to the status file: the command's exit status, or undefined while it runs. */
+export function parseExitStatus(text: string): number | undefined {
+  const match = /^([0-9]{1,3})\n/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** How the script quotes an argument for display (POSIX single quotes), for messages outside the terminal. */
+export function quoteForDisplay(argument: string): string {
+  return argument !== '' && /^[A-Za-z0-9_./=:,+@%-]+$/.test(argument) ? argument : `'${argument.replace(/'/g, "'\\''")}'`;
+}
+
+function hasControlCharacter(text: string): boolean {
+  return /[\u0000-\u001f\u007f-\u009f]/.test(text);
+}

@@ -1,0 +1,38 @@
+// The text of the running probe's status bar item, and the event rate it shows.
+
+export interface ProbeStatus {
+  readonly tool: string;
+  readonly eventsPerSecond: number;
+  readonly lost: number;
+  /** Still waiting for the helper (password prompt in the terminal). */
+  readonly waiting?: boolean;
+}
+
+const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** `$(pulse) p2p-traffic · 1,234 ev/s · lost 0` (codicon syntax of VS Code's status bar). */
+export function formatProbeStatusText(status: ProbeStatus): string {
+  if (status.waiting) return `$(loading~spin) ${status.tool} · waiting for the helper`;
+  return `$(pulse) ${status.tool} · ${numberFormat.format(Math.round(status.eventsPerSecond))} ev/s · lost ${numberFormat.format(status.lost)}`;
+}
+
+/** Events per second between two readings of a cumulative count (ticks about once a second). */
+export class EventRateMeter {
+  private lastCount = 0;
+  private lastTimeMs: number;
+  private rate = 0;
+
+  constructor(startTimeMs: number) {
+    this.lastTimeMs = startTimeMs;
+  }
+
+  /** Takes the cumulative count at `nowMs` and returns the rate since the previous reading. */
+  sample(cumulativeCount: number, nowMs: number): number {
+    const elapsedMs = nowMs - this.lastTimeMs;
+    if (elapsedMs <= 0) return this.rate;
+    this.rate = Math.max(0, cumulativeCount - this.lastCount) / (elapsedMs / 1000);
+    this.lastCount = cumulativeCount;
+    this.lastTimeMs = nowMs;
+    return this.rate;
+  }
+}

@@ -1,0 +1,184 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { readStapsdtNotes } from '../../core/elf/stapsdtNotes';
+import {
+  commandLineForDisplay,
+  describeBinaryMatch,
+  listBitcoindProcesses,
+  type BitcoindProcess,
+} from '../../core/process/bitcoindProcesses';
+import { toolsAvailableFor, type ToolAvailability } from '../../core/tools/toolCatalog';
+import { BinaryRegistry, type BinaryOrigin } from '../binaries/binaryRegistry';
+import type { TreeNodeTarget } from '../services';
+import type { LaunchRequest } from './launchRequest';
+
+/** Asks for binary, tool and target (skipping what the tree node already says). Undefined when cancelled. */
+export async function pickLaunchRequest(
+  workspaceState: vscode.Memento,
+  node: TreeNodeTarget | undefined,
+): Promise<LaunchRequest | undefined> {
+  const binaryPath = node?.binaryPath ?? (await pickBinary(workspaceState));
+  if (!binaryPath) return undefined;
+  const tool = await pickTool(binaryPath, node);
+  if (!tool) return undefined;
+  const target = await pickTarget(binaryPath, tool);
+  if (!target) return undefined;
+  return { tool, binaryPath: target.binaryPath, pid: target.pid, follow: target.follow };
+}
+
+const ORIGIN_LABELS: Readonly<Record<BinaryOrigin, string>> = {
+  workspace: 'build output',
+  setting: 'from bitcoinUsdt.bitcoindPaths',
+  added: 'added by you',
+};
+
+interface BinaryItem extends vscode.QuickPickItem {
+  readonly binaryPath?: string;
+}
+
+async function pickBinary(workspaceState: vscode.Memento): Promise<string | undefined> {
+  // The tree keeps its own registry; a short-lived one gives the same list (same workspace state).
+  const registry = new BinaryRegistry(workspaceState);
+  let binaries;
+  try {
+    binaries = await registry.getBinaries();
+  } finally {
+    registry.dispose();
+  }
+  const browse: BinaryItem = { label: '$(folder-opened) Browse…', description: 'pick a bitcoind binary' };
+  const items: BinaryItem[] = [
+    ...binaries.map((binary) => ({
+      label: `$(file-binary) ${path.basename(binary.path)}`,
+      description: [binary.folderName, ORIGIN_LABELS[binary.origin]].filter(Boolean).join(' · '),
+      detail: binary.path,
+      binaryPath: binary.path,
+    })),
+    browse,
+  ];
+  const picked = binaries.length === 0 ? browse : await vscode.window.showQuickPick(items, { title: 'Start probe: bitcoind binary', placeHolder: 'Which build of bitcoind?' });
+  if (!picked) return undefined;
+  if (picked.binaryPath) return picked.binaryPath;
+  const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, canSelectFolders: false, title: 'Pick a bitcoind built with -DWITH_USDT=ON', openLabel: 'Probe this binary' });
+  return chosen?.[0]?.fsPath;
+}
+
+interface ToolItem extends vscode.QuickPickItem {
+  readonly availability?: ToolAvailability;
+}
+
+async function pickTool(binaryPath: string, node: TreeNodeTarget | undefined): Promise<string | undefined> {
+  let tracepoints: string[];
+  try {
+    const report = await readStapsdtNotes(binaryPath);
+    tracepoints = report.notes.map((note) => `${note.provider}:${note.name}`);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Cannot read the tracepoints of ${binaryPath}: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+  const availability = toolsAvailableFor(tracepoints);
+  const relevant = (a: ToolAvailability): boolean =>
+    (node?.tracepoint !== undefined && a.tool.tracepoints.includes(node.tracepoint)) ||
+    (node?.context !== undefined && a.tool.tracepoints.some((t) => t.startsWith(`${node.context}:`)));
+  const available = availability.filter((a) => a.available).sort((a, b) => Number(relevant(b)) - Number(relevant(a)));
+  const unavailable = availability.filter((a) => !a.available);
+  if (available.length === 0) {
+    const reasons = unavailable.map((a) => `${a.tool.title}: ${a.reason ?? 'unavailable'}`).join('; ');
+    void vscode.window.showErrorMessage(`No probe tool can run against ${binaryPath}. ${reasons}`);
+    return undefined;
+  }
+  const items: ToolItem[] = [
+    ...available.map((a) => ({ label: a.tool.id, description: a.tool.title, detail: a.tool.description, availability: a })),
+    ...(unavailable.length > 0 ? [{ label: 'Unavailable for this binary', kind: vscode.QuickPickItemKind.Separator }] : []),
+    ...unavailable.map((a) => ({ label: `$(circle-slash) ${a.tool.id}`, description: a.tool.title, detail: a.reason ?? 'unavailable', availability: a })),
+  ];
+  for (;;) {
+    const picked = await vscode.window.showQuickPick(items, { title: `Start probe: tool for ${path.basename(binaryPath)}`, placeHolder: 'Which probe tool?', matchOnDetail: true });
+    if (!picked?.availability) return undefined;
+    if (picked.availability.available) return picked.availability.tool.id;
+    await vscode.window.showWarningMessage(`${picked.availability.tool.title} cannot run: ${picked.availability.reason ?? 'unavailable'}.`, { modal: true });
+  }
+}
+
+interface TargetItem extends vscode.QuickPickItem {
+  readonly target?: BitcoindProcess | 'all';
+  readonly toggleFollow?: true;
+}
+
+interface PickedTarget {
+  readonly binaryPath: string;
+  readonly pid: number | 'all';
+  readonly follow: boolean;
+}
+
+async function pickTarget(binaryPath: string, tool: string): Promise<PickedTarget | undefined> {
+  const processes = await listBitcoindProcesses({ binaryPath });
+  const quickPick = vscode.window.createQuickPick<TargetItem>();
+  quickPick.title = `Start probe ${tool}: which process?`;
+  quickPick.placeholder = processes.length === 0 ? 'No bitcoind is running: trace every process of this binary as it starts' : 'Pick a running bitcoind, or every process of this binary';
+  quickPick.matchOnDetail = true;
+  let follow = false;
+  const render = (): void => {
+    const active = quickPick.activeItems[0];
+    const items: TargetItem[] = [
+      { label: '$(files) Every process of this binary', description: 'including processes started later', detail: binaryPath, target: 'all' },
+      ...processes.map((p) => ({
+        label: `$(server-process) PID ${p.pid}`,
+        description: describeBinaryMatch(p),
+        detail: commandLineForDisplay(p),
+        target: p,
+      })),
+      { label: '', kind: vscode.QuickPickItemKind.Separator },
+      {
+        label: `${follow ? '$(check)' : '$(circle-large-outline)'} Follow restarts`,
+        description: follow ? 'on' : 'off',
+        detail: 'After the chosen process exits, re-attach to the next process of the same binary',
+        toggleFollow: true,
+      },
+    ];
+    quickPick.items = items;
+    const again = items.find((item) => item.label === active?.label || (item.toggleFollow && active?.toggleFollow));
+    if (again) quickPick.activeItems = [again];
+  };
+  render();
+
+  const picked = await new Promise<TargetItem | undefined>((resolve) => {
+    quickPick.onDidAccept(() => {
+      const item = quickPick.selectedItems[0];
+      if (item?.toggleFollow) {
+        follow = !follow;
+        render();
+        return;
+      }
+      resolve(item);
+      quickPick.hide();
+    });
+    quickPick.onDidHide(() => resolve(undefined));
+    quickPick.show();
+  });
+  quickPick.dispose();
+  if (!picked?.target) return undefined;
+  if (picked.target === 'all') {
+    if (follow) void vscode.window.showInformationMessage('Every process of this binary is traced already, including restarts: "Follow restarts" is only needed for a single process.');
+    return { binaryPath, pid: 'all', follow: false };
+  }
+  const chosen = picked.target;
+  switch (chosen.match) {
+    case 'same':
+    case 'unknown':
+      return { binaryPath, pid: chosen.pid, follow };
+    case 'rebuilt':
+      void vscode.window.showErrorMessage(
+        `PID ${chosen.pid}: the binary was rebuilt since this process started, so its tracepoints are in a file that no longer exists. Restart bitcoind to probe it.`,
+      );
+      return undefined;
+    case 'different': {
+      if (!chosen.exePath) return undefined;
+      const answer = await vscode.window.showWarningMessage(
+        `PID ${chosen.pid} runs ${chosen.exePath}, not ${binaryPath}. Probe that binary instead?`,
+        { modal: true },
+        'Probe its binary',
+      );
+      return answer ? { binaryPath: chosen.exePath, pid: chosen.pid, follow } : undefined;
+    }
+  }
+}

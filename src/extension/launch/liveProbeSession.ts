@@ -1,0 +1,239 @@
+import type { Socket } from 'node:net';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { NormalizedEvent } from '../../core/events/eventTypes';
+import { BpftraceDecoder } from '../../core/events/bpftraceDecoder';
+import { ProbeSessionReader, type PrivateSocket } from '../../core/probeSession';
+import { findTool, streamedTracepoints } from '../../core/tools/toolCatalog';
+import type { EventHub, SessionDescriptor } from '../eventHub';
+import { HelperTerminal, type HelperExit } from './helperTerminal';
+import type { ProbeCounters } from './probeStatusBar';
+
+export type LiveSessionState = 'waiting' | 'connected' | 'ended';
+
+/** What the session tells the person at the keyboard; the launcher shows it (and tests read it). */
+export interface SessionNotice {
+  readonly level: 'info' | 'warning' | 'error';
+  readonly text: string;
+}
+
+export interface LiveProbeSessionOptions {
+  readonly hub: EventHub;
+  readonly descriptor: SessionDescriptor;
+  readonly socket: PrivateSocket;
+  readonly terminal: HelperTerminal;
+  readonly command: readonly string[];
+  /** How long to wait for the helper to connect (the user may be typing a password). */
+  readonly connectTimeoutMs: number;
+  /** Explains an exit before the helper connected ("a wrong or cancelled sudo password…"). */
+  readonly earlyExitHint: (status: number | undefined) => string;
+  readonly notify: (notice: SessionNotice) => void;
+  /** Called once when the session ends, before the hub hears of it. */
+  readonly onEnded: (reason: string) => void;
+}
+
+/** After the socket is closed, how long the helper gets to exit before (another) Ctrl-C, and then before the terminal is disposed. */
+const STOP_GRACE_MS = 5000;
+/** After Ctrl-C, how long the helper gets to deliver bpftrace's final counts and close the socket. */
+const FINAL_COUNTS_GRACE_MS = 5000;
+const INTERRUPT_GRACE_MS = 2000;
+/** A clean exit closes the terminal by itself shortly after the status is written. */
+const CLOSE_GRACE_MS = 500;
+const REATTACHED_PREFIX = 're-attached to PID';
+/** bpftrace's last complaints, quoted when a session fails. */
+const KEPT_WARNINGS = 3;
+
+/**
+ * One running probe: the helper in its terminal, the socket it writes to, and the reader that publishes
+ * the decoded events into the hub. Ends when the helper closes the socket, the terminal goes away, or Stop.
+ */
+export class LiveProbeSession {
+  readonly descriptor: SessionDescriptor;
+  readonly command: readonly string[];
+  /** Resolves with the reason once the session has ended and its terminal is gone or left for the user to read. */
+  readonly ended: Promise<string>;
+  private stateValue: LiveSessionState = 'waiting';
+  private reader: ProbeSessionReader | undefined;
+  private stopping: Promise<void> | undefined;
+  private endReason: string | undefined;
+  private stopReason: string | undefined;
+  private endExitCode: number | null = null;
+  private errorShown = false;
+  private readonly recentWarnings: string[] = [];
+  private reportEnded: (reason: string) => void = () => undefined;
+
+  constructor(private readonly options: LiveProbeSessionOptions) {
+    this.descriptor = options.descriptor;
+    this.command = options.command;
+    this.ended = new Promise((resolve) => (this.reportEnded = resolve));
+  }
+
+  get state(): LiveSessionState {
+    return this.stateValue;
+  }
+
+  get terminal(): HelperTerminal {
+    return this.options.terminal;
+  }
+
+  counters(): ProbeCounters {
+    const counters = this.reader?.counters;
+    return {
+      tool: this.descriptor.tool,
+      connected: this.stateValue === 'connected',
+      delivered: counters?.delivered ?? 0,
+      lost: counters?.lost ?? 0,
+    };
+  }
+
+  /** Starts waiting for the helper; call once, right after the terminal was created. */
+  run(): void {
+    const { socket, terminal, connectTimeoutMs } = this.options;
+    this.options.hub.startSession(this.descriptor);
+    void terminal.exited.then((exit) => this.onHelperExit(exit));
+    void terminal.closed.then(() => {
+      if (this.stateValue !== 'ended') void this.finish('the probe terminal was closed');
+    });
+    socket.waitForConnection(connectTimeoutMs).then(
+      (connection) => this.onConnected(connection),
+      (error: unknown) => {
+        if (this.stateValue !== 'waiting') return;
+        this.options.notify({
+          level: 'error',
+          text: `Probe ${this.descriptor.tool}: ${error instanceof Error ? error.message : String(error)}. Stopped it; see the terminal.`,
+        });
+        void this.stop('the helper did not connect');
+      },
+    );
+  }
+
+  /**
+   * Stop: Ctrl-C in the terminal (the helper stops bpftrace and delivers the final counts), then close the socket
+   * (a helper that is still running stops because its reader went away), Ctrl-C again, and dispose the terminal.
+   */
+  stop(reason = 'stopped'): Promise<void> {
+    this.stopping ??= this.stopInOrder(reason);
+    return this.stopping;
+  }
+
+  /** Immediate teardown (extension deactivation): closing the terminal hangs up the helper. */
+  disposeNow(): void {
+    void this.options.socket.close();
+    this.options.terminal.dispose();
+    void this.finish('VS Code is shutting down');
+  }
+
+  private async stopInOrder(reason: string): Promise<void> {
+    const { terminal } = this.options;
+    this.stopReason = reason;
+    if (this.stateValue === 'connected' && this.reader) {
+      // Ctrl-C first: the helper stops bpftrace, forwards its final counts (exact loss accounting), then closes the socket.
+      terminal.interrupt();
+      await settlesWithin(this.reader.done, FINAL_COUNTS_GRACE_MS);
+    }
+    const helperConnected = this.stateValue === 'connected';
+    // Closing the socket stops a helper that is still running: its reader went away.
+    await this.finish(reason);
+    // Never connected: sudo may be asking for the password, or the helper is starting; nothing reads the socket.
+    if (!helperConnected && !terminal.hasExited) terminal.interrupt();
+    if (!(await settlesWithin(terminal.exited, STOP_GRACE_MS))) {
+      terminal.interrupt();
+      await settlesWithin(terminal.exited, INTERRUPT_GRACE_MS);
+    }
+    // Exited with an error and waiting for Enter, or still not gone: the user asked to stop, so close it.
+    if (!(await settlesWithin(terminal.closed, CLOSE_GRACE_MS))) terminal.dispose();
+    await settlesWithin(terminal.closed, INTERRUPT_GRACE_MS);
+  }
+
+  private onConnected(connection: Socket): void {
+    if (this.stateValue !== 'waiting') {
+      connection.destroy();
+      return;
+    }
+    this.stateValue = 'connected';
+    const tool = findTool(this.descriptor.tool);
+    this.reader = new ProbeSessionReader({
+      decoder: new BpftraceDecoder({ streamedTracepoints: tool ? streamedTracepoints(tool) : [] }),
+      onBatch: (events) => this.onBatch(events),
+    });
+    this.reader.attach(connection);
+    void this.reader.done.then(() => {
+      const reason = this.endReason ?? 'the helper closed the connection';
+      if (this.stateValue !== 'ended') this.reportNaturalEnd(reason);
+      return this.finish(reason);
+    });
+  }
+
+  private onBatch(events: readonly NormalizedEvent[]): void {
+    for (const event of events) {
+      if (event.event === 'session:message') {
+        if (event.level === 'error') {
+          this.errorShown = true;
+          this.options.notify({ level: 'error', text: `Probe ${this.descriptor.tool}: ${event.message}` });
+        } else if (event.message.startsWith(REATTACHED_PREFIX)) {
+          this.options.notify({ level: 'info', text: `Probe ${this.descriptor.tool}: bitcoind restarted, ${event.message}.` });
+        } else if (event.level === 'warning') {
+          this.recentWarnings.push(event.message);
+          if (this.recentWarnings.length > KEPT_WARNINGS) this.recentWarnings.shift();
+        }
+      } else if (event.event === 'session:end' && this.endReason === undefined) {
+        this.endReason = event.reason;
+        this.endExitCode = event.exit_code ?? null;
+      }
+    }
+    this.options.hub.publish(this.descriptor.id, events);
+  }
+
+  /** The helper ended the session by itself: say why when it failed or bitcoind went away. */
+  private reportNaturalEnd(reason: string): void {
+    if (this.stopReason !== undefined || this.errorShown) return;
+    if (this.endExitCode !== null && this.endExitCode !== 0) {
+      const details = this.recentWarnings.length > 0 ? ` ${this.recentWarnings.join(' · ')}` : '';
+      this.options.notify({ level: 'error', text: `Probe ${this.descriptor.tool} failed: ${reason} (exit code ${this.endExitCode}).${details}` });
+    } else if (/^target process \d+ exited/.test(reason)) {
+      this.options.notify({ level: 'info', text: `Probe ${this.descriptor.tool} ended: ${reason}.` });
+    }
+  }
+
+  private onHelperExit(exit: HelperExit): void {
+    if (this.stateValue !== 'waiting') return;
+    const status = exit.status === undefined ? 'without an exit status' : `with status ${exit.status}`;
+    this.options.notify({
+      level: 'error',
+      text: exit.status === undefined && exit.terminalClosed
+        ? `Probe ${this.descriptor.tool} did not start: its terminal was closed before the helper connected.`
+        : `Probe ${this.descriptor.tool} did not start: the command exited ${status} before the helper connected (${this.options.earlyExitHint(exit.status)}). The terminal "${this.options.terminal.terminal.name}" shows what happened.`,
+    });
+    void this.finish(`the helper exited ${status} before connecting`);
+  }
+
+  private async finish(reason: string): Promise<void> {
+    if (this.stateValue === 'ended') return;
+    this.stateValue = 'ended';
+    reason = this.stopReason ?? reason;
+    this.reader?.flush();
+    await this.options.socket.close();
+    this.reader?.end();
+    this.options.onEnded(reason);
+    this.options.hub.endSession(this.descriptor.id, reason);
+    this.reportEnded(reason);
+  }
+}
+
+export function sessionLabel(tool: string, binaryPath: string, pid: number | null): string {
+  return `${tool} · ${path.basename(binaryPath)} · ${pid === null ? 'every process' : `PID ${pid}`}`;
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = await Promise.race([promise.then(() => true as const), timeout]);
+  clearTimeout(timer);
+  return settled;
+}
+
+export function noticeToWindow(notice: SessionNotice): void {
+  const show =
+    notice.level === 'error' ? vscode.window.showErrorMessage : notice.level === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  void show(notice.text);
+}

@@ -1,0 +1,180 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { createPrivateSocket, type PrivateSocket } from '../../core/probeSession';
+import { findTool } from '../../core/tools/toolCatalog';
+import { readRootSettings } from '../config';
+import type { EventHub, SessionDescriptor } from '../eventHub';
+import { HelperTerminal } from './helperTerminal';
+import { requestedPid, type LaunchRequest } from './launchRequest';
+import { LiveProbeSession, noticeToWindow, sessionLabel, type SessionNotice } from './liveProbeSession';
+import { ProbeStatusBar } from './probeStatusBar';
+import { buildRootCommand, earlyExitHint, privilegeReason, RootCommandError, type RootCommandInputs } from './rootCommand';
+
+export const PROBE_RUNNING_CONTEXT_KEY = 'bitcoinUsdt.probeRunning';
+/** Shown in previews instead of the random socket path of a real session. */
+export const PREVIEW_SOCKET_PATH = '/tmp/bitcoin-usdt-XXXXXX/probe.sock';
+const CONNECT_TIMEOUT_MS = 5 * 60_000;
+const KEPT_NOTICES = 20;
+
+/** Why a launch did not happen, in words for the user. */
+export class LaunchRefused extends Error {}
+
+/**
+ * Starts and stops probe sessions (one at a time): builds the root command from the installed extension
+ * and machine-level settings only, runs it in a visible terminal, and tracks the session until it ends.
+ */
+export class ProbeLauncher implements vscode.Disposable {
+  private session: LiveProbeSession | undefined;
+  private lastCommand: readonly string[] | undefined;
+  private lastHelperTerminal: vscode.Terminal | undefined;
+  private readonly notices: SessionNotice[] = [];
+  private sequence = 0;
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly hub: EventHub,
+    private readonly statusBar: ProbeStatusBar,
+  ) {}
+
+  get activeSession(): LiveProbeSession | undefined {
+    return this.session;
+  }
+
+  get lastCommandLine(): readonly string[] | undefined {
+    return this.lastCommand;
+  }
+
+  get lastTerminal(): vscode.Terminal | undefined {
+    return this.lastHelperTerminal;
+  }
+
+  get recentNotices(): readonly SessionNotice[] {
+    return this.notices;
+  }
+
+  /** The argv that `start` would run as root for this request (with a placeholder socket path). */
+  async previewRootCommand(request: LaunchRequest): Promise<string[]> {
+    const binaryPath = await this.resolveBinary(request.binaryPath);
+    return buildRootCommand(this.rootInputs(), {
+      tool: request.tool,
+      binaryPath,
+      pid: requestedPid(request),
+      follow: request.follow ?? false,
+      socketPath: PREVIEW_SOCKET_PATH,
+    });
+  }
+
+  /** Starts a session; throws LaunchRefused with a message for the user when it cannot. */
+  async start(request: LaunchRequest): Promise<LiveProbeSession> {
+    if (!vscode.workspace.isTrusted) {
+      throw new LaunchRefused('Starting a probe runs a helper as root, which is disabled in untrusted workspaces. Trust this workspace first (Workspaces: Manage Workspace Trust).');
+    }
+    if (this.session) throw new LaunchRefused(`A probe is already running (${this.session.descriptor.label}). Stop it first.`);
+    if (!findTool(request.tool)) throw new LaunchRefused(`Unknown probe tool ${JSON.stringify(request.tool)}.`);
+    const pid = requestedPid(request);
+    const follow = request.follow ?? false;
+    if (follow && pid === null) throw new LaunchRefused('"Follow restarts" needs one process: pick a PID.');
+    const binaryPath = await this.resolveBinary(request.binaryPath);
+
+    const inputs = this.rootInputs();
+    const socket = await createPrivateSocket();
+    let terminal: HelperTerminal | undefined;
+    try {
+      const command = await buildRootCommand(inputs, { tool: request.tool, binaryPath, pid, follow, socketPath: socket.path });
+      terminal = await HelperTerminal.create({
+        name: `Bitcoin USDT: ${request.tool}`,
+        reason: privilegeReason(inputs.settings.privilege, inputs.isRoot),
+        command,
+      });
+      this.lastCommand = command;
+      this.lastHelperTerminal = terminal.terminal;
+      return this.track(this.createSession(request.tool, binaryPath, pid, socket, terminal, command, inputs));
+    } catch (error) {
+      terminal?.dispose();
+      await socket.close();
+      if (error instanceof RootCommandError) throw new LaunchRefused(error.message);
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.session?.stop('stopped from VS Code');
+  }
+
+  dispose(): void {
+    this.session?.disposeNow();
+    this.statusBar.dispose();
+  }
+
+  notify(notice: SessionNotice): void {
+    this.notices.push(notice);
+    if (this.notices.length > KEPT_NOTICES) this.notices.shift();
+    noticeToWindow(notice);
+  }
+
+  private createSession(
+    tool: string,
+    binaryPath: string,
+    pid: number | null,
+    socket: PrivateSocket,
+    terminal: HelperTerminal,
+    command: readonly string[],
+    inputs: RootCommandInputs,
+  ): LiveProbeSession {
+    const descriptor: SessionDescriptor = {
+      id: `live-${++this.sequence}-${Date.now()}`,
+      tool,
+      source: 'live',
+      label: sessionLabel(tool, binaryPath, pid),
+      binary: binaryPath,
+      pid,
+      startedAt: new Date().toISOString(),
+    };
+    return new LiveProbeSession({
+      hub: this.hub,
+      descriptor,
+      socket,
+      terminal,
+      command,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      earlyExitHint: (status) => earlyExitHint(inputs.settings.privilege, inputs.isRoot, status),
+      notify: (notice) => this.notify(notice),
+      onEnded: () => this.untrack(descriptor.id),
+    });
+  }
+
+  private track(session: LiveProbeSession): LiveProbeSession {
+    this.session = session;
+    void vscode.commands.executeCommand('setContext', PROBE_RUNNING_CONTEXT_KEY, true);
+    session.terminal.show();
+    session.run();
+    this.statusBar.show(() => session.counters());
+    return session;
+  }
+
+  private untrack(sessionId: string): void {
+    if (this.session?.descriptor.id !== sessionId) return;
+    this.session = undefined;
+    this.statusBar.hide();
+    void vscode.commands.executeCommand('setContext', PROBE_RUNNING_CONTEXT_KEY, false);
+  }
+
+  private rootInputs(): RootCommandInputs {
+    return { extensionPath: this.extensionPath, settings: readRootSettings(), isRoot: process.getuid?.() === 0 };
+  }
+
+  /** The real file (the helper refuses symlinks and relative paths). */
+  private async resolveBinary(binaryPath: string): Promise<string> {
+    if (!path.isAbsolute(binaryPath)) throw new LaunchRefused(`The binary path must be absolute: ${binaryPath}`);
+    try {
+      const real = await fs.realpath(binaryPath);
+      const stat = await fs.stat(real);
+      if (!stat.isFile()) throw new LaunchRefused(`${binaryPath} is not a file.`);
+      return real;
+    } catch (error) {
+      if (error instanceof LaunchRefused) throw error;
+      throw new LaunchRefused(`Cannot use ${binaryPath}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
