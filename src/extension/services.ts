@@ -1,10 +1,13 @@
 import type * as vscode from 'vscode';
 import type { EventHub } from './eventHub';
+import type { ExtensionApi } from './testApi';
 
 /** Passed to every feature's register function (no module globals). */
 export interface Services {
   readonly context: vscode.ExtensionContext;
   readonly hub: EventHub;
+  /** Returned by `activate`; each feature sets its own field (replace `unknown` with its typed API). */
+  readonly api: ExtensionApi;
 }
 
 /**
