@@ -10,6 +10,7 @@ import type {
   NormalizedEvent,
   PeerTotals,
 } from './eventTypes';
+import { createToolRecordDecoder, type ToolRecordContext, type ToolRecordDecoder } from './toolRecordDecoders';
 
 /** bpftrace runs with BPFTRACE_STRLEN=72: 71 bytes of text and the NUL. A 71-byte string may have been cut. */
 export const PROBE_STRING_LIMIT_BYTES = 71;
@@ -18,6 +19,8 @@ export interface DecoderOptions {
   /** Tracepoints whose every hit the tool streams as an event (loss accounting applies to them). */
   streamedTracepoints?: readonly string[];
   stringLimitBytes?: number;
+  /** The tool whose records to decode (default: the tool named by the helper's `target` record). */
+  toolId?: string;
 }
 
 export interface DecoderStats {
@@ -48,6 +51,21 @@ const STRING_MAPS = ['@peer_addr', '@conn_type'] as const;
 export class BpftraceDecoder {
   private readonly streamed: ReadonlySet<string>;
   private readonly stringLimit: number;
+  private toolDecoder: ToolRecordDecoder | undefined;
+  private readonly toolContext: ToolRecordContext = {
+    elapsedNs: (value) => this.elapsedNs(value),
+    lastElapsedNs: () => this.lastElapsed,
+    delivered: () => {
+      this.delivered++;
+      this.runDelivered++;
+      this.runReconciled = false;
+    },
+    checkCut: (field, value) => {
+      const out: NormalizedEvent[] = [];
+      this.checkCut(field, value, out);
+      return out;
+    },
+  };
 
   // Loss accounting for the current bpftrace run, and totals over earlier runs (--follow re-attaches).
   private runFired = new Map<string, number>();
@@ -74,6 +92,7 @@ export class BpftraceDecoder {
   constructor(options: DecoderOptions = {}) {
     this.streamed = new Set(options.streamedTracepoints ?? ['net:inbound_message', 'net:outbound_message']);
     this.stringLimit = options.stringLimitBytes ?? PROBE_STRING_LIMIT_BYTES;
+    this.toolDecoder = options.toolId === undefined ? undefined : createToolRecordDecoder(options.toolId);
   }
 
   get stats(): DecoderStats {
@@ -103,6 +122,10 @@ export class BpftraceDecoder {
     const type = value.get('type');
     const data = value.get('data');
     try {
+      if (this.toolDecoder && (type === 'value' || type === 'map' || type === 'hist')) {
+        const events = this.toolDecoder({ type, data }, this.toolContext);
+        if (events) return events;
+      }
       switch (type) {
         case 'value':
           return this.onValue(data, line);
@@ -226,6 +249,7 @@ export class BpftraceDecoder {
     switch (field('event')) {
       case 'target': {
         this.sessionPid = num('pid');
+        this.toolDecoder ??= createToolRecordDecoder(str('tool'));
         const version = str('bpftrace_version');
         return [{
           event: 'session:start',

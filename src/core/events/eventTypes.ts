@@ -4,6 +4,8 @@
 // 64-bit integer fields are `Int64Field`: a JSON number when it is a safe integer, otherwise its
 // decimal string, so no value is ever rounded.
 
+import type { BpftraceToolEvent } from './bpftraceToolEventTypes';
+
 export type Int64Field = number | string;
 
 interface EventBase {
@@ -103,6 +105,7 @@ export interface SessionEndEvent extends EventBase {
 }
 
 export type NormalizedEvent =
+  | BpftraceToolEvent
   | NetMessageEvent
   | PeerTotalsEvent
   | MessageTypeTotalsEvent

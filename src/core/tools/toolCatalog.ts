@@ -1,6 +1,8 @@
 // The probe tools the helper can run: one bpftrace script each in probes/, with the tracepoints it needs.
 // The helper (probes/bitcoin-usdt-helper.py) has the same list of tool ids and script files.
 
+import { NODE_STATE_TOOLS } from './nodeStateTools';
+
 export interface ToolParameter {
   name: string;
   description: string;
@@ -46,6 +48,7 @@ export const TOOLS: readonly ToolDefinition[] = [
     produces: ['p2p:peer_totals', 'p2p:msg_type_totals', 'fired', 'truncated'],
     parameters: [],
   },
+  ...NODE_STATE_TOOLS,
 ];
 
 export function findTool(id: string): ToolDefinition | undefined {

@@ -1,0 +1,111 @@
+// Feeds bpftrace `-f json` lines (or the helper's stream) to one tool's record decoder the way
+// BpftraceDecoder delegates to it, and keeps the session's accounts: kernel fired counts, delivered,
+// bpftrace-reported losses, malformed lines, cut strings. Used by the unit and the tools tests.
+
+import { JsonObject, byteLength, parseBpftraceJson } from '../../../src/core/events/bpftraceJson';
+import type { Int64Field, NormalizedEvent } from '../../../src/core/events/eventTypes';
+import {
+  createToolRecordDecoder,
+  type ToolDecodedEvent,
+  type ToolRecordContext,
+  type ToolRecordDecoder,
+} from '../../../src/core/events/toolRecordDecoders';
+
+const STRING_LIMIT_BYTES = 71;
+
+export class ToolRecordStream {
+  readonly events: ToolDecodedEvent[] = [];
+  readonly helperEvents: string[] = [];
+  readonly malformed: string[] = [];
+  fired: Record<string, number> = {};
+  delivered = 0;
+  lostReported = 0;
+  private lastElapsed = 0;
+  private readonly decoder: ToolRecordDecoder;
+  private readonly context: ToolRecordContext;
+
+  constructor(readonly toolId: string) {
+    const decoder = createToolRecordDecoder(toolId);
+    if (!decoder) throw new Error(`no record decoder for tool ${toolId}`);
+    this.decoder = decoder;
+    this.context = {
+      elapsedNs: (value: Int64Field) => (this.lastElapsed = Number(value)),
+      lastElapsedNs: () => this.lastElapsed,
+      delivered: () => {
+        this.delivered++;
+      },
+      checkCut: (field: string, value: string): NormalizedEvent[] =>
+        byteLength(value) >= STRING_LIMIT_BYTES ? [{ event: 'truncated', elapsed_ns: this.lastElapsed, field, count: 1 }] : [],
+    };
+  }
+
+  push(line: string | Buffer): void {
+    if (line.length === 0 || (typeof line === 'string' && line.trim() === '')) return;
+    const value = parseBpftraceJson(line);
+    if (!(value instanceof JsonObject)) throw new Error(`not a record: ${String(line)}`);
+    const type = value.get('type');
+    const data = value.get('data');
+    if (typeof type !== 'string') throw new Error(`record without type: ${String(line)}`);
+    if (type === 'helper') {
+      if (data instanceof JsonObject && typeof data.get('event') === 'string') this.helperEvents.push(String(data.get('event')));
+      return;
+    }
+    if (type === 'lost_events') {
+      const count = data instanceof JsonObject ? data.get('events') : undefined;
+      if (typeof count === 'number') this.lostReported += count;
+      return;
+    }
+    if (type === 'attached_probes') return;
+    let decoded: ToolDecodedEvent[] | null;
+    try {
+      decoded = this.decoder({ type, data }, this.context);
+    } catch (err) {
+      this.malformed.push(`${err instanceof Error ? err.message : String(err)}: ${String(line).slice(0, 120)}`);
+      return;
+    }
+    if (decoded) {
+      this.events.push(...decoded);
+      return;
+    }
+    const fired = type === 'map' && data instanceof JsonObject ? data.get('@fired') : undefined;
+    if (fired instanceof JsonObject) {
+      this.fired = {};
+      for (const [tracepoint, count] of fired.entries) if (typeof count === 'number') this.fired[tracepoint] = count;
+      return;
+    }
+    this.malformed.push(`not decoded: ${String(line).slice(0, 120)}`);
+  }
+
+  pushAll(text: string): this {
+    for (const line of text.split('\n')) this.push(line);
+    return this;
+  }
+
+  /** The decoded events of these types, without `elapsed_ns` (to compare with the tracee's expectation). */
+  fields(...names: string[]): Array<Record<string, unknown>> {
+    return this.events
+      .filter((e) => names.includes(e.event))
+      .map((e) => omit(e as unknown as Record<string, unknown>, ['elapsed_ns']));
+  }
+
+  firedTotal(names: readonly string[]): number {
+    return names.reduce((sum, name) => sum + (this.fired[name] ?? 0), 0);
+  }
+
+  lostTotal(): number {
+    return this.events.reduce((sum, e) => sum + (e.event === 'lost' ? e.count : 0), 0);
+  }
+}
+
+/** Drops the fields the decoders add (names, outpoints) so events compare with the tracee's --expect lines. */
+export function withoutDerivedFields(event: Record<string, unknown>): Record<string, unknown> {
+  return omit(event, ['network_name', 'mode_name', 'outpoint']);
+}
+
+function omit(record: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([key]) => !names.includes(key)));
+}
+
+export function readNdjson(text: string): Array<Record<string, unknown>> {
+  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
