@@ -5,6 +5,9 @@ import type { ExtensionApi } from './testApi';
 import { registerTracepointTree } from './tree/registerTracepointTree';
 import { registerProbeLauncher } from './launch/registerProbeLauncher';
 import { registerP2pPanel } from './panels/registerP2pPanel';
+import { registerRawMessagesPanel } from './rawMessagesPanel/registerRawMessagesPanel';
+import { registerBenchmarkPanel } from './benchmarkPanel/registerBenchmarkPanel';
+import { registerToolPanels } from './toolPanels/registerToolPanels';
 
 /** Composition root: build the services, let each feature register itself, nothing else. */
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
@@ -15,6 +18,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   registerTracepointTree(services);
   registerProbeLauncher(services);
   registerP2pPanel(services);
+  registerRawMessagesPanel(services);
+  registerBenchmarkPanel(services);
+  registerToolPanels(services);
   return api;
 }
 

@@ -1,6 +1,9 @@
 import type { TracepointTreeApi } from './tree/tracepointTreeProvider';
 import type { LauncherApi } from './launch/launcherApi';
 import type { P2pPanelTestApi } from './panels/p2pPanelController';
+import type { RawMessagesPanelTestApi } from './rawMessagesPanel/rawMessagesPanelController';
+import type { BenchmarkPanelTestApi } from './benchmarkPanel/benchmarkPanelController';
+import type { ToolPanelsTestApi } from './toolPanels/registerToolPanels';
 
 /**
  * What `activate` returns: a small typed surface that integration tests (and other extensions)
@@ -10,4 +13,7 @@ export interface ExtensionApi {
   tracepointTree?: TracepointTreeApi;
   p2pPanel?: P2pPanelTestApi;
   launcher?: LauncherApi;
+  rawMessagesPanel?: RawMessagesPanelTestApi;
+  benchmarkPanel?: BenchmarkPanelTestApi;
+  toolPanels?: ToolPanelsTestApi;
 }

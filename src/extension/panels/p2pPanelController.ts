@@ -80,7 +80,8 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
       }),
       hub.onDidReceiveEvents(({ session, events }) => {
         let tracked = this.sessions.get(session.id);
-        if (!tracked && events.some(isP2pEvent)) tracked = this.track(session);
+        // Raw message captures have a panel of their own; every other stream with P2P events shows here.
+        if (!tracked && session.tool !== 'raw-p2p-msgs' && events.some(isP2pEvent)) tracked = this.track(session);
         tracked?.aggregator.ingestAll(events);
       }),
       hub.onDidEndSession(({ session, reason }) => {

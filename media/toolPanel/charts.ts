@@ -1,0 +1,104 @@
+// uPlot line charts in theme colours: one ChartSlot per chart, rebuilt when the theme or the series change,
+// resized with the panel.
+import uPlot from 'uplot';
+import { cssColor, el, formatAxisTime, formatDecimal } from './dom';
+
+export interface SeriesSpec {
+  readonly label: string;
+  /** A VS Code theme colour variable, e.g. --vscode-charts-blue. */
+  readonly colorVar: string;
+  readonly fallback: string;
+  readonly values: readonly (number | null)[];
+}
+
+export interface ChartSpec {
+  readonly title: string;
+  /** Seconds since the session started. */
+  readonly x: readonly number[];
+  readonly series: readonly SeriesSpec[];
+  readonly formatValue?: (value: number) => string;
+  /** Draw points (sparse data such as flushes) rather than only lines. */
+  readonly points?: boolean;
+}
+
+const CHART_HEIGHT = 150;
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+
+export class ChartSlot {
+  readonly box: HTMLElement;
+  private readonly heading: HTMLElement;
+  private readonly host: HTMLElement;
+  private plot: uPlot | undefined;
+  private shape = '';
+  private spec: ChartSpec | undefined;
+
+  constructor(parent: HTMLElement) {
+    this.box = el('div', 'chart-box');
+    this.heading = el('h2');
+    this.host = el('div', 'chart');
+    this.box.append(this.heading, this.host);
+    parent.append(this.box);
+    new ResizeObserver(() => requestAnimationFrame(() => this.resize())).observe(this.host);
+  }
+
+  update(spec: ChartSpec): void {
+    this.spec = spec;
+    this.heading.textContent = spec.title;
+    const shape = `${spec.title}\u0001${spec.series.map((s) => s.label).join('\u0001')}\u0001${spec.points === true}`;
+    const data = [spec.x, ...spec.series.map((s) => s.values)] as uPlot.AlignedData;
+    if (this.plot && shape === this.shape) {
+      this.plot.setData(data);
+      return;
+    }
+    this.plot?.destroy();
+    this.shape = shape;
+    this.plot = new uPlot(this.options(spec), data, this.host);
+  }
+
+  /** Theme change: rebuild with the new colours. */
+  rebuild(): void {
+    this.plot?.destroy();
+    this.plot = undefined;
+    this.shape = '';
+    if (this.spec) this.update(this.spec);
+  }
+
+  private resize(): void {
+    if (!this.plot) return;
+    const width = Math.max(200, Math.floor(this.host.clientWidth));
+    if (width !== this.plot.width) this.plot.setSize({ width, height: CHART_HEIGHT });
+  }
+
+  private options(spec: ChartSpec): uPlot.Options {
+    const foreground = cssColor('--vscode-descriptionForeground', '#888');
+    const grid = cssColor('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
+    const font = `11px ${cssColor('--vscode-font-family', 'sans-serif')}`;
+    const axis = { stroke: foreground, font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+    const format = spec.formatValue ?? ((v: number) => formatDecimal(v));
+    const show = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : format(v));
+    return {
+      width: Math.max(200, this.host.clientWidth),
+      height: CHART_HEIGHT,
+      legend: { show: true, live: true },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+      axes: [
+        { ...axis, values: (_u, splits) => splits.map(formatAxisTime) },
+        { ...axis, size: 60, values: (_u, splits) => splits.map((v) => (Math.abs(v) >= 10_000 ? compact.format(v) : format(v))) },
+      ],
+      series: [
+        { label: 'Time', value: (_u, v) => (v === null || v === undefined ? '—' : formatAxisTime(v)) },
+        ...spec.series.map((s) => {
+          const color = cssColor(s.colorVar, s.fallback);
+          return {
+            label: s.label,
+            stroke: color,
+            width: 1.5,
+            points: { show: spec.points === true, size: 5, fill: color },
+            value: (_u: uPlot, v: number | null) => show(v),
+          };
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import type { FlushRow, FlushView } from '../../../src/shared/toolPanelProtocol';
+import { formatCount, formatDecimal, formatSessionTime, formatTwoDecimals } from '../dom';
+import { defineView, newestFirst } from '../viewModule';
+
+const MIB = 1024 * 1024;
+
+export const flushView = defineView<FlushView, FlushRow>({
+  tool: 'utxocache-flush',
+  filterPlaceholder: 'Filter: mode name',
+  kinds: [
+    { value: '', label: 'All flushes' },
+    { value: 'prune', label: 'For prune' },
+    ...['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_SYNC'].map((m) => ({ value: m, label: m })),
+  ],
+  rowNoun: 'flushes',
+  tableTitle: 'Flushes',
+  is: (view): view is FlushView => view.tool === 'utxocache-flush',
+  summary: (view) => [
+    { label: 'Flushes', value: formatCount(view.totalFlushes) },
+    { label: 'Total time', value: `${formatDecimal(view.totalDurationUs / 1000)} ms` },
+    { label: 'Longest', value: `${formatDecimal(view.maxDurationUs / 1000)} ms` },
+    { label: 'By mode', value: view.byMode.map((m) => `${m.name} ${formatCount(m.count)}`).join(' · ') || '—' },
+  ],
+  charts: (view) => {
+    const x = view.rows.map((r) => r.elapsedNs / 1e9);
+    return [
+      { title: 'Flush duration (ms)', x, points: true, series: [{ label: 'Duration', colorVar: '--vscode-charts-orange', fallback: '#d18616', values: view.rows.map((r) => r.durationUs / 1000) }] },
+      { title: 'Coins in cache before the flush', x, points: true, formatValue: formatCount, series: [{ label: 'Coins', colorVar: '--vscode-charts-blue', fallback: '#3794ff', values: view.rows.map((r) => r.coinsCount) }] },
+      { title: 'Cache memory (MB)', x, points: true, series: [{ label: 'Memory', colorVar: '--vscode-charts-purple', fallback: '#b180d7', values: view.rows.map((r) => r.memBytes / MIB) }] },
+    ];
+  },
+  columns: [
+    { title: '#', numeric: true, cell: (r) => String(r.seq) },
+    { title: 'Time', numeric: true, tooltip: 'Since the session started', cell: (r) => formatSessionTime(r.elapsedNs) },
+    { title: 'Duration', numeric: true, cell: (r) => `${formatTwoDecimals(r.durationUs / 1000)} ms` },
+    { title: 'Mode', cell: (r) => ({ text: r.modeName, untrusted: true, className: r.modeName === 'FORCE_SYNC' || r.modeName === 'ALWAYS' ? 'mode-strong' : '', title: r.mode === null ? 'mode unknown' : `mode ${r.mode}` }) },
+    { title: 'Coins', numeric: true, cell: (r) => formatCount(r.coinsCount) },
+    { title: 'Memory', numeric: true, tooltip: 'Cache memory usage (MiB)', cell: (r) => `${formatTwoDecimals(r.memBytes / MIB)} MB` },
+    { title: 'Prune', cell: (r) => (r.forPrune ? { text: 'yes', className: 'flag' } : '') },
+  ],
+  rows: (view) => newestFirst(view.rows),
+  counts: (view) => ({ matching: view.matchingRows, total: view.totalFlushes }),
+});

@@ -1,0 +1,71 @@
+import type { MempoolCounts, MempoolRow, MempoolView } from '../../../src/shared/toolPanelProtocol';
+import { formatCount, formatDecimal, formatDuration, formatInt64, formatSessionTime } from '../dom';
+import { defineView, newestFirst, type Cell } from '../viewModule';
+
+function line(counts: MempoolCounts): string {
+  return `${formatCount(counts.added)} added · ${formatCount(counts.removed)} removed · ${formatCount(counts.replaced)} replaced · ${formatCount(counts.rejected)} rejected`;
+}
+
+function shortId(id: string): string {
+  return id.length > 20 ? `${id.slice(0, 16)}…` : id;
+}
+
+function details(row: MempoolRow): Cell {
+  const r = row.replacement;
+  if (!r) return row.reason === null ? '' : { text: row.reason, untrusted: true };
+  const rate = r.replacementFee !== null && r.replacementVsize ? ` (${formatDecimal(Number(r.replacementFee) / r.replacementVsize)} sat/vB)` : '';
+  const by = r.byTransaction === false ? 'package' : 'tx';
+  return {
+    text: `by ${by} ${shortId(r.replacementId)}: ${r.replacementVsize ?? '?'} vB, fee ${r.replacementFee === null ? '?' : formatInt64(r.replacementFee)} sat${rate}`,
+    untrusted: true,
+    title: `replaced by ${by} ${r.replacementId}`,
+  };
+}
+
+export const mempoolView = defineView<MempoolView, MempoolRow>({
+  tool: 'mempool-monitor',
+  filterPlaceholder: 'Filter: txid prefix or reason',
+  kinds: [
+    { value: '', label: 'All events' },
+    { value: 'added', label: 'added' },
+    { value: 'removed', label: 'removed' },
+    { value: 'replaced', label: 'replaced' },
+    { value: 'rejected', label: 'rejected' },
+  ],
+  rowNoun: 'events',
+  tableTitle: 'Event log (newest first)',
+  is: (view): view is MempoolView => view.tool === 'mempool-monitor',
+  summary: (view) => [
+    { label: 'Added', value: formatCount(view.total.added), tone: 'ok' },
+    { label: 'Removed', value: formatCount(view.total.removed), tone: 'in' },
+    { label: 'Replaced', value: formatCount(view.total.replaced), tone: 'warn' },
+    { label: 'Rejected', value: formatCount(view.total.rejected), tone: 'alarm' },
+    { label: 'Last 1 min', value: line(view.lastMinute), title: 'Events in the last minute of the session clock' },
+    { label: 'Last 10 min', value: line(view.lastTenMinutes), title: 'Events in the last ten minutes of the session clock' },
+  ],
+  charts: (view) => [
+    {
+      title: 'Events per second',
+      x: view.rates.added.map((_v, i) => view.rates.startSecond + i),
+      formatValue: formatCount,
+      series: [
+        { label: 'added', colorVar: '--vscode-charts-green', fallback: '#89d185', values: view.rates.added },
+        { label: 'removed', colorVar: '--vscode-charts-blue', fallback: '#3794ff', values: view.rates.removed },
+        { label: 'replaced', colorVar: '--vscode-charts-orange', fallback: '#d18616', values: view.rates.replaced },
+        { label: 'rejected', colorVar: '--vscode-charts-red', fallback: '#f14c4c', values: view.rates.rejected },
+      ],
+    },
+  ],
+  columns: [
+    { title: 'Time', numeric: true, cell: (r) => formatSessionTime(r.elapsedNs) },
+    { title: 'Event', cell: (r) => ({ text: r.kind, className: `kind-${r.kind}` }) },
+    { title: 'vsize', numeric: true, cell: (r) => (r.vsize === null ? '' : `${formatCount(r.vsize)} vB`) },
+    { title: 'Fee (sat)', numeric: true, cell: (r) => (r.fee === null ? '' : formatInt64(r.fee)) },
+    { title: 'sat/vB', numeric: true, cell: (r) => (r.feeRate === null ? '' : formatDecimal(r.feeRate)) },
+    { title: 'In mempool', numeric: true, tooltip: 'Time between entry and removal', cell: (r) => (r.secondsInMempool === null ? '' : formatDuration(r.secondsInMempool * 1e9)) },
+    { title: 'Reason / replacement', cell: details },
+    { title: 'txid', tooltip: 'For replaced: the replaced transaction', cell: (r) => ({ text: r.txid, className: 'mono' }) },
+  ],
+  rows: (view) => newestFirst(view.rows),
+  counts: (view) => ({ matching: view.matchingRows, total: view.keptRows }),
+});

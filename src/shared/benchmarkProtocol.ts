@@ -1,0 +1,244 @@
+// The typed messages between the extension host and the ConnectBlock benchmark webview (one interface per
+// message, `ToWebview` / `FromWebview` unions narrowed by `type`).
+//
+// Numbers: heights, block/transaction/input/sigop counts and nanosecond times cross as numbers. They are
+// sums over the blocks of one chain (≈ 10^9 transactions, connect times of hours ≈ 10^13 ns), far below 2^53.
+// Block hashes cross as 64 hex digits in display order.
+
+export interface RateSeries {
+  /** Seconds since the run's first block (or first rate snapshot), one entry per point. */
+  readonly seconds: readonly number[];
+  readonly blocksPerS: readonly number[];
+  readonly transactionsPerS: readonly number[];
+  readonly inputsPerS: readonly number[];
+  readonly sigopsPerS: readonly number[];
+  /** Seconds each point covers (1 normally; larger after long runs were thinned to stay bounded). */
+  readonly pointSeconds: number;
+}
+
+export interface HistogramBucket {
+  /** Microseconds, inclusive; null: bpftrace's bucket of negative values. */
+  readonly min: number | null;
+  readonly max: number;
+  readonly count: number;
+}
+
+export interface SlowBlock {
+  readonly height: number;
+  readonly hash: string;
+  readonly transactions: number;
+  readonly inputs: number;
+  readonly sigops: number;
+  readonly durationNs: number;
+  readonly elapsedNs: number;
+}
+
+export interface BenchmarkTotals {
+  readonly blocks: number;
+  readonly transactions: number;
+  readonly inputs: number;
+  readonly sigops: number;
+  /** Sum of the counted blocks' connect times. */
+  readonly connectTimeNs: number;
+  /** Blocks over the threshold (streamed one by one). */
+  readonly printed: number;
+}
+
+export interface BenchmarkSummary {
+  readonly startHeight: number;
+  /** 0: no end height. */
+  readonly endHeight: number;
+  readonly thresholdMs: number;
+  readonly totals: BenchmarkTotals;
+  /** From the first counted block to the last one; null when no block was counted. */
+  readonly wallTimeNs: number | null;
+}
+
+export interface SessionNote {
+  readonly level: 'info' | 'warning' | 'error';
+  readonly message: string;
+}
+
+export interface BenchmarkRunView {
+  readonly sessionId: string;
+  readonly label: string;
+  readonly source: 'live' | 'recording';
+  readonly ended: boolean;
+  readonly endReason: string | null;
+  readonly rates: RateSeries;
+  /** Connect times in µs (power-of-2 buckets), cumulative. */
+  readonly histogram: readonly HistogramBucket[];
+  /** 'kernel': bpftrace's histogram of every counted block; 'blocks': built from the streamed blocks only. */
+  readonly histogramSource: 'kernel' | 'blocks' | 'none';
+  /** The slowest blocks over the threshold (bounded), slowest first. */
+  readonly slowBlocks: readonly SlowBlock[];
+  /** Blocks over the threshold received (the table keeps the slowest of them). */
+  readonly slowBlocksReceived: number;
+  readonly totals: BenchmarkTotals | null;
+  readonly summary: BenchmarkSummary | null;
+  readonly lostEvents: number;
+  readonly ignoredEvents: number;
+  readonly notes: readonly SessionNote[];
+  readonly lastElapsedNs: number;
+}
+
+/** Two runs on common axes: rates by seconds since each run's start, histogram buckets united. */
+export interface BenchmarkComparison {
+  readonly seconds: readonly number[];
+  readonly blocksPerS: readonly [readonly (number | null)[], readonly (number | null)[]];
+  readonly transactionsPerS: readonly [readonly (number | null)[], readonly (number | null)[]];
+  readonly inputsPerS: readonly [readonly (number | null)[], readonly (number | null)[]];
+  readonly sigopsPerS: readonly [readonly (number | null)[], readonly (number | null)[]];
+  /** Bucket ranges present in either run, ascending, with both runs' counts (0 where absent). */
+  readonly histogram: readonly { readonly min: number | null; readonly max: number; readonly countA: number; readonly countB: number }[];
+}
+
+export interface SessionChoice {
+  readonly id: string;
+  readonly label: string;
+  readonly source: 'live' | 'recording';
+  readonly startedAt: string;
+  readonly ended: boolean;
+}
+
+export interface BenchmarkState {
+  readonly sessions: readonly SessionChoice[];
+  readonly runA: BenchmarkRunView | null;
+  readonly runB: BenchmarkRunView | null;
+  readonly comparison: BenchmarkComparison | null;
+}
+
+export type SlowBlockColumn = 'height' | 'hash' | 'transactions' | 'inputs' | 'sigops' | 'duration';
+export const SLOW_BLOCK_COLUMNS: readonly SlowBlockColumn[] = ['height', 'hash', 'transactions', 'inputs', 'sigops', 'duration'];
+
+export interface BenchmarkUiState {
+  readonly runA: string | null;
+  readonly runB: string | null;
+  readonly sortColumn: SlowBlockColumn;
+  readonly sortDescending: boolean;
+}
+
+export const DEFAULT_BENCHMARK_UI_STATE: BenchmarkUiState = { runA: null, runB: null, sortColumn: 'duration', sortDescending: true };
+
+export interface BenchmarkRenderReport {
+  readonly runA: string | null;
+  readonly runB: string | null;
+  readonly chartCanvasCount: number;
+  readonly rateChartSeries: number;
+  readonly histogramBars: number;
+  readonly slowBlockRows: number;
+  readonly firstSlowBlocks: readonly { readonly height: string; readonly hash: string; readonly duration: string }[];
+  readonly totalTimeText: string;
+  readonly blockCountText: string;
+  readonly totalTimeTextB: string;
+  readonly blockCountTextB: string;
+  readonly lostText: string;
+  readonly lostAlarm: boolean;
+  readonly notes: readonly string[];
+  readonly activeElementsInPanel: number;
+  readonly imgElementsInDocument: number;
+}
+
+// ---- host → webview ----
+
+export interface StateMessage {
+  readonly type: 'state';
+  readonly state: BenchmarkState;
+  readonly uiState: BenchmarkUiState;
+}
+
+export interface RenderReportRequest {
+  readonly type: 'requestRenderReport';
+  readonly requestId: number;
+}
+
+export type ToWebview = StateMessage | RenderReportRequest;
+
+// ---- webview → host ----
+
+export interface ReadyMessage {
+  readonly type: 'ready';
+  readonly uiState: BenchmarkUiState | null;
+}
+
+export interface UiStateMessage {
+  readonly type: 'uiState';
+  readonly uiState: BenchmarkUiState;
+}
+
+export interface SelectRunMessage {
+  readonly type: 'selectRun';
+  readonly run: 'A' | 'B';
+  /** null: no run B (compare off). */
+  readonly sessionId: string | null;
+}
+
+export interface CompareWithMessage {
+  readonly type: 'compareWith';
+}
+
+export interface RenderReportResponse {
+  readonly type: 'renderReport';
+  readonly requestId: number;
+  readonly report: BenchmarkRenderReport;
+}
+
+export type FromWebview = ReadyMessage | UiStateMessage | SelectRunMessage | CompareWithMessage | RenderReportResponse;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function sessionIdOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value.slice(0, 200) : null;
+}
+
+export function parseBenchmarkUiState(value: unknown): BenchmarkUiState {
+  if (!isRecord(value)) return DEFAULT_BENCHMARK_UI_STATE;
+  return {
+    runA: sessionIdOrNull(value.runA),
+    runB: sessionIdOrNull(value.runB),
+    sortColumn: SLOW_BLOCK_COLUMNS.find((c) => c === value.sortColumn) ?? DEFAULT_BENCHMARK_UI_STATE.sortColumn,
+    sortDescending: typeof value.sortDescending === 'boolean' ? value.sortDescending : true,
+  };
+}
+
+/** Narrows an untyped postMessage payload from the webview; unknown shapes give undefined. */
+export function parseBenchmarkFromWebview(value: unknown): FromWebview | undefined {
+  if (!isRecord(value)) return undefined;
+  switch (value.type) {
+    case 'ready':
+      return { type: 'ready', uiState: value.uiState === null || value.uiState === undefined ? null : parseBenchmarkUiState(value.uiState) };
+    case 'uiState':
+      return { type: 'uiState', uiState: parseBenchmarkUiState(value.uiState) };
+    case 'selectRun':
+      return value.run === 'A' || value.run === 'B' ? { type: 'selectRun', run: value.run, sessionId: sessionIdOrNull(value.sessionId) } : undefined;
+    case 'compareWith':
+      return { type: 'compareWith' };
+    case 'renderReport':
+      return typeof value.requestId === 'number' && isRecord(value.report)
+        ? { type: 'renderReport', requestId: value.requestId, report: value.report as unknown as BenchmarkRenderReport }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function threeDigits(value: number): string {
+  const abs = Math.abs(value);
+  return value.toFixed(abs < 10 ? 2 : abs < 100 ? 1 : 0);
+}
+
+/** A duration in nanoseconds with a unit that suits it: "812 ns", "4.21 µs", "35.7 ms", "2 min 03.4 s". */
+export function formatDurationNs(ns: number): string {
+  const abs = Math.abs(ns);
+  if (abs < 1e3) return `${Math.round(ns)} ns`;
+  if (abs < 1e6) return `${threeDigits(ns / 1e3)} µs`;
+  if (abs < 1e9) return `${threeDigits(ns / 1e6)} ms`;
+  if (abs < 60e9) return `${(ns / 1e9).toFixed(3)} s`;
+  const totalSeconds = ns / 1e9;
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = (totalSeconds % 60).toFixed(1).padStart(4, '0');
+  return hours > 0 ? `${hours} h ${String(minutes).padStart(2, '0')} min ${seconds} s` : `${minutes} min ${seconds} s`;
+}

@@ -1,0 +1,406 @@
+// The typed messages between the extension host and the tool panels' webview (one webview app for the
+// p2p-connections, utxocache-flush, utxos, mempool-monitor and coin-selection tools). One interface per
+// message, `ToWebview` / `FromWebview` unions narrowed by `type`, as in p2pProtocol.ts.
+//
+// Numbers: peer ids, fees, values, targets and waste are int64 in Bitcoin Core and cross as decimal strings.
+// Counters, sizes, durations in µs and elapsed nanoseconds cross as numbers (far below 2^53 in any session).
+// Every view is bounded: the host sends at most the newest MAX_*_ROWS rows that pass the filter.
+
+import type { NamedCount, SessionChoice, SessionStatus } from './p2pProtocol';
+
+export type { NamedCount, SessionChoice, SessionNote, SessionStatus } from './p2pProtocol';
+
+export type ToolPanelTool = 'p2p-connections' | 'utxocache-flush' | 'utxos' | 'mempool-monitor' | 'coin-selection';
+
+export const TOOL_PANEL_TOOLS: readonly ToolPanelTool[] = ['p2p-connections', 'utxocache-flush', 'utxos', 'mempool-monitor', 'coin-selection'];
+
+export const TOOL_PANEL_TITLES: Readonly<Record<ToolPanelTool, string>> = {
+  'p2p-connections': 'P2P connections',
+  'utxocache-flush': 'UTXO cache flushes',
+  utxos: 'UTXO cache operations',
+  'mempool-monitor': 'Mempool monitor',
+  'coin-selection': 'Coin selection',
+};
+
+export function isToolPanelTool(value: unknown): value is ToolPanelTool {
+  return typeof value === 'string' && (TOOL_PANEL_TOOLS as readonly string[]).includes(value);
+}
+
+/** Rows the host sends per table (the newest that pass the filter). */
+export const MAX_SENT_ROWS = 1_000;
+
+/** Decimal string of an int64 (peer ids, sat amounts). */
+export type Int64Text = string;
+
+export interface ToolCounters {
+  /** Tracepoint events delivered to the extension (after the filter of nothing: all of this tool's events). */
+  readonly delivered: number;
+  /** Events that fired but never arrived (bpftrace lost events, or reconciled against kernel counts). */
+  readonly lostEvents: number;
+  /** Events with fields of the wrong type (damaged or hand-made recordings), skipped. */
+  readonly ignoredEvents: number;
+  readonly truncatedStrings: number;
+  readonly truncatedByField: readonly NamedCount[];
+  /** Kernel-side fire counts per tracepoint (cumulative), when the probe reports them. */
+  readonly fired: readonly NamedCount[];
+  readonly lastElapsedNs: number;
+}
+
+// ---------------- p2p-connections ----------------
+
+export type ConnectionDirection = 'inbound' | 'outbound';
+
+export interface MisbehavingMark {
+  readonly elapsedNs: number;
+  readonly message: string;
+}
+
+export interface ConnectionRow {
+  /** Unique per connection in the session (a peer id is used once by Bitcoin Core, but stay safe). */
+  readonly key: string;
+  readonly peerId: Int64Text;
+  readonly addr: string;
+  readonly connType: string;
+  readonly network: number | null;
+  readonly networkName: string;
+  /** null: only seen closing (opened before the session started). */
+  readonly direction: ConnectionDirection | null;
+  /** Connections of that direction including this one, when it opened. */
+  readonly existing: Int64Text | null;
+  readonly openedNs: number | null;
+  readonly endedNs: number | null;
+  readonly endKind: 'closed' | 'evicted' | null;
+  /** UNIX seconds the connection was established (from the close/evict event). */
+  readonly timeEstablished: Int64Text | null;
+  /** Connection lifetime in ns, when it is known (opened and ended in the session, or established time known). */
+  readonly durationNs: number | null;
+  readonly misbehaving: readonly MisbehavingMark[];
+  readonly misbehavingCount: number;
+  /** Messages of this peer id in the P2P traffic session in the hub (null: no such session or no messages). */
+  readonly msgsIn: number | null;
+  readonly msgsOut: number | null;
+}
+
+export interface ConnectionsView {
+  readonly tool: 'p2p-connections';
+  readonly rows: readonly ConnectionRow[];
+  /** Connections that pass the filter (rows holds the newest MAX_SENT_ROWS of them). */
+  readonly matchingRows: number;
+  readonly totalConnections: number;
+  /** Connections dropped from memory (oldest ended first) to stay bounded. */
+  readonly forgottenConnections: number;
+  readonly inbound: number;
+  readonly outbound: number;
+  readonly closed: number;
+  readonly evicted: number;
+  readonly misbehaving: number;
+  readonly open: number;
+  /** The P2P session whose message counts are joined in, if any. */
+  readonly trafficSession: string | null;
+}
+
+// ---------------- utxocache-flush ----------------
+
+export interface FlushRow {
+  readonly seq: number;
+  readonly elapsedNs: number;
+  readonly durationUs: number;
+  readonly mode: number | null;
+  readonly modeName: string;
+  readonly coinsCount: number;
+  readonly memBytes: number;
+  readonly forPrune: boolean;
+}
+
+export interface FlushView {
+  readonly tool: 'utxocache-flush';
+  readonly rows: readonly FlushRow[];
+  readonly matchingRows: number;
+  readonly totalFlushes: number;
+  readonly forgottenFlushes: number;
+  readonly byMode: readonly NamedCount[];
+  readonly totalDurationUs: number;
+  readonly maxDurationUs: number;
+}
+
+// ---------------- utxos ----------------
+
+export type UtxoOperation = 'add' | 'spent' | 'uncache';
+export const UTXO_OPERATIONS: readonly UtxoOperation[] = ['add', 'spent', 'uncache'];
+
+export interface UtxoRow {
+  readonly seq: number;
+  readonly elapsedNs: number;
+  readonly op: UtxoOperation;
+  readonly txid: string;
+  readonly index: number;
+  readonly height: number;
+  readonly valueSat: Int64Text;
+  readonly isCoinbase: boolean;
+}
+
+export interface OperationCounts {
+  readonly add: number;
+  readonly spent: number;
+  readonly uncache: number;
+}
+
+/** Consecutive 1-second buckets starting at `startSecond` (seconds since the session started). */
+export interface OperationRates {
+  readonly startSecond: number;
+  readonly add: readonly number[];
+  readonly spent: readonly number[];
+  readonly uncache: readonly number[];
+}
+
+export interface UtxosView {
+  readonly tool: 'utxos';
+  /** Exact counts from the kernel when the probe reports them, else the delivered counts. */
+  readonly counts: OperationCounts;
+  readonly countsFromKernel: boolean;
+  readonly delivered: OperationCounts;
+  readonly rates: OperationRates;
+  readonly rows: readonly UtxoRow[];
+  readonly matchingRows: number;
+  /** Rows kept in memory (the newest), of which `matchingRows` pass the filter. */
+  readonly keptRows: number;
+}
+
+// ---------------- mempool-monitor ----------------
+
+export type MempoolKind = 'added' | 'removed' | 'replaced' | 'rejected';
+export const MEMPOOL_KINDS: readonly MempoolKind[] = ['added', 'removed', 'replaced', 'rejected'];
+
+export interface MempoolCounts {
+  readonly added: number;
+  readonly removed: number;
+  readonly replaced: number;
+  readonly rejected: number;
+}
+
+export interface MempoolRates {
+  readonly startSecond: number;
+  readonly added: readonly number[];
+  readonly removed: readonly number[];
+  readonly replaced: readonly number[];
+  readonly rejected: readonly number[];
+}
+
+export interface ReplacementDetail {
+  readonly replacedVsize: number | null;
+  readonly replacedFee: Int64Text | null;
+  readonly replacementId: string;
+  readonly replacementVsize: number | null;
+  readonly replacementFee: Int64Text | null;
+  readonly byTransaction: boolean | null;
+}
+
+export interface MempoolRow {
+  readonly seq: number;
+  readonly elapsedNs: number;
+  readonly kind: MempoolKind;
+  /** The transaction added, removed or rejected; for `replaced`, the replaced transaction. */
+  readonly txid: string;
+  readonly vsize: number | null;
+  readonly fee: Int64Text | null;
+  /** sat/vB */
+  readonly feeRate: number | null;
+  readonly reason: string | null;
+  /** Seconds between entry and removal (removed, replaced), when the session's wall clock is known. */
+  readonly secondsInMempool: number | null;
+  readonly replacement: ReplacementDetail | null;
+}
+
+export interface MempoolView {
+  readonly tool: 'mempool-monitor';
+  readonly total: MempoolCounts;
+  readonly lastMinute: MempoolCounts;
+  readonly lastTenMinutes: MempoolCounts;
+  readonly rates: MempoolRates;
+  readonly rows: readonly MempoolRow[];
+  readonly matchingRows: number;
+  readonly keptRows: number;
+}
+
+// ---------------- coin-selection ----------------
+
+export interface CoinSelectionPart {
+  readonly algo: string | null;
+  readonly target: Int64Text | null;
+  readonly waste: Int64Text | null;
+  readonly selectedValue: Int64Text | null;
+  readonly fee: Int64Text | null;
+  readonly changePos: number | null;
+  /** null: the create_tx tracepoint of this part has not fired (yet). */
+  readonly success: boolean | null;
+}
+
+export interface CoinSelectionAttempt {
+  readonly seq: number;
+  readonly elapsedNs: number;
+  readonly wallet: string;
+  readonly normal: CoinSelectionPart | null;
+  /** Avoid-partial-spends attempt (attempting_aps_create_tx fired). */
+  readonly aps: CoinSelectionPart | null;
+  /** aps_create_tx_internal's use_aps: the APS transaction was the one used. */
+  readonly apsUsed: boolean | null;
+}
+
+export interface CoinSelectionView {
+  readonly tool: 'coin-selection';
+  readonly rows: readonly CoinSelectionAttempt[];
+  readonly matchingRows: number;
+  readonly totalAttempts: number;
+  readonly forgottenAttempts: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly apsUsed: number;
+  readonly wallets: readonly NamedCount[];
+}
+
+export type ToolView = ConnectionsView | FlushView | UtxosView | MempoolView | CoinSelectionView;
+
+/** What the webview shows for one session of the panel's tool. */
+export interface ToolSnapshot {
+  readonly view: ToolView;
+  readonly counters: ToolCounters;
+  readonly session: SessionStatus;
+}
+
+/** Filters (applied by the host, so they cover every row in memory, not only those sent). */
+export interface ToolFilter {
+  /** Free text: txid prefix (utxos), txid/reason (mempool), wallet/algo (coin selection), address/id/type (connections), mode (flush). */
+  readonly text: string;
+  /** '' = all; otherwise an operation, mempool kind, direction, connection type, or 'ok'/'failed'. */
+  readonly kind: string;
+}
+
+export const EMPTY_FILTER: ToolFilter = { text: '', kind: '' };
+
+/** The webview's UI state: kept by vscode.setState (also read by the host's serializer for the tool). */
+export interface ToolUiState {
+  readonly tool: ToolPanelTool | null;
+  readonly sessionId: string | null;
+  readonly filter: ToolFilter;
+}
+
+/** What the webview rendered, for integration tests (the webview DOM is not reachable from the host). */
+export interface ToolRenderReport {
+  readonly tool: ToolPanelTool | null;
+  readonly sessionId: string | null;
+  /** Rows in the main table (the log or connection table). */
+  readonly rowCount: number;
+  /** Text of each cell of the first rows. */
+  readonly firstRows: readonly (readonly string[])[];
+  readonly columns: readonly string[];
+  /** Named summary values as shown (label → text). */
+  readonly summary: Readonly<Record<string, string>>;
+  readonly matchText: string;
+  /** The filter the rows shown were selected with. */
+  readonly filter: ToolFilter;
+  readonly lostText: string;
+  readonly truncatedText: string;
+  readonly lostAlarm: boolean;
+  readonly chartCanvasCount: number;
+  readonly activeElementsInPanel: number;
+  readonly imgElementsInDocument: number;
+  /** <script> elements in the document now and when the page started (VS Code injects its own). */
+  readonly scriptElementsInDocument: number;
+  readonly scriptElementsAtStart: number;
+}
+
+// ---- host → webview ----
+
+export interface ToolSnapshotMessage {
+  readonly type: 'snapshot';
+  readonly tool: ToolPanelTool;
+  readonly sessionId: string | null;
+  readonly sessions: readonly SessionChoice[];
+  readonly snapshot: ToolSnapshot | null;
+  readonly filter: ToolFilter;
+}
+
+export interface ToolSessionsMessage {
+  readonly type: 'sessions';
+  readonly sessions: readonly SessionChoice[];
+  readonly currentSessionId: string | null;
+}
+
+/** Sets the filter as if typed (the command palette and tests use it). */
+export interface SetFilterMessage {
+  readonly type: 'setFilter';
+  readonly filter: ToolFilter;
+}
+
+export interface ToolRenderReportRequest {
+  readonly type: 'requestRenderReport';
+  readonly requestId: number;
+}
+
+export type ToolToWebview = ToolSnapshotMessage | ToolSessionsMessage | SetFilterMessage | ToolRenderReportRequest;
+
+// ---- webview → host ----
+
+export interface ToolReadyMessage {
+  readonly type: 'ready';
+  readonly uiState: ToolUiState | null;
+}
+
+export interface ToolFilterMessage {
+  readonly type: 'filter';
+  readonly filter: ToolFilter;
+}
+
+export interface ToolSelectSessionMessage {
+  readonly type: 'selectSession';
+  readonly sessionId: string;
+}
+
+export interface ToolRenderReportResponse {
+  readonly type: 'renderReport';
+  readonly requestId: number;
+  readonly report: ToolRenderReport;
+}
+
+export type ToolFromWebview = ToolReadyMessage | ToolFilterMessage | ToolSelectSessionMessage | ToolRenderReportResponse;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function parseFilter(value: unknown): ToolFilter {
+  if (!isRecord(value)) return EMPTY_FILTER;
+  return {
+    text: typeof value.text === 'string' ? value.text.slice(0, 200) : '',
+    kind: typeof value.kind === 'string' ? value.kind.slice(0, 100) : '',
+  };
+}
+
+/** Validates a UI state from webview storage or postMessage; falls back field by field. */
+export function parseToolUiState(value: unknown): ToolUiState {
+  if (!isRecord(value)) return { tool: null, sessionId: null, filter: EMPTY_FILTER };
+  return {
+    tool: isToolPanelTool(value.tool) ? value.tool : null,
+    sessionId: typeof value.sessionId === 'string' ? value.sessionId.slice(0, 200) : null,
+    filter: parseFilter(value.filter),
+  };
+}
+
+/** Narrows an untyped postMessage payload from the webview; unknown shapes give undefined. */
+export function parseToolFromWebview(value: unknown): ToolFromWebview | undefined {
+  if (!isRecord(value)) return undefined;
+  switch (value.type) {
+    case 'ready':
+      return { type: 'ready', uiState: value.uiState === null || value.uiState === undefined ? null : parseToolUiState(value.uiState) };
+    case 'filter':
+      return { type: 'filter', filter: parseFilter(value.filter) };
+    case 'selectSession':
+      return typeof value.sessionId === 'string' ? { type: 'selectSession', sessionId: value.sessionId } : undefined;
+    case 'renderReport':
+      return typeof value.requestId === 'number' && isRecord(value.report)
+        ? { type: 'renderReport', requestId: value.requestId, report: value.report as unknown as ToolRenderReport }
+        : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,140 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import { loadRecording } from '../../src/core/events/recording';
+import { formatDurationNs, type BenchmarkRenderReport } from '../../src/shared/benchmarkProtocol';
+import type { ExtensionApi } from '../../src/extension/testApi';
+import type { BenchmarkPanelTestApi } from '../../src/extension/benchmarkPanel/benchmarkPanelController';
+import { screenshot } from './screenshot';
+
+const repoRoot = process.env.BITCOIN_USDT_REPO ?? resolve(__dirname, '..', '..', '..');
+const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; publisher: string };
+const recordings = join(repoRoot, 'test', 'fixtures', 'recordings');
+const masterRecording = join(recordings, 'bench-master.ndjson');
+const branchRecording = join(recordings, 'bench-branch.ndjson');
+
+async function panelApi(): Promise<BenchmarkPanelTestApi> {
+  const extension = vscode.extensions.getExtension<ExtensionApi>(`${manifest.publisher}.${manifest.name}`);
+  assert.ok(extension, 'extension not installed');
+  const api = (await extension.activate()) as ExtensionApi & { benchmarkPanel?: BenchmarkPanelTestApi };
+  assert.ok(api.benchmarkPanel, 'activate() returned no benchmarkPanel API');
+  return api.benchmarkPanel;
+}
+
+async function waitForReport(panel: BenchmarkPanelTestApi, accept: (report: BenchmarkRenderReport) => boolean, timeoutMs = 20_000): Promise<BenchmarkRenderReport> {
+  const deadline = Date.now() + timeoutMs;
+  let last: BenchmarkRenderReport | undefined;
+  while (Date.now() < deadline) {
+    last = await panel.renderReport(Math.max(1_000, deadline - Date.now()));
+    if (accept(last)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`the benchmark panel did not render what was expected within ${timeoutMs} ms; last report: ${JSON.stringify(last, null, 1)}`);
+}
+
+interface ExpectedRun {
+  blocks: number;
+  connectTimeNs: number;
+  slowBlocks: { height: number; durationNs: number }[];
+  buckets: number;
+}
+
+async function expectedRun(path: string): Promise<ExpectedRun> {
+  const recording = await loadRecording(path);
+  assert.deepEqual(recording.malformed, []);
+  assert.equal(recording.header.tool, 'connectblock-benchmark');
+  const events = recording.events as unknown as Record<string, unknown>[];
+  const summary = events.find((e) => e.event === 'validation:connect_summary') as { totals: { blocks: number }; connect_time_ns: number } | undefined;
+  assert.ok(summary, 'the recording has a final summary');
+  const histograms = events.filter((e) => e.event === 'validation:connect_histogram') as unknown as { buckets: unknown[] }[];
+  const slowBlocks = events
+    .filter((e) => e.event === 'validation:block_connected')
+    .map((e) => ({ height: e.height as number, durationNs: Number(e.duration_ns) }))
+    .sort((a, b) => b.durationNs - a.durationNs);
+  return { blocks: summary.totals.blocks, connectTimeNs: Number(summary.connect_time_ns), slowBlocks, buckets: histograms[histograms.length - 1].buckets.length };
+}
+
+/** One editor group, no side bar, this panel in front: the screenshots show the whole panel. */
+async function focusPanelForScreenshots(showCommand: string): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.joinAllGroups');
+  await vscode.commands.executeCommand('workbench.action.closeSidebar');
+  await vscode.commands.executeCommand('notifications.clearAll');
+  await vscode.commands.executeCommand(showCommand);
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+async function closePanelTabs(): Promise<void> {
+  for (const group of vscode.window.tabGroups.all) {
+    for (const tab of group.tabs) {
+      if (tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('bitcoinUsdt.benchmarkPanel')) await vscode.window.tabGroups.close(tab);
+    }
+  }
+}
+
+describe('ConnectBlock benchmark panel', function () {
+  this.timeout(90_000);
+
+  after(async () => {
+    // Give the side bar back to the suites that follow.
+    await vscode.commands.executeCommand('workbench.view.explorer');
+  });
+  let runA: string | undefined;
+
+  it('opens by itself for a connectblock-benchmark recording: rates, histogram, slow blocks, total time', async () => {
+    const panel = await panelApi();
+    const expected = await expectedRun(masterRecording);
+    await closePanelTabs();
+    runA = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.openRecording', vscode.Uri.file(masterRecording));
+    assert.ok(runA, 'Open recording returned no session');
+    assert.equal(panel.isOpen, true, 'the panel did not open for a connectblock-benchmark recording');
+    assert.equal(panel.runA, runA);
+    await focusPanelForScreenshots('bitcoinUsdt.showBenchmarkPanel');
+    const opened = runA;
+    const report = await waitForReport(panel, (r) => r.runA === opened && r.totalTimeText !== '—' && r.totalTimeText !== '' && r.slowBlockRows > 0);
+    assert.equal(report.runB, null);
+    assert.equal(report.blockCountText, expected.blocks.toLocaleString('en-US'));
+    assert.equal(report.totalTimeText, formatDurationNs(expected.connectTimeNs));
+    assert.match(report.totalTimeText, /^\d+\.\d{3} s$/, 'a total of tens of seconds is shown in seconds');
+    assert.equal(report.slowBlockRows, expected.slowBlocks.length);
+    // Sorted by duration, slowest first, in milliseconds.
+    assert.deepEqual(
+      report.firstSlowBlocks.map((b) => b.duration),
+      expected.slowBlocks.slice(0, 10).map((b) => `${(b.durationNs / 1e6).toFixed(1)} ms`),
+    );
+    assert.equal(report.firstSlowBlocks[0].height, expected.slowBlocks[0].height.toLocaleString('en-US'));
+    assert.match(report.firstSlowBlocks[0].hash, /^0{16}[0-9a-f]{48}$/);
+    assert.ok(report.chartCanvasCount >= 5, `expected 4 rate charts and a histogram, found ${report.chartCanvasCount} canvases`);
+    assert.equal(report.rateChartSeries, 1);
+    assert.equal(report.histogramBars, expected.buckets);
+    assert.equal(report.lostText, 'Lost blocks: 0');
+    assert.equal(report.lostAlarm, false);
+    assert.equal(report.activeElementsInPanel, 0);
+    assert.equal(report.imgElementsInDocument, 0);
+    await screenshot('benchmark-run');
+  });
+
+  it('compares with a second run opened as run B: rates and histograms together, both totals', async () => {
+    const panel = await panelApi();
+    assert.ok(runA, 'the first test opened run A');
+    const expectedA = await expectedRun(masterRecording);
+    const expectedB = await expectedRun(branchRecording);
+    const runB = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.compareBenchmarkRuns', vscode.Uri.file(branchRecording));
+    assert.ok(runB, 'Compare with… returned no run');
+    assert.notEqual(runB, runA);
+    assert.equal(panel.runA, runA, 'opening run B must not replace run A');
+    assert.equal(panel.runB, runB);
+    const report = await waitForReport(panel, (r) => r.runB === runB && r.totalTimeTextB !== '' && r.totalTimeTextB !== '—' && r.rateChartSeries === 2);
+    assert.equal(report.runA, runA);
+    assert.equal(report.totalTimeText, formatDurationNs(expectedA.connectTimeNs));
+    assert.equal(report.totalTimeTextB, formatDurationNs(expectedB.connectTimeNs));
+    assert.equal(report.blockCountTextB, expectedB.blocks.toLocaleString('en-US'));
+    assert.ok(report.histogramBars >= Math.max(expectedA.buckets, expectedB.buckets));
+    assert.ok(report.chartCanvasCount >= 5);
+    // Run B's recording carries a hostile bpftrace warning: shown as text.
+    assert.ok(report.notes.includes('B: <img src=x onerror=alert(1)> bpftrace: \\u202Ewarning'), JSON.stringify(report.notes));
+    assert.equal(report.activeElementsInPanel, 0);
+    assert.equal(report.imgElementsInDocument, 0);
+    await screenshot('benchmark-compare');
+  });
+});
