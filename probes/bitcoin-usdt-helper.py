@@ -32,11 +32,27 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = {
     'p2p-traffic': 'p2p-traffic.bt',
     'p2p-monitor': 'p2p-monitor.bt',
+    'p2p-connections': 'p2p-connections.bt',
+    'connectblock-benchmark': 'connectblock-benchmark.bt',
+    'utxocache-flush': 'utxocache-flush.bt',
+    'utxos': 'utxos.bt',
+    'coin-selection': 'coin-selection.bt',
 }
 # tool name -> allowed --param names and their value pattern. No tool takes parameters yet.
 TOOL_PARAMS = {
     'p2p-traffic': {},
     'p2p-monitor': {},
+    'p2p-connections': {},
+    # decimal without leading zeros: bpftrace reads positional parameters like 010 as octal
+    'connectblock-benchmark': {'start': r'0|[1-9][0-9]{0,9}', 'end': r'0|[1-9][0-9]{0,9}',
+                               'threshold_ms': r'0|[1-9][0-9]{0,9}'},
+    'utxocache-flush': {},
+    'utxos': {},
+    'coin-selection': {},
+}
+# tool name -> (parameter, default) passed to bpftrace in this order after the binary: $2, $3, ...
+TOOL_POSITIONAL = {
+    'connectblock-benchmark': (('start', '0'), ('end', '0'), ('threshold_ms', '0')),
 }
 
 BPFTRACE_CANDIDATES = ('/usr/bin/bpftrace', '/usr/local/bin/bpftrace', '/usr/sbin/bpftrace')
@@ -48,11 +64,17 @@ BPFTRACE_ENV = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'BPFTRACE_STRLEN': STRI
 ATTACHED_MARKER = '__BPFTRACE_NOTIFY_PROBES_ATTACHED'
 RUN_ENV = dict(BPFTRACE_ENV, **{ATTACHED_MARKER: '1'})
 STOP_GRACE_SECONDS = 3.0
+TARGET_EXIT_GRACE_SECONDS = 2.0
 FOLLOW_POLL_SECONDS = 0.5
 MAX_PENDING_BYTES = 8 * 1024 * 1024  # stop reading bpftrace while this much waits for the socket
 PR_SET_PDEATHSIG = 1
 CAP_SYS_ADMIN = 21
 CAP_BPF = 39
+MAX_LINE_BYTES = 1024 * 1024  # a bpftrace line longer than this is dropped (the reader's limit too)
+# bpftrace reads the binary path inside an attach point (`usdt:$1:net:...`): ':' would split it and
+# '*?[]{}' would make it a wildcard matching other files. Control characters would hide it in the terminal.
+UNSAFE_PATH_CHARACTERS = re.compile(r'[\x00-\x1f\x7f:*?\[\]{}"\\]')
+SOCKET_NAME = 'probe.sock'
 
 
 class Refused(Exception):
@@ -81,6 +103,8 @@ def check_tool(name):
     st = os.lstat(script)
     if not stat.S_ISREG(st.st_mode):
         raise Refused('tool script %s is not a regular file' % script)
+    if st.st_mode & 0o022 or st.st_uid not in (0, os.stat(__file__).st_uid):
+        raise Refused('tool script %s is writable by others or not owned by the helper\'s owner' % script)
     return script
 
 
@@ -98,20 +122,42 @@ def check_params(tool, params):
 
 
 def check_binary(path):
+    """Opens the binary without following a final symlink and validates the opened file (not the path):
+    returns its stat. Every later check (PID, sections) uses this stat or re-checks the path against it."""
     if not os.path.isabs(path):
         raise Refused('binary path must be absolute: %r' % path)
+    if UNSAFE_PATH_CHARACTERS.search(path):
+        raise Refused('binary path %r contains a character bpftrace would misread (: * ? [ ] { } " \\ or a '
+                      'control character); move or link the build to a plain path' % path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, 'O_NOCTTY', 0))
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise Refused('binary %s is a symlink; pass the real file' % path)
+        raise Refused('cannot read binary %s: %s' % (path, err.strerror))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Refused('binary %s is not a regular file' % path)
+        if os.pread(fd, 4, 0) != b'\x7fELF':
+            raise Refused('binary %s is not an ELF file' % path)
+        with os.fdopen(os.dup(fd), 'rb') as f:
+            has_probes = elf_has_section(f, '.probes')
+    except (OSError, struct.error, IndexError) as err:
+        raise Refused('cannot read binary %s: %s' % (path, getattr(err, 'strerror', None) or err))
+    finally:
+        os.close(fd)
+    return st, has_probes
+
+
+def check_same_file(path, binary_stat):
+    """Right before bpftrace opens `path`: it must still be the file that was validated (no swap since)."""
     try:
         st = os.lstat(path)
     except OSError as err:
-        raise Refused('cannot read binary %s: %s' % (path, err.strerror))
-    if stat.S_ISLNK(st.st_mode):
-        raise Refused('binary %s is a symlink; pass the real file' % path)
-    if not stat.S_ISREG(st.st_mode):
-        raise Refused('binary %s is not a regular file' % path)
-    with open(path, 'rb') as f:
-        if f.read(4) != b'\x7fELF':
-            raise Refused('binary %s is not an ELF file' % path)
-    return st
+        raise Refused('binary %s went away: %s' % (path, err.strerror))
+    if (st.st_dev, st.st_ino) != (binary_stat.st_dev, binary_stat.st_ino) or not stat.S_ISREG(st.st_mode):
+        raise Refused('binary %s was replaced after it was checked' % path)
 
 
 def check_pid(text, binary_stat):
@@ -134,15 +180,20 @@ def same_executable(pid, binary_stat):
 
 
 def check_bpftrace(path):
+    """Returns the real path of a root-owned bpftrace that only root can replace (every directory on its
+    real path is root-owned and not writable by group or others)."""
     candidates = [path] if path else [p for p in BPFTRACE_CANDIDATES if os.path.exists(p)]
     if not candidates:
         raise Refused('bpftrace not found in %s; install it (Debian/Ubuntu: apt install bpftrace)'
                       % ', '.join(BPFTRACE_CANDIDATES))
     chosen = candidates[0]
-    if not os.path.isabs(chosen):
-        raise Refused('bpftrace path must be absolute: %r' % chosen)
+    if not os.path.isabs(chosen) or UNSAFE_PATH_CHARACTERS.search(chosen):
+        raise Refused('bpftrace path must be a plain absolute path: %r' % chosen)
+    if not os.path.basename(chosen).startswith('bpftrace'):
+        raise Refused('bpftrace path %s does not name a bpftrace program' % chosen)
+    real = os.path.realpath(chosen)
     try:
-        st = os.stat(chosen)
+        st = os.stat(real)
     except OSError as err:
         raise Refused('cannot use bpftrace %s: %s' % (chosen, err.strerror))
     if not stat.S_ISREG(st.st_mode):
@@ -151,47 +202,81 @@ def check_bpftrace(path):
         raise Refused('bpftrace %s is not owned by root' % chosen)
     if st.st_mode & 0o022:
         raise Refused('bpftrace %s is writable by group or others' % chosen)
-    return chosen
+    directory = os.path.dirname(real)
+    while True:
+        dst = os.stat(directory)
+        if dst.st_uid != 0 or dst.st_mode & 0o022:
+            raise Refused('bpftrace %s is in %s, which someone other than root can change' % (chosen, directory))
+        if directory == '/':
+            break
+        directory = os.path.dirname(directory)
+    return real
 
 
 def check_socket(path, uid):
-    if not os.path.isabs(path):
-        raise Refused('socket path must be absolute: %r' % path)
+    """Validates the socket's directory through an fd opened without following symlinks, and returns that
+    fd: connecting through /proc/self/fd/N/probe.sock reaches exactly the directory that was checked."""
+    if not os.path.isabs(path) or UNSAFE_PATH_CHARACTERS.search(path):
+        raise Refused('socket path must be a plain absolute path: %r' % path)
     directory = os.path.dirname(path)
+    if os.path.basename(path) != SOCKET_NAME:
+        raise Refused('socket must be named %s (is %r)' % (SOCKET_NAME, os.path.basename(path)))
     try:
-        dst = os.lstat(directory)
-        sst = os.lstat(path)
+        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as err:
+        if err.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise Refused('socket directory %s must be a real directory' % directory)
         raise Refused('cannot use socket %s: %s' % (path, err.strerror))
-    if stat.S_ISLNK(dst.st_mode) or not stat.S_ISDIR(dst.st_mode):
-        raise Refused('socket directory %s must be a real directory' % directory)
-    if dst.st_uid != uid:
-        raise Refused('socket directory %s is not owned by uid %d' % (directory, uid))
-    if stat.S_IMODE(dst.st_mode) != 0o700:
-        raise Refused('socket directory %s must have mode 0700 (has %04o)' % (directory, stat.S_IMODE(dst.st_mode)))
-    if not stat.S_ISSOCK(sst.st_mode):
-        raise Refused('%s is not a socket' % path)
-    if sst.st_uid != uid:
-        raise Refused('socket %s is not owned by uid %d' % (path, uid))
+    try:
+        dst = os.fstat(dir_fd)
+        if dst.st_uid != uid:
+            raise Refused('socket directory %s is not owned by uid %d' % (directory, uid))
+        if stat.S_IMODE(dst.st_mode) != 0o700:
+            raise Refused('socket directory %s must have mode 0700 (has %04o)' % (directory, stat.S_IMODE(dst.st_mode)))
+        try:
+            sst = os.stat(SOCKET_NAME, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError as err:
+            raise Refused('cannot use socket %s: %s' % (path, err.strerror))
+        if not stat.S_ISSOCK(sst.st_mode):
+            raise Refused('%s is not a socket' % path)
+        if sst.st_uid != uid:
+            raise Refused('socket %s is not owned by uid %d' % (path, uid))
+    except Refused:
+        os.close(dir_fd)
+        raise
+    return dir_fd
+
+
+def check_peer(sock, uid):
+    """The process listening on the socket must be the invoking user's (SO_PEERCRED), never another's."""
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize('3i'))
+    _, peer_uid, _ = struct.unpack('3i', creds)
+    if peer_uid != uid:
+        raise Refused('the socket is served by uid %d, not by the invoking user (uid %d)' % (peer_uid, uid))
 
 
 def check_privileges():
-    if os.geteuid() == 0:
-        return
+    """Root is not enough where capabilities were dropped (containers): look at the effective set."""
     caps = 0
     with open('/proc/self/status') as f:
         for line in f:
             if line.startswith('CapEff:'):
                 caps = int(line.split()[1], 16)
     if not caps & ((1 << CAP_BPF) | (1 << CAP_SYS_ADMIN)):
+        if os.geteuid() == 0:
+            raise Refused('BPF is not permitted here: this root process has neither CAP_BPF nor CAP_SYS_ADMIN '
+                          '(a container or a capability bounding set drops them)')
         raise Refused('must run as root (or with CAP_BPF/CAP_SYS_ADMIN) to load eBPF programs; '
                       'start it with sudo')
 
 
 def bpftrace_version(bpftrace):
-    out = subprocess.run([bpftrace, '--version'], env=BPFTRACE_ENV, stdin=subprocess.DEVNULL,
-                         capture_output=True, text=True, timeout=20).stdout
-    match = re.search(r'v?(\d+)\.(\d+)(?:\.(\d+))?', out)
+    try:
+        out = subprocess.run([bpftrace, '--version'], env=BPFTRACE_ENV, stdin=subprocess.DEVNULL, cwd='/',
+                             capture_output=True, text=True, errors='replace', timeout=20).stdout
+    except (OSError, subprocess.SubprocessError) as err:
+        raise Refused('cannot run %s --version: %s' % (bpftrace, err))
+    match = re.match(r'\s*bpftrace v?(\d+)\.(\d+)(?:\.(\d+))?', out)
     if not match:
         raise Refused('cannot read the bpftrace version from %r' % out.strip()[:80])
     version = tuple(int(g or 0) for g in match.groups())
@@ -202,8 +287,11 @@ def bpftrace_version(bpftrace):
 
 
 def check_features(bpftrace, needs_refcount):
-    result = subprocess.run([bpftrace, '--info'], env=BPFTRACE_ENV, stdin=subprocess.DEVNULL,
-                            capture_output=True, text=True, timeout=30)
+    try:
+        result = subprocess.run([bpftrace, '--info'], env=BPFTRACE_ENV, stdin=subprocess.DEVNULL, cwd='/',
+                                capture_output=True, text=True, errors='replace', timeout=30)
+    except (OSError, subprocess.SubprocessError) as err:
+        raise Refused('cannot run %s --info: %s' % (bpftrace, err))
     info = result.stdout + result.stderr
     missing = []
     if not re.search(r'probe_read(_user)?_str: yes', info):
@@ -214,42 +302,41 @@ def check_features(bpftrace, needs_refcount):
         raise Refused('bpftrace on this system lacks: ' + '; '.join(missing))
 
 
-def elf_has_section(path, wanted):
-    """True when the ELF file has a section named `wanted` (e.g. `.probes`, which holds USDT semaphores)."""
-    with open(path, 'rb') as f:
-        ident = f.read(16)
-        is64 = ident[4] == 2
-        end = '<' if ident[5] == 1 else '>'
+def elf_has_section(f, wanted):
+    """True when the open ELF file has a section named `wanted` (e.g. `.probes`, which holds USDT semaphores)."""
+    ident = f.read(16)
+    is64 = ident[4] == 2
+    end = '<' if ident[5] == 1 else '>'
+    if is64:
+        f.seek(0x28)
+        shoff, = struct.unpack(end + 'Q', f.read(8))
+        f.seek(0x3A)
+    else:
+        f.seek(0x20)
+        shoff, = struct.unpack(end + 'I', f.read(4))
+        f.seek(0x2E)
+    shentsize, shnum, shstrndx = struct.unpack(end + 'HHH', f.read(6))
+    if shoff == 0 or shnum == 0 or shstrndx >= shnum or shentsize < (64 if is64 else 40) or shentsize * shnum > 1 << 24:
+        return False
+    f.seek(shoff)
+    table = f.read(shentsize * shnum)
+
+    def header(i):
+        raw = table[i * shentsize:(i + 1) * shentsize]
         if is64:
-            f.seek(0x28)
-            shoff, = struct.unpack(end + 'Q', f.read(8))
-            f.seek(0x3A)
+            name, _, _, _, offset, size = struct.unpack(end + 'IIQQQQ', raw[:40])
         else:
-            f.seek(0x20)
-            shoff, = struct.unpack(end + 'I', f.read(4))
-            f.seek(0x2E)
-        shentsize, shnum, shstrndx = struct.unpack(end + 'HHH', f.read(6))
-        if shoff == 0 or shnum == 0 or shstrndx >= shnum or shnum > 65535:
-            return False
-        f.seek(shoff)
-        table = f.read(shentsize * shnum)
+            name, _, _, _, offset, size = struct.unpack(end + 'IIIIII', raw[:24])
+        return name, offset, size
 
-        def header(i):
-            raw = table[i * shentsize:(i + 1) * shentsize]
-            if is64:
-                name, _, _, _, offset, size = struct.unpack(end + 'IIQQQQ', raw[:40])
-            else:
-                name, _, _, _, offset, size = struct.unpack(end + 'IIIIII', raw[:24])
-            return name, offset, size
-
-        _, str_off, str_size = header(shstrndx)
-        f.seek(str_off)
-        names = f.read(min(str_size, 1 << 20))
-        target = wanted.encode()
-        for i in range(shnum):
-            name_off = header(i)[0]
-            if names[name_off:names.find(b'\0', name_off)] == target:
-                return True
+    _, str_off, str_size = header(shstrndx)
+    f.seek(str_off)
+    names = f.read(min(str_size, 1 << 20))
+    target = wanted.encode()
+    for i in range(shnum):
+        name_off = header(i)[0]
+        if names[name_off:names.find(b'\0', name_off)] == target:
+            return True
     return False
 
 
@@ -258,9 +345,16 @@ def elf_has_section(path, wanted):
 class Link:
     """The socket to the unprivileged reader: non-blocking, with a bounded outgoing buffer."""
 
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
+    def __init__(self, dir_fd, uid):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        try:
+            self.sock.connect('/proc/self/fd/%d/%s' % (dir_fd, SOCKET_NAME))
+            check_peer(self.sock, uid)
+        except BaseException:
+            self.sock.close()
+            raise
+        finally:
+            os.close(dir_fd)
         self.sock.setblocking(False)
         self.pending = bytearray()
         self.closed = False
@@ -323,11 +417,11 @@ def on_stop_signal(signum, _frame):
     stop_requested.append(signum)
 
 
-def run_bpftrace(link, bpftrace, script, binary, pid):
+def run_bpftrace(link, bpftrace, script, binary, pid, positional=()):
     """Runs one bpftrace until it exits; returns (exit code, why it stopped)."""
-    argv = [bpftrace, '-f', 'json'] + (['-p', str(pid)] if pid else []) + [script, binary]
+    argv = [bpftrace, '-f', 'json'] + (['-p', str(pid)] if pid else []) + [script, binary] + list(positional)
     proc = subprocess.Popen(argv, env=RUN_ENV, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, process_group=0,
+                            stderr=subprocess.PIPE, process_group=0, cwd='/',
                             preexec_fn=pdeathsig_setter(os.getpid()))
     say('running: ' + ' '.join(argv))
     link.record('started', argv=argv, pid=pid, bpftrace_pid=proc.pid, monotonic_ns=time.monotonic_ns())
@@ -343,6 +437,7 @@ def run_bpftrace(link, bpftrace, script, binary, pid):
     for fd in open_fds:
         poller.register(fd, select.POLLIN | select.POLLHUP)
     reading_paused = False
+    target_gone_at = None
 
     def stop(why):
         nonlocal stop_sent_at, reason
@@ -358,7 +453,12 @@ def run_bpftrace(link, bpftrace, script, binary, pid):
         if stop_requested:
             stop('stopped by signal %s' % signal.Signals(stop_requested[-1]).name)
         if pid and stop_sent_at is None and not os.path.exists('/proc/%d' % pid):
-            stop('target process %d exited' % pid)
+            # bpftrace -p exits by itself once the target is gone (draining its buffers, running END):
+            # interrupt it only if it is still running after a grace period.
+            if target_gone_at is None:
+                target_gone_at = time.monotonic()
+            elif time.monotonic() - target_gone_at > TARGET_EXIT_GRACE_SECONDS:
+                stop('target process %d exited' % pid)
         if stop_sent_at is not None and not killed and time.monotonic() - stop_sent_at > STOP_GRACE_SECONDS:
             killed = True
             try:
@@ -368,8 +468,8 @@ def run_bpftrace(link, bpftrace, script, binary, pid):
         want_out = len(link.pending) < MAX_PENDING_BYTES or link.closed
         if want_out == reading_paused:
             reading_paused = not want_out
-            if out_fd in open_fds:
-                poller.modify(out_fd, (select.POLLIN | select.POLLHUP) if want_out else 0)
+            for fd in open_fds:  # stderr too: bpftrace's complaints must not grow the buffer without bound
+                poller.modify(fd, (select.POLLIN | select.POLLHUP) if want_out else 0)
         if not link.closed:
             poller.modify(link.sock, sock_events | (select.POLLOUT if link.pending else 0))
         try:
@@ -391,6 +491,9 @@ def run_bpftrace(link, bpftrace, script, binary, pid):
                 poller.unregister(fd)
                 chunk = b'\n' if buffers[fd] else b''
             *lines, buffers[fd] = (buffers[fd] + chunk).split(b'\n')
+            if len(buffers[fd]) > MAX_LINE_BYTES:
+                buffers[fd] = b''
+                link.record('stderr', line='(the helper dropped a line longer than %d bytes)' % MAX_LINE_BYTES)
             for line in lines:
                 if fd == out_fd:
                     link.send_line(line)
@@ -399,18 +502,35 @@ def run_bpftrace(link, bpftrace, script, binary, pid):
                     say('attached; press Ctrl-C to stop')
                 elif line.strip():
                     link.record('stderr', line=line.decode('utf-8', 'replace'))
-    code = proc.wait()
+    code = reap(proc)
+    if code < 0 and stop_sent_at is None:
+        reason = 'bpftrace was killed by %s' % signal.Signals(-code).name
     if pid and not os.path.exists('/proc/%d' % pid) and not stop_requested and not link.closed:
         reason = 'target process %d exited' % pid
     return code, reason
+
+
+def reap(proc):
+    """Waits for bpftrace (killing it after a grace period), then kills whatever is left in its process
+    group. The group is killed before bpftrace is reaped, so its id cannot belong to another process yet."""
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return proc.wait()
 
 
 def wait_for_new_process(binary_path, link):
     """--follow: polls /proc until a process runs the binary (re-stat each time: it may be rebuilt)."""
     while not stop_requested:
         try:
-            binary_stat = os.stat(binary_path)
-        except OSError:
+            binary_stat, _ = check_binary(binary_path)
+        except Refused:
             binary_stat = None
         if binary_stat is not None:
             for entry in os.listdir('/proc'):
@@ -424,20 +544,20 @@ def wait_for_new_process(binary_path, link):
 
 def command_run(args):
     uid = invoking_uid()
-    check_socket(args.socket, uid)
-    link = Link(args.socket)
+    link = Link(check_socket(args.socket, uid), uid)
     try:
         script = check_tool(args.tool)
-        check_params(args.tool, args.param or [])
-        binary_stat = check_binary(args.binary)
+        params = check_params(args.tool, args.param or [])
+        positional = [params.get(name, default) for name, default in TOOL_POSITIONAL.get(args.tool, ())]
+        binary_stat, semaphores = check_binary(args.binary)
         pid = check_pid(args.pid, binary_stat) if args.pid is not None else None
         if args.follow and pid is None:
             raise Refused('--follow needs --pid')
         check_privileges()
         bpftrace = check_bpftrace(args.bpftrace)
         version = bpftrace_version(bpftrace)
-        semaphores = elf_has_section(args.binary, '.probes')
         check_features(bpftrace, semaphores)
+        check_same_file(args.binary, binary_stat)
     except Refused as err:
         say('refused: %s' % err)
         link.record('error', message=str(err))
@@ -447,7 +567,7 @@ def command_run(args):
                 bpftrace=bpftrace, bpftrace_version=version)
     say('tool %s on %s%s with bpftrace %s' % (args.tool, args.binary, ' (PID %d)' % pid if pid else '', version))
     while True:
-        code, reason = run_bpftrace(link, bpftrace, script, args.binary, pid)
+        code, reason = run_bpftrace(link, bpftrace, script, args.binary, pid, positional)
         link.record('bpftrace_exit', code=code, reason=reason)
         if not (args.follow and reason.startswith('target process') and not stop_requested and not link.closed):
             break
@@ -477,9 +597,13 @@ def main(argv):
     run.add_argument('--bpftrace')
     run.add_argument('--param', action='append')
     args = parser.parse_args(argv)
+    os.chdir('/')
+    os.umask(0o077)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, on_stop_signal)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    # When whatever started the helper (sudo, pkexec, the terminal's shell) dies, stop as on Ctrl-C.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     try:
         return command_run(args)
     except Refused as err:

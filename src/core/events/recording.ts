@@ -2,10 +2,16 @@
 
 import { constants as fsConstants, createReadStream, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { RECORDING_FORMAT, RECORDING_VERSION, type NormalizedEvent, type RecordingHeader } from './eventTypes';
 
 export class RecordingError extends Error {}
+
+/**
+ * Longest line a reader keeps (a p2p:peer_totals of thousands of peers is a few MB). A longer line is
+ * reported as malformed and skipped without being held in memory, so a hostile or broken file (one endless
+ * line, /dev/zero) cannot exhaust the extension host's memory.
+ */
+export const MAX_RECORDING_LINE_BYTES = 16 * 1024 * 1024;
 
 export interface RecordingWriterOptions {
   /** Flush buffered lines at least this often (ms). */
@@ -120,34 +126,82 @@ export async function readRecording(
   onEvent: (event: NormalizedEvent, lineNumber: number) => void,
   onHeader?: (header: RecordingHeader) => void,
 ): Promise<{ header: RecordingHeader; events: number; malformed: MalformedRecordingLine[] }> {
-  const stream = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  // Only regular files: a FIFO or a device (a setting could name /dev/zero) would block or never end.
+  const fileStat = await fs.stat(path).catch((err: Error) => {
+    throw new RecordingError(`cannot read recording ${path}: ${err.message}`);
+  });
+  if (!fileStat.isFile()) throw new RecordingError(`cannot read recording ${path}: not a regular file`);
+  const stream = createReadStream(path);
   let header: RecordingHeader | null = null;
   let lineNumber = 0;
   let events = 0;
   const malformed: MalformedRecordingLine[] = [];
-  try {
-    for await (const line of lines) {
-      lineNumber++;
-      if (header === null) {
-        header = parseHeader(line, path);
-        onHeader?.(header);
-        continue;
-      }
-      if (line.trim() === '') continue;
-      const reason = checkEventLine(line);
-      if (typeof reason === 'string') {
-        malformed.push({ line: lineNumber, reason });
-        continue;
-      }
-      events++;
-      onEvent(reason, lineNumber);
+  const onLine = (line: string): void => {
+    lineNumber++;
+    if (header === null) {
+      header = parseHeader(line, path);
+      onHeader?.(header);
+      return;
     }
+    if (line.trim() === '') return;
+    const reason = checkEventLine(line);
+    if (typeof reason === 'string') {
+      malformed.push({ line: lineNumber, reason });
+      return;
+    }
+    events++;
+    onEvent(reason, lineNumber);
+  };
+  const tooLong = (): void => {
+    lineNumber++;
+    if (header === null) throw new RecordingError(`${path} is not a recording: the first line is longer than ${MAX_RECORDING_LINE_BYTES} bytes`);
+    malformed.push({ line: lineNumber, reason: `longer than ${MAX_RECORDING_LINE_BYTES} bytes, skipped` });
+  };
+  let partial: Buffer[] = [];
+  let partialBytes = 0;
+  let skipping = false;
+  const finishLine = (last: Buffer): void => {
+    if (skipping) {
+      skipping = false;
+      return;
+    }
+    const bytes = partialBytes > 0 ? Buffer.concat([...partial, last]) : last;
+    partial = [];
+    partialBytes = 0;
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+    onLine(bytes.toString('utf8', 0, end));
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+        const piece = chunk.subarray(start, nl);
+        start = nl + 1;
+        if (!skipping && partialBytes + piece.length > MAX_RECORDING_LINE_BYTES) {
+          partial = [];
+          partialBytes = 0;
+          tooLong();
+          continue;
+        }
+        finishLine(piece);
+      }
+      const rest = chunk.subarray(start);
+      if (rest.length === 0 || skipping) continue;
+      if (partialBytes + rest.length > MAX_RECORDING_LINE_BYTES) {
+        partial = [];
+        partialBytes = 0;
+        skipping = true;
+        tooLong();
+        continue;
+      }
+      partial.push(Buffer.from(rest));
+      partialBytes += rest.length;
+    }
+    if (partialBytes > 0 && !skipping) finishLine(Buffer.alloc(0));
   } catch (err) {
     if (err instanceof RecordingError) throw err;
     throw new RecordingError(`cannot read recording ${path}: ${(err as Error).message}`);
   } finally {
-    lines.close();
     stream.destroy();
   }
   if (header === null) throw new RecordingError(`${path} is empty: not a recording`);

@@ -58,7 +58,13 @@ export class ProbeSessionReader {
 
   /** Reads until the stream ends or errors. */
   attach(stream: Readable): void {
-    stream.on('data', (chunk: Buffer) => this.push(chunk));
+    // One chunk per event-loop turn: a flood from the probe must not stall the extension host
+    // (the socket's backpressure then slows the helper, and the kernel counts what it drops).
+    stream.on('data', (chunk: Buffer) => {
+      this.push(chunk);
+      stream.pause();
+      setImmediate(() => stream.resume());
+    });
     stream.once('end', () => this.end());
     stream.once('close', () => this.end());
     stream.once('error', (err: Error) => {
