@@ -1,0 +1,221 @@
+// The ways of attaching to the tracee that the benchmark compares: nothing, a bare counting bpftrace,
+// a shipped tool through the real helper pipeline (helper → socket → decoder, as the CLI runs it), and a
+// contrib-style bpftrace script that printf's every event to a file.
+
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
+import type { PeerTotals } from '../../src/core/events/eventTypes';
+import { ProbeSessionReader, buildHelperArgv, createPrivateSocket } from '../../src/core/probeSession';
+import { findTool, streamedTracepoints } from '../../src/core/tools/toolCatalog';
+import {
+  BenchFailure,
+  fileSize,
+  interruptUntilExit,
+  sleep,
+  startTracee,
+  waitForExit,
+  waitUntilStable,
+  withTimeout,
+  type TraceeOptions,
+  type TraceeSummary,
+} from './benchProcesses';
+
+export const BPFTRACE = '/usr/bin/bpftrace';
+const PYTHON = '/usr/bin/python3';
+const TRACEE_TIMEOUT_MS = 600_000;
+/** A stream counts as drained when nothing new arrived for this long after the tracee finished. */
+const DRAIN_QUIET_MS = 1_000;
+const DRAIN_MAX_MS = 60_000;
+
+export interface AttachOutcome {
+  summary: TraceeSummary;
+  /** Events that reached the reader (decoded events, printed lines, or the kernel count of `@c`). */
+  delivered: number | null;
+  lostReported: number | null;
+  lostReconciled: number | null;
+  /** What the probe counted in the kernel (`@fired` / `@c`), when it reports it. */
+  kernelFired: number | null;
+  /** p2p-monitor: the last per-peer totals. */
+  peerTotals: PeerTotals[] | null;
+  /** Error messages the session reported. */
+  errors: string[];
+}
+
+type TraceeSpec = Omit<TraceeOptions, 'waitAttach'>;
+
+export async function runUnattached(tracee: TraceeSpec): Promise<AttachOutcome> {
+  const run = await startTracee(tracee);
+  const summary = await withTimeout(run.finished, TRACEE_TIMEOUT_MS, 'the tracee finishing');
+  return { summary, delivered: null, lostReported: null, lostReconciled: null, kernelFired: null, peerTotals: null, errors: [] };
+}
+
+/** `bpftrace -e 'usdt:BIN:net:inbound_message { @c = count(); }'`: the cost of a uprobe hit alone. */
+export async function runBareCount(tracee: TraceeSpec): Promise<AttachOutcome> {
+  const program = `usdt:${tracee.binary}:net:inbound_message { @c = count(); }`;
+  const run = await startTracee({ ...tracee, waitAttach: ['net:inbound_message'] });
+  const bpftrace = spawn(BPFTRACE, ['-f', 'json', '-e', program], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  bpftrace.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+  bpftrace.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  const exited = waitForExit(bpftrace);
+  try {
+    const summary = await Promise.race([
+      withTimeout(run.finished, TRACEE_TIMEOUT_MS, 'the tracee finishing'),
+      exited.then(() => {
+        throw new BenchFailure(`bpftrace exited early: ${stderr.trim()}`);
+      }),
+    ]);
+    if ((await interruptUntilExit(bpftrace)).killed) throw new BenchFailure('bpftrace did not stop on SIGINT');
+    let count: number | null = null;
+    for (const line of stdout.split('\n')) {
+      const match = /^\{"type": "map", "data": \{"@c": (\d+)\}\}$/.exec(line.trim());
+      if (match) count = Number(match[1]);
+    }
+    if (count === null) throw new BenchFailure(`bpftrace printed no @c count: ${stdout.slice(0, 300)} ${stderr.trim()}`);
+    return { summary, delivered: count, lostReported: 0, lostReconciled: 0, kernelFired: count, peerTotals: null, errors: [] };
+  } finally {
+    run.kill();
+    if (bpftrace.exitCode === null) bpftrace.kill('SIGKILL');
+  }
+}
+
+/** Bitcoin Core's contrib/tracing/log_p2p_traffic.bt, attach points taking the binary as $1. */
+export const CONTRIB_PRINTF_SCRIPT = `usdt:$1:net:inbound_message
+{
+  $peer_id = (int64) arg0;
+  $peer_addr = str(arg1);
+  $peer_type = str(arg2);
+  $msg_type = str(arg3);
+  $msg_len = arg4;
+  printf("inbound '%s' msg from peer %d (%s, %s) with %d bytes\\n", $msg_type, $peer_id, $peer_type, $peer_addr, $msg_len);
+}
+
+usdt:$1:net:outbound_message
+{
+  $peer_id = (int64) arg0;
+  $peer_addr = str(arg1);
+  $peer_type = str(arg2);
+  $msg_type = str(arg3);
+  $msg_len = arg4;
+  printf("outbound '%s' msg to peer %d (%s, %s) with %d bytes\\n", $msg_type, $peer_id, $peer_type, $peer_addr, $msg_len);
+}
+`;
+
+/** The contrib-style script with its output going to a file; delivered = the message lines in it. */
+export async function runContribPrintf(tracee: TraceeSpec, workDir: string): Promise<AttachOutcome> {
+  const script = join(workDir, 'log_p2p_traffic.bt');
+  const output = join(workDir, 'log_p2p_traffic.out');
+  await fs.writeFile(script, CONTRIB_PRINTF_SCRIPT);
+  const outHandle = await fs.open(output, 'w');
+  const run = await startTracee({ ...tracee, waitAttach: ['net:inbound_message'] });
+  const bpftrace = spawn(BPFTRACE, [script, tracee.binary], { stdio: ['ignore', outHandle.fd, 'pipe'] });
+  let stderr = '';
+  bpftrace.stderr?.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  const exited = waitForExit(bpftrace);
+  try {
+    const summary = await Promise.race([
+      withTimeout(run.finished, TRACEE_TIMEOUT_MS, 'the tracee finishing'),
+      exited.then(() => {
+        throw new BenchFailure(`bpftrace exited early: ${stderr.trim()}`);
+      }),
+    ]);
+    await waitUntilStable(() => fileSize(output), DRAIN_QUIET_MS, DRAIN_MAX_MS);
+    if ((await interruptUntilExit(bpftrace)).killed) throw new BenchFailure('bpftrace did not stop on SIGINT');
+    const text = await fs.readFile(output, 'utf8');
+    let lines = 0;
+    let lostReported = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith("inbound '") || line.startsWith("outbound '")) lines++;
+    }
+    for (const match of (text + stderr).matchAll(/Lost (\d+) events/g)) lostReported += Number(match[1]);
+    return { summary, delivered: lines, lostReported, lostReconciled: null, kernelFired: null, peerTotals: null, errors: [] };
+  } finally {
+    run.kill();
+    if (bpftrace.exitCode === null) bpftrace.kill('SIGKILL');
+    await outHandle.close();
+    await fs.rm(output, { force: true });
+  }
+}
+
+export interface HelperSessionOptions {
+  tool: 'p2p-traffic' | 'p2p-monitor';
+  probesDir: string;
+  tracee: TraceeSpec;
+  waitAttach: readonly string[];
+  /** Keep every raw line the helper sent (for replaying it through the decoder later). */
+  captureRawLines?: boolean;
+}
+
+export interface HelperSessionOutcome extends AttachOutcome {
+  rawLines: Buffer | null;
+}
+
+/** A shipped tool through the real pipeline: root helper → private socket → ProbeSessionReader/decoder. */
+export async function runHelperSession(options: HelperSessionOptions): Promise<HelperSessionOutcome> {
+  const tool = findTool(options.tool);
+  if (!tool) throw new BenchFailure(`unknown tool ${options.tool}`);
+  const socket = await createPrivateSocket('bitcoin-usdt-bench-');
+  const run = await startTracee({ ...options.tracee, waitAttach: options.waitAttach });
+  const argv = buildHelperArgv({
+    pythonPath: PYTHON, probesDir: options.probesDir, tool: tool.id, binary: options.tracee.binary, socketPath: socket.path,
+  });
+  const helper = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let helperStderr = '';
+  helper.stderr.setEncoding('utf8').on('data', (t: string) => (helperStderr += t));
+  const exited = waitForExit(helper);
+  const errors: string[] = [];
+  let peerTotals: PeerTotals[] | null = null;
+  const captured: Buffer[] = [];
+  try {
+    const connection = await Promise.race([
+      socket.waitForConnection(30_000),
+      exited.then(({ code }) => {
+        throw new BenchFailure(`the helper exited (code ${code}) before connecting: ${helperStderr.trim()}`);
+      }),
+    ]);
+    if (options.captureRawLines) connection.on('data', (chunk: Buffer) => captured.push(chunk));
+    const reader = new ProbeSessionReader({
+      decoder: new BpftraceDecoder({ streamedTracepoints: streamedTracepoints(tool) }),
+      onBatch: (events) => {
+        for (const event of events) {
+          if (event.event === 'p2p:peer_totals') peerTotals = event.peers;
+          else if (event.event === 'session:message' && event.level === 'error') errors.push(event.message);
+        }
+      },
+    });
+    reader.attach(connection);
+    const summary = await Promise.race([
+      withTimeout(run.finished, TRACEE_TIMEOUT_MS, 'the tracee finishing'),
+      reader.done.then(() => {
+        throw new BenchFailure(`the helper stopped early: ${errors.join('; ')} ${helperStderr.trim()}`);
+      }),
+    ]);
+    // Periodic count prints keep arriving: only events and loss reports tell that the stream drained.
+    const progress = (): number => reader.decoder.stats.delivered + reader.decoder.stats.lostReported;
+    await waitUntilStable(progress, DRAIN_QUIET_MS, DRAIN_MAX_MS);
+    if ((await interruptUntilExit(helper, 30_000)).killed) throw new BenchFailure('the helper did not stop on SIGINT');
+    await withTimeout(reader.done, 10_000, 'the helper closing the socket');
+    const final = reader.decoder.stats;
+    const kernelFired = Object.values(final.fired).reduce((a, b) => a + b, 0);
+    return {
+      summary,
+      delivered: tool.mode === 'stream' ? final.delivered : null,
+      lostReported: final.lostReported,
+      lostReconciled: final.lostReconciled,
+      kernelFired,
+      peerTotals,
+      errors,
+      rawLines: options.captureRawLines ? Buffer.concat(captured) : null,
+    };
+  } finally {
+    run.kill();
+    if (helper.exitCode === null) {
+      helper.kill('SIGINT');
+      await Promise.race([exited, sleep(5_000)]);
+    }
+    await socket.close();
+  }
+}
