@@ -37,6 +37,9 @@ TOOLS = {
     'utxocache-flush': 'utxocache-flush.bt',
     'utxos': 'utxos.bt',
     'coin-selection': 'coin-selection.bt',
+    # BCC programs: for what bpftrace 0.17 cannot do (whole message bytes, arguments past arg5)
+    'raw-p2p-msgs': 'raw-p2p-msgs.py',
+    'mempool-monitor': 'mempool-monitor.py',
 }
 # tool name -> allowed --param names and their value pattern. No tool takes parameters yet.
 TOOL_PARAMS = {
@@ -49,6 +52,8 @@ TOOL_PARAMS = {
     'utxocache-flush': {},
     'utxos': {},
     'coin-selection': {},
+    'raw-p2p-msgs': {},
+    'mempool-monitor': {},
 }
 # tool name -> (parameter, default) passed to bpftrace in this order after the binary: $2, $3, ...
 TOOL_POSITIONAL = {
@@ -71,10 +76,16 @@ PR_SET_PDEATHSIG = 1
 CAP_SYS_ADMIN = 21
 CAP_BPF = 39
 MAX_LINE_BYTES = 1024 * 1024  # a bpftrace line longer than this is dropped (the reader's limit too)
+# raw-p2p-msgs sends a whole message (up to 4,000,000 bytes) as hex on one line
+MAX_BCC_LINE_BYTES = 8 * 1024 * 1024 + 64 * 1024
+# BCC programs run with the system interpreter, whose root-owned dist-packages has python3-bpfcc
+BCC_PYTHON = '/usr/bin/python3'
+BCC_ENV = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'LANG': 'C'}
 # bpftrace reads the binary path inside an attach point (`usdt:$1:net:...`): ':' would split it and
 # '*?[]{}' would make it a wildcard matching other files. Control characters would hide it in the terminal.
 UNSAFE_PATH_CHARACTERS = re.compile(r'[\x00-\x1f\x7f:*?\[\]{}"\\]')
 SOCKET_NAME = 'probe.sock'
+BCC_ATTACHED = re.compile(rb'^[a-z0-9-]+\.py: attached \d+ probes')
 
 
 class Refused(Exception):
@@ -211,6 +222,20 @@ def check_bpftrace(path):
             break
         directory = os.path.dirname(directory)
     return real
+
+
+def check_bcc_python():
+    """The interpreter for BCC programs: the system python3, root-owned and replaceable only by root."""
+    try:
+        st = os.stat(BCC_PYTHON)
+    except OSError as err:
+        raise Refused('%s is needed for BCC tools: %s' % (BCC_PYTHON, err.strerror))
+    if st.st_uid != 0 or st.st_mode & 0o022:
+        raise Refused('%s is not root-owned or is writable by others' % BCC_PYTHON)
+    if not any(os.path.isdir(os.path.join(d, 'bcc')) for d in ('/usr/lib/python3/dist-packages',
+                                                               '/usr/local/lib/python3/dist-packages')):
+        raise Refused('BCC is not installed: install python3-bpfcc (Debian/Ubuntu) or python3-bcc')
+    return BCC_PYTHON
 
 
 def check_socket(path, uid):
@@ -417,10 +442,19 @@ def on_stop_signal(signum, _frame):
     stop_requested.append(signum)
 
 
+def probe_argv(tracer, script, binary, pid, positional=()):
+    """The fixed command line of one probe: bpftrace with a .bt script, or a BCC .py program."""
+    if script.endswith('.py'):
+        return [BCC_PYTHON, '-I', '-S', script, '--binary', binary] + (['--pid', str(pid)] if pid else [])
+    return [tracer, '-f', 'json'] + (['-p', str(pid)] if pid else []) + [script, binary] + list(positional)
+
+
 def run_bpftrace(link, bpftrace, script, binary, pid, positional=()):
-    """Runs one bpftrace until it exits; returns (exit code, why it stopped)."""
-    argv = [bpftrace, '-f', 'json'] + (['-p', str(pid)] if pid else []) + [script, binary] + list(positional)
-    proc = subprocess.Popen(argv, env=RUN_ENV, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    """Runs one probe (bpftrace or a BCC program) until it exits; returns (exit code, why it stopped)."""
+    argv = probe_argv(bpftrace, script, binary, pid, positional)
+    is_bcc = script.endswith('.py')
+    max_line_bytes = MAX_BCC_LINE_BYTES if is_bcc else MAX_LINE_BYTES
+    proc = subprocess.Popen(argv, env=BCC_ENV if is_bcc else RUN_ENV, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, process_group=0, cwd='/',
                             preexec_fn=pdeathsig_setter(os.getpid()))
     say('running: ' + ' '.join(argv))
@@ -491,13 +525,13 @@ def run_bpftrace(link, bpftrace, script, binary, pid, positional=()):
                 poller.unregister(fd)
                 chunk = b'\n' if buffers[fd] else b''
             *lines, buffers[fd] = (buffers[fd] + chunk).split(b'\n')
-            if len(buffers[fd]) > MAX_LINE_BYTES:
+            if len(buffers[fd]) > max_line_bytes:
                 buffers[fd] = b''
-                link.record('stderr', line='(the helper dropped a line longer than %d bytes)' % MAX_LINE_BYTES)
+                link.record('stderr', line='(the helper dropped a line longer than %d bytes)' % max_line_bytes)
             for line in lines:
                 if fd == out_fd:
                     link.send_line(line)
-                elif line.strip() == ATTACHED_MARKER.encode():
+                elif line.strip() == ATTACHED_MARKER.encode() or (is_bcc and BCC_ATTACHED.match(line)):
                     link.record('attached', pid=pid)
                     say('attached; press Ctrl-C to stop')
                 elif line.strip():
@@ -554,9 +588,15 @@ def command_run(args):
         if args.follow and pid is None:
             raise Refused('--follow needs --pid')
         check_privileges()
-        bpftrace = check_bpftrace(args.bpftrace)
-        version = bpftrace_version(bpftrace)
-        check_features(bpftrace, semaphores)
+        if script.endswith('.py'):
+            if semaphores and pid is None:
+                raise Refused('%s needs --pid on this binary: its tracepoints have semaphores (Bitcoin Core '
+                              'v29+), which BCC raises in one running process' % args.tool)
+            bpftrace, version = check_bcc_python(), 'BCC'
+        else:
+            bpftrace = check_bpftrace(args.bpftrace)
+            version = bpftrace_version(bpftrace)
+            check_features(bpftrace, semaphores)
         check_same_file(args.binary, binary_stat)
     except Refused as err:
         say('refused: %s' % err)
@@ -565,7 +605,8 @@ def command_run(args):
         return 2
     link.record('target', tool=args.tool, binary=args.binary, pid=pid, semaphores=semaphores,
                 bpftrace=bpftrace, bpftrace_version=version)
-    say('tool %s on %s%s with bpftrace %s' % (args.tool, args.binary, ' (PID %d)' % pid if pid else '', version))
+    say('tool %s on %s%s with %s' % (args.tool, args.binary, ' (PID %d)' % pid if pid else '',
+                                    'BCC' if version == 'BCC' else 'bpftrace %s' % version))
     while True:
         code, reason = run_bpftrace(link, bpftrace, script, args.binary, pid, positional)
         link.record('bpftrace_exit', code=code, reason=reason)

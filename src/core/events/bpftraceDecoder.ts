@@ -21,6 +21,8 @@ export interface DecoderOptions {
   stringLimitBytes?: number;
   /** The tool whose records to decode (default: the tool named by the helper's `target` record). */
   toolId?: string;
+  /** Decode every line with the exact JSON reader, without the fast path for message tuples (for tests). */
+  exactOnly?: boolean;
 }
 
 export interface DecoderStats {
@@ -35,7 +37,12 @@ export interface DecoderStats {
 
 const EXCERPT_CHARS = 80;
 /** stderr lines bpftrace 0.17 prints on every run that do not mean anything went wrong here. */
-const HARMLESS_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /uprobe_events\): No such file/, /failed to detach probe/];
+const HARMLESS_STDERR = [
+  /couldn't set RLIMIT_MEMLOCK/,
+  /uprobe_events\): No such file/,
+  /failed to detach probe/,
+  /^(raw-p2p-msgs|mempool-monitor)\.py: (attached \d+ probes|stopped by signal|target process \d+ exited|the reader closed stdout)/,
+];
 
 type Direction = 'in' | 'out';
 
@@ -51,6 +58,7 @@ const STRING_MAPS = ['@peer_addr', '@conn_type'] as const;
 export class BpftraceDecoder {
   private readonly streamed: ReadonlySet<string>;
   private readonly stringLimit: number;
+  private readonly fastPath: boolean;
   private toolDecoder: ToolRecordDecoder | undefined;
   private readonly toolContext: ToolRecordContext = {
     elapsedNs: (value) => this.elapsedNs(value),
@@ -92,6 +100,7 @@ export class BpftraceDecoder {
   constructor(options: DecoderOptions = {}) {
     this.streamed = new Set(options.streamedTracepoints ?? ['net:inbound_message', 'net:outbound_message']);
     this.stringLimit = options.stringLimitBytes ?? PROBE_STRING_LIMIT_BYTES;
+    this.fastPath = options.exactOnly !== true;
     this.toolDecoder = options.toolId === undefined ? undefined : createToolRecordDecoder(options.toolId);
   }
 
@@ -110,6 +119,23 @@ export class BpftraceDecoder {
 
   /** Decodes one line (without its newline). Returns the events it produced, possibly none. */
   decodeLine(line: string | Uint8Array): NormalizedEvent[] {
+    if (typeof line !== 'string') {
+      const bytes = Buffer.isBuffer(line) ? line : Buffer.from(line.buffer, line.byteOffset, line.byteLength);
+      return this.decodeRange(bytes, 0, bytes.length);
+    }
+    return this.decodeExact(line);
+  }
+
+  /** Decodes the line `bytes[start, end)` (without its newline), without copying it. */
+  decodeRange(bytes: Buffer, start: number, end: number): NormalizedEvent[] {
+    if (this.fastPath && this.toolDecoder === undefined) {
+      const message = this.scanMessage(bytes, start, end);
+      if (message !== null) return message;
+    }
+    return this.decodeExact(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end));
+  }
+
+  private decodeExact(line: string | Uint8Array): NormalizedEvent[] {
     if (typeof line === 'string' ? line.trim() === '' : isBlank(line)) return [];
     let value: JsonValue;
     try {
@@ -146,6 +172,63 @@ export class BpftraceDecoder {
       return [this.malformedLine(line, err instanceof Error ? err.message : String(err))];
     }
   }
+
+  /**
+   * The fast path for p2p-traffic's message tuple,
+   * `{"type": "value", "data": ["in"|"out",<int>,<int>,"…","…","…",<int>]}` exactly as bpftrace prints it.
+   * Taken only when every string is printable ASCII without escapes and every integer has at most 15 digits
+   * without a leading zero: then the event equals the exact parser's. Anything else returns null.
+   */
+  private scanMessage(b: Buffer, start: number, end: number): NormalizedEvent[] | null {
+    const prefixLength = VALUE_PREFIX.length;
+    if (end - start < prefixLength + 20) return null;
+    for (let i = 0; i < prefixLength; i++) if (b[start + i] !== VALUE_PREFIX[i]) return null;
+    let p = start + prefixLength;
+    let outbound: boolean;
+    if (b[p] === 0x69 && b[p + 1] === 0x6e && b[p + 2] === 0x22) {
+      outbound = false;
+      p += 3;
+    } else if (b[p] === 0x6f && b[p + 1] === 0x75 && b[p + 2] === 0x74 && b[p + 3] === 0x22) {
+      outbound = true;
+      p += 4;
+    } else return null;
+    if (b[p] !== 0x2c) return null;
+    const scan = this.scanner;
+    scan.pos = p + 1;
+    scan.end = end;
+    const elapsed = scan.int(b);
+    if (elapsed === null || !scan.comma(b)) return null;
+    const peerId = scan.int(b);
+    if (peerId === null || !scan.comma(b)) return null;
+    const addr = scan.string(b);
+    if (addr === null || !scan.comma(b)) return null;
+    const connType = scan.string(b);
+    if (connType === null || !scan.comma(b)) return null;
+    const msgType = scan.string(b);
+    if (msgType === null || !scan.comma(b)) return null;
+    const size = scan.int(b);
+    if (size === null || scan.pos + 2 !== end || b[scan.pos] !== 0x5d || b[scan.pos + 1] !== 0x7d) return null;
+    const event: NetMessageEvent = {
+      event: outbound ? 'net:outbound_message' : 'net:inbound_message',
+      elapsed_ns: this.elapsedNs(elapsed),
+      peer_id: peerId,
+      peer_addr: addr,
+      conn_type: connType,
+      msg_type: msgType,
+      msg_size: size,
+    };
+    this.delivered++;
+    this.runDelivered++;
+    this.runReconciled = false;
+    const out: NormalizedEvent[] = [event];
+    // ASCII: as many bytes as characters, so only strings at the limit can have been cut.
+    if (addr.length >= this.stringLimit) this.checkCut('peer_addr', addr, out);
+    if (connType.length >= this.stringLimit) this.checkCut('conn_type', connType, out);
+    if (msgType.length >= this.stringLimit) this.checkCut('msg_type', msgType, out);
+    return out;
+  }
+
+  private readonly scanner = new MessageScanner();
 
   /** Call when the stream ends without the helper's `exit` record: settles the accounts. */
   finish(reason = 'stream ended'): NormalizedEvent[] {
@@ -435,6 +518,85 @@ export class BpftraceDecoder {
     const text = typeof line === 'string' ? line : Buffer.from(line).toString('utf8');
     const excerpt = text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
     return { event: 'session:message', level: 'warning', message: `ignored a malformed line (${why}): ${JSON.stringify(excerpt)}` };
+  }
+}
+
+const VALUE_PREFIX = Buffer.from('{"type": "value", "data": ["', 'latin1');
+const INTERN_SLOTS = 1024;
+const INTERN_MAX_LENGTH = 128;
+
+/**
+ * Scans the fields of a message tuple. Strings come from a small direct-mapped table keyed by a hash of
+ * their bytes, so the addresses, connection types and message types that repeat on every message are not
+ * allocated again (and are the same string objects, which makes the aggregator's map lookups cheap).
+ */
+class MessageScanner {
+  pos = 0;
+  end = 0;
+  private readonly interned: Array<string | undefined> = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+
+  comma(b: Buffer): boolean {
+    if (b[this.pos] !== 0x2c) return false;
+    this.pos++;
+    return true;
+  }
+
+  /** An integer of at most 15 digits without a leading zero (always exact as a number), else null. */
+  int(b: Buffer): number | null {
+    let p = this.pos;
+    const negative = b[p] === 0x2d;
+    if (negative) p++;
+    const digitsStart = p;
+    const limit = Math.min(this.end, digitsStart + 15);
+    let value = 0;
+    while (p < limit) {
+      const c = b[p];
+      if (c < 0x30 || c > 0x39) break;
+      value = value * 10 + (c - 0x30);
+      p++;
+    }
+    if (p === digitsStart || (b[digitsStart] === 0x30 && p - digitsStart > 1)) return null;
+    if (p < this.end) {
+      const next = b[p];
+      if ((next >= 0x30 && next <= 0x39) || next === 0x2e || next === 0x65 || next === 0x45 || next === 0x2b || next === 0x2d) return null;
+    }
+    this.pos = p;
+    return negative ? -value : value;
+  }
+
+  /** A string of printable ASCII without escapes, else null. */
+  string(b: Buffer): string | null {
+    let p = this.pos;
+    const end = this.end;
+    if (p >= end || b[p] !== 0x22) return null;
+    const start = ++p;
+    let hash = 0;
+    for (;;) {
+      if (p >= end) return null;
+      const c = b[p];
+      if (c === 0x22) break;
+      if (c === 0x5c || c < 0x20 || c >= 0x7f) return null;
+      hash = (Math.imul(hash, 31) + c) | 0;
+      p++;
+    }
+    this.pos = p + 1;
+    const length = p - start;
+    if (length > INTERN_MAX_LENGTH) return b.toString('latin1', start, p);
+    const slot = (hash ^ (hash >>> 10) ^ length) & (INTERN_SLOTS - 1);
+    const known = this.interned[slot];
+    if (known !== undefined && known.length === length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (known.charCodeAt(i) !== b[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return known;
+    }
+    const text = b.toString('latin1', start, p);
+    this.interned[slot] = text;
+    return text;
   }
 }
 

@@ -5,6 +5,7 @@
 // decimal string, so no value is ever rounded.
 
 import type { BpftraceToolEvent } from './bpftraceToolEventTypes';
+import type { ToolEvent as BccToolEvent } from './toolEventTypes';
 
 export type Int64Field = number | string;
 
@@ -106,6 +107,7 @@ export interface SessionEndEvent extends EventBase {
 
 export type NormalizedEvent =
   | BpftraceToolEvent
+  | BccToolEvent
   | NetMessageEvent
   | PeerTotalsEvent
   | MessageTypeTotalsEvent

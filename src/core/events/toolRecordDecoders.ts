@@ -14,6 +14,7 @@ import {
   type UtxoOperation,
 } from './bpftraceToolEventTypes';
 import type { Int64Field, NormalizedEvent } from './eventTypes';
+import { decodeBccRecord } from './bccDecoder';
 
 export type ToolDecodedEvent = NormalizedEvent | BpftraceToolEvent;
 
@@ -438,6 +439,8 @@ const FACTORIES: Readonly<Record<string, () => ToolRecordDecoder>> = {
   'utxocache-flush': createUtxocacheFlushDecoder,
   utxos: createUtxosDecoder,
   'coin-selection': createCoinSelectionDecoder,
+  'raw-p2p-msgs': () => decodeBccRecord,
+  'mempool-monitor': () => decodeBccRecord,
 };
 
 /** Tool ids that have a record decoder here. */

@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import { BpftraceDecoder } from '../events/bpftraceDecoder';
 import type { NormalizedEvent } from '../events/eventTypes';
+import { RAW_MAX_LINE_BYTES } from '../events/bccDecoder';
 
 export interface ProbeSessionCounters {
   /** Message/tracepoint events delivered so far. */
@@ -52,7 +53,8 @@ export class ProbeSessionReader {
     this.onBatch = options.onBatch;
     this.batchIntervalMs = options.batchIntervalMs ?? 200;
     this.maxBatchEvents = options.maxBatchEvents ?? 1000;
-    this.maxLineBytes = options.maxLineBytes ?? 1024 * 1024;
+    // raw-p2p-msgs sends whole messages (up to 4,000,000 bytes) as hex on one line
+    this.maxLineBytes = options.maxLineBytes ?? RAW_MAX_LINE_BYTES;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -100,26 +102,27 @@ export class ProbeSessionReader {
         this.keepPartial(chunk.subarray(start));
         break;
       }
-      const piece = chunk.subarray(start, nl);
+      const lineStart = start;
       start = nl + 1;
       if (this.discardingLongLine) {
         this.discardingLongLine = false;
         continue;
       }
-      let line: Buffer = piece;
+      const length = nl - lineStart;
       if (this.partialBytes > 0) {
-        if (this.partialBytes + piece.length > this.maxLineBytes) {
+        if (this.partialBytes + length > this.maxLineBytes) {
           this.dropLongLine();
           continue;
         }
-        line = Buffer.concat([...this.partial, piece]);
+        const line = Buffer.concat([...this.partial, chunk.subarray(lineStart, nl)]);
         this.partial = [];
         this.partialBytes = 0;
-      } else if (piece.length > this.maxLineBytes) {
+        this.add(this.decoder.decodeLine(line));
+      } else if (length > this.maxLineBytes) {
         this.dropLongLine();
-        continue;
+      } else {
+        this.add(this.decoder.decodeRange(chunk, lineStart, nl));
       }
-      this.add(this.decoder.decodeLine(line));
     }
   }
 

@@ -49,6 +49,28 @@ export const TOOLS: readonly ToolDefinition[] = [
     parameters: [],
   },
   ...NODE_STATE_TOOLS,
+  {
+    id: 'raw-p2p-msgs',
+    title: 'Raw P2P messages',
+    description:
+      'Every P2P message with its whole payload (up to the 4,000,000-byte protocol maximum), for the hex and decoded views. BCC; needs a PID on v29+ builds.',
+    script: 'raw-p2p-msgs.py',
+    tracepoints: P2P_MESSAGES,
+    mode: 'stream',
+    produces: ['net:inbound_message', 'net:outbound_message', 'fired', 'lost', 'truncated'],
+    parameters: [],
+  },
+  {
+    id: 'mempool-monitor',
+    title: 'Mempool monitor',
+    description:
+      'Transactions added to, removed from (with reason), replaced in (all 8 arguments) and rejected by the mempool. BCC; needs a PID on v29+ builds.',
+    script: 'mempool-monitor.py',
+    tracepoints: ['mempool:added', 'mempool:removed', 'mempool:replaced', 'mempool:rejected'],
+    mode: 'stream',
+    produces: ['mempool:added', 'mempool:removed', 'mempool:replaced', 'mempool:rejected', 'fired', 'lost', 'truncated'],
+    parameters: [],
+  },
 ];
 
 export function findTool(id: string): ToolDefinition | undefined {

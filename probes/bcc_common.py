@@ -1,0 +1,283 @@
+"""Shared code of the BCC probe programs (raw-p2p-msgs.py, mempool-monitor.py).
+
+Each program runs as root, started by bitcoin-usdt-helper.py as `/usr/bin/python3 -I -S probes/<tool>.py
+--pid N | --binary PATH`, and prints newline-delimited JSON on stdout in bpftrace's `-f json` envelope:
+
+    {"type": "attached_probes", "data": {"probes": N}}            once, when the probes are attached
+    {"type": "value", "data": ["<provider:name>", elapsed_ns, ...]}   one record per tracepoint hit
+    {"type": "map", "data": {"@fired": {"<provider:name>": N}}}    kernel-side counts, every 500 ms and at exit
+    {"type": "lost_events", "data": {"events": N}}                 records the ring buffer had no room for
+                                                                   (counted in the kernel, so exact)
+
+At exit every submitted record has been printed (or, if a stop signal came more than 1.5 s earlier,
+counted as lost) before the final lost and fired counts, so fired = delivered + lost exactly.
+Errors go to stderr with exit code 1 (2 for bad arguments); progress lines ("attached N probes in X s",
+the reason it stopped) too. Strings are C byte strings: each byte outside printable ASCII is written as its
+own \\u00XX escape (as bpftrace does), so the reader recovers the exact bytes.
+"""
+
+import argparse
+import ctypes
+import json
+import os
+import signal
+import stat
+import sys
+import time
+
+# python3-bpfcc lives in the system dist-packages, which `-S` leaves off sys.path. Only root-owned
+# directories that nobody else can write are added.
+SYSTEM_PACKAGE_DIRS = ('/usr/lib/python3/dist-packages', '/usr/local/lib/python3/dist-packages')
+
+FLUSH_INTERVAL_SECONDS = 0.5
+POLL_TIMEOUT_MS = 100
+# After the stop flag is set, programs already running on another CPU get this long to submit.
+STOP_SETTLE_SECONDS = 0.05
+# After a stop signal, how long records are still printed (the helper allows 3 s before SIGKILL).
+STOP_DRAIN_SECONDS = 1.5
+
+
+class ProbeError(Exception):
+    """A failure to report to the user (message on stderr, exit code 1)."""
+
+
+def import_bcc():
+    for directory in SYSTEM_PACKAGE_DIRS:
+        try:
+            st = os.stat(directory)
+        except OSError:
+            continue
+        if st.st_uid == 0 and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and directory not in sys.path:
+            sys.path.append(directory)
+    try:
+        import bcc  # noqa: E402 (path set up above)
+    except ImportError as err:
+        raise ProbeError('cannot import BCC (%s); install it (Debian/Ubuntu: apt install python3-bpfcc)' % err)
+    return bcc
+
+
+def check_kernel():
+    """BPF ring buffers (BPF_RINGBUF_OUTPUT) need Linux 5.8 or newer."""
+    release = os.uname().release
+    parts = release.split('.')
+    try:
+        version = (int(parts[0]), int(''.join(c for c in parts[1] if c.isdigit()) or 0))
+    except (ValueError, IndexError):
+        return
+    if version < (5, 8):
+        raise ProbeError('Linux %s is too old: BPF ring buffers need Linux 5.8 or newer' % release)
+
+
+def parse_args(description, argv):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('--pid', type=int, help='PID of the running bitcoind (required for v29+ binaries)')
+    parser.add_argument('--binary', help='absolute path of the bitcoind binary')
+    args = parser.parse_args(argv)
+    if args.pid is None and args.binary is None:
+        parser.error('give --pid N, --binary PATH, or both')
+    if args.pid is not None and args.pid <= 0:
+        parser.error('--pid must be a positive number')
+    if args.binary is not None and not os.path.isabs(args.binary):
+        parser.error('--binary must be an absolute path')
+    return args
+
+
+def open_usdt(bcc, pid, binary, tracepoints):
+    """A USDT context with one probe function per tracepoint ({"net:inbound_message": "fn_name", ...}),
+    and whether those tracepoints have semaphores.
+
+    Bitcoin Core v29+ gates its tracepoints with semaphores; BCC raises a semaphore by writing into one
+    process's memory, so those binaries need the PID of the running bitcoind.
+    """
+    if pid is not None and not os.path.exists('/proc/%d' % pid):
+        raise ProbeError('no process with PID %d' % pid)
+    if binary is not None and not os.path.isfile(binary):
+        raise ProbeError('binary %s does not exist' % binary)
+    try:
+        if pid is not None:
+            usdt = bcc.USDT(pid=pid, path=binary) if binary else bcc.USDT(pid=pid)
+        else:
+            usdt = bcc.USDT(path=binary)
+    except Exception as err:  # BCC raises USDTException (not exported everywhere) or OSError
+        raise ProbeError('BCC cannot read the USDT probes of %s: %s' % (binary or 'PID %d' % pid, err))
+    present = {}
+    for probe in usdt.enumerate_probes():
+        present['%s:%s' % (probe.provider.decode(), probe.name.decode())] = probe.semaphore
+    missing = [name for name in tracepoints if name not in present]
+    if missing:
+        raise ProbeError('the binary lacks the tracepoint(s) %s (is it built with -DWITH_USDT=ON, and is it '
+                         'Bitcoin Core recent enough?)' % ', '.join(missing))
+    gated = [name for name in tracepoints if present[name]]
+    if gated and pid is None:
+        raise ProbeError('the tracepoints of this binary are gated by semaphores (Bitcoin Core v29 or newer): '
+                         'BCC can raise them only in a running process, so pass --pid of the running bitcoind')
+    for name, fn_name in tracepoints.items():
+        try:
+            usdt.enable_probe(probe=name, fn_name=fn_name)
+        except Exception as err:
+            raise ProbeError('cannot enable %s: %s' % (name, str(err).splitlines()[0]))
+    return usdt, bool(gated)
+
+
+def c_string(raw):
+    """JSON for a NUL-terminated C string field: one \\u00XX escape per byte outside printable ASCII."""
+    end = raw.find(b'\0')
+    return json.dumps((raw if end < 0 else raw[:end]).decode('latin-1'), ensure_ascii=True)
+
+
+def display_hash(raw32):
+    """A 32-byte hash in internal order as 64 hex characters in display order (reversed)."""
+    return raw32[::-1].hex()
+
+
+class Output:
+    """Buffered NDJSON on stdout. A reader that stops reading blocks us, so the ring buffer fills and the
+    kernel counts what it drops: back-pressure turns into exact loss counts, never silent loss."""
+
+    def __init__(self):
+        self.out = sys.stdout.buffer
+
+    def line(self, text):
+        self.out.write(text.encode('ascii') + b'\n')
+
+    def attached(self, probes):
+        self.line('{"type": "attached_probes", "data": {"probes": %d}}' % probes)
+
+    def fired(self, counts):
+        self.line(json.dumps({'type': 'map', 'data': {'@fired': counts}}))
+
+    def lost(self, count):
+        self.line('{"type": "lost_events", "data": {"events": %d}}' % count)
+
+    def flush(self):
+        self.out.flush()
+
+
+def per_cpu_sums(table, size):
+    """Sums of a BPF_PERCPU_ARRAY(u64) of `size` slots."""
+    sums = []
+    for index in range(size):
+        values = table[ctypes.c_int(index)]
+        sums.append(sum(int(v.value if hasattr(v, 'value') else v) for v in values))
+    return sums
+
+
+stop_signals = []
+
+
+def on_stop_signal(signum, _frame):
+    stop_signals.append(signum)
+
+
+def detach(bcc, bpf):
+    """Detaches the uprobes and frees the program. BCC's own cleanup also deletes tracefs uprobe_events
+    entries, which do not exist when the kernel's uprobe PMU was used (and tracefs may be absent): it would
+    raise on the first probe and leave the rest attached until exit."""
+    for ev_name, fd in list(bpf.uprobe_fds.items()):
+        bcc.libbcc.lib.bpf_close_perf_event_fd(fd)
+        del bpf.uprobe_fds[ev_name]
+    bpf.cleanup()
+
+
+def compile_and_attach(bcc, program_text, usdt, semaphores):
+    try:
+        return bcc.BPF(text=program_text, usdt_contexts=[usdt])
+    except Exception as err:
+        text = str(err).strip()
+        hint = ''
+        if 'compile' in text.lower():
+            hint = ' (BCC compiles the program against the headers of the running kernel: install them, ' \
+                   'e.g. apt install linux-headers-$(uname -r); the compiler errors are above)'
+        elif 'attach' in text.lower() and semaphores:
+            # BCC raises semaphores itself and attaches without the kernel's reference counter; the kernel
+            # refuses that while another tracer (bpftrace) holds a probe with the counter on the same spot.
+            hint = (' (is another tracer, e.g. a bpftrace tool of this extension, attached to the same '
+                    'tracepoints of this binary? The kernel refuses a second probe that handles the '
+                    'semaphore differently: stop the other tool first)')
+        raise ProbeError('BCC could not compile, load or attach the probe program: %s%s' % (text, hint))
+
+
+def run(description, program_text, tracepoints, ring_name, on_record, argv):
+    """Compiles and attaches the program, then streams records until a signal, the target's exit, or EPIPE.
+
+    The C program must define BPF_PERCPU_ARRAY(fired, u64, len(tracepoints)),
+    BPF_PERCPU_ARRAY(lost, u64, len(tracepoints)) (indexes in the order of `tracepoints`), the ring buffer
+    `ring_name`, and BPF_ARRAY(control, u32, 1) whose slot 0 set to 1 makes every probe return at once.
+    `on_record(out, start_ns, data_pointer, size)` prints one record; `start_ns` is the CLOCK_MONOTONIC
+    time (as bpf_ktime_get_ns) the program started: elapsed_ns = record time - start_ns.
+    """
+    args = parse_args(description, argv)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_stop_signal)
+    program = os.path.basename(sys.argv[0])
+    out = Output()
+    start_ns = time.monotonic_ns()
+    try:
+        check_kernel()
+        bcc = import_bcc()
+        usdt, semaphores = open_usdt(bcc, args.pid, args.binary, tracepoints)
+        bpf = compile_and_attach(bcc, program_text, usdt, semaphores)
+    except ProbeError as err:
+        sys.stderr.write('%s: %s\n' % (program, err))
+        return 1
+    names = list(tracepoints)
+    fired_table, lost_table, control = bpf['fired'], bpf['lost'], bpf['control']
+
+    # From a stop signal on, records still get printed for STOP_DRAIN_SECONDS, then are only counted (and
+    # reported as lost): whoever stopped us gets the final counts in time, and they stay exact.
+    drain = {'deadline': None, 'discarded': 0}
+
+    def callback(_ctx, data, size):
+        if stop_signals:
+            if drain['deadline'] is None:
+                drain['deadline'] = time.monotonic() + STOP_DRAIN_SECONDS
+            elif time.monotonic() > drain['deadline']:
+                drain['discarded'] += 1
+                return 0
+        on_record(out, start_ns, data, size)
+        return 0
+
+    bpf[ring_name].open_ring_buffer(callback)
+    lost_printed = 0
+
+    def report_counts():
+        nonlocal lost_printed
+        lost_now = sum(per_cpu_sums(lost_table, len(names))) + drain['discarded']
+        if lost_now > lost_printed:
+            out.lost(lost_now - lost_printed)
+            lost_printed = lost_now
+        out.fired(dict(zip(names, per_cpu_sums(fired_table, len(names)))))
+
+    reason = 'stopped by signal'
+    try:
+        out.attached(len(names))
+        out.flush()
+        sys.stderr.write('%s: attached %d probes in %.2f s\n'
+                         % (program, len(names), (time.monotonic_ns() - start_ns) / 1e9))
+        sys.stderr.flush()
+        next_flush = time.monotonic()
+        while not stop_signals:
+            bpf.ring_buffer_poll(POLL_TIMEOUT_MS)
+            if time.monotonic() >= next_flush:
+                report_counts()
+                next_flush = time.monotonic() + FLUSH_INTERVAL_SECONDS
+                if args.pid is not None and not os.path.exists('/proc/%d' % args.pid):
+                    reason = 'target process %d exited' % args.pid
+                    break
+            out.flush()
+        # Stop counting and emitting, let probes running on other CPUs finish, then drain: after this,
+        # fired = printed records + lost exactly.
+        control[ctypes.c_int(0)] = ctypes.c_uint32(1)
+        time.sleep(STOP_SETTLE_SECONDS)
+        bpf.ring_buffer_consume()
+        report_counts()
+        out.flush()
+    except BrokenPipeError:
+        reason = 'the reader closed stdout'
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more can be delivered; keep exit quiet
+    finally:
+        detach(bcc, bpf)
+        del usdt  # closing the USDT context lowers the semaphores BCC raised in the target
+    sys.stderr.write('%s: %s\n' % (program, reason))
+    return 0

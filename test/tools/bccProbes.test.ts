@@ -1,0 +1,436 @@
+// The BCC probe programs for real: test tracee → probes/raw-p2p-msgs.py / probes/mempool-monitor.py (BCC,
+// /usr/bin/python3 -I -S, as the helper runs them) → NDJSON on stdout → bccDecoder, compared with the
+// tracee's --expect file and --summary. Needs root, `make -C test/tracee` and
+// `scripts/setup-bcc-test-headers.sh` (BCC plus kernel headers on this machine).
+
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { JsonObject, parseBpftraceJson } from '../../src/core/events/bpftraceJson';
+import { decodeBccLine, type BccEvent } from '../../src/core/events/bccDecoder';
+import type { MempoolEvent, RawNetMessageEvent } from '../../src/core/events/toolEventTypes';
+
+const ROOT = resolve(__dirname, '..', '..');
+const PYTHON = '/usr/bin/python3';
+const MESSAGE_TRACEPOINTS = ['net:inbound_message', 'net:outbound_message'];
+const MEMPOOL_TRACEPOINTS = ['mempool:added', 'mempool:removed', 'mempool:replaced', 'mempool:rejected'];
+
+type Build = 'tracee-v29' | 'tracee-legacy';
+/** v29 builds need --pid (BCC raises semaphores in one process); legacy builds also work by path alone. */
+type AttachMode = 'pid' | 'path';
+
+interface ToolRun {
+  events: BccEvent[];
+  /** Final kernel-side @fired counts. */
+  fired: Record<string, number>;
+  lost: number;
+  attachedProbes: number;
+  attachSeconds: number;
+  /** From SIGINT (by path) or the target's exit (by PID) to the program's exit. */
+  stopSeconds: number;
+  otherLines: string[];
+  expect: Array<Record<string, unknown>>;
+  summary: { fired: Record<string, number>; elapsed_ns: number };
+  stderr: string;
+}
+
+function traceePath(build: Build): string {
+  const path = join(ROOT, 'test', 'tracee', 'build', build);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`make -C test/tracee\` first`);
+  return path;
+}
+
+function checkBcc(): void {
+  try {
+    execFileSync(PYTHON, ['-c', 'import bcc'], { stdio: 'pipe' });
+  } catch {
+    throw new Error(`${PYTHON} cannot import bcc: run scripts/setup-bcc-test-headers.sh first`);
+  }
+  const release = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
+  if (!existsSync(`/lib/modules/${release}/build`)) {
+    throw new Error(`/lib/modules/${release}/build is missing (BCC needs kernel headers): run scripts/setup-bcc-test-headers.sh`);
+  }
+  if (process.getuid?.() !== 0) throw new Error('the BCC probe tests need root');
+}
+
+/** Byte i of the tracee's message buffer is (i*31+7) & 0xff (test/tracee/README.md, "Message bytes"). */
+function traceeMessageBytes(length: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) bytes[i] = (i * 31 + 7) & 0xff;
+  return bytes;
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function waitForLine(stream: NodeJS.ReadableStream, child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  return new Promise((resolvePromise, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} (got ${JSON.stringify(text.slice(-300))})`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString();
+      const match = text.match(pattern);
+      if (match) {
+        clearTimeout(timer);
+        stream.off('data', onData);
+        resolvePromise(match);
+      }
+    };
+    stream.on('data', onData);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`process exited while waiting for ${pattern}: ${text.slice(-500)}`));
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code))));
+}
+
+/** A v29 semaphore's current value in a running process, read from /proc/PID/mem (PIE: load base + symbol). */
+function readSemaphore(pid: number, binary: string, symbol: string): number {
+  const symbols = execFileSync('readelf', ['-sW', binary], { encoding: 'utf8' });
+  const line = symbols.split('\n').find((l) => l.trim().split(/\s+/)[7] === symbol);
+  assert.ok(line, `symbol ${symbol} in ${binary}`);
+  const address = BigInt(`0x${line.trim().split(/\s+/)[1]}`);
+  const maps = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n');
+  const first = maps.find((l) => l.endsWith(binary) && l.split(/\s+/)[2] === '00000000');
+  assert.ok(first, `${binary} mapped in ${pid}`);
+  const base = BigInt(`0x${first.split('-')[0]}`);
+  const fd = openSync(`/proc/${pid}/mem`, 'r');
+  try {
+    const value = Buffer.alloc(2);
+    readSync(fd, value, 0, 2, Number(base + address));
+    return value.readUInt16LE(0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Calls `onLine` with each stdout line as bytes (a line may be megabytes long); resolves at the end. */
+function forEachLine(child: ChildProcess, onLine: (line: Buffer) => void): Promise<void> {
+  return new Promise((resolvePromise) => {
+    let partial: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => {
+      let start = 0;
+      for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+        partial.push(chunk.subarray(start, nl));
+        onLine(Buffer.concat(partial));
+        partial = [];
+        start = nl + 1;
+      }
+      if (start < chunk.length) partial.push(chunk.subarray(start));
+    });
+    child.stdout?.on('end', () => resolvePromise());
+  });
+}
+
+/** Runs one probe program against one tracee run (private copy of the binary), from attach to exit. */
+/**
+ * Runs one probe program against one tracee run (private copy of the binary), from attach to exit.
+ * `keepBytes: false` drops each message's hex after decoding (for runs of hundreds of megabytes).
+ */
+async function runTool(program: string, build: Build | { compiled: string }, mode: AttachMode, traceeArgs: string[], keepBytes = true): Promise<ToolRun> {
+  const work = mkdtempSync(join(tmpdir(), 'bcc-probes-'));
+  const isTracee = typeof build === 'string';
+  // A private copy (its own inode): other sessions' uprobes on the shared tracee binary cannot interfere.
+  const binary = isTracee ? join(work, build) : build.compiled;
+  if (isTracee) {
+    copyFileSync(traceePath(build), binary);
+    chmodSync(binary, 0o755);
+  }
+  const expectPath = join(work, 'expect.ndjson');
+  const summaryPath = join(work, 'summary.json');
+  const outputs = isTracee ? ['--wait-signal', '--expect', expectPath, '--summary', summaryPath] : [];
+  const tracee = spawn(binary, [...traceeArgs, ...outputs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let tool: ChildProcess | null = null;
+  try {
+    const [, pidText] = await waitForLine(tracee.stdout as NodeJS.ReadableStream, tracee, /ready pid=(\d+)/, 10_000);
+    const traceeDone = waitForLine(tracee.stdout as NodeJS.ReadableStream, tracee, /done fired=(\d+)/, 100_000);
+    const target = mode === 'pid' ? ['--pid', pidText, '--binary', binary] : ['--binary', binary];
+    tool = spawn(PYTHON, ['-I', '-S', join(ROOT, 'probes', program), ...target], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    tool.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const run: ToolRun = {
+      events: [],
+      fired: {},
+      lost: 0,
+      attachedProbes: 0,
+      attachSeconds: 0,
+      stopSeconds: 0,
+      otherLines: [],
+      expect: [],
+      summary: { fired: {}, elapsed_ns: 0 },
+      stderr: '',
+    };
+    const decodeErrors: string[] = [];
+    const linesDone = forEachLine(tool, (line) => {
+      const decoded = decodeBccLine(line);
+      if (decoded) {
+        if (!decoded.ok) decodeErrors.push(decoded.error);
+        else {
+          for (const e of decoded.events) if (!keepBytes && 'msg' in e) e.msg = '';
+          run.events.push(...decoded.events);
+        }
+        return;
+      }
+      const record = parseBpftraceJson(line);
+      const data = record instanceof JsonObject ? record.get('data') : undefined;
+      if (record instanceof JsonObject && record.get('type') === 'map' && data instanceof JsonObject && data.get('@fired') instanceof JsonObject) {
+        const fired = data.get('@fired') as JsonObject;
+        run.fired = Object.fromEntries(fired.entries.map(([k, v]) => [k, Number(v)]));
+      } else if (record instanceof JsonObject && record.get('type') === 'lost_events' && data instanceof JsonObject) {
+        run.lost += Number(data.get('events'));
+      } else {
+        run.otherLines.push(line.toString());
+      }
+    });
+    const toolExit = exited(tool);
+    const attachedMatch = await Promise.race([
+      waitForLine(tool.stderr as NodeJS.ReadableStream, tool, /attached (\d+) probes in ([\d.]+) s/, 90_000),
+      toolExit.then((code) => {
+        throw new Error(`${program} exited (${code}) before attaching: ${stderr}`);
+      }),
+    ]);
+    tracee.kill('SIGUSR1');
+    await traceeDone;
+    // With --pid the program stops by itself when the target exits; by path it runs until stopped.
+    const stopStarted = Date.now();
+    if (mode === 'path') tool.kill('SIGINT');
+    const code = await toolExit;
+    run.stopSeconds = (Date.now() - stopStarted) / 1000;
+    assert.equal(code, 0, `${program} exit code (stderr: ${stderr})`);
+    await linesDone;
+    assert.deepEqual(decodeErrors, [], 'every record decodes');
+    run.attachedProbes = Number(attachedMatch[1]);
+    run.attachSeconds = Number(attachedMatch[2]);
+    if (isTracee) {
+      run.expect = readFileSync(expectPath, 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l) as Record<string, unknown>);
+      run.summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as ToolRun['summary'];
+    }
+    run.stderr = stderr;
+    return run;
+  } finally {
+    tracee.kill('SIGKILL');
+    tool?.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The test tracee's largest message is about 2 MB: this program fires net:inbound_message (legacy style)
+ * at the class boundaries up to and past Bitcoin Core's 4,000,000-byte maximum, with the tracee's byte pattern.
+ */
+const MAX_MESSAGE_PROGRAM = `
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/sdt.h>
+#include <unistd.h>
+static unsigned char buf[4000001];
+int main(int argc, char **argv)
+{
+    (void)argv;
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (unsigned char)((i * 31 + 7) & 0xff);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    printf("ready pid=%d\\n", (int)getpid());
+    fflush(stdout);
+    int sig;
+    sigwait(&set, &sig);
+    static const uint64_t sizes[] = {2097152, 2097153, 3999999, 4000000, 4000001};
+    int64_t peer_id = 42;
+    const char *addr = "203.0.113.5:8333", *conn_type = "inbound", *msg_type = "block";
+    for (int i = 0; i < 5; i++)
+        DTRACE_PROBE6(net, inbound_message, peer_id, addr, conn_type, msg_type, sizes[i], buf);
+    if (argc > 99) /* never: the tool needs both message tracepoints to exist */
+        DTRACE_PROBE6(net, outbound_message, peer_id, addr, conn_type, msg_type, sizes[0], buf);
+    printf("done fired=5\\n");
+    fflush(stdout);
+    return 0;
+}
+`;
+
+const tracepointEvents = (events: BccEvent[]): BccEvent[] => events.filter((e) => e.event !== 'truncated');
+const withoutElapsed = <T extends { elapsed_ns?: number }>({ elapsed_ns: _elapsed, ...rest }: T): Omit<T, 'elapsed_ns'> => rest;
+const sumOf = (counts: Record<string, number>, names: string[]): number => names.reduce((s, n) => s + (counts[n] ?? 0), 0);
+
+function assertElapsedOrdered(events: BccEvent[]): void {
+  const times = events.map((e) => e.elapsed_ns ?? -1);
+  assert.ok(times.every((t, i) => t > 0 && (i === 0 || t >= times[i - 1])), 'elapsed_ns positive and not going backwards');
+}
+
+const RUNS: Array<{ build: Build; mode: AttachMode }> = [
+  { build: 'tracee-v29', mode: 'pid' },
+  { build: 'tracee-legacy', mode: 'path' },
+];
+
+describe('BCC probe programs (real BCC, as root)', function () {
+  this.timeout(120_000);
+  before(checkBcc);
+
+  for (const { build, mode } of RUNS) {
+    it(`raw-p2p-msgs on ${build} (by ${mode}): exact fields, every message whole and byte-exact`, async () => {
+      const run = await runTool('raw-p2p-msgs.py', build, mode, ['--scenario', 'raw', '--count', '24']);
+      const messages = tracepointEvents(run.events) as RawNetMessageEvent[];
+      assert.equal(run.attachedProbes, 2);
+      assert.equal(run.expect.length, 24);
+      assert.deepEqual(messages.map(({ msg: _msg, captured: _captured, ...rest }) => withoutElapsed(rest)), run.expect);
+      const pattern = traceeMessageBytes(4_000_000);
+      for (const [i, m] of messages.entries()) {
+        const size = Number(m.msg_size);
+        assert.equal(m.captured, size, `message ${i} (${m.msg_type}, ${size} bytes) captured whole`);
+        assert.ok(Buffer.from(m.msg, 'hex').equals(pattern.subarray(0, size)), `message ${i} (${m.msg_type}) byte-exact`);
+      }
+      for (const size of [35_000, 162_003, 1_000_000]) {
+        const m = messages.find((e) => e.msg_size === size);
+        assert.ok(m, `a ${size}-byte message`);
+        assert.equal(sha256(Buffer.from(m.msg, 'hex')), sha256(pattern.subarray(0, size)));
+      }
+      assert.ok(!run.events.some((e) => e.event === 'truncated'), 'nothing cut');
+      assertElapsedOrdered(messages);
+      for (const tp of MESSAGE_TRACEPOINTS) assert.equal(run.fired[tp], run.summary.fired[tp], `kernel @fired ${tp} == tracee fired`);
+      assert.equal(messages.length, sumOf(run.fired, MESSAGE_TRACEPOINTS), 'delivered == fired');
+      assert.equal(run.lost, 0);
+      assert.deepEqual(run.otherLines, ['{"type": "attached_probes", "data": {"probes": 2}}']);
+      console.log(`      ${build}: compiled and attached in ${run.attachSeconds.toFixed(2)} s; largest message whole: ` +
+        `${Math.max(...messages.map((m) => m.captured))} bytes`);
+    });
+
+    it(`mempool-monitor on ${build} (by ${mode}): every field exact, all 8 replaced arguments, bursts without loss`, async () => {
+      const run = await runTool('mempool-monitor.py', build, mode,
+        ['--scenario', 'mempool', '--count', '16000', '--burst-size', '5000', '--seed', '5']);
+      const events = tracepointEvents(run.events) as MempoolEvent[];
+      assert.equal(run.attachedProbes, 4);
+      assert.equal(events.length, run.expect.length, `delivered ${events.length} of ${run.expect.length}`);
+      for (let i = 0; i < events.length; i++) assert.deepEqual(withoutElapsed(events[i]), run.expect[i], `event ${i}`);
+      const replaced = events.filter((e) => e.event === 'mempool:replaced');
+      assert.ok(replaced.length > 100, 'replacements');
+      assert.ok(replaced.some((e) => e.replaced_by_transaction) && replaced.some((e) => !e.replaced_by_transaction), 'both kinds');
+      // Display order: the replaced transaction later leaves with reason "replaced" under the same txid,
+      // and the replacement enters under replacement_id (both as the tracee printed them).
+      const removedReplaced = new Set(events.filter((e) => e.event === 'mempool:removed' && e.reason === 'replaced').map((e) => e.event === 'mempool:removed' ? e.txid : ''));
+      assert.ok(replaced.every((e) => removedReplaced.has(e.replaced_txid)));
+      const burst = events.filter((e) => e.event === 'mempool:removed' && e.reason === 'block').length;
+      let longestBurst = 0;
+      let current = 0;
+      for (const e of events) {
+        current = e.event === 'mempool:removed' && e.reason === 'block' ? current + 1 : 0;
+        longestBurst = Math.max(longestBurst, current);
+      }
+      assert.ok(burst >= 2 * 5000 && longestBurst >= 5000, `two whole removal bursts of 5000 (got ${burst} block removals, longest run ${longestBurst})`);
+      assert.ok(events.some((e) => e.event === 'mempool:rejected' && e.reason.length === 118), 'the 118-char reject reason whole');
+      assert.ok(!run.events.some((e) => e.event === 'truncated'), 'nothing cut');
+      assertElapsedOrdered(events);
+      for (const tp of MEMPOOL_TRACEPOINTS) assert.equal(run.fired[tp], run.summary.fired[tp], `kernel @fired ${tp} == tracee fired`);
+      assert.equal(events.length, sumOf(run.fired, MEMPOOL_TRACEPOINTS), 'delivered == fired');
+      assert.equal(run.lost, 0, 'no ring-buffer losses');
+      console.log(`      ${build}: compiled and attached in ${run.attachSeconds.toFixed(2)} s; ${events.length} events ` +
+        `(${burst} in removal bursts of 5000) in ${(run.summary.elapsed_ns / 1e6).toFixed(0)} ms, lost ${run.lost}`);
+    });
+  }
+
+  it('raw-p2p-msgs on hostile P2P traffic (v29): hostile strings exact, blocks over 1 MiB whole', async () => {
+    const run = await runTool('raw-p2p-msgs.py', 'tracee-v29', 'pid', ['--scenario', 'hostile', '--count', '1500', '--seed', '4']);
+    const messages = tracepointEvents(run.events) as RawNetMessageEvent[];
+    assert.deepEqual(messages.map(({ msg: _msg, captured: _captured, ...rest }) => withoutElapsed(rest)), run.expect);
+    const pattern = traceeMessageBytes(4_000_000);
+    for (const [i, m] of messages.entries()) {
+      assert.equal(m.captured, Number(m.msg_size), `message ${i} whole`);
+      assert.ok(Buffer.from(m.msg, 'hex').equals(pattern.subarray(0, m.captured)), `message ${i} byte-exact`);
+    }
+    const largest = Math.max(...messages.map((m) => m.captured));
+    assert.ok(largest > 1_048_576, `a message over 1 MiB (largest ${largest})`);
+    assert.ok(messages.some((m) => m.msg_type === 'ctl\x01\x07\x1b\x1f\x7f') && messages.some((m) => m.peer_addr.startsWith('\u202e')), 'control bytes and U+202E kept');
+    assert.ok(messages.some((m) => m.peer_id === '9223372036854775807'), '64-bit peer id kept exact');
+    assert.equal(messages.length, sumOf(run.fired, MESSAGE_TRACEPOINTS));
+    assert.equal(run.lost, 0);
+    console.log(`      largest message captured whole: ${largest} bytes`);
+  });
+
+  it('raw-p2p-msgs overloaded with 1 MB messages (legacy), stopped by SIGINT: delivered + lost == fired, exit within 3 s', async () => {
+    // 3000 calls of the raw list fire about 318 MB in a tight loop: more than the 128 MiB ring holds, and
+    // SIGINT comes while the ring is full (the program prints for 1.5 s, then counts the rest as lost).
+    const run = await runTool('raw-p2p-msgs.py', 'tracee-legacy', 'path', ['--scenario', 'raw', '--count', '3000'], false);
+    const messages = tracepointEvents(run.events) as RawNetMessageEvent[];
+    const fired = sumOf(run.summary.fired, MESSAGE_TRACEPOINTS);
+    assert.equal(fired, 3000);
+    assert.equal(sumOf(run.fired, MESSAGE_TRACEPOINTS), fired, 'kernel @fired == tracee fired');
+    assert.equal(messages.length + run.lost, fired, `delivered ${messages.length} + lost ${run.lost} == fired ${fired}`);
+    assert.ok(messages.every((m) => m.captured === Number(m.msg_size)), 'every delivered message whole');
+    assert.ok(run.stopSeconds < 3, `stopped in ${run.stopSeconds} s (the helper's grace before SIGKILL is 3 s)`);
+    const deliveredBytes = messages.reduce((sum, m) => sum + m.captured, 0);
+    console.log(`      fired ${fired} messages (${(run.summary.elapsed_ns / 1e6).toFixed(0)} ms), delivered ${messages.length} ` +
+      `(${(deliveredBytes / 1e6).toFixed(1)} MB), lost ${run.lost} (counted), stopped ${run.stopSeconds.toFixed(2)} s after SIGINT`);
+  });
+
+  it('raw-p2p-msgs at the protocol maximum: 4,000,000 bytes whole, 4,000,001 flagged as cut', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'bcc-max-message-'));
+    try {
+      const binary = join(work, 'max-message');
+      writeFileSync(`${binary}.c`, MAX_MESSAGE_PROGRAM);
+      execFileSync('gcc', ['-O2', '-o', binary, `${binary}.c`], { stdio: 'inherit' });
+      const run = await runTool('raw-p2p-msgs.py', { compiled: binary }, 'pid', []);
+      const messages = tracepointEvents(run.events) as RawNetMessageEvent[];
+      const pattern = traceeMessageBytes(4_000_001);
+      assert.deepEqual(messages.map((m) => [m.msg_size, m.captured]), [
+        [2_097_152, 2_097_152], [2_097_153, 2_097_153], [3_999_999, 3_999_999], [4_000_000, 4_000_000], [4_000_001, 4_000_000],
+      ]);
+      for (const m of messages) assert.ok(Buffer.from(m.msg, 'hex').equals(pattern.subarray(0, m.captured)), `${m.msg_size} byte-exact`);
+      assert.deepEqual(run.events.filter((e) => e.event === 'truncated'), [
+        { event: 'truncated', elapsed_ns: messages[4].elapsed_ns, field: 'msg', count: 1 },
+      ]);
+      assert.equal(sumOf(run.fired, MESSAGE_TRACEPOINTS), 5);
+      assert.equal(run.lost, 0);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('lowers the semaphores it raised when it stops (v29, --pid)', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'bcc-semaphores-'));
+    const binary = join(work, 'tracee-v29');
+    copyFileSync(traceePath('tracee-v29'), binary);
+    chmodSync(binary, 0o755);
+    const tracee = spawn(binary, ['--scenario', 'mempool', '--wait-signal'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let tool: ChildProcess | null = null;
+    try {
+      const [, pidText] = await waitForLine(tracee.stdout as NodeJS.ReadableStream, tracee, /ready pid=(\d+)/, 10_000);
+      const pid = Number(pidText);
+      const names = MEMPOOL_TRACEPOINTS.map((tp) => `${tp.replace(':', '_')}_semaphore`);
+      assert.deepEqual(names.map((n) => readSemaphore(pid, binary, n)), [0, 0, 0, 0], 'before');
+      tool = spawn(PYTHON, ['-I', '-S', join(ROOT, 'probes', 'mempool-monitor.py'), '--pid', pidText], { stdio: ['ignore', 'ignore', 'pipe'] });
+      await waitForLine(tool.stderr as NodeJS.ReadableStream, tool, /attached 4 probes/, 90_000);
+      assert.deepEqual(names.map((n) => readSemaphore(pid, binary, n)), [1, 1, 1, 1], 'while attached');
+      const exit = exited(tool);
+      tool.kill('SIGINT');
+      assert.equal(await exit, 0);
+      assert.deepEqual(names.map((n) => readSemaphore(pid, binary, n)), [0, 0, 0, 0], 'after it stopped');
+    } finally {
+      tracee.kill('SIGKILL');
+      tool?.kill('SIGKILL');
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a v29 (semaphore) binary without --pid, with a clear message', () => {
+    let failure: { status: number | null; stderr: string } | null = null;
+    try {
+      execFileSync(PYTHON, ['-I', '-S', join(ROOT, 'probes', 'mempool-monitor.py'), '--binary', traceePath('tracee-v29')], { stdio: 'pipe' });
+    } catch (err) {
+      const e = err as { status: number | null; stderr: Buffer };
+      failure = { status: e.status, stderr: e.stderr.toString() };
+    }
+    assert.ok(failure, 'it must fail');
+    assert.equal(failure.status, 1);
+    assert.match(failure.stderr, /gated by semaphores.*pass --pid/);
+  });
+});
