@@ -21,6 +21,7 @@ import {
 } from '../../src/core/events/toolRecordDecoders';
 import { parseBpftraceJson } from '../../src/core/events/bpftraceJson';
 import { NODE_STATE_TOOLS } from '../../src/core/tools/nodeStateTools';
+import { TOOLS } from '../../src/core/tools/toolCatalog';
 import { ToolRecordStream, readNdjson, withoutDerivedFields } from './helpers/toolRecordStream';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'bpftrace');
@@ -287,8 +288,10 @@ describe('toolRecordDecoders: edge cases', () => {
     }
   });
 
-  it('has a decoder and a tool definition for each of the five tools, and none for others', () => {
-    assert.deepEqual([...TOOL_RECORD_DECODER_IDS].sort(), NODE_STATE_TOOLS.map((t) => t.id).sort());
+  it('has a record decoder for each bpftrace node-state tool and each BCC tool, and none for others', () => {
+    const bccTools = TOOLS.filter((t) => t.script.endsWith('.py')).map((t) => t.id);
+    assert.deepEqual(bccTools.sort(), ['mempool-monitor', 'raw-p2p-msgs']);
+    assert.deepEqual([...TOOL_RECORD_DECODER_IDS].sort(), [...NODE_STATE_TOOLS.map((t) => t.id), ...bccTools].sort());
     assert.equal(createToolRecordDecoder('p2p-traffic'), undefined);
     assert.equal(createToolRecordDecoder('__proto__'), undefined);
     for (const tool of NODE_STATE_TOOLS) assert.ok(readFileSync(join(__dirname, '..', '..', 'probes', tool.script), 'utf8').includes('$1'));
