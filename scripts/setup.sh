@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Idempotent set-up of a Debian 12 machine for building and testing: system packages, npm dependencies, the
+# USDT test tracee and the offline VS Code server. Runs as root, or uses sudo for apt-get. Works without stdin.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf '[setup] %s\n' "$*"; }
+
+# gcc-multilib conflicts with the cross compilers on Debian 12: 32-bit builds use i686-linux-gnu-gcc instead.
+apt_packages=(
+  bpftrace systemtap-sdt-dev gcc make binutils
+  gcc-i686-linux-gnu gcc-aarch64-linux-gnu gcc-s390x-linux-gnu
+  chromium ripgrep
+)
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo --preserve-env=DEBIAN_FRONTEND "$@"
+  else
+    log "need root for: $* (and sudo is not installed)" >&2
+    return 1
+  fi
+}
+
+install_system_packages() {
+  local missing=() package
+  for package in "${apt_packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$package")
+    fi
+  done
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    log "system packages already installed"
+    return
+  fi
+  log "installing system packages: ${missing[*]}"
+  as_root apt-get update
+  as_root apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+install_npm_dependencies() {
+  local stamp="node_modules/.bitcoin-usdt-lock.sha256" wanted
+  wanted="$(sha256sum package-lock.json | cut -d' ' -f1)"
+  if [[ -d node_modules && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+    log "npm dependencies match package-lock.json"
+    return
+  fi
+  # A tree installed some other way (npm install after a lock change) is kept when npm finds nothing missing.
+  if [[ -d node_modules ]] && npm ls --all >/dev/null 2>&1; then
+    log "npm dependencies already installed"
+    printf '%s' "$wanted" >"$stamp"
+    return
+  fi
+  log "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+  printf '%s' "$wanted" >"$stamp"
+}
+
+build_tracee() {
+  if [[ ! -f test/tracee/Makefile ]]; then
+    log "test/tracee/Makefile is missing" >&2
+    return 1
+  fi
+  log "building the USDT test tracee (make -C test/tracee)"
+  make -C test/tracee
+}
+
+install_system_packages
+install_npm_dependencies
+build_tracee
+bash scripts/setup-vscode-server.sh
+log "done"

@@ -1,0 +1,32 @@
+// Lets a test inside the extension host ask the offline runner (test/runIntegration.ts) for a screenshot of the
+// workbench: it writes <requests>/<name>.request, the runner saves <screenshots>/<name>.png and deletes the request.
+// <requests> is private to one run (BITCOIN_USDT_SCREENSHOT_REQUESTS), <screenshots> is .vscode-test/screenshots.
+import { existsSync } from 'node:fs';
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+/**
+ * Saves a screenshot of the whole workbench as .vscode-test/screenshots/<name>.png and returns its path.
+ * Returns undefined when the tests do not run under the offline runner (e.g. under @vscode/test-cli).
+ */
+export async function screenshot(name: string, timeoutMs = 20_000): Promise<string | undefined> {
+  const directory = process.env.BITCOIN_USDT_SCREENSHOT_DIR;
+  const requestsDir = process.env.BITCOIN_USDT_SCREENSHOT_REQUESTS;
+  if (!directory || !requestsDir) return undefined;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/.test(name)) throw new Error(`bad screenshot name ${JSON.stringify(name)}`);
+  const requestPath = join(requestsDir, `${name}.request`);
+  const imagePath = join(directory, `${name}.png`);
+  await rm(imagePath, { force: true });
+  await writeFile(requestPath, new Date().toISOString());
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!existsSync(requestPath)) {
+      if ((await stat(imagePath).catch(() => undefined))?.isFile()) return imagePath;
+      throw new Error(`the runner dropped the screenshot request ${name}`);
+    }
+    await delay(100);
+  }
+  await rm(requestPath, { force: true });
+  throw new Error(`no screenshot ${name} within ${timeoutMs} ms`);
+}
