@@ -101,6 +101,8 @@ run_step typecheck npm run typecheck
 run_step lint npm run lint
 run_step build npm run build
 run_suite unit npx mocha --config test/.mocharc.unit.json
+# BCC (raw-p2p-msgs, mempool-monitor) compiles against kernel headers; test machines only (see the script).
+run_step bcc-headers as_root bash scripts/setup-bcc-test-headers.sh
 run_suite tools as_root npx mocha --config test/.mocharc.tools.json
 run_suite integration node dist/test/runIntegration.js
 run_step package check_package
