@@ -23,7 +23,24 @@ if [[ ! -f "$demo_workspace/build/bin/bitcoind" ]]; then
   exit 1
 fi
 
+# A live target: the tracee plays a small node's traffic (P2P, connections, blocks, UTXO cache, mempool,
+# wallet) at ~200 events/s, so "Start probe…" has a running process to attach to at once.
+start_demo_node() {
+  local how=$1 node_log="$repo_root/.vscode-test/demo-node.log"
+  mkdir -p "$repo_root/.vscode-test"
+  if [[ $how == detached ]]; then
+    setsid "$demo_workspace/build/bin/bitcoind" --scenario demo >"$node_log" 2>&1 </dev/null &
+    log "demo node running as PID $! (stop it with: kill $!)"
+  else
+    "$demo_workspace/build/bin/bitcoind" --scenario demo >"$node_log" 2>&1 </dev/null &
+    demo_node_pid=$!
+    trap 'kill "$demo_node_pid" 2>/dev/null || true' EXIT
+    log "demo node running as PID $demo_node_pid (stopped with the server)"
+  fi
+}
+
 if command -v code >/dev/null 2>&1 && [[ "${BITCOIN_USDT_USE_SERVER:-}" != "1" ]]; then
+  start_demo_node detached
   log "opening VS Code: code --extensionDevelopmentPath=$repo_root $demo_workspace"
   exec code --extensionDevelopmentPath="$repo_root" "$demo_workspace"
 fi
@@ -79,8 +96,9 @@ url="$(node -e '
 log "VS Code server log: $data_dir/server.log"
 log "open this URL in a browser (Ctrl-C here stops the server):"
 printf '\n    %s\n\n' "$url"
+start_demo_node attached
 cd "$vscode_dir"
-exec node out/server-main.js \
+node out/server-main.js \
   --host "$host" --port "$port" \
   --without-connection-token --accept-server-license-terms \
   --server-data-dir "$data_dir/server-data" \

@@ -127,7 +127,10 @@ async function run(options: RunOptions): Promise<RunResult> {
   const withExpect = options.withExpect ?? true;
   const outputs = [...(withExpect ? ['--expect', expectPath] : []), '--summary', summaryPath];
   const wait = options.waitAttach ? ['--wait-attach', options.waitAttach.join(',')] : ['--wait-signal'];
-  const tracee = spawn(binary, [...options.traceeArgs, ...wait, ...outputs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Lingering after `done` lets the probe's 1 s interval print the final kernel counts while the target is
+  // alive: the print at bpftrace's own exit can go missing on a loaded machine.
+  const linger = ['--linger-ms', '1500'];
+  const tracee = spawn(binary, [...options.traceeArgs, ...wait, ...outputs, ...linger], { stdio: ['ignore', 'pipe', 'inherit'] });
   const stream = new ToolRecordStream(options.toolId);
   const feeder = lineFeeder(stream);
   const params = options.params ?? [];

@@ -199,6 +199,8 @@ static uint64_t g_rng_state;
 static int64_t g_now_s;
 static bool g_hostile;
 static uint32_t g_burst_size = 3000;
+/* --linger-ms: stay alive after `done` so a probe attached with -p prints its interval counts before the target exits */
+static uint64_t g_linger_ms = 0;
 
 static struct peer *g_peers;
 static size_t g_peer_count;
@@ -1576,7 +1578,7 @@ static void on_usr1(int sig)
 static const char usage[] =
     "usage: tracee [--scenario NAME] [--count N] [--rate N] [--duration-ms MS] [--seed S] [--peers N]\n"
     "              [--wait-signal] [--wait-attach TRACEPOINT[,TRACEPOINT...]] [--expect FILE]\n"
-    "              [--summary FILE] [--hostile] [--start H --end H] [--burst-size N]\n"
+    "              [--summary FILE] [--hostile] [--start H --end H] [--burst-size N] [--linger-ms MS]\n"
     "scenarios: p2p hostile p2p-flood connections validation utxocache mempool coin-selection raw all demo\n";
 
 static _Noreturn void usage_error(const char *fmt, const char *arg)
@@ -1672,6 +1674,9 @@ int main(int argc, char **argv)
             TAKES_VALUE();
             end_height = parse_height(a, v);
             have_end = true;
+        } else if (!strcmp(a, "--linger-ms")) {
+            TAKES_VALUE();
+            g_linger_ms = parse_u64(a, v);
         } else if (!strcmp(a, "--burst-size")) {
             TAKES_VALUE();
             uint64_t b = parse_u64(a, v);
@@ -1858,5 +1863,10 @@ int main(int argc, char **argv)
         fired += g_fired[t];
     printf("done fired=%" PRIu64 "\n", fired);
     fflush(stdout);
+    if (g_linger_ms > 0) {
+        struct timespec linger = {(time_t)(g_linger_ms / 1000), (long)(g_linger_ms % 1000) * 1000000L};
+        while (nanosleep(&linger, &linger) == -1 && errno == EINTR && !g_stop)
+            ;
+    }
     return 0;
 }
