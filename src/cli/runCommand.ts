@@ -18,7 +18,7 @@ import {
   ProbeSessionReader,
   withPrivilegePrefix,
 } from '../core/probeSession';
-import { TOOLS, findTool, streamedTracepoints } from '../core/tools/toolCatalog';
+import { TOOLS, findTool, streamedTracepoints, type ToolDefinition } from '../core/tools/toolCatalog';
 import {
   CliFailure,
   CliUsageError,
@@ -30,6 +30,16 @@ import {
   type CliIo,
 } from './cliCommand';
 import { formatTextTable } from './textTable';
+import { ToolTextFormatter, terminalSafe as safe } from './toolEventOutput';
+
+const TOOL_ID_WIDTH = Math.max(...TOOLS.map((t) => t.id.length));
+
+/** Options of `run` that set a tool's parameters: option name → the tool's parameter. */
+export const PARAMETER_OPTIONS: Readonly<Record<string, { tool: string; param: string; what: string }>> = {
+  start: { tool: 'connectblock-benchmark', param: 'start', what: 'first block height counted (default 0: from the first block)' },
+  end: { tool: 'connectblock-benchmark', param: 'end', what: 'last block height counted; stops there (default 0: no end)' },
+  threshold: { tool: 'connectblock-benchmark', param: 'threshold_ms', what: 'list blocks slower than MS milliseconds (default 0: every block)' },
+};
 
 const HELP = `Usage: ${PROGRAM_NAME} run <tool> (--pid N | --binary PATH) [options]
 
@@ -37,7 +47,7 @@ Runs a probe tool against bitcoind. The probe runs as root through a small helpe
 (probes/${HELPER_SCRIPT}); unless you are root, it is started with sudo.
 
 Tools:
-${TOOLS.map((t) => `  ${t.id.padEnd(12)}  ${t.description}`).join('\n')}
+${TOOLS.map((t) => `  ${t.id.padEnd(TOOL_ID_WIDTH)}  ${t.title}`).join('\n')}
 
 Options:
   --pid N          Trace this bitcoind process (its binary is /proc/N/exe)
@@ -49,6 +59,20 @@ Options:
   --bpftrace PATH  Absolute path of bpftrace (default: /usr/bin, /usr/local/bin, /usr/sbin)
   -h, --help       Show this help
 
+connectblock-benchmark (use with bitcoind -reindex or -reindex-chainstate):
+  --start H        First block height counted (default 0: from the first block connected)
+  --end H          Last block height counted; the benchmark stops there (default 0: no end)
+  --threshold MS   List every block whose ConnectBlock took more than MS milliseconds (default 0: every block)
+
+Output: like Bitcoin Core's contrib/tracing scripts: one line per message, connection, flush, coin or
+coin selection step; per-peer tables for p2p-monitor; BENCH lines every second, slow blocks, the
+connect-time histogram and the total time for connectblock-benchmark. Notes go to stderr.
+
+Examples:
+  ${PROGRAM_NAME} run p2p-connections --pid 1234
+  ${PROGRAM_NAME} run connectblock-benchmark --binary build/bin/bitcoind --start 800000 --end 810000 --threshold 100
+  ${PROGRAM_NAME} run utxos --pid 1234 --json --duration 10
+
 Exit status: 0 success, 1 error, 2 bad usage.
 `;
 
@@ -58,7 +82,7 @@ const STOP_GRACE_MS = 8_000;
 
 export const runProbeCommand: CliCommand = {
   name: 'run',
-  summary: 'Run a probe tool (p2p-traffic, p2p-monitor) against bitcoind',
+  summary: `Run a probe tool (${TOOLS.map((t) => t.id).join(', ')}) against bitcoind`,
   help: HELP,
   run: (args, io) => runProbe(args, io),
 };
@@ -81,8 +105,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
 }
 
-interface RunOptions {
+export interface RunOptions {
   toolId: string;
+  /** The tool's parameters (`--param name=value` of the helper), validated against the tool's patterns. */
+  params: Record<string, string>;
   pid: number | null;
   binary: string;
   durationS: number | null;
@@ -92,7 +118,8 @@ interface RunOptions {
   bpftrace: string | null;
 }
 
-async function parseRunArgs(args: readonly string[]): Promise<RunOptions> {
+/** Parses and checks `run`'s arguments (throws CliUsageError / CliFailure). */
+export async function parseRunArgs(args: readonly string[]): Promise<RunOptions> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -106,6 +133,9 @@ async function parseRunArgs(args: readonly string[]): Promise<RunOptions> {
         json: { type: 'boolean' },
         record: { type: 'string' },
         bpftrace: { type: 'string' },
+        start: { type: 'string' },
+        end: { type: 'string' },
+        threshold: { type: 'string' },
       },
     });
   } catch (error) {
@@ -114,7 +144,9 @@ async function parseRunArgs(args: readonly string[]): Promise<RunOptions> {
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new CliUsageError('expected one tool name (see run --help)');
   const toolId = positionals[0];
-  if (!findTool(toolId)) throw new CliUsageError(`unknown tool '${toolId}' (tools: ${TOOLS.map((t) => t.id).join(', ')})`);
+  const tool = findTool(toolId);
+  if (!tool) throw new CliUsageError(`unknown tool '${toolId}' (tools: ${TOOLS.map((t) => t.id).join(', ')})`);
+  const params = toolParams(tool, { start: values.start, end: values.end, threshold: values.threshold });
   let pid: number | null = null;
   if (values.pid !== undefined) {
     if (!/^[1-9]\d{0,9}$/.test(values.pid)) throw new CliUsageError(`--pid must be a positive number, not '${values.pid}'`);
@@ -140,9 +172,29 @@ async function parseRunArgs(args: readonly string[]): Promise<RunOptions> {
     throw new CliUsageError('pass --pid N or --binary PATH');
   }
   return {
-    toolId, pid, binary, durationS, follow: values.follow ?? false, json: values.json ?? false,
+    toolId, params, pid, binary, durationS, follow: values.follow ?? false, json: values.json ?? false,
     record: values.record ?? null, bpftrace: values.bpftrace ?? null,
   };
+}
+
+/** The helper parameters of the tool from `--start`/`--end`/`--threshold`, checked against its patterns. */
+function toolParams(tool: ToolDefinition, options: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [option, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const target = PARAMETER_OPTIONS[option];
+    if (!target || target.tool !== tool.id) throw new CliUsageError(`--${option} is only for ${target?.tool ?? 'another tool'}, not ${tool.id}`);
+    const parameter = tool.parameters.find((p) => p.name === target.param);
+    if (!parameter) throw new CliUsageError(`${tool.id} takes no parameter ${target.param}`);
+    if (!new RegExp(parameter.pattern).test(value)) {
+      throw new CliUsageError(`--${option} must be a whole number from 0 to 9999999999 without leading zeros, not '${value}'`);
+    }
+    params[parameter.name] = value;
+  }
+  const start = Number(params.start ?? '0');
+  const end = Number(params.end ?? '0');
+  if (end !== 0 && end < start) throw new CliUsageError(`--end ${end} is below --start ${start} (0: no end)`);
+  return params;
 }
 
 /** The probes/ directory shipped with this program (next to dist/, or the source tree in tests). */
@@ -170,7 +222,7 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
     'auto',
     buildHelperArgv({
       pythonPath: PYTHON, probesDir, tool: tool.id, binary: options.binary, pid: options.pid,
-      follow: options.follow, socketPath: socket.path, bpftracePath: options.bpftrace,
+      follow: options.follow, socketPath: socket.path, bpftracePath: options.bpftrace, params: options.params,
     }),
     isRoot,
   );
@@ -195,7 +247,7 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
       done(null);
     });
   });
-  const printer = new EventPrinter(io, options.json);
+  const printer = new EventPrinter(io, options.json, new ToolTextFormatter(tool.id, options.params));
   const stopper = new HelperStopper(child, socket.close);
   const onAbort = (): void => stopper.stop();
   io.signal.addEventListener('abort', onAbort);
@@ -217,7 +269,9 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
     });
     reader.attach(connection);
     await reader.done;
-    const code = await Promise.race([childExit, new Promise<null>((r) => setTimeout(() => r(null), STOP_GRACE_MS))]);
+    let graceTimer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([childExit, new Promise<null>((r) => (graceTimer = setTimeout(() => r(null), STOP_GRACE_MS)))]);
+    clearTimeout(graceTimer);
     if (recorder) await recorder.close().catch((error: Error) => printer.fail(error.message));
     const stats = reader.decoder.stats;
     if (!options.json && tool.mode === 'stream') {
@@ -250,7 +304,7 @@ class HelperStopper {
 
 class EventPrinter {
   failure: string | null = null;
-  constructor(private readonly io: CliIo, private readonly json: boolean) {}
+  constructor(private readonly io: CliIo, private readonly json: boolean, private readonly toolText: ToolTextFormatter) {}
 
   fail(message: string): void {
     this.failure ??= message;
@@ -264,15 +318,29 @@ class EventPrinter {
         out += `${JSON.stringify(event)}\n`;
         continue;
       }
-      const line = this.describe(event);
-      if (line === null) continue;
-      if (line.startsWith('#')) this.io.err(`${line}\n`);
-      else out += `${line}\n`;
+      const text = this.describe(event);
+      if (text === null) continue;
+      for (const line of text.split('\n')) {
+        if (line.startsWith('#')) {
+          if (out) this.io.out(out);
+          out = '';
+          this.io.err(`${line}\n`);
+        } else out += `${line}\n`;
+      }
     }
     if (out) this.io.out(out);
   }
 
+  /** The lines for one event: the tool's own text and the session's notes ('#' lines go to stderr). */
   private describe(event: NormalizedEvent): string | null {
+    const toolText = this.toolText.format(event);
+    const note = this.sessionNote(event);
+    const lines = event.event === 'session:attached' ? [note, toolText] : [toolText, note];
+    const present = lines.filter((line): line is string => line !== null);
+    return present.length > 0 ? present.join('\n') : null;
+  }
+
+  private sessionNote(event: NormalizedEvent): string | null {
     switch (event.event) {
       case 'net:inbound_message':
       case 'net:outbound_message': {
@@ -310,14 +378,4 @@ function peerTable(peers: readonly PeerTotals[]): string {
     String(p.msgs_in), String(p.bytes_in), String(p.msgs_out), String(p.bytes_out),
   ]);
   return formatTextTable(['peer', 'conn_type', 'peer_addr', 'msgs_in', 'bytes_in', 'msgs_out', 'bytes_out'], rows).trimEnd();
-}
-
-/** Untrusted text for a terminal: control characters, bidi overrides and undecodable bytes become escapes. */
-function safe(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\udc80-\udcff\\]/g, (ch) => {
-    const code = ch.charCodeAt(0);
-    if (ch === '\\') return '\\\\';
-    if (code >= 0xdc80 && code <= 0xdcff) return `\\x${(code - 0xdc00).toString(16).padStart(2, '0')}`;
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
 }

@@ -115,10 +115,10 @@ describe('tracepoint tree', () => {
     const binaryChildren = await children(tree, binary.node);
     assert.deepEqual(
       binaryChildren.map((shown) => shown.label),
-      CONTEXT_DOCS.map((doc) => doc.context),
-      'one context node per documented context, in catalog order, and no Missing group (the tracee has them all)',
+      [...CONTEXT_DOCS.map((doc) => doc.context), 'Probe tools'],
+      'one context node per documented context, in catalog order, no Missing group (the tracee has them all), then the probe tools',
     );
-    for (const context of binaryChildren) {
+    for (const context of binaryChildren.filter((shown) => shown.item.contextValue === 'bitcoinUsdt.context')) {
       const doc = CONTEXT_DOCS.find((entry) => entry.context === context.label);
       assert.ok(doc);
       assert.equal(context.node.context, doc.context);
@@ -292,7 +292,7 @@ describe('tracepoint tree', () => {
       assert.equal(binary.icon, 'file-binary');
       assert.match(binary.tooltip, /Semaphores: no/);
       const binaryChildren = await children(tree, binary.node);
-      assert.deepEqual(binaryChildren.map((shown) => shown.label), ['net', 'validation', 'Missing']);
+      assert.deepEqual(binaryChildren.map((shown) => shown.label), ['net', 'validation', 'Missing', 'Probe tools']);
 
       const missingGroup = binaryChildren[2];
       const missing = await children(tree, missingGroup.node);

@@ -7,23 +7,84 @@ import {
   listBitcoindProcesses,
   type BitcoindProcess,
 } from '../../core/process/bitcoindProcesses';
-import { toolsAvailableFor, type ToolAvailability } from '../../core/tools/toolCatalog';
+import { findTool, toolsAvailableFor, type ToolAvailability, type ToolDefinition } from '../../core/tools/toolCatalog';
 import { BinaryRegistry, type BinaryOrigin } from '../binaries/binaryRegistry';
 import type { TreeNodeTarget } from '../services';
-import type { LaunchRequest } from './launchRequest';
+import { parameterDefault, parameterProblem, type LaunchRequest } from './launchRequest';
 
-/** Asks for binary, tool and target (skipping what the tree node already says). Undefined when cancelled. */
+/** What a tree node passes to Start probe…: its binary and tracepoint, and on a "Probe tools" entry the tool. */
+export interface ProbeLaunchTarget extends TreeNodeTarget {
+  /** A tool id: the tool picker is skipped (the tree offers only the tools the binary can run). */
+  readonly probeTool?: string;
+}
+
+/**
+ * Asks for binary, tool, the tool's parameters and the target (skipping what the tree node already says).
+ * Undefined when cancelled.
+ */
 export async function pickLaunchRequest(
   workspaceState: vscode.Memento,
-  node: TreeNodeTarget | undefined,
+  node: ProbeLaunchTarget | undefined,
 ): Promise<LaunchRequest | undefined> {
   const binaryPath = node?.binaryPath ?? (await pickBinary(workspaceState));
   if (!binaryPath) return undefined;
-  const tool = await pickTool(binaryPath, node);
+  const tool = node?.probeTool !== undefined ? await presetTool(binaryPath, node.probeTool) : await pickTool(binaryPath, node);
   if (!tool) return undefined;
+  const params = await promptParameters(findTool(tool));
+  if (!params) return undefined;
   const target = await pickTarget(binaryPath, tool);
   if (!target) return undefined;
-  return { tool, binaryPath: target.binaryPath, pid: target.pid, follow: target.follow };
+  return {
+    tool, binaryPath: target.binaryPath, pid: target.pid, follow: target.follow,
+    ...(Object.keys(params).length > 0 ? { params } : {}),
+  };
+}
+
+/** The tool chosen in the tree, if the binary (still) has its tracepoints; else says why and returns undefined. */
+async function presetTool(binaryPath: string, toolId: string): Promise<string | undefined> {
+  const availability = await readAvailability(binaryPath);
+  if (!availability) return undefined;
+  const wanted = availability.find((a) => a.tool.id === toolId);
+  if (!wanted) {
+    void vscode.window.showErrorMessage(`Unknown probe tool ${JSON.stringify(toolId)}.`);
+    return undefined;
+  }
+  if (!wanted.available) {
+    void vscode.window.showErrorMessage(`${wanted.tool.title} cannot run against ${binaryPath}: ${wanted.reason ?? 'unavailable'}.`);
+    return undefined;
+  }
+  return wanted.tool.id;
+}
+
+/**
+ * One input box per parameter of the tool, prefilled with its default and checked as typed. Resolves with the
+ * values by name ({} for a tool without parameters), or undefined when a prompt is cancelled.
+ */
+async function promptParameters(tool: ToolDefinition | undefined): Promise<Record<string, string> | undefined> {
+  const params: Record<string, string> = {};
+  if (!tool) return params;
+  for (const [index, parameter] of tool.parameters.entries()) {
+    const value = await vscode.window.showInputBox({
+      title: `Start probe ${tool.id}: ${parameter.name} (${index + 1}/${tool.parameters.length})`,
+      prompt: parameter.description,
+      value: parameterDefault(parameter),
+      ignoreFocusOut: true,
+      validateInput: (text) => parameterProblem(parameter, text, params),
+    });
+    if (value === undefined) return undefined;
+    params[parameter.name] = value;
+  }
+  return params;
+}
+
+async function readAvailability(binaryPath: string): Promise<ToolAvailability[] | undefined> {
+  try {
+    const report = await readStapsdtNotes(binaryPath);
+    return toolsAvailableFor(report.notes.map((note) => `${note.provider}:${note.name}`));
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Cannot read the tracepoints of ${binaryPath}: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
 }
 
 const ORIGIN_LABELS: Readonly<Record<BinaryOrigin, string>> = {
@@ -67,15 +128,8 @@ interface ToolItem extends vscode.QuickPickItem {
 }
 
 async function pickTool(binaryPath: string, node: TreeNodeTarget | undefined): Promise<string | undefined> {
-  let tracepoints: string[];
-  try {
-    const report = await readStapsdtNotes(binaryPath);
-    tracepoints = report.notes.map((note) => `${note.provider}:${note.name}`);
-  } catch (error) {
-    void vscode.window.showErrorMessage(`Cannot read the tracepoints of ${binaryPath}: ${error instanceof Error ? error.message : String(error)}`);
-    return undefined;
-  }
-  const availability = toolsAvailableFor(tracepoints);
+  const availability = await readAvailability(binaryPath);
+  if (!availability) return undefined;
   const relevant = (a: ToolAvailability): boolean =>
     (node?.tracepoint !== undefined && a.tool.tracepoints.includes(node.tracepoint)) ||
     (node?.context !== undefined && a.tool.tracepoints.some((t) => t.startsWith(`${node.context}:`)));

@@ -60,12 +60,18 @@ export class LiveProbeSession {
   private endExitCode: number | null = null;
   private errorShown = false;
   private readonly recentWarnings: string[] = [];
+  /** Sum of the `lost` events so far (the decoder's and the tool decoders' own, e.g. the benchmark's). */
+  private lostEvents = 0;
+  /** Tracepoint hits counted in the kernel, from the latest `fired` event (what aggregating tools saw). */
+  private firedTotal = 0;
+  private readonly aggregating: boolean;
   private reportEnded: (reason: string) => void = () => undefined;
 
   constructor(private readonly options: LiveProbeSessionOptions) {
     this.descriptor = options.descriptor;
     this.command = options.command;
     this.ended = new Promise((resolve) => (this.reportEnded = resolve));
+    this.aggregating = findTool(options.descriptor.tool)?.mode === 'aggregate';
   }
 
   get state(): LiveSessionState {
@@ -78,11 +84,13 @@ export class LiveProbeSession {
 
   counters(): ProbeCounters {
     const counters = this.reader?.counters;
+    const delivered = counters?.delivered ?? 0;
     return {
       tool: this.descriptor.tool,
       connected: this.stateValue === 'connected',
-      delivered: counters?.delivered ?? 0,
-      lost: counters?.lost ?? 0,
+      // Aggregating tools count in the kernel and stream little or nothing: their rate is the tracepoints'.
+      delivered: this.aggregating ? Math.max(delivered, this.firedTotal) : delivered,
+      lost: Math.max(counters?.lost ?? 0, this.lostEvents),
     };
   }
 
@@ -166,6 +174,8 @@ export class LiveProbeSession {
 
   private onBatch(events: readonly NormalizedEvent[]): void {
     for (const event of events) {
+      if (event.event === 'lost') this.lostEvents += event.count;
+      else if (event.event === 'fired') this.firedTotal = Object.values(event.counts).reduce((sum, n) => sum + n, 0);
       if (event.event === 'session:message') {
         if (event.level === 'error') {
           this.errorShown = true;

@@ -2,11 +2,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createPrivateSocket, type PrivateSocket } from '../../core/probeSession';
-import { findTool } from '../../core/tools/toolCatalog';
+import { findTool, type ToolDefinition } from '../../core/tools/toolCatalog';
 import { readRootSettings } from '../config';
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import { HelperTerminal } from './helperTerminal';
-import { requestedPid, type LaunchRequest } from './launchRequest';
+import { requestedPid, validatedParams, type LaunchRequest } from './launchRequest';
 import { LiveProbeSession, noticeToWindow, sessionLabel, type SessionNotice } from './liveProbeSession';
 import { ProbeStatusBar } from './probeStatusBar';
 import { buildRootCommand, earlyExitHint, privilegeReason, RootCommandError, type RootCommandInputs } from './rootCommand';
@@ -55,6 +55,7 @@ export class ProbeLauncher implements vscode.Disposable {
 
   /** The argv that `start` would run as root for this request (with a placeholder socket path). */
   async previewRootCommand(request: LaunchRequest): Promise<string[]> {
+    const params = this.checkedParams(request);
     const binaryPath = await this.resolveBinary(request.binaryPath);
     return buildRootCommand(this.rootInputs(), {
       tool: request.tool,
@@ -62,6 +63,7 @@ export class ProbeLauncher implements vscode.Disposable {
       pid: requestedPid(request),
       follow: request.follow ?? false,
       socketPath: PREVIEW_SOCKET_PATH,
+      params,
     });
   }
 
@@ -71,7 +73,7 @@ export class ProbeLauncher implements vscode.Disposable {
       throw new LaunchRefused('Starting a probe runs a helper as root, which is disabled in untrusted workspaces. Trust this workspace first (Workspaces: Manage Workspace Trust).');
     }
     if (this.session) throw new LaunchRefused(`A probe is already running (${this.session.descriptor.label}). Stop it first.`);
-    if (!findTool(request.tool)) throw new LaunchRefused(`Unknown probe tool ${JSON.stringify(request.tool)}.`);
+    const params = this.checkedParams(request);
     const pid = requestedPid(request);
     const follow = request.follow ?? false;
     if (follow && pid === null) throw new LaunchRefused('"Follow restarts" needs one process: pick a PID.');
@@ -81,7 +83,7 @@ export class ProbeLauncher implements vscode.Disposable {
     const socket = await createPrivateSocket();
     let terminal: HelperTerminal | undefined;
     try {
-      const command = await buildRootCommand(inputs, { tool: request.tool, binaryPath, pid, follow, socketPath: socket.path });
+      const command = await buildRootCommand(inputs, { tool: request.tool, binaryPath, pid, follow, socketPath: socket.path, params });
       terminal = await HelperTerminal.create({
         name: `Bitcoin USDT: ${request.tool}`,
         reason: privilegeReason(inputs.settings.privilege, inputs.isRoot),
@@ -158,6 +160,17 @@ export class ProbeLauncher implements vscode.Disposable {
     this.session = undefined;
     this.statusBar.hide();
     void vscode.commands.executeCommand('setContext', PROBE_RUNNING_CONTEXT_KEY, false);
+  }
+
+  /** The request's tool parameters, checked like the prompts check them; refuses an unknown tool. */
+  private checkedParams(request: LaunchRequest): Record<string, string> {
+    const tool: ToolDefinition | undefined = findTool(request.tool);
+    if (!tool) throw new LaunchRefused(`Unknown probe tool ${JSON.stringify(request.tool)}.`);
+    try {
+      return validatedParams(tool, request.params);
+    } catch (error) {
+      throw new LaunchRefused(error instanceof Error ? error.message : String(error));
+    }
   }
 
   private rootInputs(): RootCommandInputs {

@@ -1,15 +1,17 @@
 import * as vscode from 'vscode';
-import type { Services, TreeNodeTarget } from '../services';
+import type { Services } from '../services';
 import type { LauncherApi } from './launcherApi';
-import { pickLaunchRequest } from './launchPickers';
+import { pickLaunchRequest, type ProbeLaunchTarget } from './launchPickers';
 import { isLaunchRequest, type LaunchRequest } from './launchRequest';
 import { LaunchRefused, PROBE_RUNNING_CONTEXT_KEY, ProbeLauncher } from './probeLauncher';
 import { PROBE_STATUS_ACTIONS_COMMAND, ProbeStatusBar } from './probeStatusBar';
+import { toolPanelCommand } from './toolPanelCommand';
 
 /**
  * Start probe… / Stop probe, the terminal running the privileged helper, and the status bar item.
- * `bitcoinUsdt.startProbe` takes a tree node (asks for what it lacks), a LaunchRequest (no questions:
- * for tests and automation), or nothing; it resolves with the session id, or undefined when nothing started.
+ * `bitcoinUsdt.startProbe` takes a tree node (asks for what it lacks; a "Probe tools" entry names the tool),
+ * a LaunchRequest (no questions: for tests and automation), or nothing; it resolves with the session id, or
+ * undefined when nothing started.
  */
 export function registerProbeLauncher(services: Services): void {
   const { context, hub } = services;
@@ -18,7 +20,7 @@ export function registerProbeLauncher(services: Services): void {
   context.subscriptions.push(launcher);
   void vscode.commands.executeCommand('setContext', PROBE_RUNNING_CONTEXT_KEY, false);
 
-  const startProbe = async (argument?: TreeNodeTarget | LaunchRequest): Promise<string | undefined> => {
+  const startProbe = async (argument?: ProbeLaunchTarget | LaunchRequest): Promise<string | undefined> => {
     const automated = isLaunchRequest(argument);
     try {
       if (!vscode.workspace.isTrusted) {
@@ -44,8 +46,9 @@ export function registerProbeLauncher(services: Services): void {
   const showStatusActions = async (): Promise<void> => {
     const session = launcher.activeSession;
     if (!session) return;
+    const panel = toolPanelCommand(session.descriptor.tool);
     const actions = [
-      { label: '$(pulse) Show P2P traffic panel', run: () => vscode.commands.executeCommand('bitcoinUsdt.showP2pPanel') },
+      ...(panel ? [{ label: `$(graph) ${panel.label}`, run: () => vscode.commands.executeCommand(panel.command, ...panel.args) }] : []),
       { label: '$(terminal) Show the helper terminal', run: () => session.terminal.show() },
       { label: '$(debug-stop) Stop probe', run: () => launcher.stop() },
     ];

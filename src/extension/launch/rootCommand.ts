@@ -21,6 +21,8 @@ export interface RootCommandTarget {
   readonly pid: number | null;
   readonly follow: boolean;
   readonly socketPath: string;
+  /** The tool's validated parameters, in the tool's order (`--param name=value`). */
+  readonly params?: Readonly<Record<string, string>>;
 }
 
 /** Where sudo and pkexec are looked for; an absolute path runs, never whatever a PATH finds first. */
@@ -53,6 +55,7 @@ export async function buildRootCommand(inputs: RootCommandInputs, target: RootCo
     follow: target.follow,
     socketPath: target.socketPath,
     bpftracePath: settings.bpftracePath || null,
+    params: target.params,
   });
   const command = withPrivilegePrefix(settings.privilege, helperArgv, inputs.isRoot);
   const program = command[0];

@@ -16,6 +16,7 @@ import {
 } from '../../core/catalog/tracepointCatalog';
 import { describeOperand, type ArgSpec } from '../../core/elf/argSpec';
 import type { StapsdtNote, StapsdtReport } from '../../core/elf/stapsdtNotes';
+import { toolsAvailableFor, type ToolAvailability } from '../../core/tools/toolCatalog';
 import type { DiscoveredBinary } from '../binaries/binaryRegistry';
 import type { TreeNodeTarget } from '../services';
 import type { BinaryInspection } from './binaryInspection';
@@ -31,6 +32,9 @@ export const CONTEXT_VALUES = {
   missingGroup: 'bitcoinUsdt.missing',
   missingTracepoint: 'bitcoinUsdt.missingTracepoint',
   message: 'bitcoinUsdt.message',
+  probeTools: 'bitcoinUsdt.probeTools',
+  probeTool: 'bitcoinUsdt.probeTool',
+  unavailableProbeTool: 'bitcoinUsdt.probeTool.unavailable',
 } as const;
 
 const WARNING_COLOR = new vscode.ThemeColor('list.warningForeground');
@@ -45,6 +49,8 @@ export abstract class TracepointTreeNode implements TreeNodeTarget {
   declare readonly tracepoint?: string;
   /** On context nodes. */
   declare readonly context?: string;
+  /** On the entries of "Probe tools": the tool id Start probe… runs (its picker is skipped). */
+  declare readonly probeTool?: string;
   /** Undefined on binary nodes, the roots. */
   declare readonly parent?: TracepointTreeNode;
   abstract toTreeItem(): vscode.TreeItem;
@@ -83,8 +89,9 @@ export class BinaryNode extends TracepointTreeNode {
       return [new MessageNode(this, this.binaryPath, 'error', inspection.message, inspection.code)];
     }
     const { match } = inspection;
+    const tools = new ProbeToolsNode(this, this.binaryPath, toolsAvailableFor(match.tracepoints.map((tracepoint) => tracepoint.id)));
     if (match.noUsdtMessage !== null) {
-      return [new MessageNode(this, this.binaryPath, 'warning', match.noUsdtMessage, 'NO_USDT')];
+      return [new MessageNode(this, this.binaryPath, 'warning', match.noUsdtMessage, 'NO_USDT'), tools];
     }
     const children: TracepointTreeNode[] = groupByContext(match.tracepoints).map(
       ({ context, tracepoints }) => new ContextNode(this, this.binaryPath, context, tracepoints),
@@ -95,6 +102,7 @@ export class BinaryNode extends TracepointTreeNode {
     } else if (match.missing.length > 0) {
       children.push(new MissingGroupNode(this, this.binaryPath, match));
     }
+    children.push(tools);
     return children;
   }
 
@@ -328,6 +336,80 @@ export class MissingTracepointNode extends TracepointTreeNode {
       `**${markdownText(this.doc.id)}** · added in ${this.doc.versionAdded} · not in this binary\n\n${markdownText(this.doc.description)}`,
       true,
     );
+    return item;
+  }
+}
+
+/** "Probe tools": every probe tool, and whether this binary has the tracepoints it needs. */
+export class ProbeToolsNode extends TracepointTreeNode {
+  readonly id: string;
+
+  constructor(
+    override readonly parent: TracepointTreeNode,
+    readonly binaryPath: string,
+    readonly tools: readonly ToolAvailability[],
+  ) {
+    super();
+    this.id = `${parent.id}/probe-tools`;
+  }
+
+  override getChildren(): TracepointTreeNode[] {
+    // Available tools first, each group in catalog order.
+    const ordered = [...this.tools.filter((t) => t.available), ...this.tools.filter((t) => !t.available)];
+    return ordered.map((availability) => new ProbeToolNode(this, this.binaryPath, availability));
+  }
+
+  toTreeItem(): vscode.TreeItem {
+    const item = this.item('Probe tools', vscode.TreeItemCollapsibleState.Collapsed);
+    item.contextValue = CONTEXT_VALUES.probeTools;
+    const available = this.tools.filter((t) => t.available).length;
+    item.description = `${available} of ${this.tools.length} available`;
+    item.iconPath = new vscode.ThemeIcon('tools');
+    item.tooltip = new vscode.MarkdownString(
+      `**Probe tools** for ${markdownText(path.basename(this.binaryPath))}: ${available} of ${this.tools.length} can run against this binary ` +
+        '(each needs all of its tracepoints). Start one with its $(play) button.',
+      true,
+    );
+    return item;
+  }
+}
+
+/** One probe tool: startable (inline $(play)) when the binary has its tracepoints, else greyed with the reason. */
+export class ProbeToolNode extends TracepointTreeNode {
+  readonly id: string;
+  override readonly probeTool: string;
+
+  constructor(
+    override readonly parent: TracepointTreeNode,
+    readonly binaryPath: string,
+    readonly availability: ToolAvailability,
+  ) {
+    super();
+    this.probeTool = availability.tool.id;
+    this.id = `${parent.id}/${availability.tool.id}`;
+  }
+
+  toTreeItem(): vscode.TreeItem {
+    const { tool, available, reason } = this.availability;
+    const item = this.item(tool.id, vscode.TreeItemCollapsibleState.None);
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown(`**${markdownText(tool.title)}** · ${markdownCode(tool.id)}\n\n${markdownText(tool.description)}\n\n`);
+    tooltip.appendMarkdown(`Tracepoints: ${tool.tracepoints.map((t) => markdownCode(t)).join(', ')}\n\n`);
+    if (tool.parameters.length > 0) {
+      tooltip.appendMarkdown(`Parameters (asked when it starts): ${tool.parameters.map((p) => `${markdownCode(p.name)}: ${markdownText(p.description)}`).join(' · ')}\n\n`);
+    }
+    if (available) {
+      item.contextValue = CONTEXT_VALUES.probeTool;
+      item.description = tool.title;
+      item.iconPath = new vscode.ThemeIcon('symbol-event');
+      tooltip.appendMarkdown('$(play) Start probe with this tool.');
+    } else {
+      item.contextValue = CONTEXT_VALUES.unavailableProbeTool;
+      item.description = `unavailable: ${reason ?? 'this binary lacks its tracepoints'}`;
+      item.iconPath = new vscode.ThemeIcon('circle-slash', DISABLED_COLOR);
+      tooltip.appendMarkdown(`$(circle-slash) **Unavailable**: ${markdownText(reason ?? 'this binary lacks its tracepoints')}.`);
+    }
+    item.tooltip = tooltip;
     return item;
   }
 }

@@ -1,0 +1,284 @@
+// `node dist/cli.js run <tool> --pid <tracee pid> --json` for every bpftrace tool, for real: the built command
+// line starts the privileged helper (we are root: no sudo), which runs bpftrace against the v29 test tracee;
+// the events printed must be exactly what the tracee says it passed (--expect) and fired (--summary).
+// Needs root, bpftrace and `make -C test/tracee`; builds dist/ first (node scripts/build.mjs).
+
+import { strict as assert } from 'node:assert';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ConnectSummaryEvent, UtxoOpsEvent } from '../../src/core/events/bpftraceToolEventTypes';
+import type { NormalizedEvent, PeerTotalsEvent } from '../../src/core/events/eventTypes';
+import { findTool } from '../../src/core/tools/toolCatalog';
+import { readNdjson, withoutDerivedFields } from '../unit/helpers/toolRecordStream';
+
+const ROOT = resolve(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const TRACEE = join(ROOT, 'test', 'tracee', 'build', 'tracee-v29');
+
+type Fields = Record<string, unknown> & { event: string };
+
+interface TraceeSummary {
+  fired: Record<string, number>;
+  peers: Record<string, { peer_addr: string; conn_type: string; msgs_in: number; bytes_in: number; msgs_out: number; bytes_out: number }>;
+}
+
+interface CliRun {
+  code: number | null;
+  events: Fields[];
+  stderr: string;
+  expect: Fields[];
+  summary: TraceeSummary;
+}
+
+function waitForText(stream: NodeJS.ReadableStream | null, child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  return new Promise((resolvePromise, reject) => {
+    let text = '';
+    const finish = (error: Error | null, match?: RegExpMatchArray): void => {
+      clearTimeout(timer);
+      stream?.off('data', onData);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else if (match) resolvePromise(match);
+    };
+    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${pattern} (got ${JSON.stringify(text.slice(-400))})`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString();
+      const match = text.match(pattern);
+      if (match) finish(null, match);
+    };
+    const onExit = (): void => finish(new Error(`process exited while waiting for ${pattern}: ${text.slice(-400)}`));
+    stream?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+function exitCode(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the command line did not exit within ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise(code);
+    });
+  });
+}
+
+/**
+ * Starts the tracee (waiting until the tool's semaphores are raised), then `cli.js run <tool> --pid N --json`;
+ * bpftrace -p exits when the tracee does (or at the benchmark's end height), and the command line with it.
+ */
+async function runCli(toolId: string, traceeArgs: string[], cliArgs: string[] = []): Promise<CliRun> {
+  assert.ok(findTool(toolId), `no tool ${toolId}`);
+  const work = mkdtempSync(join(tmpdir(), 'cli-run-'));
+  const expectPath = join(work, 'expect.ndjson');
+  const summaryPath = join(work, 'summary.json');
+  const tracee = spawn(TRACEE, [...traceeArgs, '--wait-signal', '--expect', expectPath, '--summary', summaryPath], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let cli: ChildProcess | null = null;
+  try {
+    const [, pid] = await waitForText(tracee.stdout, tracee, /ready pid=(\d+)/, 10_000);
+    const traceeDone = waitForText(tracee.stdout, tracee, /done fired=\d+/, 100_000);
+    traceeDone.catch(() => undefined);
+    cli = spawn(process.execPath, [CLI, 'run', toolId, '--pid', pid, '--json', ...cliArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    cli.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    cli.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Fire once every probe is attached (session:attached is bpftrace's notification after attaching).
+    await waitForText(cli.stdout, cli, /"event":"session:attached"/, 30_000);
+    tracee.kill('SIGUSR1');
+    await traceeDone;
+    const code = await exitCode(cli, 30_000);
+    return {
+      code,
+      events: readNdjson(stdout) as Fields[],
+      stderr,
+      expect: readNdjson(readFileSync(expectPath, 'utf8')) as Fields[],
+      summary: JSON.parse(readFileSync(summaryPath, 'utf8')) as TraceeSummary,
+    };
+  } finally {
+    tracee.kill('SIGKILL');
+    if (cli && cli.exitCode === null) cli.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The tracepoint events of these kinds, without the session time (the tracee does not know it). */
+function fieldsOf(events: readonly Fields[], kinds: readonly string[]): Fields[] {
+  return events.filter((e) => kinds.includes(e.event)).map(({ elapsed_ns: _elapsed, ...rest }) => rest as Fields);
+}
+
+/** Session framing and exact loss accounting, common to every run. */
+function assertCleanSession(run: CliRun, toolId: string): void {
+  assert.equal(run.code, 0, `exit code (stderr: ${run.stderr})`);
+  const start = run.events[0];
+  assert.equal(start?.event, 'session:start', 'the first event is session:start');
+  assert.equal(start.tool, toolId);
+  assert.equal(start.binary, TRACEE);
+  assert.ok(run.events.some((e) => e.event === 'session:attached'), 'session:attached');
+  assert.equal(run.events[run.events.length - 1].event, 'session:end', 'the last event is session:end');
+  const warnings = run.events.filter((e) => e.event === 'session:message' && e.level !== 'info');
+  assert.deepEqual(warnings, [], 'no warnings or errors');
+  const lost = run.events.filter((e) => e.event === 'lost').reduce((n, e) => n + Number(e.count), 0);
+  assert.equal(lost, 0, 'nothing lost at this rate');
+}
+
+/** The kernel's final fired counts (the last `fired` event) equal the tracee's. */
+function assertFired(run: CliRun, tracepoints: readonly string[]): void {
+  const fired = run.events.filter((e) => e.event === 'fired').pop() as NormalizedEvent | undefined;
+  assert.ok(fired && fired.event === 'fired', 'a fired event');
+  for (const name of tracepoints) assert.equal(fired.counts[name] ?? 0, run.summary.fired[name], `fired ${name}`);
+}
+
+describe('bitcoin-usdt run <tool> --json against the v29 tracee (real helper, real bpftrace)', function () {
+  this.timeout(120_000);
+
+  before(async function () {
+    this.timeout(180_000);
+    assert.equal(process.getuid?.(), 0, 'these tests run the helper as root without sudo');
+    assert.ok(existsSync(TRACEE), `${TRACEE} is missing: run \`make -C test/tracee\` first`);
+    assert.ok(existsSync('/usr/bin/bpftrace'), '/usr/bin/bpftrace is missing: apt-get install bpftrace');
+    await new Promise<void>((resolvePromise, reject) => {
+      execFile(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (error, _out, err) =>
+        error ? reject(new Error(`node scripts/build.mjs failed: ${err}`)) : resolvePromise(),
+      );
+    });
+    assert.ok(existsSync(CLI), `${CLI} was not built`);
+  });
+
+  it('p2p-traffic: every message with exact fields', async () => {
+    const tracepoints = findTool('p2p-traffic')?.tracepoints ?? [];
+    const run = await runCli('p2p-traffic', ['--scenario', 'p2p', '--hostile', '--count', '600', '--rate', '3000', '--seed', '21']);
+    assertCleanSession(run, 'p2p-traffic');
+    assert.equal(run.expect.length, 600);
+    assert.deepEqual(fieldsOf(run.events, tracepoints), run.expect);
+    assertFired(run, tracepoints);
+  });
+
+  it('p2p-monitor: per-peer totals equal the tracee summary', async () => {
+    const run = await runCli('p2p-monitor', ['--scenario', 'p2p', '--count', '3000', '--rate', '6000', '--seed', '22']);
+    assertCleanSession(run, 'p2p-monitor');
+    const totals = run.events.filter((e) => e.event === 'p2p:peer_totals').pop() as PeerTotalsEvent | undefined;
+    assert.ok(totals, 'a p2p:peer_totals event');
+    const got: TraceeSummary['peers'] = {};
+    for (const { peer_id: id, ...rest } of totals.peers) got[String(id)] = rest;
+    assert.deepEqual(got, run.summary.peers);
+  });
+
+  it('p2p-connections: every connection event with exact fields and network names', async () => {
+    const tracepoints = findTool('p2p-connections')?.tracepoints ?? [];
+    const run = await runCli('p2p-connections', ['--scenario', 'connections', '--hostile', '--count', '300', '--rate', '3000', '--seed', '23']);
+    assertCleanSession(run, 'p2p-connections');
+    assert.equal(run.expect.length, 300);
+    const got = fieldsOf(run.events, tracepoints);
+    assert.deepEqual(got.map(withoutDerivedFields), run.expect);
+    const names = ['unroutable', 'ipv4', 'ipv6', 'onion', 'i2p', 'cjdns'];
+    for (const e of got) if ('network' in e) assert.equal(e.network_name, names[e.network as number]);
+    assertFired(run, tracepoints);
+  });
+
+  it('connectblock-benchmark --start --end --threshold: slow blocks, totals and summary exact; stops at the end height', async () => {
+    const run = await runCli(
+      'connectblock-benchmark',
+      ['--scenario', 'validation', '--start', '800000', '--count', '80', '--rate', '1000', '--seed', '24'],
+      ['--start', '800010', '--end', '800060', '--threshold', '150'],
+    );
+    assertCleanSession(run, 'connectblock-benchmark');
+    const inRange = run.expect.filter((b) => (b.height as number) >= 800010 && (b.height as number) <= 800060);
+    assert.equal(inRange.length, 51);
+    const slow = inRange.filter((b) => (b.duration_ns as number) > 150_000_000);
+    assert.ok(slow.length > 0 && slow.length < inRange.length, 'the threshold lists some blocks, not all');
+    assert.deepEqual(fieldsOf(run.events, ['validation:block_connected']), slow);
+    const summary = run.events.find((e) => e.event === 'validation:connect_summary') as unknown as ConnectSummaryEvent | undefined;
+    assert.ok(summary, 'a validation:connect_summary event');
+    const sum = (field: string): number => inRange.reduce((n, b) => n + (b[field] as number), 0);
+    assert.deepEqual(summary.totals, {
+      blocks: 51, transactions: sum('transactions'), inputs: sum('inputs'), sigops: sum('sigops'), duration_ns: sum('duration_ns'), printed: slow.length,
+    });
+    assert.deepEqual([summary.start_height, summary.end_height, summary.threshold_ms], [800010, 800060, 150]);
+    assert.equal(summary.connect_time_ns, sum('duration_ns'));
+    assert.equal(summary.connect_time_ms, sum('duration_ns') / 1e6);
+    // 51 blocks at 1000 per second: about 50 ms between the first and the last (milliseconds, not seconds).
+    assert.ok(summary.wall_time_ms !== null && summary.wall_time_ms > 30 && summary.wall_time_ms < 5_000, `wall time ${summary.wall_time_ms} ms`);
+    assert.ok(run.events.some((e) => e.event === 'validation:connect_histogram'), 'a histogram');
+  });
+
+  it('connectblock-benchmark: the human-readable output lists the slow blocks and says "Took N ms" in milliseconds', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'cli-run-text-'));
+    const expectPath = join(work, 'expect.ndjson');
+    const tracee = spawn(TRACEE, ['--scenario', 'validation', '--start', '900000', '--count', '30', '--rate', '100', '--seed', '25', '--wait-signal', '--expect', expectPath], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const [, pid] = await waitForText(tracee.stdout, tracee, /ready pid=(\d+)/, 10_000);
+      const traceeDone = waitForText(tracee.stdout, tracee, /done fired=\d+/, 30_000);
+      traceeDone.catch(() => undefined);
+      const cli = spawn(process.execPath, [CLI, 'run', 'connectblock-benchmark', '--pid', pid, '--start', '900005', '--end', '900024', '--threshold', '200'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      cli.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      await waitForText(cli.stderr, cli, /^# attached \d+ probes/m, 30_000);
+      tracee.kill('SIGUSR1');
+      assert.equal(await exitCode(cli, 60_000), 0);
+      await traceeDone;
+      const blocks = (readNdjson(readFileSync(expectPath, 'utf8')) as Fields[]).filter((b) => (b.height as number) >= 900005 && (b.height as number) <= 900024);
+      assert.equal(blocks.length, 20);
+      const slow = blocks.filter((b) => (b.duration_ns as number) > 200_000_000);
+      const listed = stdout.split('\n').filter((l) => l.startsWith('Block '));
+      assert.equal(listed.length, slow.length, `listed blocks:\n${listed.join('\n')}`);
+      slow.forEach((b, i) => {
+        const ms = ((b.duration_ns as number) / 1e6).toFixed(3);
+        assert.match(listed[i], new RegExp(`^Block ${b.height as number} \\(${b.block_hash as string}\\) .* took ${ms} ms$`));
+      });
+      assert.match(stdout, /^Logging blocks from height 900005 to 900024; listing blocks slower than 200 ms$/m);
+      assert.match(stdout, /^ConnectBlock time \(µs\):$/m);
+      // 20 blocks at 100 per second: about 190 ms from the first to the last.
+      const took = /^Took (\d+\.\d{3}) ms to connect the blocks between height 900005 and 900024 \(20 blocks/m.exec(stdout);
+      assert.ok(took, stdout);
+      assert.ok(Number(took[1]) > 120 && Number(took[1]) < 3_000, `took ${took[1]} ms`);
+      const total = blocks.reduce((n, b) => n + (b.duration_ns as number), 0);
+      assert.match(stdout, new RegExp(`^ConnectBlock time: ${(total / 1e6).toFixed(3)} ms in total`, 'm'));
+    } finally {
+      tracee.kill('SIGKILL');
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('utxocache-flush: every flush with exact fields and mode names', async () => {
+    const run = await runCli('utxocache-flush', ['--scenario', 'utxocache', '--count', '2000', '--rate', '20000', '--seed', '26']);
+    assertCleanSession(run, 'utxocache-flush');
+    const flushes = run.expect.filter((e) => e.event === 'utxocache:flush');
+    assert.equal(flushes.length, 20);
+    const got = fieldsOf(run.events, ['utxocache:flush']);
+    assert.deepEqual(got.map(withoutDerivedFields), flushes);
+    const names = ['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_SYNC'];
+    for (const e of got) assert.equal(e.mode_name, names[e.mode as number]);
+    assertFired(run, ['utxocache:flush']);
+  });
+
+  it('utxos: every coin with exact fields and outpoints, and exact kernel counts', async () => {
+    const tracepoints = findTool('utxos')?.tracepoints ?? [];
+    const run = await runCli('utxos', ['--scenario', 'utxocache', '--count', '1500', '--rate', '3000', '--seed', '27']);
+    assertCleanSession(run, 'utxos');
+    const coins = run.expect.filter((e) => tracepoints.includes(e.event));
+    assert.ok(coins.length > 1400);
+    const got = fieldsOf(run.events, tracepoints);
+    assert.deepEqual(got.map(withoutDerivedFields), coins);
+    for (const c of got) assert.equal(c.outpoint, `${String(c.txid)}:${String(c.index)}`);
+    const ops = run.events.filter((e) => e.event === 'utxocache:ops').pop() as unknown as UtxoOpsEvent | undefined;
+    assert.ok(ops, 'a utxocache:ops event');
+    assert.deepEqual(ops.counts, { add: run.summary.fired['utxocache:add'], spent: run.summary.fired['utxocache:spent'], uncache: run.summary.fired['utxocache:uncache'] });
+    assertFired(run, tracepoints);
+  });
+
+  it('coin-selection: every step in order with exact fields, hostile wallet names intact', async () => {
+    const tracepoints = findTool('coin-selection')?.tracepoints ?? [];
+    const run = await runCli('coin-selection', ['--scenario', 'coin-selection', '--hostile', '--count', '300', '--rate', '3000', '--seed', '28']);
+    assertCleanSession(run, 'coin-selection');
+    assert.equal(run.expect.length, 300);
+    assert.deepEqual(fieldsOf(run.events, tracepoints), run.expect);
+    assertFired(run, tracepoints);
+  });
+});
