@@ -103,7 +103,7 @@ export class BenchmarkPanelController implements vscode.Disposable, BenchmarkPan
       if (other.run.isEnded && id !== this.uiState.runA && id !== this.uiState.runB) this.runs.delete(id);
     }
     this.dirty = true;
-    this.show();
+    this.show(true); // a new session was asked for: bring its panel to the front
     this.postState();
     return tracked;
   }

@@ -110,7 +110,7 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
     this.sessions.set(session.id, tracked);
     this.evictOldSessions();
     this.selectSession(session.id);
-    this.show();
+    this.show(true); // a new session was asked for: bring its panel to the front
     return tracked;
   }
 

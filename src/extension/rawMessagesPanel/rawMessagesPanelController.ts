@@ -101,7 +101,7 @@ export class RawMessagesPanelController implements vscode.Disposable, RawMessage
       if (other.ended && id !== session.id) this.sessions.delete(id);
     }
     this.selectSession(session.id);
-    this.show();
+    this.show(true); // a new session was asked for: bring its panel to the front
     return tracked;
   }
 

@@ -99,7 +99,8 @@ export class ToolPanel implements vscode.Disposable {
     }
     this.sessionsChanged = true;
     this.selectSession(descriptor.id);
-    this.show();
+    // A new session was asked for (a probe started, a recording opened): bring its panel to the front.
+    this.show(true);
     return tracked;
   }
 
