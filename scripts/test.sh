@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks, in order: set-up, typecheck, lint, build, unit tests, tool-backed tests (root, real
-# bpftrace), integration tests in a real VS Code, packaging. Stops at the first failing step. The last line is
-# always `N passed, M failed` over all mocha suites that ran.
+# bpftrace), integration tests in a real VS Code (trusted, untrusted workspace, window reload), packaging.
+# Stops at the first failing step. The last line is always `N passed, M failed` over all mocha suites that ran.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -105,5 +105,9 @@ run_suite unit npx mocha --config test/.mocharc.unit.json
 run_step bcc-headers as_root bash scripts/setup-bcc-test-headers.sh
 run_suite tools as_root npx mocha --config test/.mocharc.tools.json
 run_suite integration node dist/test/runIntegration.js
+# Workspace trust on and the test workspace not trusted: discovery and replay work, starting probes does not.
+run_suite integration-untrusted node dist/test/runIntegration.js --mode untrusted
+# The P2P panel comes back after a window reload.
+run_suite integration-reload node dist/test/runIntegration.js --mode reload
 run_step package check_package
 printf '\n[test] all steps passed\n'

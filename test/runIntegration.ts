@@ -1,8 +1,13 @@
 // Runs the integration tests (dist/test/integration/index.js) inside a real VS Code without internet: the VS Code
 // server from code-server (installed by scripts/setup-vscode-server.sh) driven by headless Chromium.
-// Usage: node dist/test/runIntegration.js [--grep <pattern>] [--keep]
+// Usage: node dist/test/runIntegration.js [--grep <pattern>] [--keep] [--mode trusted|untrusted|reload]
 // Environment: BITCOIN_USDT_WORKSPACE_SETTINGS (JSON object for <workspace>/.vscode/settings.json),
-// BITCOIN_USDT_TEST_GREP, BITCOIN_USDT_INTEGRATION_TIMEOUT_MS, BITCOIN_USDT_KEEP_TEMP=1.
+// BITCOIN_USDT_TEST_GREP, BITCOIN_USDT_INTEGRATION_TIMEOUT_MS, BITCOIN_USDT_KEEP_TEMP=1,
+// BITCOIN_USDT_INTEGRATION_MODE (like --mode).
+// Modes: `trusted` (the default) runs every suite with workspace trust disabled. `untrusted` enables workspace trust
+// without trusting the test workspace and runs only the suites tagged @untrusted-workspace (untrusted.test.ts).
+// `reload` runs only the suites tagged @window-reload (reload.test.ts): its first phase reloads the window itself,
+// the tests run again in the new extension host and the second phase reports the exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile, chmod } from 'node:fs/promises';
@@ -12,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { format } from 'node:util';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { reloadPhaseOneFile } from './integration/reloadState';
 
 export const repoRoot = resolve(__dirname, '..', '..');
 export const vscodeServerDir = join(repoRoot, '.vscode-test', 'server', 'node_modules', 'code-server', 'lib', 'vscode');
@@ -30,6 +36,16 @@ export const chromiumArgs = [
   '--disable-sync',
   '--no-first-run',
 ];
+
+export type IntegrationMode = 'trusted' | 'untrusted' | 'reload';
+
+const integrationModes: readonly IntegrationMode[] = ['trusted', 'untrusted', 'reload'];
+
+/** The mocha grep of each mode but the default: a test file of a mode tags its suites with it. */
+export const integrationModeTags: Readonly<Record<Exclude<IntegrationMode, 'trusted'>, string>> = {
+  untrusted: '@untrusted-workspace',
+  reload: '@window-reload',
+};
 
 /** Workspace settings a hostile repository could ship: tests check the extension ignores them. */
 export const defaultWorkspaceSettings: Record<string, unknown> = {
@@ -73,6 +89,21 @@ export async function prepareTestWorkspace(workspaceDir: string, workspaceSettin
     }
   }
   await writeFile(join(workspaceDir, '.vscode', 'settings.json'), JSON.stringify(workspaceSettings, null, 2));
+}
+
+/** Where the untrusted run's workspace settings point `bitcoinUsdt.bitcoindPaths` (relative to the workspace). */
+export const untrustedExtraBinary = join('extra', 'bitcoind');
+
+/**
+ * The untrusted run's workspace also lists a second copy of the tracee in `bitcoinUsdt.bitcoindPaths`, a setting
+ * the extension declares restricted: VS Code must hide it while the workspace is not trusted.
+ */
+async function prepareUntrustedExtras(workspaceDir: string, workspaceSettings: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const extra = join(workspaceDir, untrustedExtraBinary);
+  await mkdir(join(extra, '..'), { recursive: true });
+  await copyFile(traceeBinary, extra);
+  await chmod(extra, 0o755);
+  return { ...workspaceSettings, 'bitcoinUsdt.bitcoindPaths': [untrustedExtraBinary] };
 }
 
 async function findFreePort(): Promise<number> {
@@ -271,16 +302,45 @@ async function printLogTail(path: string, lines: number): Promise<void> {
 interface RunnerArguments {
   grep: string | undefined;
   keepTemp: boolean;
+  mode: IntegrationMode;
+}
+
+function parseMode(value: string | undefined): IntegrationMode {
+  const mode = integrationModes.find((m) => m === value);
+  if (!mode) throw new Error(`unknown mode ${JSON.stringify(value)} (expected ${integrationModes.join(', ')})`);
+  return mode;
 }
 
 function parseArguments(argv: string[]): RunnerArguments {
-  const parsed: RunnerArguments = { grep: process.env.BITCOIN_USDT_TEST_GREP, keepTemp: process.env.BITCOIN_USDT_KEEP_TEMP === '1' };
+  const parsed: RunnerArguments = {
+    grep: process.env.BITCOIN_USDT_TEST_GREP,
+    keepTemp: process.env.BITCOIN_USDT_KEEP_TEMP === '1',
+    mode: parseMode(process.env.BITCOIN_USDT_INTEGRATION_MODE || 'trusted'),
+  };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--grep') parsed.grep = argv[++i];
     else if (argv[i] === '--keep') parsed.keepTemp = true;
-    else throw new Error(`unknown argument ${argv[i]} (expected --grep <pattern> or --keep)`);
+    else if (argv[i] === '--mode') parsed.mode = parseMode(argv[++i]);
+    else throw new Error(`unknown argument ${argv[i]} (expected --grep <pattern>, --keep or --mode <mode>)`);
+  }
+  if (parsed.mode !== 'trusted') {
+    // Each mode runs exactly its own suites.
+    if (parsed.grep) throw new Error(`--grep cannot be combined with --mode ${parsed.mode}`);
+    parsed.grep = integrationModeTags[parsed.mode];
   }
   return parsed;
+}
+
+/** The user settings of a mode: `untrusted` turns workspace trust on, never asks, and trusts no folder. */
+export function userSettingsFor(mode: IntegrationMode): Record<string, unknown> {
+  if (mode !== 'untrusted') return defaultUserSettings;
+  return {
+    ...defaultUserSettings,
+    'security.workspace.trust.enabled': true,
+    'security.workspace.trust.startupPrompt': 'never',
+    'security.workspace.trust.emptyWindow': false,
+    'security.workspace.trust.untrustedFiles': 'open',
+  };
 }
 
 function workspaceSettingsFromEnvironment(): Record<string, unknown> {
@@ -295,7 +355,8 @@ function workspaceSettingsFromEnvironment(): Record<string, unknown> {
 
 async function runIntegrationTests(): Promise<number> {
   const args = parseArguments(process.argv.slice(2));
-  const timeoutMs = Number(process.env.BITCOIN_USDT_INTEGRATION_TIMEOUT_MS ?? 15 * 60_000);
+  // The untrusted and reload suites take well under a minute: a hang there should not hold CI for long.
+  const timeoutMs = Number(process.env.BITCOIN_USDT_INTEGRATION_TIMEOUT_MS ?? (args.mode === 'trusted' ? 15 : 3) * 60_000);
   const testsEntry = join(repoRoot, 'dist', 'test', 'integration', 'index.js');
   if (!existsSync(testsEntry)) throw new Error(`${testsEntry} is missing: run \`npm run build\``);
   if (!existsSync(join(repoRoot, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run `npm run build`');
@@ -315,7 +376,14 @@ async function runIntegrationTests(): Promise<number> {
   let browser: Browser | undefined;
   let exitCode = 1;
   try {
-    await prepareTestWorkspace(workspaceDir, workspaceSettingsFromEnvironment());
+    const workspaceSettings = workspaceSettingsFromEnvironment();
+    await prepareTestWorkspace(workspaceDir, workspaceSettings);
+    if (args.mode === 'untrusted') {
+      await writeFile(join(workspaceDir, '.vscode', 'settings.json'), JSON.stringify(await prepareUntrustedExtras(workspaceDir, workspaceSettings), null, 2));
+    }
+    console.log(`[runner] mode ${args.mode}${args.grep !== undefined ? `, grep ${JSON.stringify(args.grep)}` : ''}`);
+    const reloadStateDir = join(tempRoot, 'reload-state');
+    if (args.mode === 'reload') await mkdir(reloadStateDir);
     const host = '127.0.0.1';
     const port = await findFreePort();
     const env: NodeJS.ProcessEnv = {
@@ -326,6 +394,8 @@ async function runIntegrationTests(): Promise<number> {
       BITCOIN_USDT_SCREENSHOT_REQUESTS: screenshotRequestsDir,
       BITCOIN_USDT_TEST_RESULTS_FILE: resultsFile,
       BITCOIN_USDT_TEST_OUTPUT_FILE: outputFile,
+      BITCOIN_USDT_INTEGRATION_MODE: args.mode,
+      ...(args.mode === 'reload' ? { BITCOIN_USDT_RELOAD_STATE_DIR: reloadStateDir } : {}),
       ...(args.grep !== undefined ? { BITCOIN_USDT_TEST_GREP: args.grep } : {}),
     };
     const started = Date.now();
@@ -335,7 +405,7 @@ async function runIntegrationTests(): Promise<number> {
       serverDataDir: join(tempRoot, 'server-data'),
       userDataDir: join(tempRoot, 'user-data'),
       extensionsDir: join(tempRoot, 'extensions'),
-      userSettings: defaultUserSettings,
+      userSettings: userSettingsFor(args.mode),
       env,
       log,
     });
@@ -385,6 +455,10 @@ async function runIntegrationTests(): Promise<number> {
     } else {
       if (outcome !== 0) await page.screenshot({ path: join(screenshotsDir, 'failure.png') }).catch(() => undefined);
       exitCode = await reconcileWithResults(resultsFile, outcome);
+      if (args.mode === 'reload' && !existsSync(join(reloadStateDir, reloadPhaseOneFile))) {
+        console.error(`[runner] reload: the first phase never asked for the reload (no ${reloadPhaseOneFile})`);
+        exitCode = 1;
+      }
     }
   } catch (error) {
     console.error(`[runner] ${error instanceof Error ? error.message : String(error)}`);
