@@ -67,7 +67,10 @@ BPFTRACE_ENV = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'BPFTRACE_STRLEN': STRI
 # bpftrace prints its `attached_probes` record *before* attaching; with this variable it also prints
 # ATTACHED_MARKER on stderr once every probe is attached (bpftrace's own test framework relies on it).
 ATTACHED_MARKER = '__BPFTRACE_NOTIFY_PROBES_ATTACHED'
-RUN_ENV = dict(BPFTRACE_ENV, **{ATTACHED_MARKER: '1'})
+# Perf ring buffer pages per CPU (bpftrace's default is 64, 256 KiB): a larger buffer absorbs bursts of
+# streamed records. A power of two, at most 16 MiB per CPU and 64 MiB over all CPUs.
+PERF_RB_PAGES = str(max(64, min(4096, 1 << ((16384 // max(1, os.cpu_count() or 1)).bit_length() - 1))))
+RUN_ENV = dict(BPFTRACE_ENV, **{ATTACHED_MARKER: '1', 'BPFTRACE_PERF_RB_PAGES': PERF_RB_PAGES})
 STOP_GRACE_SECONDS = 3.0
 TARGET_EXIT_GRACE_SECONDS = 2.0
 FOLLOW_POLL_SECONDS = 0.5

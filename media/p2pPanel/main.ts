@@ -61,6 +61,13 @@ const model = {
   detail: null as { peerId: string; messages: RecentMessage[]; types: readonly PeerMessageTypeRow[]; gone: boolean } | null,
 };
 
+/**
+ * What the message list shows, so that an update appends the new rows and drops the oldest instead of
+ * rebuilding up to 500 rows: valid while the rows are model.detail.messages minus `appended` at the end
+ * plus `dropped` at the start.
+ */
+const shownMessages = { valid: false, peerId: null as string | null, appended: 0, dropped: 0 };
+
 let ui: P2pUiState = parseUiState(vscode.getState() ?? DEFAULT_UI_STATE);
 
 function saveUi(next: Partial<P2pUiState>): void {
@@ -103,13 +110,18 @@ function applyDetail(detail: PeerDetail | null): void {
   }
   if (detail.replace || !model.detail || model.detail.peerId !== detail.peerId) {
     model.detail = { peerId: detail.peerId, messages: [...detail.messages], types: detail.messageTypes, gone: detail.gone };
+    shownMessages.valid = false;
   } else {
     model.detail.messages.push(...detail.messages);
     model.detail.types = detail.messageTypes;
     model.detail.gone = detail.gone;
+    shownMessages.appended += detail.messages.length;
   }
   const excess = model.detail.messages.length - MAX_MESSAGE_ROWS;
-  if (excess > 0) model.detail.messages.splice(0, excess);
+  if (excess > 0) {
+    model.detail.messages.splice(0, excess);
+    shownMessages.dropped += excess;
+  }
   dirty.messages = true;
 }
 
@@ -437,15 +449,57 @@ peerBody.addEventListener('keydown', (event) => {
       selectPeer(peerId);
     }
   } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-    const next = event.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling;
-    if (next instanceof HTMLTableRowElement && rowPeerIds.has(next)) {
+    const peerId = rowPeerIds.get(row);
+    const index = peerId === undefined ? -1 : tableRows.findIndex((p) => p.id === peerId);
+    const next = index < 0 ? undefined : tableRows[index + (event.key === 'ArrowDown' ? 1 : -1)];
+    if (next !== undefined) {
       event.preventDefault();
-      next.focus();
-      const peerId = rowPeerIds.get(next);
-      if (peerId !== undefined) selectPeer(peerId);
+      focusPeerAfterRender = next.id;
+      scrollPeerIntoWindow(index + (event.key === 'ArrowDown' ? 1 : -1));
+      selectPeer(next.id);
     }
   }
 });
+
+// The peer table holds up to MAX_PEER_ROWS rows but puts only those in and near the scrolled-to window into
+// the DOM (spacer rows keep the scroll height): updating and laying out 1,000 rows on every delta costs far
+// more than a frame. The window comes from the scroll position and viewport size seen by the events below.
+const PEER_ROW_OVERSCAN = 10;
+let peerRowHeight = 0;
+let peerScrollTop = 0;
+let peerViewportHeight = 0;
+let tableRows: PeerRow[] = [];
+let focusPeerAfterRender: string | null = null;
+const topSpacer = el('tr', 'spacer-row');
+const bottomSpacer = el('tr', 'spacer-row');
+peerTableWrap.addEventListener(
+  'scroll',
+  () => {
+    peerScrollTop = peerTableWrap.scrollTop;
+    dirty.peers = true;
+    schedule();
+  },
+  { passive: true },
+);
+new ResizeObserver((entries) => {
+  const height = entries[entries.length - 1]?.contentRect.height ?? 0;
+  if (Math.abs(height - peerViewportHeight) < 1) return;
+  peerViewportHeight = height;
+  dirty.peers = true;
+  schedule();
+}).observe(peerTableWrap);
+
+function rowHeight(): number {
+  return peerRowHeight > 0 ? peerRowHeight : 22;
+}
+
+function scrollPeerIntoWindow(index: number): void {
+  const top = index * rowHeight();
+  const viewport = peerViewportHeight > 0 ? peerViewportHeight : window.innerHeight * 0.45;
+  if (top < peerScrollTop) peerTableWrap.scrollTop = top;
+  else if (top + 2 * rowHeight() > peerScrollTop + viewport) peerTableWrap.scrollTop = top + 2 * rowHeight() - viewport;
+  peerScrollTop = peerTableWrap.scrollTop;
+}
 
 // ---------- rendering ----------
 
@@ -477,6 +531,11 @@ function render(): void {
   if (dirty.messages) renderMessages();
   if (dirty.charts) renderCharts();
   dirty.header = dirty.peers = dirty.types = dirty.messages = dirty.charts = false;
+  // Last, after every DOM write of the frame: one layout instead of one per read.
+  if (scrollMessagesToBottom) {
+    scrollMessagesToBottom = false;
+    messageList.scrollTop = messageList.scrollHeight;
+  }
 }
 
 function renderHeader(): void {
@@ -631,9 +690,20 @@ function renderPeers(): void {
   const filtered = ui.filterText.trim() !== '' || ui.connTypeFilter !== '';
   setText(peerCount, filtered ? `${formatCount(rows.length)} of ${formatCount(model.peers.size)} peers` : `${formatCount(model.peers.size)} peers`);
 
-  for (let i = 0; i < shown; i++) {
+  tableRows = rows.length > shown ? rows.slice(0, shown) : rows;
+  const height = rowHeight();
+  const viewport = peerViewportHeight > 0 ? peerViewportHeight : window.innerHeight * 0.45;
+  // An even first row keeps the zebra stripes (nth-child) on the same peers while scrolling.
+  const first = Math.max(0, Math.min(shown, Math.floor(peerScrollTop / height)) - PEER_ROW_OVERSCAN) & ~1;
+  const end = Math.min(shown, Math.ceil((peerScrollTop + viewport) / height) + PEER_ROW_OVERSCAN);
+  setSpacer(topSpacer, first * height);
+  if (first > 0) {
+    if (peerBody.firstElementChild !== topSpacer) peerBody.insertBefore(topSpacer, peerBody.firstElementChild);
+  } else topSpacer.remove();
+  const offset = first > 0 ? 1 : 0;
+  for (let i = first; i < end; i++) {
     const peer = rows[i];
-    const row = peerRowElement(i);
+    const row = peerRowElement(i - first);
     rowPeerIds.set(row, peer.id);
     row.classList.toggle('selected', peer.id === ui.selectedPeerId);
     row.setAttribute('aria-selected', String(peer.id === ui.selectedPeerId));
@@ -646,10 +716,28 @@ function renderPeers(): void {
     setText(cells[5], formatCount(peer.msgsOut));
     setText(cells[6], formatBytes(peer.bytesOut));
     setText(cells[7], formatSessionTime(peer.lastActivityNs));
-    if (peerBody.children[i] !== row) peerBody.insertBefore(row, peerBody.children[i] ?? null);
+    const at = i - first + offset;
+    if (peerBody.children[at] !== row) peerBody.insertBefore(row, peerBody.children[at] ?? null);
   }
-  // Drop rows beyond what is shown.
-  while (peerBody.children.length > shown) peerBody.lastElementChild?.remove();
+  // Drop rows beyond the window.
+  const kept = end - first + offset;
+  while (peerBody.children.length > kept) peerBody.lastElementChild?.remove();
+  if (end < shown) {
+    setSpacer(bottomSpacer, (shown - end) * height);
+    peerBody.append(bottomSpacer);
+  }
+  if (peerRowHeight === 0 && end > first) {
+    const measured = peerBody.children[offset]?.getBoundingClientRect().height ?? 0;
+    if (measured > 0) {
+      peerRowHeight = measured;
+      if (shown > end) dirty.peers = true;
+    }
+  }
+  if (focusPeerAfterRender !== null) {
+    const target = [...peerBody.children].find((r) => r instanceof HTMLTableRowElement && rowPeerIds.get(r) === focusPeerAfterRender);
+    if (target instanceof HTMLElement) target.focus({ preventScroll: true });
+    focusPeerAfterRender = null;
+  }
   if (rows.length > shown) {
     setText(moreCell, `+${formatCount(rows.length - shown)} more peers not shown: narrow the filter`);
     peerBody.append(moreRow);
@@ -657,6 +745,15 @@ function renderPeers(): void {
     setText(noMatchCell, model.peers.size > 0 ? 'No peer matches the filter.' : 'No peers yet: waiting for messages…');
     peerBody.append(noMatchRow);
   }
+}
+
+function setSpacer(row: HTMLTableRowElement, heightPx: number): void {
+  if (row.cells.length === 0) {
+    const cell = el('td');
+    cell.colSpan = COLUMNS.length;
+    row.append(cell);
+  }
+  row.cells[0].style.height = `${heightPx}px`;
 }
 
 function renderTypes(): void {
@@ -730,7 +827,13 @@ function renderMessages(): void {
     }
   }
 
-  const atBottom = messageList.scrollTop + messageList.clientHeight >= messageList.scrollHeight - 4;
+  const samePeer = messageList.dataset.peer === selected;
+  messageList.dataset.peer = selected;
+  if (detail && !detail.gone && detail.messages.length > 0 && appendMessageRows(detail.messages, selected)) {
+    if (messagesAtBottom) scrollMessagesToBottom = true;
+    return;
+  }
+  shownMessages.valid = false;
   messageList.textContent = '';
   if (!detail) {
     messageList.append(el('div', 'hint', 'Loading…'));
@@ -747,29 +850,58 @@ function renderMessages(): void {
     return;
   }
   const fragment = document.createDocumentFragment();
-  let previous: number | null = null;
-  for (const message of detail.messages) {
-    const row = el('div', `message ${message.direction}`);
-    row.setAttribute('role', 'listitem');
-    const arrow = el('span', 'arrow', message.direction === 'in' ? '←' : '→');
-    arrow.title = message.direction === 'in' ? 'received from the peer' : 'sent to the peer';
-    const type = el('span', 'msg-type');
-    if (message.msgType === null) type.textContent = '(other)';
-    else setUntrustedText(type, message.msgType);
-    row.append(
-      el('span', 'time', formatSessionTime(message.elapsedNs)),
-      el('span', 'gap', previous === null ? '' : formatGap(message.elapsedNs - previous)),
-      arrow,
-      type,
-      el('span', 'size', formatBytes(message.size)),
-    );
-    previous = message.elapsedNs;
-    fragment.append(row);
-  }
+  for (let i = 0; i < detail.messages.length; i++) fragment.append(messageRow(detail.messages[i], i === 0 ? null : detail.messages[i - 1]));
   messageList.append(fragment);
-  if (atBottom || messageList.dataset.peer !== selected) messageList.scrollTop = messageList.scrollHeight;
-  messageList.dataset.peer = selected;
+  shownMessages.valid = true;
+  shownMessages.peerId = selected;
+  shownMessages.appended = 0;
+  shownMessages.dropped = 0;
+  if (messagesAtBottom || !samePeer) scrollMessagesToBottom = true;
 }
+
+function messageRow(message: RecentMessage, previous: RecentMessage | null): HTMLElement {
+  const row = el('div', `message ${message.direction}`);
+  row.setAttribute('role', 'listitem');
+  const arrow = el('span', 'arrow', message.direction === 'in' ? '←' : '→');
+  arrow.title = message.direction === 'in' ? 'received from the peer' : 'sent to the peer';
+  const type = el('span', 'msg-type');
+  if (message.msgType === null) type.textContent = '(other)';
+  else setUntrustedText(type, message.msgType);
+  row.append(
+    el('span', 'time', formatSessionTime(message.elapsedNs)),
+    el('span', 'gap', previous === null ? '' : formatGap(message.elapsedNs - previous.elapsedNs)),
+    arrow,
+    type,
+    el('span', 'size', formatBytes(message.size)),
+  );
+  return row;
+}
+
+/** Brings the shown rows up to date by dropping the oldest and appending the new ones; false if it cannot. */
+function appendMessageRows(messages: readonly RecentMessage[], selected: string): boolean {
+  const shown = shownMessages;
+  if (!shown.valid || shown.peerId !== selected) return false;
+  const rows = messageList.children;
+  if (rows.length !== messages.length - shown.appended + shown.dropped || shown.dropped >= rows.length) return false;
+  for (let i = 0; i < rows.length; i++) if (!rows[i].classList.contains('message')) return false;
+  for (let i = 0; i < shown.dropped; i++) messageList.firstElementChild?.remove();
+  const first = messageList.firstElementChild;
+  if (shown.dropped > 0 && first) setText(first.children[1], '');
+  const fragment = document.createDocumentFragment();
+  for (let i = messages.length - shown.appended; i < messages.length; i++) fragment.append(messageRow(messages[i], i === 0 ? null : messages[i - 1]));
+  messageList.append(fragment);
+  shown.appended = 0;
+  shown.dropped = 0;
+  return true;
+}
+
+let messagesAtBottom = true;
+let scrollMessagesToBottom = false;
+messageList.addEventListener(
+  'scroll',
+  () => (messagesAtBottom = messageList.scrollTop + messageList.clientHeight >= messageList.scrollHeight - 4),
+  { passive: true },
+);
 
 // ---------- charts ----------
 
@@ -870,17 +1002,13 @@ new MutationObserver(() => {
 // ---------- render report (integration tests) ----------
 
 function renderReport(): P2pRenderReport {
-  const rows = [...peerBody.querySelectorAll('tr.peer-row')] as HTMLTableRowElement[];
+  const displayed = (text: string): string => splitVisibleText(text).map((p) => p.text).join('');
   const activeSelector = 'img, script, iframe, object, embed, a, style, link, svg, video, audio, form, meta, base';
   return {
     sessionId: model.sessionId,
-    peerRowCount: rows.length,
+    peerRowCount: tableRows.length,
     totalPeers: model.peers.size,
-    firstRows: rows.slice(0, 10).map((row) => ({
-      id: row.cells[0].textContent ?? '',
-      connType: row.cells[1].textContent ?? '',
-      addr: row.cells[2].textContent ?? '',
-    })),
+    firstRows: tableRows.slice(0, 10).map((peer) => ({ id: peer.id, connType: displayed(peer.connType), addr: displayed(peer.addr) })),
     selectedPeerId: ui.selectedPeerId,
     messageRowCount: messageList.querySelectorAll('.message').length,
     firstMessageTypes: [...messageList.querySelectorAll('.message .msg-type')].slice(0, 10).map((e) => e.textContent ?? ''),

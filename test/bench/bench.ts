@@ -1,4 +1,4 @@
-// `npm run bench [-- --runs N] [--quick] [--only attach,extension,discovery,bundle] [--profile]`
+// `npm run bench [-- --runs N] [--quick] [--only attach,extension,panels,discovery,bundle,soak,fuzz] [--profile]`
 // Runs every measurement of docs/performance.md in one go, each several times, prints medians with their
 // range and writes everything to bench-results/<ISO timestamp>.json. Needs root: it attaches real probes.
 
@@ -14,11 +14,22 @@ import { formatTable, type TableRow } from './benchStats';
 import { bundleTableRows, runBundleBench, type BundleResults } from './bundleBench';
 import { discoveryTableRows, runDiscoveryBench, type DiscoveryResults } from './discoveryBench';
 import { extensionTableRows, runExtensionBench, type ExtensionResults } from './extensionBench';
+import { panelTableRows, runPanelBench, type PanelResults } from './panelBench';
 import { BPFTRACE } from './probeRunners';
+import {
+  FUZZ_CASES_PER_TARGET,
+  fuzzTableRows,
+  runFuzzBench,
+  runSoakBench,
+  SOAK_DURATION_MS,
+  soakTableRows,
+  type FuzzBenchResults,
+  type SoakBenchResults,
+} from './soakFuzzBench';
 
-const MEASUREMENTS = ['attach', 'extension', 'discovery', 'bundle'] as const;
+const MEASUREMENTS = ['attach', 'extension', 'panels', 'discovery', 'bundle', 'soak', 'fuzz'] as const;
 type Measurement = (typeof MEASUREMENTS)[number];
-const NEEDS_ROOT: ReadonlySet<Measurement> = new Set(['attach', 'extension']);
+const NEEDS_ROOT: ReadonlySet<Measurement> = new Set(['attach', 'extension', 'soak']);
 
 const HELP = `Usage: npm run bench -- [--runs N] [--quick] [--only NAME[,NAME...]] [--profile]
 
@@ -26,8 +37,14 @@ Benchmarks (as root; not part of the test suite):
   attach     tracee fire rate with nothing / bare bpftrace / p2p-traffic / p2p-monitor / contrib printf
              attached, and what each delivers (measurements 1 and 2)
   extension  decode, decode + aggregate, recording read, heap after 1 M and 10 M events (3)
-  discovery  readStapsdtNotes vs readelf -n on a 400 MB ELF file (4)
-  bundle     bundle sizes, require() + activate() time of dist/extension.js (5)
+  panels     the P2P panel's webview bundle in headless Chromium: first paint from a snapshot and update
+             cost with 1,000 peers and 100,000 messages (4)
+  discovery  readStapsdtNotes vs readelf -n on a 400 MB ELF file (5)
+  bundle     bundle sizes, require() + activate() time of dist/extension.js (6)
+  soak       p2p-traffic at the tracee's top rate through the helper into the panel's model and a
+             recording for ${SOAK_DURATION_MS.full / 60_000} min (${SOAK_DURATION_MS.quick / 1000} s with --quick), once: memory, event-loop delay,
+             loss accounting
+  fuzz       long fuzz of every parser (${FUZZ_CASES_PER_TARGET.full.toLocaleString('en-US')} cases per target, ${FUZZ_CASES_PER_TARGET.quick.toLocaleString('en-US')} with --quick), once
 
 Options:
   --runs N     repetitions of each measurement (default 3)
@@ -93,8 +110,11 @@ interface BenchResultsFile {
   counts: { attachEvents: number; extensionLines: number; heapEvents: { first: number; all: number }; discoveryBytes: number };
   attach?: AttachResults;
   extension?: ExtensionResults;
+  panels?: PanelResults;
   discovery?: DiscoveryResults;
   bundle?: BundleResults;
+  soak?: SoakBenchResults;
+  fuzz?: FuzzBenchResults;
   failedChecks: string[];
 }
 
@@ -108,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
   if (options.only.some((m) => NEEDS_ROOT.has(m)) && process.geteuid?.() !== 0) {
     throw new BenchFailure(
       'the benchmark attaches real probes and must run as root (sudo npm run bench); ' +
-        '`--only discovery,bundle` runs without root',
+        '`--only panels,discovery,bundle,fuzz` runs without root',
     );
   }
   const tracee = join(repoRoot, 'test', 'tracee', 'build', 'tracee-v29');
@@ -171,6 +191,10 @@ async function main(argv: string[]): Promise<number> {
           results.extension = await runExtensionBench(ctx);
           rows.push(...extensionTableRows(results.extension));
           break;
+        case 'panels':
+          results.panels = await runPanelBench(ctx);
+          rows.push(...panelTableRows(results.panels));
+          break;
         case 'discovery':
           results.discovery = await runDiscoveryBench(ctx);
           rows.push(...discoveryTableRows(results.discovery));
@@ -181,6 +205,16 @@ async function main(argv: string[]): Promise<number> {
         case 'bundle':
           results.bundle = await runBundleBench(ctx);
           rows.push(...bundleTableRows(results.bundle));
+          break;
+        case 'soak':
+          results.soak = await runSoakBench(ctx);
+          rows.push(...soakTableRows(results.soak));
+          results.failedChecks.push(...results.soak.failures);
+          break;
+        case 'fuzz':
+          results.fuzz = await runFuzzBench(ctx);
+          rows.push(...fuzzTableRows(results.fuzz));
+          if (results.fuzz.failure !== null) results.failedChecks.push(`fuzz: ${results.fuzz.failure}`);
           break;
       }
     }

@@ -103,7 +103,7 @@ export async function runBundleBench(ctx: BenchContext): Promise<BundleResults> 
 }
 
 export function bundleTableRows(results: BundleResults): TableRow[] {
-  const section = `5. bundles and activation${results.buildError ? ' (build FAILED, sizes of the existing dist/)' : ''}`;
+  const section = `6. bundles and activation${results.buildError ? ' (build FAILED, sizes of the existing dist/)' : ''}`;
   const rows: TableRow[] = results.files.map((f) => ({
     section,
     name: `${f.build === 'dev' ? 'dist' : 'production'}/${f.file}`,

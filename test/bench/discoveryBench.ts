@@ -152,7 +152,7 @@ export async function runDiscoveryBench(ctx: BenchContext): Promise<DiscoveryRes
 
 export function discoveryTableRows(results: DiscoveryResults): TableRow[] {
   const section =
-    `4. discovery: ${Math.round(results.fileBytes / 2 ** 20)} MB ELF, ${results.notes} notes ` +
+    `5. discovery: ${Math.round(results.fileBytes / 2 ** 20)} MB ELF, ${results.notes} notes ` +
     `(same as original: ${results.sameNotesAsOriginal ? 'yes' : 'NO'}, same as readelf: ${results.sameNotesAsReadelf ? 'yes' : 'NO'})`;
   const f = results.figures;
   const rssDelta = f['readStapsdtNotes.maxRssMB'].median - f['nodeBaseline.maxRssMB'].median;

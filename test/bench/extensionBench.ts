@@ -122,6 +122,8 @@ export async function runExtensionBench(ctx: BenchContext): Promise<ExtensionRes
   const sample = await recordSample(ctx);
   const samplePath = join(ctx.workDir, 'p2p-traffic-sample.ndjson');
   await fs.writeFile(samplePath, sample.join('\n') + '\n');
+  // Kept with the results, so the extension-side figures can be reproduced and profiled on the same lines.
+  await fs.copyFile(samplePath, join(ctx.resultsDir, `${ctx.stamp}-p2p-traffic-sample.ndjson`));
   const linesPath = join(ctx.workDir, 'p2p-traffic-lines.ndjson');
   const recordingPath = join(ctx.workDir, 'recording.ndjson');
   ctx.log(`extension: replicating to ${ctx.extensionLines.toLocaleString('en-US')} lines, writing a recording of them`);

@@ -128,11 +128,20 @@ export class BpftraceDecoder {
 
   /** Decodes the line `bytes[start, end)` (without its newline), without copying it. */
   decodeRange(bytes: Buffer, start: number, end: number): NormalizedEvent[] {
+    const out: NormalizedEvent[] = [];
+    this.decodeRangeInto(bytes, start, end, out);
+    return out;
+  }
+
+  /** Like `decodeRange`, appending the events to `out`; returns how many it appended. */
+  decodeRangeInto(bytes: Buffer, start: number, end: number, out: NormalizedEvent[]): number {
     if (this.fastPath && this.toolDecoder === undefined) {
-      const message = this.scanMessage(bytes, start, end);
-      if (message !== null) return message;
+      const added = this.scanMessage(bytes, start, end, out);
+      if (added > 0) return added;
     }
-    return this.decodeExact(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end));
+    const events = this.decodeExact(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end));
+    for (let i = 0; i < events.length; i++) out.push(events[i]);
+    return events.length;
   }
 
   private decodeExact(line: string | Uint8Array): NormalizedEvent[] {
@@ -177,12 +186,13 @@ export class BpftraceDecoder {
    * The fast path for p2p-traffic's message tuple,
    * `{"type": "value", "data": ["in"|"out",<int>,<int>,"…","…","…",<int>]}` exactly as bpftrace prints it.
    * Taken only when every string is printable ASCII without escapes and every integer has at most 15 digits
-   * without a leading zero: then the event equals the exact parser's. Anything else returns null.
+   * without a leading zero: then the event equals the exact parser's. Appends to `out` and returns how many
+   * events it appended; 0 (nothing appended) for anything else.
    */
-  private scanMessage(b: Buffer, start: number, end: number): NormalizedEvent[] | null {
+  private scanMessage(b: Buffer, start: number, end: number, out: NormalizedEvent[]): number {
     const prefixLength = VALUE_PREFIX.length;
-    if (end - start < prefixLength + 20) return null;
-    for (let i = 0; i < prefixLength; i++) if (b[start + i] !== VALUE_PREFIX[i]) return null;
+    if (end - start < prefixLength + 20) return 0;
+    for (let i = 0; i < prefixLength; i++) if (b[start + i] !== VALUE_PREFIX[i]) return 0;
     let p = start + prefixLength;
     let outbound: boolean;
     if (b[p] === 0x69 && b[p + 1] === 0x6e && b[p + 2] === 0x22) {
@@ -191,23 +201,36 @@ export class BpftraceDecoder {
     } else if (b[p] === 0x6f && b[p + 1] === 0x75 && b[p + 2] === 0x74 && b[p + 3] === 0x22) {
       outbound = true;
       p += 4;
-    } else return null;
-    if (b[p] !== 0x2c) return null;
+    } else return 0;
+    if (b[p] !== 0x2c) return 0;
     const scan = this.scanner;
     scan.pos = p + 1;
     scan.end = end;
     const elapsed = scan.int(b);
-    if (elapsed === null || !scan.comma(b)) return null;
+    if (elapsed === null || !scan.comma(b)) return 0;
     const peerId = scan.int(b);
-    if (peerId === null || !scan.comma(b)) return null;
-    const addr = scan.string(b);
-    if (addr === null || !scan.comma(b)) return null;
-    const connType = scan.string(b);
-    if (connType === null || !scan.comma(b)) return null;
+    if (peerId === null || !scan.comma(b)) return 0;
+    // A peer's address and connection type repeat on each of its messages: compare the bytes of both
+    // fields with the peer's last ones (already checked then) before scanning them.
+    const slot = peerId & (PEER_SLOTS - 1);
+    const last = this.lastPeerStrings[slot];
+    let addr: string | null;
+    let connType: string | null;
+    if (last !== undefined && last.peerId === peerId && scan.skipBytes(b, last.bytes)) {
+      addr = last.addr;
+      connType = last.connType;
+    } else {
+      const fieldsStart = scan.pos;
+      addr = scan.string(b);
+      if (addr === null || !scan.comma(b)) return 0;
+      connType = scan.string(b);
+      if (connType === null || !scan.comma(b)) return 0;
+      this.lastPeerStrings[slot] = { peerId, addr, connType, bytes: new Uint8Array(b.subarray(fieldsStart, scan.pos)) };
+    }
     const msgType = scan.string(b);
-    if (msgType === null || !scan.comma(b)) return null;
+    if (msgType === null || !scan.comma(b)) return 0;
     const size = scan.int(b);
-    if (size === null || scan.pos + 2 !== end || b[scan.pos] !== 0x5d || b[scan.pos + 1] !== 0x7d) return null;
+    if (size === null || scan.pos + 2 !== end || b[scan.pos] !== 0x5d || b[scan.pos + 1] !== 0x7d) return 0;
     const event: NetMessageEvent = {
       event: outbound ? 'net:outbound_message' : 'net:inbound_message',
       elapsed_ns: this.elapsedNs(elapsed),
@@ -220,15 +243,17 @@ export class BpftraceDecoder {
     this.delivered++;
     this.runDelivered++;
     this.runReconciled = false;
-    const out: NormalizedEvent[] = [event];
+    const before = out.length;
+    out.push(event);
     // ASCII: as many bytes as characters, so only strings at the limit can have been cut.
     if (addr.length >= this.stringLimit) this.checkCut('peer_addr', addr, out);
     if (connType.length >= this.stringLimit) this.checkCut('conn_type', connType, out);
     if (msgType.length >= this.stringLimit) this.checkCut('msg_type', msgType, out);
-    return out;
+    return out.length - before;
   }
 
   private readonly scanner = new MessageScanner();
+  private readonly lastPeerStrings: Array<LastPeerStrings | undefined> = new Array<LastPeerStrings | undefined>(PEER_SLOTS).fill(undefined);
 
   /** Call when the stream ends without the helper's `exit` record: settles the accounts. */
   finish(reason = 'stream ended'): NormalizedEvent[] {
@@ -524,6 +549,15 @@ export class BpftraceDecoder {
 const VALUE_PREFIX = Buffer.from('{"type": "value", "data": ["', 'latin1');
 const INTERN_SLOTS = 1024;
 const INTERN_MAX_LENGTH = 128;
+const PEER_SLOTS = 256;
+
+/** A peer's last address and connection type, and the bytes they were scanned from (`"addr","conn",`). */
+interface LastPeerStrings {
+  peerId: number;
+  addr: string;
+  connType: string;
+  bytes: Uint8Array;
+}
 
 /**
  * Scans the fields of a message tuple. Strings come from a small direct-mapped table keyed by a hash of
@@ -562,6 +596,16 @@ class MessageScanner {
     }
     this.pos = p;
     return negative ? -value : value;
+  }
+
+  /** Whether the next bytes are `expected`: then skips them. */
+  skipBytes(b: Buffer, expected: Uint8Array): boolean {
+    const start = this.pos;
+    const length = expected.length;
+    if (start + length > this.end) return false;
+    for (let i = 0; i < length; i++) if (b[start + i] !== expected[i]) return false;
+    this.pos = start + length;
+    return true;
   }
 
   /** A string of printable ASCII without escapes, else null. */

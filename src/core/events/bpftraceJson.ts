@@ -50,7 +50,10 @@ const MAX_DEPTH = 32;
 
 class Reader {
   pos = 0;
-  constructor(private readonly b: Uint8Array) {}
+  private readonly buf: Buffer;
+  constructor(private readonly b: Uint8Array) {
+    this.buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  }
 
   skipSpace(): void {
     const b = this.b;
@@ -135,6 +138,8 @@ class Reader {
   private number(): number | string {
     const start = this.pos;
     const b = this.b;
+    const small = this.smallInteger();
+    if (small !== null) return small;
     if (b[this.pos] === Byte.Minus) this.pos++;
     let isInteger = true;
     while (this.pos < b.length) {
@@ -145,7 +150,7 @@ class Reader {
         this.pos++;
       } else break;
     }
-    const text = Buffer.from(b.subarray(start, this.pos)).toString('latin1');
+    const text = this.buf.toString('latin1', start, this.pos);
     if (!/^-?\d/.test(text)) throw new JsonSyntaxError('malformed number', start);
     if (!isInteger) {
       const n = Number(text);
@@ -153,6 +158,27 @@ class Reader {
       return n;
     }
     return int64FromDecimal(text);
+  }
+
+  /** An integer of at most 15 digits (always exact as a number) without a leading zero, else null. */
+  private smallInteger(): number | null {
+    const b = this.b;
+    let p = this.pos;
+    const negative = b[p] === Byte.Minus;
+    if (negative) p++;
+    const digitsStart = p;
+    let value = 0;
+    while (p - digitsStart < 15) {
+      const c = b[p];
+      if (c < 0x30 || c > 0x39) break;
+      value = value * 10 + (c - 0x30);
+      p++;
+    }
+    const next = b[p];
+    const continues = (next >= 0x30 && next <= 0x39) || next === 0x2e || next === 0x65 || next === 0x45 || next === 0x2b || next === Byte.Minus;
+    if (continues || p === digitsStart || (b[digitsStart] === 0x30 && p - digitsStart > 1)) return null;
+    this.pos = p;
+    return negative ? -value : value;
   }
 
   private string(): string {
@@ -163,7 +189,7 @@ class Reader {
     while (this.pos < b.length) {
       const c = b[this.pos];
       if (c === Byte.Quote) {
-        const s = Buffer.from(b.subarray(start, this.pos)).toString('latin1');
+        const s = this.buf.toString('latin1', start, this.pos);
         this.pos++;
         return s;
       }

@@ -91,6 +91,8 @@ class PeerState {
   // "other" (beyond the per-peer cap, or beyond the global type cap).
   readonly perPeerTypes: number[] = [OVERFLOW_TYPE];
   readonly perPeerTypeCounts: number[] = [0, 0];
+  /** The slot of the last message's type: a peer often sends the same type several times in a row. */
+  lastTypeSlot = 0;
 
   // Least-recently-active list.
   older: PeerState | null = null;
@@ -367,7 +369,9 @@ export class P2pAggregator {
   private countPeerType(peer: PeerState, typeIndex: number, outbound: boolean): void {
     const types = peer.perPeerTypes;
     let slot = 0;
-    if (typeIndex !== OVERFLOW_TYPE) {
+    if (typeIndex !== OVERFLOW_TYPE && types[peer.lastTypeSlot] === typeIndex) {
+      slot = peer.lastTypeSlot;
+    } else if (typeIndex !== OVERFLOW_TYPE) {
       slot = types.length;
       for (let i = 1; i < types.length; i++) {
         if (types[i] === typeIndex) {
@@ -384,6 +388,7 @@ export class P2pAggregator {
         }
       }
     }
+    peer.lastTypeSlot = slot;
     peer.perPeerTypeCounts[slot * 2 + (outbound ? 1 : 0)]++;
   }
 
@@ -398,11 +403,11 @@ export class P2pAggregator {
       peer.ringLength++;
     } else {
       position = peer.ringStart;
-      peer.ringStart = (peer.ringStart + 1) % limit;
+      peer.ringStart = peer.ringStart + 1 === limit ? 0 : peer.ringStart + 1;
     }
     const capacity = peer.ringElapsed.length;
     // Per-CPU buffers can deliver slightly out of order: move the new entry back to keep time order.
-    let previous = (position + capacity - 1) % capacity;
+    let previous = position === 0 ? capacity - 1 : position - 1;
     let filled = peer.ringLength - 1;
     let seq = peer.messageCount + 1;
     while (filled > 0 && peer.ringElapsed[previous] > elapsedNs) {
@@ -410,7 +415,7 @@ export class P2pAggregator {
       peer.ringSize[position] = peer.ringSize[previous];
       peer.ringTypeAndDirection[position] = peer.ringTypeAndDirection[previous];
       position = previous;
-      previous = (previous + capacity - 1) % capacity;
+      previous = previous === 0 ? capacity - 1 : previous - 1;
       filled--;
       seq--;
     }

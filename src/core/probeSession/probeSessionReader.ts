@@ -121,7 +121,8 @@ export class ProbeSessionReader {
       } else if (length > this.maxLineBytes) {
         this.dropLongLine();
       } else {
-        this.add(this.decoder.decodeRange(chunk, lineStart, nl));
+        const added = this.decoder.decodeRangeInto(chunk, lineStart, nl, this.pending);
+        if (added > 0) this.added(added);
       }
     }
   }
@@ -176,7 +177,12 @@ export class ProbeSessionReader {
   private add(events: NormalizedEvent[]): void {
     if (events.length === 0) return;
     for (const e of events) this.pending.push(e);
-    this.rateWindowCount += events.length;
+    this.added(events.length);
+  }
+
+  /** Events were appended to `pending`: count them, flush a full batch or arm the timer. */
+  private added(count: number): void {
+    this.rateWindowCount += count;
     if (this.pending.length >= this.maxBatchEvents) this.flush();
     else if (!this.timer && !this.finished) {
       this.timer = setTimeout(() => this.flush(), this.batchIntervalMs);

@@ -8,12 +8,17 @@ export interface ProbeStatus {
   readonly waiting?: boolean;
 }
 
-const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+// Created on first use: building an Intl formatter is a large part of the extension's load time.
+let numberFormat: Intl.NumberFormat | undefined;
+function formatCount(value: number): string {
+  numberFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+  return numberFormat.format(value);
+}
 
 /** `$(pulse) p2p-traffic · 1,234 ev/s · lost 0` (codicon syntax of VS Code's status bar). */
 export function formatProbeStatusText(status: ProbeStatus): string {
   if (status.waiting) return `$(loading~spin) ${status.tool} · waiting for the helper`;
-  return `$(pulse) ${status.tool} · ${numberFormat.format(Math.round(status.eventsPerSecond))} ev/s · lost ${numberFormat.format(status.lost)}`;
+  return `$(pulse) ${status.tool} · ${formatCount(Math.round(status.eventsPerSecond))} ev/s · lost ${formatCount(status.lost)}`;
 }
 
 /** Events per second between two readings of a cumulative count (ticks about once a second). */

@@ -1,0 +1,91 @@
+// Measurements `soak` and `fuzz` of `npm run bench`: the long runs of soak.ts and fuzzLong.ts, once each
+// (not repeated per round: they are endurance checks, their figures are maxima and verdicts, not rates).
+
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchContext } from './benchContext';
+import { figure, type TableRow } from './benchStats';
+import { FuzzFailure, runLongFuzz, type FuzzResult } from './fuzzLong';
+import { runSoak, type SoakResult } from './soak';
+
+export const SOAK_DURATION_MS = { quick: 30_000, full: 600_000 } as const;
+export const FUZZ_CASES_PER_TARGET = { quick: 10_000, full: 100_000 } as const;
+
+export interface SoakBenchResults {
+  result: SoakResult;
+  /** Failed checks, as `name: why`; empty when every check passed. */
+  failures: string[];
+}
+
+export interface FuzzBenchResults {
+  casesPerTarget: number;
+  targets: FuzzResult[];
+  /** The contract violation found (with its seed and case), or null. */
+  failure: string | null;
+}
+
+export async function runSoakBench(ctx: BenchContext): Promise<SoakBenchResults> {
+  const durationMs = ctx.quick ? SOAK_DURATION_MS.quick : SOAK_DURATION_MS.full;
+  const workDir = join(ctx.workDir, 'soak');
+  await fs.mkdir(workDir, { recursive: true });
+  ctx.log(`soak: tracee at its top rate for ${durationMs / 1000} s, p2p-traffic through the helper, the panel's model and a recording`);
+  const result = await runSoak({ durationMs, workDir, repoRoot: ctx.repoRoot, log: (line) => ctx.log(`soak: ${line}`) });
+  const failures: string[] = [];
+  if (!result.accountedExactly) {
+    failures.push(`soak: delivered ${result.delivered} + lost ${result.lost} ≠ fired ${result.firedByTracee} (kernel ${result.firedInKernel})`);
+  }
+  if (!result.heapBounded) {
+    failures.push(`soak: heap grew from ${mb(result.steadyHeapStartBytes)} to ${mb(result.steadyHeapEndBytes)} MB in the steady state`);
+  }
+  if (result.recordingError !== null) failures.push(`soak: the recording failed: ${result.recordingError}`);
+  return { result, failures };
+}
+
+export async function runFuzzBench(ctx: BenchContext): Promise<FuzzBenchResults> {
+  const casesPerTarget = ctx.quick ? FUZZ_CASES_PER_TARGET.quick : FUZZ_CASES_PER_TARGET.full;
+  try {
+    const targets = await runLongFuzz({ casesPerTarget, log: (line) => ctx.log(line) });
+    return { casesPerTarget, targets, failure: null };
+  } catch (error) {
+    if (!(error instanceof FuzzFailure)) throw error;
+    return { casesPerTarget, targets: [], failure: error.message };
+  }
+}
+
+function mb(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(1);
+}
+
+export function soakTableRows(results: SoakBenchResults): TableRow[] {
+  const r = results.result;
+  const section = `soak (${(r.durationMs / 1000).toFixed(0)} s at the tracee's top rate, once)`;
+  const one = (value: number, unit: string): ReturnType<typeof figure> => figure([value], unit);
+  const fired = Math.max(1, r.firedByTracee);
+  return [
+    { section, name: 'fired (tracee)', figure: one(r.firedByTracee, 'events'), note: `kernel @fired ${r.firedInKernel.toLocaleString('en-US')}` },
+    { section, name: 'delivered', figure: one(r.delivered, 'events'), note: `${((100 * r.delivered) / fired).toFixed(1)} %` },
+    { section, name: 'lost (counted)', figure: one(r.lost, 'events'), note: r.accountedExactly ? 'delivered + lost = fired: exact' : 'NOT exact' },
+    { section, name: 'peak RSS', figure: one(r.peakRssBytes / 2 ** 20, 'MB') },
+    { section, name: 'peak heap used', figure: one(r.peakHeapUsedBytes / 2 ** 20, 'MB') },
+    {
+      section, name: 'heap used, steady state start → end', figure: one(r.steadyHeapEndBytes / 2 ** 20, 'MB'),
+      note: `from ${mb(r.steadyHeapStartBytes)} MB: ${r.heapBounded ? 'bounded' : 'NOT bounded'}`,
+    },
+    { section, name: 'event-loop delay p99', figure: one(r.eventLoopDelayP99Ms, 'ms'), note: `max ${r.eventLoopDelayMaxMs.toFixed(1)} ms` },
+    { section, name: 'slowest panel update (delta + JSON)', figure: one(r.slowestPanelUpdateMs, 'ms'), note: `${r.panelUpdates} updates` },
+    { section, name: 'recording written', figure: one(r.recordingBytes / 2 ** 20, 'MB'), note: r.recordingError ?? 'ok' },
+  ];
+}
+
+export function fuzzTableRows(results: FuzzBenchResults): TableRow[] {
+  const section = `fuzz (${results.casesPerTarget.toLocaleString('en-US')} cases per target, once)`;
+  if (results.failure !== null) {
+    return [{ section, name: 'contract violation', figure: figure([NaN], ''), note: results.failure.slice(0, 120) }];
+  }
+  return results.targets.map((t) => ({
+    section,
+    name: t.target,
+    figure: figure([t.cases], 'events'),
+    note: `${t.accepted} accepted, ${t.refused} refused as documented, ${(t.milliseconds / 1000).toFixed(1)} s`,
+  }));
+}
