@@ -15,6 +15,7 @@ import {
 } from '../../shared/benchmarkProtocol';
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import { webviewPanelHtml, webviewRoot } from '../rawMessagesPanel/webviewPanelHtml';
+import { requestRenderReport } from '../panels/renderReportRequest';
 
 export const BENCHMARK_PANEL_VIEW_TYPE = 'bitcoinUsdt.benchmarkPanel';
 export const BENCHMARK_TOOL = 'connectblock-benchmark';
@@ -189,7 +190,9 @@ export class BenchmarkPanelController implements vscode.Disposable, BenchmarkPan
         if (message) this.handleMessage(message);
       }),
       panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
+        // Hidden, the page may be discarded (no retainContextWhenHidden) and then asks again with `ready` when
+        // shown; VS Code may also keep it. Either way it gets the current state once it is visible again.
+        if (panel.visible && this.ready) this.postState();
       }),
       panel.onDidDispose(() => {
         if (this.panel === panel) this.detach();
@@ -279,16 +282,13 @@ export class BenchmarkPanelController implements vscode.Disposable, BenchmarkPan
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const requestId = this.nextRequestId++;
-    return new Promise<BenchmarkRenderReport>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pendingReports.delete(requestId);
-        reject(new Error(`the benchmark panel did not answer the render report request within ${timeoutMs} ms`));
-      }, Math.max(1, deadline - Date.now()));
-      this.pendingReports.set(requestId, (report) => {
-        clearTimeout(timer);
-        resolve(report);
-      });
-      this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview);
+    return requestRenderReport<BenchmarkRenderReport>({
+      pending: this.pendingReports,
+      requestId,
+      deadline,
+      timeoutMs,
+      what: 'the benchmark panel',
+      post: () => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview),
     });
   }
 

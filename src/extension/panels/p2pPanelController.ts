@@ -16,6 +16,7 @@ import {
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import type { RecordingService } from '../recording/registerRecording';
 import { p2pPanelHtml, webviewRoot } from './p2pPanelHtml';
+import { requestRenderReport } from './renderReportRequest';
 
 export const P2P_PANEL_VIEW_TYPE = 'bitcoinUsdt.p2pPanel';
 /** Tools whose sessions open the panel when they start. */
@@ -123,6 +124,8 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
 
   private selectSession(id: string): void {
     if (!this.sessions.has(id)) return;
+    // Peer ids belong to one node run: a peer selected in another session is another peer.
+    if (this.current !== id) this.uiState = { ...this.uiState, selectedPeerId: null };
     this.current = id;
     this.sentPeerId = null;
     this.sentPeerSeq = 0;
@@ -174,8 +177,9 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
         if (message) this.handleMessage(message);
       }),
       panel.onDidChangeViewState(() => {
-        // Without retainContextWhenHidden the page is discarded while hidden; it asks again with `ready`.
-        if (!panel.visible) this.ready = false;
+        // Hidden, the page may be discarded (no retainContextWhenHidden) and then asks again with `ready` when
+        // shown; VS Code may also keep it. Either way it gets the current state once it is visible again.
+        if (panel.visible && this.ready) this.postSnapshot();
       }),
       panel.onDidDispose(() => {
         if (this.panel === panel) this.detach();
@@ -199,7 +203,7 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
       case 'ready':
         this.ready = true;
         // The host decides the session shown (the newest, or the one picked); the page's state may be older.
-        if (message.uiState) this.uiState = message.uiState;
+        if (message.uiState && this.current === null) this.uiState = message.uiState;
         this.postSnapshot();
         return;
       case 'uiState': {
@@ -305,16 +309,13 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const requestId = this.nextRequestId++;
-    return new Promise<P2pRenderReport>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pendingReports.delete(requestId);
-        reject(new Error(`the P2P panel did not answer the render report request within ${timeoutMs} ms`));
-      }, Math.max(1, deadline - Date.now()));
-      this.pendingReports.set(requestId, (report) => {
-        clearTimeout(timer);
-        resolve(report);
-      });
-      this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview);
+    return requestRenderReport<P2pRenderReport>({
+      pending: this.pendingReports,
+      requestId,
+      deadline,
+      timeoutMs,
+      what: 'the P2P panel',
+      post: () => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview),
     });
   }
 

@@ -16,6 +16,7 @@ import {
 } from '../../shared/rawMessagesProtocol';
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import { webviewPanelHtml, webviewRoot } from './webviewPanelHtml';
+import { requestRenderReport } from '../panels/renderReportRequest';
 
 export const RAW_MESSAGES_PANEL_VIEW_TYPE = 'bitcoinUsdt.rawMessagesPanel';
 export const RAW_MESSAGES_TOOL = 'raw-p2p-msgs';
@@ -148,8 +149,9 @@ export class RawMessagesPanelController implements vscode.Disposable, RawMessage
         if (message) this.handleMessage(message);
       }),
       panel.onDidChangeViewState(() => {
-        // Without retainContextWhenHidden the page is discarded while hidden; it asks again with `ready`.
-        if (!panel.visible) this.ready = false;
+        // Hidden, the page may be discarded (no retainContextWhenHidden) and then asks again with `ready` when
+        // shown; VS Code may also keep it. Either way it gets the current state once it is visible again.
+        if (panel.visible && this.ready) this.postSnapshot();
       }),
       panel.onDidDispose(() => {
         if (this.panel === panel) this.detach();
@@ -193,8 +195,13 @@ export class RawMessagesPanelController implements vscode.Disposable, RawMessage
     switch (message.type) {
       case 'ready':
         this.ready = true;
-        if (message.uiState) this.uiState = message.uiState;
-        if (this.uiState.sessionId && this.sessions.has(this.uiState.sessionId)) this.current = this.uiState.sessionId;
+        // A page re-created after being hidden brings the state it saved then; once the host shows a session
+        // its own state is newer (a session may have started since), so the page's is used only until then.
+        if (message.uiState && this.current === null) {
+          this.uiState = message.uiState;
+          if (this.uiState.sessionId && this.sessions.has(this.uiState.sessionId)) this.current = this.uiState.sessionId;
+          this.currentTracked()?.store.setFilter(this.uiState.filter);
+        }
         this.postSnapshot();
         return;
       case 'uiState':
@@ -291,16 +298,13 @@ export class RawMessagesPanelController implements vscode.Disposable, RawMessage
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const requestId = this.nextRequestId++;
-    return new Promise<RawRenderReport>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pendingReports.delete(requestId);
-        reject(new Error(`the raw messages panel did not answer the render report request within ${timeoutMs} ms`));
-      }, Math.max(1, deadline - Date.now()));
-      this.pendingReports.set(requestId, (report) => {
-        clearTimeout(timer);
-        resolve(report);
-      });
-      this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview);
+    return requestRenderReport<RawRenderReport>({
+      pending: this.pendingReports,
+      requestId,
+      deadline,
+      timeoutMs,
+      what: 'the raw messages panel',
+      post: () => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview),
     });
   }
 

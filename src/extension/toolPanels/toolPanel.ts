@@ -14,6 +14,7 @@ import {
 } from '../../shared/toolPanelProtocol';
 import type { SessionDescriptor } from '../eventHub';
 import { webviewBuildRoot, webviewPageHtml } from './webviewHtml';
+import { requestRenderReport } from '../panels/renderReportRequest';
 
 export const TOOL_PANEL_VIEW_TYPE = 'bitcoinUsdt.toolPanel';
 /** Sessions kept in each panel's picker (each holds a bounded aggregator); the oldest ended ones go first. */
@@ -159,8 +160,9 @@ export class ToolPanel implements vscode.Disposable {
         if (message) this.handleMessage(message);
       }),
       panel.onDidChangeViewState(() => {
-        // Without retainContextWhenHidden the page is discarded while hidden; it asks again with `ready`.
-        if (!panel.visible) this.ready = false;
+        // Hidden, the page may be discarded (no retainContextWhenHidden) and then asks again with `ready` when
+        // shown; VS Code may also keep it. Either way it gets the current state once it is visible again.
+        if (panel.visible && this.ready) this.postSnapshot();
       }),
       panel.onDidDispose(() => {
         if (this.panel === panel) this.detach();
@@ -183,7 +185,8 @@ export class ToolPanel implements vscode.Disposable {
     switch (message.type) {
       case 'ready':
         this.ready = true;
-        if (message.uiState) {
+        // A page re-created after being hidden brings the state it saved then: the host's is newer once it shows a session.
+        if (message.uiState && this.current === null) {
           this.filter = message.uiState.filter;
           if (message.uiState.sessionId && this.sessions.has(message.uiState.sessionId)) this.current = message.uiState.sessionId;
         }
@@ -268,16 +271,13 @@ export class ToolPanel implements vscode.Disposable {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const requestId = this.nextRequestId++;
-    return new Promise<ToolRenderReport>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pendingReports.delete(requestId);
-        reject(new Error(`the ${this.tool} panel did not answer the render report request within ${timeoutMs} ms`));
-      }, Math.max(1, deadline - Date.now()));
-      this.pendingReports.set(requestId, (report) => {
-        clearTimeout(timer);
-        resolve(report);
-      });
-      this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToolToWebview);
+    return requestRenderReport<ToolRenderReport>({
+      pending: this.pendingReports,
+      requestId,
+      deadline,
+      timeoutMs,
+      what: `the ${this.tool} panel`,
+      post: () => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToolToWebview),
     });
   }
 
