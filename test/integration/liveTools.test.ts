@@ -506,7 +506,12 @@ describe('Probe tools in the tree, and tool parameters', function () {
     await pause(1500);
     await screenshot('probe-tool-target-picker');
     // The first item of the target picker: every process of the binary.
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    let settled = false;
+    void pending.then(() => (settled = true), () => (settled = true));
+    for (const deadline = Date.now() + 30_000; !settled && Date.now() < deadline; ) {
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      await pause(700);
+    }
     const sessionId = await pending;
     assert.ok(sessionId, 'the target picker started a session');
     assert.equal(launcher.activeSession()?.descriptor.tool, 'utxocache-flush');
@@ -523,11 +528,14 @@ describe('Probe tools in the tree, and tool parameters', function () {
     const pending = vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', bench);
     await pause(1500);
     await screenshot('probe-parameter-prompt');
-    for (let i = 0; i < 3; i++) {
+    // Accept each prompt's default (three input boxes, then the first target) until the launch resolves; an
+    // accept while the next prompt is still opening does nothing, so keep accepting rather than counting.
+    let settled = false;
+    void pending.then(() => (settled = true), () => (settled = true));
+    for (const deadline = Date.now() + 30_000; !settled && Date.now() < deadline; ) {
       await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      await pause(800);
+      await pause(700);
     }
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     const sessionId = await pending;
     assert.ok(sessionId, 'the prompts and the target picker started a session');
     const command = launcher.activeSession()?.command ?? [];

@@ -76,19 +76,15 @@ type PageGenerator = (webview: typeof fakeWebview, extensionUri: FakeUri) => str
 function pageGenerators(): Array<[string, PageGenerator]> {
   return withFakeVscode(() => {
     /* eslint-disable @typescript-eslint/no-require-imports */
-    const p2p = require('../../src/extension/panels/p2pPanelHtml') as { p2pPanelHtml: PageGenerator };
-    const panel = require('../../src/extension/rawMessagesPanel/webviewPanelHtml') as {
-      webviewPanelHtml: (w: typeof fakeWebview, e: FakeUri, o: { bundle: string; title: string; charts: boolean }) => string;
-    };
-    const tool = require('../../src/extension/toolPanels/webviewHtml') as {
+    const page = require('../../src/extension/panels/webviewPageHtml') as {
       webviewPageHtml: (w: typeof fakeWebview, e: FakeUri, o: { bundle: string; title: string; extraStyles?: string[] }) => string;
     };
     /* eslint-enable @typescript-eslint/no-require-imports */
     const hostileTitle = '</title><script>alert(1)</script><img src=x onerror=alert(1)>';
     return [
-      ['p2pPanelHtml', p2p.p2pPanelHtml],
-      ['webviewPanelHtml', (w, e) => panel.webviewPanelHtml(w, e, { bundle: 'rawMessagesPanel', title: hostileTitle, charts: true })],
-      ['webviewPageHtml', (w, e) => tool.webviewPageHtml(w, e, { bundle: 'toolPanel', title: hostileTitle, extraStyles: ['uPlot.min.css'] })],
+      ['webviewPageHtml (p2pPanel)', (w, e) => page.webviewPageHtml(w, e, { bundle: 'p2pPanel', title: 'P2P traffic', extraStyles: ['uPlot.min.css'] })],
+      ['webviewPageHtml (rawMessagesPanel)', (w, e) => page.webviewPageHtml(w, e, { bundle: 'rawMessagesPanel', title: hostileTitle })],
+      ['webviewPageHtml (toolPanel)', (w, e) => page.webviewPageHtml(w, e, { bundle: 'toolPanel', title: hostileTitle, extraStyles: ['uPlot.min.css'] })],
     ];
   });
 }
@@ -162,7 +158,7 @@ describe('webview safety', () => {
       const parsed = [...text.matchAll(/onDidReceiveMessage\(\((\w+): unknown\) => \{\s*const message = parse\w+\(\1\);/g)].length;
       assert.equal(parsed, all, `${relative(REPO, path)}: a webview message handler that does not start by parsing the message`);
       for (const assignment of text.matchAll(/webview\.html\s*=\s*([^;]+);/g)) {
-        assert.match(assignment[1], /^(p2pPanelHtml|webviewPanelHtml|webviewPageHtml)\(/, `${relative(REPO, path)}: webview.html from ${assignment[1]}`);
+        assert.match(assignment[1], /^webviewPageHtml\(/, `${relative(REPO, path)}: webview.html from ${assignment[1]}`);
       }
     }
     assert.ok(receivers >= 1);

@@ -14,7 +14,8 @@ import {
   type ToWebview,
 } from '../../shared/benchmarkProtocol';
 import type { EventHub, SessionDescriptor } from '../eventHub';
-import { webviewPanelHtml, webviewRoot } from '../rawMessagesPanel/webviewPanelHtml';
+import { webviewBuildRoot } from '../panels/webviewPageHtml';
+import { connectWebviewPanel } from '../panels/webviewConnection';
 import { requestRenderReport } from '../panels/renderReportRequest';
 
 export const BENCHMARK_PANEL_VIEW_TYPE = 'bitcoinUsdt.benchmarkPanel';
@@ -48,7 +49,7 @@ function isBenchmarkEvent(event: NormalizedEvent): boolean {
  */
 export class BenchmarkPanelController implements vscode.Disposable, BenchmarkPanelTestApi {
   private panel: vscode.WebviewPanel | undefined;
-  private panelDisposables: vscode.Disposable[] = [];
+  private connection: vscode.Disposable | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
   private readonly runs = new Map<string, TrackedRun>();
@@ -56,7 +57,6 @@ export class BenchmarkPanelController implements vscode.Disposable, BenchmarkPan
   /** Set while "Compare with…" opens a recording: the session it starts becomes run B, not run A. */
   private openingForComparison = 0;
   private dirty = true;
-  private timer: NodeJS.Timeout | undefined;
   private nextRequestId = 1;
   private readonly pendingReports = new Map<number, (report: BenchmarkRenderReport) => void>();
 
@@ -119,7 +119,7 @@ export class BenchmarkPanelController implements vscode.Disposable, BenchmarkPan
       BENCHMARK_PANEL_VIEW_TYPE,
       'ConnectBlock benchmark',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      { enableScripts: true, localResourceRoots: [webviewRoot(this.context.extensionUri)], retainContextWhenHidden: false },
+      { enableScripts: true, localResourceRoots: [webviewBuildRoot(this.context.extensionUri)], retainContextWhenHidden: false },
     );
     this.attach(panel);
   }
@@ -181,31 +181,25 @@ export class BenchmarkPanelController implements vscode.Disposable, BenchmarkPan
     this.detach();
     this.panel = panel;
     this.ready = false;
-    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(this.context.extensionUri)] };
-    panel.webview.html = webviewPanelHtml(panel.webview, this.context.extensionUri, { bundle: 'benchmarkPanel', title: 'ConnectBlock benchmark', charts: true });
-    this.panelDisposables.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) => {
-        const message = parseBenchmarkFromWebview(raw);
-        if (message) this.handleMessage(message);
-      }),
-      panel.onDidChangeViewState(() => {
-        // Hidden, the page may be discarded (no retainContextWhenHidden) and then asks again with `ready` when
-        // shown; VS Code may also keep it. Either way it gets the current state once it is visible again.
-        if (panel.visible && this.ready) this.postState();
-      }),
-      panel.onDidDispose(() => {
+    this.connection = connectWebviewPanel(panel, {
+      extensionUri: this.context.extensionUri,
+      page: { bundle: 'benchmarkPanel', title: 'ConnectBlock benchmark', extraStyles: ['uPlot.min.css'] },
+      parseMessage: parseBenchmarkFromWebview,
+      onMessage: (message) => this.handleMessage(message),
+      onVisible: () => {
+        if (this.ready) this.postState();
+      },
+      onDispose: () => {
         if (this.panel === panel) this.detach();
-      }),
-    );
-    this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+      },
+      flush: () => this.flush(),
+      flushIntervalMs: FLUSH_INTERVAL_MS,
+    });
   }
 
   private detach(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    for (const d of this.panelDisposables) d.dispose();
-    this.panelDisposables = [];
+    this.connection?.dispose();
+    this.connection = undefined;
     this.panel = undefined;
     this.ready = false;
   }

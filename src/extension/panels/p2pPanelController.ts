@@ -15,7 +15,8 @@ import {
 } from '../../shared/p2pProtocol';
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import type { RecordingService } from '../recording/registerRecording';
-import { p2pPanelHtml, webviewRoot } from './p2pPanelHtml';
+import { webviewBuildRoot } from './webviewPageHtml';
+import { connectWebviewPanel } from './webviewConnection';
 import { requestRenderReport } from './renderReportRequest';
 
 export const P2P_PANEL_VIEW_TYPE = 'bitcoinUsdt.p2pPanel';
@@ -55,7 +56,7 @@ function isP2pEvent(event: NormalizedEvent): boolean {
  */
 export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
   private panel: vscode.WebviewPanel | undefined;
-  private panelDisposables: vscode.Disposable[] = [];
+  private connection: vscode.Disposable | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
   private readonly sessions = new Map<string, TrackedSession>();
@@ -66,7 +67,6 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
   private sentPeerSeq = 0;
   private sessionsChanged = false;
   private posting = false;
-  private timer: NodeJS.Timeout | undefined;
   private nextRequestId = 1;
   private readonly pendingReports = new Map<number, (report: P2pRenderReport) => void>();
 
@@ -148,7 +148,7 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
       P2P_PANEL_VIEW_TYPE,
       'P2P traffic',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      { enableScripts: true, localResourceRoots: [webviewRoot(this.context.extensionUri)], retainContextWhenHidden: false },
+      { enableScripts: true, localResourceRoots: [webviewBuildRoot(this.context.extensionUri)], retainContextWhenHidden: false },
     );
     this.attach(panel);
   }
@@ -168,31 +168,25 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
     this.detach();
     this.panel = panel;
     this.ready = false;
-    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(this.context.extensionUri)] };
-    panel.webview.html = p2pPanelHtml(panel.webview, this.context.extensionUri);
-    this.panelDisposables.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) => {
-        const message = parseFromWebview(raw);
-        if (message) this.handleMessage(message);
-      }),
-      panel.onDidChangeViewState(() => {
-        // Hidden, the page may be discarded (no retainContextWhenHidden) and then asks again with `ready` when
-        // shown; VS Code may also keep it. Either way it gets the current state once it is visible again.
-        if (panel.visible && this.ready) this.postSnapshot();
-      }),
-      panel.onDidDispose(() => {
+    this.connection = connectWebviewPanel(panel, {
+      extensionUri: this.context.extensionUri,
+      page: { bundle: 'p2pPanel', title: 'P2P traffic', extraStyles: ['uPlot.min.css'] },
+      parseMessage: parseFromWebview,
+      onMessage: (message) => this.handleMessage(message),
+      onVisible: () => {
+        if (this.ready) this.postSnapshot();
+      },
+      onDispose: () => {
         if (this.panel === panel) this.detach();
-      }),
-    );
-    this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+      },
+      flush: () => this.flush(),
+      flushIntervalMs: FLUSH_INTERVAL_MS,
+    });
   }
 
   private detach(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    for (const d of this.panelDisposables) d.dispose();
-    this.panelDisposables = [];
+    this.connection?.dispose();
+    this.connection = undefined;
     this.panel = undefined;
     this.ready = false;
     this.posting = false;

@@ -15,7 +15,8 @@ import {
   type ToWebview,
 } from '../../shared/rawMessagesProtocol';
 import type { EventHub, SessionDescriptor } from '../eventHub';
-import { webviewPanelHtml, webviewRoot } from './webviewPanelHtml';
+import { webviewBuildRoot } from '../panels/webviewPageHtml';
+import { connectWebviewPanel } from '../panels/webviewConnection';
 import { requestRenderReport } from '../panels/renderReportRequest';
 
 export const RAW_MESSAGES_PANEL_VIEW_TYPE = 'bitcoinUsdt.rawMessagesPanel';
@@ -51,14 +52,13 @@ function isRawMessageEvent(event: NormalizedEvent): boolean {
  */
 export class RawMessagesPanelController implements vscode.Disposable, RawMessagesPanelTestApi {
   private panel: vscode.WebviewPanel | undefined;
-  private panelDisposables: vscode.Disposable[] = [];
+  private connection: vscode.Disposable | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
   private readonly sessions = new Map<string, TrackedSession>();
   private current: string | null = null;
   private uiState: RawUiState = DEFAULT_RAW_UI_STATE;
   private sessionsChanged = false;
-  private timer: NodeJS.Timeout | undefined;
   private nextRequestId = 1;
   private readonly pendingReports = new Map<number, (report: RawRenderReport) => void>();
 
@@ -125,7 +125,7 @@ export class RawMessagesPanelController implements vscode.Disposable, RawMessage
       RAW_MESSAGES_PANEL_VIEW_TYPE,
       'Raw P2P messages',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      { enableScripts: true, localResourceRoots: [webviewRoot(this.context.extensionUri)], retainContextWhenHidden: false },
+      { enableScripts: true, localResourceRoots: [webviewBuildRoot(this.context.extensionUri)], retainContextWhenHidden: false },
     );
     this.attach(panel);
   }
@@ -140,31 +140,25 @@ export class RawMessagesPanelController implements vscode.Disposable, RawMessage
     this.detach();
     this.panel = panel;
     this.ready = false;
-    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot(this.context.extensionUri)] };
-    panel.webview.html = webviewPanelHtml(panel.webview, this.context.extensionUri, { bundle: 'rawMessagesPanel', title: 'Raw P2P messages', charts: false });
-    this.panelDisposables.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) => {
-        const message = parseRawFromWebview(raw);
-        if (message) this.handleMessage(message);
-      }),
-      panel.onDidChangeViewState(() => {
-        // Hidden, the page may be discarded (no retainContextWhenHidden) and then asks again with `ready` when
-        // shown; VS Code may also keep it. Either way it gets the current state once it is visible again.
-        if (panel.visible && this.ready) this.postSnapshot();
-      }),
-      panel.onDidDispose(() => {
+    this.connection = connectWebviewPanel(panel, {
+      extensionUri: this.context.extensionUri,
+      page: { bundle: 'rawMessagesPanel', title: 'Raw P2P messages' },
+      parseMessage: parseRawFromWebview,
+      onMessage: (message) => this.handleMessage(message),
+      onVisible: () => {
+        if (this.ready) this.postSnapshot();
+      },
+      onDispose: () => {
         if (this.panel === panel) this.detach();
-      }),
-    );
-    this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+      },
+      flush: () => this.flush(),
+      flushIntervalMs: FLUSH_INTERVAL_MS,
+    });
   }
 
   private detach(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    for (const d of this.panelDisposables) d.dispose();
-    this.panelDisposables = [];
+    this.connection?.dispose();
+    this.connection = undefined;
     this.panel = undefined;
     this.ready = false;
   }

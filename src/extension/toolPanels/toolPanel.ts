@@ -13,7 +13,8 @@ import {
   type ToolUiState,
 } from '../../shared/toolPanelProtocol';
 import type { SessionDescriptor } from '../eventHub';
-import { webviewBuildRoot, webviewPageHtml } from './webviewHtml';
+import { webviewBuildRoot } from '../panels/webviewPageHtml';
+import { connectWebviewPanel } from '../panels/webviewConnection';
 import { requestRenderReport } from '../panels/renderReportRequest';
 
 export const TOOL_PANEL_VIEW_TYPE = 'bitcoinUsdt.toolPanel';
@@ -48,10 +49,9 @@ export interface ToolPanelHost {
  */
 export class ToolPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private panelDisposables: vscode.Disposable[] = [];
+  private connection: vscode.Disposable | undefined;
   private ready = false;
   private posting = false;
-  private timer: NodeJS.Timeout | undefined;
   private readonly sessions = new Map<string, TrackedToolSession>();
   private current: string | null = null;
   private filter: ToolFilter = EMPTY_FILTER;
@@ -151,31 +151,25 @@ export class ToolPanel implements vscode.Disposable {
     this.panel = panel;
     this.ready = false;
     panel.title = TOOL_PANEL_TITLES[this.tool];
-    panel.iconPath = vscode.Uri.joinPath(this.host.extensionUri, 'media', 'icon.svg');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewBuildRoot(this.host.extensionUri)] };
-    panel.webview.html = webviewPageHtml(panel.webview, this.host.extensionUri, { bundle: 'toolPanel', title: TOOL_PANEL_TITLES[this.tool], extraStyles: ['uPlot.min.css'] });
-    this.panelDisposables.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) => {
-        const message = parseToolFromWebview(raw);
-        if (message) this.handleMessage(message);
-      }),
-      panel.onDidChangeViewState(() => {
-        // Hidden, the page may be discarded (no retainContextWhenHidden) and then asks again with `ready` when
-        // shown; VS Code may also keep it. Either way it gets the current state once it is visible again.
-        if (panel.visible && this.ready) this.postSnapshot();
-      }),
-      panel.onDidDispose(() => {
+    this.connection = connectWebviewPanel(panel, {
+      extensionUri: this.host.extensionUri,
+      page: { bundle: 'toolPanel', title: TOOL_PANEL_TITLES[this.tool], extraStyles: ['uPlot.min.css'] },
+      parseMessage: parseToolFromWebview,
+      onMessage: (message) => this.handleMessage(message),
+      onVisible: () => {
+        if (this.ready) this.postSnapshot();
+      },
+      onDispose: () => {
         if (this.panel === panel) this.detach();
-      }),
-    );
-    this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+      },
+      flush: () => this.flush(),
+      flushIntervalMs: FLUSH_INTERVAL_MS,
+    });
   }
 
   private detach(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    for (const d of this.panelDisposables) d.dispose();
-    this.panelDisposables = [];
+    this.connection?.dispose();
+    this.connection = undefined;
     this.panel = undefined;
     this.ready = false;
     this.posting = false;

@@ -10,16 +10,16 @@ export interface WebviewPage {
   /** Bundle name in dist/webview: `<bundle>.js` and `<bundle>.css` (built from media/<bundle>/main.ts). */
   readonly bundle: string;
   readonly title: string;
-  /** Extra style sheets from dist/webview (e.g. uPlot.min.css). */
+  /** Extra style sheets from dist/webview loaded before the bundle's own (e.g. uPlot.min.css). */
   readonly extraStyles?: readonly string[];
 }
 
 /**
- * A webview page with a strict CSP: scripts only with a fresh nonce, styles, fonts and images only from
- * the extension's dist/webview. No data goes into this HTML: everything arrives by postMessage.
- * (Generic version of the P2P panel's p2pPanelHtml.)
+ * The page of every webview panel: a strict CSP, scripts only with a fresh nonce, styles, fonts and images
+ * only from the extension's dist/webview. No data goes into this HTML: everything arrives by postMessage.
  */
 export function webviewPageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, page: WebviewPage): string {
+  if (!/^[A-Za-z0-9]+$/.test(page.bundle)) throw new Error(`bad webview bundle name ${page.bundle}`);
   const nonce = randomBytes(18).toString('base64');
   const root = webviewBuildRoot(extensionUri);
   const asset = (name: string): string => webview.asWebviewUri(vscode.Uri.joinPath(root, name)).toString();
