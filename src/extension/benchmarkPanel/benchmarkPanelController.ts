@@ -275,8 +275,11 @@ export class BenchmarkPanelController implements vscode.Disposable, BenchmarkPan
       if (Date.now() > deadline) throw new Error(this.panel ? 'the benchmark panel webview did not get ready' : 'the benchmark panel is not open');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    const panel = this.panel;
+    if (!panel) throw new Error('the panel closed');
     const requestId = this.nextRequestId++;
     return requestRenderReport<BenchmarkRenderReport>({
+      panel,
       pending: this.pendingReports,
       requestId,
       deadline,

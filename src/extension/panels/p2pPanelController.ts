@@ -124,8 +124,9 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
 
   private selectSession(id: string): void {
     if (!this.sessions.has(id)) return;
-    // Peer ids belong to one node run: a peer selected in another session is another peer.
-    if (this.current !== id) this.uiState = { ...this.uiState, selectedPeerId: null };
+    // Peer ids belong to one node run: a peer selected in another session is another peer. (With no session
+    // yet, the selection is the one a restored page brought back, for the same recording.)
+    if (this.current !== null && this.current !== id) this.uiState = { ...this.uiState, selectedPeerId: null };
     this.current = id;
     this.sentPeerId = null;
     this.sentPeerSeq = 0;
@@ -302,8 +303,11 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
       if (Date.now() > deadline) throw new Error(this.panel ? 'the P2P panel webview did not get ready' : 'the P2P panel is not open');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    const panel = this.panel;
+    if (!panel) throw new Error('the panel closed');
     const requestId = this.nextRequestId++;
     return requestRenderReport<P2pRenderReport>({
+      panel,
       pending: this.pendingReports,
       requestId,
       deadline,

@@ -291,8 +291,11 @@ export class RawMessagesPanelController implements vscode.Disposable, RawMessage
       if (Date.now() > deadline) throw new Error(this.panel ? 'the raw messages panel webview did not get ready' : 'the raw messages panel is not open');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    const panel = this.panel;
+    if (!panel) throw new Error('the panel closed');
     const requestId = this.nextRequestId++;
     return requestRenderReport<RawRenderReport>({
+      panel,
       pending: this.pendingReports,
       requestId,
       deadline,

@@ -264,8 +264,11 @@ export class ToolPanel implements vscode.Disposable {
       if (Date.now() > deadline) throw new Error(this.panel ? `the ${this.tool} panel webview did not get ready` : `the ${this.tool} panel is not open`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    const panel = this.panel;
+    if (!panel) throw new Error('the panel closed');
     const requestId = this.nextRequestId++;
     return requestRenderReport<ToolRenderReport>({
+      panel,
       pending: this.pendingReports,
       requestId,
       deadline,
