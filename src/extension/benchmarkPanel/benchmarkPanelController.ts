@@ -269,23 +269,15 @@ export class BenchmarkPanelController implements vscode.Disposable, BenchmarkPan
     if (changed) this.postState();
   }
 
-  async renderReport(timeoutMs = 10_000): Promise<BenchmarkRenderReport> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(this.panel && this.ready)) {
-      if (Date.now() > deadline) throw new Error(this.panel ? 'the benchmark panel webview did not get ready' : 'the benchmark panel is not open');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const panel = this.panel;
-    if (!panel) throw new Error('the panel closed');
-    const requestId = this.nextRequestId++;
+  renderReport(timeoutMs = 10_000): Promise<BenchmarkRenderReport> {
     return requestRenderReport<BenchmarkRenderReport>({
-      panel,
-      pending: this.pendingReports,
-      requestId,
-      deadline,
-      timeoutMs,
       what: 'the benchmark panel',
-      post: () => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview),
+      timeoutMs,
+      panel: () => this.panel,
+      ready: () => this.ready,
+      pending: this.pendingReports,
+      nextRequestId: () => this.nextRequestId++,
+      post: (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview),
     });
   }
 

@@ -297,23 +297,15 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
     return this.recordingService.recorder.recordedSessions.map((r) => ({ sessionId: r.session.id, path: r.path, live: r.live }));
   }
 
-  async renderReport(timeoutMs = 10_000): Promise<P2pRenderReport> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(this.panel && this.ready)) {
-      if (Date.now() > deadline) throw new Error(this.panel ? 'the P2P panel webview did not get ready' : 'the P2P panel is not open');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const panel = this.panel;
-    if (!panel) throw new Error('the panel closed');
-    const requestId = this.nextRequestId++;
+  renderReport(timeoutMs = 10_000): Promise<P2pRenderReport> {
     return requestRenderReport<P2pRenderReport>({
-      panel,
-      pending: this.pendingReports,
-      requestId,
-      deadline,
-      timeoutMs,
       what: 'the P2P panel',
-      post: () => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview),
+      timeoutMs,
+      panel: () => this.panel,
+      ready: () => this.ready,
+      pending: this.pendingReports,
+      nextRequestId: () => this.nextRequestId++,
+      post: (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview),
     });
   }
 

@@ -285,23 +285,15 @@ export class RawMessagesPanelController implements vscode.Disposable, RawMessage
     this.post({ type: 'summary', sessionId: tracked.descriptor.id, sessions: sessionsChanged ? this.sessionChoices() : null, summary: tracked.store.summary() });
   }
 
-  async renderReport(timeoutMs = 10_000): Promise<RawRenderReport> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(this.panel && this.ready)) {
-      if (Date.now() > deadline) throw new Error(this.panel ? 'the raw messages panel webview did not get ready' : 'the raw messages panel is not open');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const panel = this.panel;
-    if (!panel) throw new Error('the panel closed');
-    const requestId = this.nextRequestId++;
+  renderReport(timeoutMs = 10_000): Promise<RawRenderReport> {
     return requestRenderReport<RawRenderReport>({
-      panel,
-      pending: this.pendingReports,
-      requestId,
-      deadline,
-      timeoutMs,
       what: 'the raw messages panel',
-      post: () => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview),
+      timeoutMs,
+      panel: () => this.panel,
+      ready: () => this.ready,
+      pending: this.pendingReports,
+      nextRequestId: () => this.nextRequestId++,
+      post: (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview),
     });
   }
 

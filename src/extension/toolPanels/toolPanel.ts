@@ -258,23 +258,15 @@ export class ToolPanel implements vscode.Disposable {
     if (this.panel && this.ready) void this.panel.webview.postMessage({ type: 'setFilter', filter } satisfies ToolToWebview);
   }
 
-  async renderReport(timeoutMs = 10_000): Promise<ToolRenderReport> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(this.panel && this.ready)) {
-      if (Date.now() > deadline) throw new Error(this.panel ? `the ${this.tool} panel webview did not get ready` : `the ${this.tool} panel is not open`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const panel = this.panel;
-    if (!panel) throw new Error('the panel closed');
-    const requestId = this.nextRequestId++;
+  renderReport(timeoutMs = 10_000): Promise<ToolRenderReport> {
     return requestRenderReport<ToolRenderReport>({
-      panel,
-      pending: this.pendingReports,
-      requestId,
-      deadline,
-      timeoutMs,
       what: `the ${this.tool} panel`,
-      post: () => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToolToWebview),
+      timeoutMs,
+      panel: () => this.panel,
+      ready: () => this.ready,
+      pending: this.pendingReports,
+      nextRequestId: () => this.nextRequestId++,
+      post: (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToolToWebview),
     });
   }
 
