@@ -267,6 +267,19 @@ async function replay(path: string): Promise<string> {
   return sessionId;
 }
 
+/**
+ * Accepts the open quick pick or input box (its default) until the launch resolves. An accept while the next
+ * prompt is still opening does nothing, so it keeps accepting rather than counting prompts.
+ */
+async function acceptPromptsUntilSettled(pending: Thenable<unknown>): Promise<void> {
+  let settled = false;
+  pending.then(() => (settled = true), () => (settled = true));
+  for (const deadline = Date.now() + 30_000; !settled && Date.now() < deadline; ) {
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    await new Promise((resolve) => setTimeout(resolve, 700));
+  }
+}
+
 describe('every bpftrace tool live (real helper and bpftrace against the workspace bitcoind)', function () {
   this.timeout(90_000);
 
@@ -506,12 +519,7 @@ describe('Probe tools in the tree, and tool parameters', function () {
     await pause(1500);
     await screenshot('probe-tool-target-picker');
     // The first item of the target picker: every process of the binary.
-    let settled = false;
-    void pending.then(() => (settled = true), () => (settled = true));
-    for (const deadline = Date.now() + 30_000; !settled && Date.now() < deadline; ) {
-      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      await pause(700);
-    }
+    await acceptPromptsUntilSettled(pending);
     const sessionId = await pending;
     assert.ok(sessionId, 'the target picker started a session');
     assert.equal(launcher.activeSession()?.descriptor.tool, 'utxocache-flush');
@@ -528,14 +536,8 @@ describe('Probe tools in the tree, and tool parameters', function () {
     const pending = vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', bench);
     await pause(1500);
     await screenshot('probe-parameter-prompt');
-    // Accept each prompt's default (three input boxes, then the first target) until the launch resolves; an
-    // accept while the next prompt is still opening does nothing, so keep accepting rather than counting.
-    let settled = false;
-    void pending.then(() => (settled = true), () => (settled = true));
-    for (const deadline = Date.now() + 30_000; !settled && Date.now() < deadline; ) {
-      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      await pause(700);
-    }
+    // Each prompt's default: three input boxes, then the first target.
+    await acceptPromptsUntilSettled(pending);
     const sessionId = await pending;
     assert.ok(sessionId, 'the prompts and the target picker started a session');
     const command = launcher.activeSession()?.command ?? [];
