@@ -30,6 +30,10 @@ describe('privilegedTerminalScript', () => {
   async function runScript(reason: string, command: string[]): Promise<{ stdout: string; code: number | null; statusFile: string }> {
     const statusFile = path.join(tmp, 'exit-status');
     const child = spawn(TERMINAL_SHELL_PATH, privilegedTerminalShellArgs(reason, statusFile, command), { cwd: tmp, env: {}, stdio: ['pipe', 'pipe', 'inherit'] });
+    // Only a failing command reads the Enter; a script that exits first closes stdin (EPIPE, not an error here).
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
     child.stdin.end('\n');
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
