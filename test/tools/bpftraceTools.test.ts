@@ -392,7 +392,8 @@ for (const build of BUILDS) {
           traceeArgs: ['--scenario', 'coin-selection', '--hostile', '--count', '600', '--rate', '5000', '--seed', '10'],
           ...(build === 'tracee-v29' && route === 'bpftrace' ? { waitAttach: tracepoints } : {}),
         });
-        assert.equal(result.expect.length, 600);
+        // The tracee ends between transaction attempts (at most 4 tracepoints each), within the count.
+        assert.ok(result.expect.length > 596 && result.expect.length <= 600, `${result.expect.length} events`);
         assert.deepEqual(result.stream.fields(...tracepoints), result.expect);
         assertNoLoss(result, tracepoints);
         const wallets = new Set(result.stream.fields('coin_selection:normal_create_tx_internal').map((e) => e.wallet_name));

@@ -277,7 +277,8 @@ describe('bitcoin-usdt run <tool> --json against the v29 tracee (real helper, re
     const tracepoints = findTool('coin-selection')?.tracepoints ?? [];
     const run = await runCli('coin-selection', ['--scenario', 'coin-selection', '--hostile', '--count', '300', '--rate', '3000', '--seed', '28']);
     assertCleanSession(run, 'coin-selection');
-    assert.equal(run.expect.length, 300);
+    // The tracee ends between transaction attempts (at most 4 tracepoints each), within the count.
+    assert.ok(run.expect.length > 296 && run.expect.length <= 300, `${run.expect.length} events`);
     assert.deepEqual(fieldsOf(run.events, tracepoints), run.expect);
     assertFired(run, tracepoints);
   });

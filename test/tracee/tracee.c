@@ -293,6 +293,22 @@ static inline bool next_slot(void)
     return true;
 }
 
+/* Claims the first of `calls` tracepoint calls that must all fire: false unless all fit in the count. */
+static inline bool next_group_slot(uint64_t calls)
+{
+    if (g_calls + calls > g_max_calls)
+        return false;
+    return next_slot();
+}
+
+/* The next call of a claimed group: paced, but neither a signal nor the duration stops it. */
+static inline void next_slot_in_group(void)
+{
+    if (g_rate && !g_stop)
+        pace();
+    g_calls++;
+}
+
 /* A slot inside a burst: not paced (bursts fire in a tight loop), still counted and limited. */
 static inline bool next_burst_slot(void)
 {
@@ -1442,6 +1458,8 @@ static void run_mempool(void)
 static const char *const wallet_names[] = {"", "default", "hot wallet", "cold-storage", "ü-wallet"};
 static const char *const algos[] = {"bnb", "knapsack", "srd", "cg"};
 
+/* One transaction attempt fires all of its tracepoints or none: a run ends between attempts, as the
+ * tools' "one row per attempt" needs. */
 static bool step_coin_selection(void)
 {
     const char *wallet = wallet_names[rng_below(sizeof wallet_names / sizeof wallet_names[0])];
@@ -1451,34 +1469,35 @@ static bool step_coin_selection(void)
     bool success = rng_percent(90);
     int64_t fee = success ? (int64_t)rng_range(150, 20000) : 0;
     int32_t change_pos = success ? (rng_percent(70) ? (int32_t)rng_below(2) : -1) : -1;
-    if (success) {
-        int64_t waste = (int64_t)rng_range(0, 40000) - 15000;
-        if (!next_slot())
-            return false;
-        tp_coin_selection_selected_coins(wallet, algos[rng_below(4)], target, waste,
-                                         target + (int64_t)rng_range(0, 1000000));
-    }
-    if (!next_slot())
-        return false;
-    tp_coin_selection_normal_create_tx_internal(wallet, success, fee, change_pos);
-    if (!success || rng_percent(50))
-        return true;
-    /* avoid-partial-spends attempt */
-    if (!next_slot())
-        return false;
-    tp_coin_selection_attempting_aps_create_tx(wallet);
+    int64_t waste = (int64_t)rng_range(0, 40000) - 15000;
+    const char *algo = algos[rng_below(4)];
+    int64_t selected = target + (int64_t)rng_range(0, 1000000);
+    bool aps = success && !rng_percent(50);
     bool aps_success = rng_percent(85);
     int64_t aps_fee = aps_success ? fee + (int64_t)rng_range(0, 3000) : 0;
-    if (aps_success) {
-        if (!next_slot())
-            return false;
-        tp_coin_selection_selected_coins(wallet, algos[rng_below(4)], target, (int64_t)rng_range(0, 40000) - 5000,
-                                         target + (int64_t)rng_range(0, 2000000));
-    }
-    if (!next_slot())
+    const char *aps_algo = algos[rng_below(4)];
+    int64_t aps_waste = (int64_t)rng_range(0, 40000) - 5000;
+    int64_t aps_selected = target + (int64_t)rng_range(0, 2000000);
+    bool aps_use = aps_success && rng_percent(50);
+
+    uint64_t calls = (success ? 2 : 1) + (aps ? (aps_success ? 3 : 2) : 0);
+    if (!next_group_slot(calls))
         return false;
-    tp_coin_selection_aps_create_tx_internal(wallet, aps_success && rng_percent(50), aps_success, aps_fee,
-                                             aps_success ? change_pos : -1);
+    if (success) {
+        tp_coin_selection_selected_coins(wallet, algo, target, waste, selected);
+        next_slot_in_group();
+    }
+    tp_coin_selection_normal_create_tx_internal(wallet, success, fee, change_pos);
+    if (!aps)
+        return true;
+    next_slot_in_group();
+    tp_coin_selection_attempting_aps_create_tx(wallet);
+    if (aps_success) {
+        next_slot_in_group();
+        tp_coin_selection_selected_coins(wallet, aps_algo, target, aps_waste, aps_selected);
+    }
+    next_slot_in_group();
+    tp_coin_selection_aps_create_tx_internal(wallet, aps_use, aps_success, aps_fee, aps_success ? change_pos : -1);
     return true;
 }
 
