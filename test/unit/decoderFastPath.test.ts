@@ -140,6 +140,16 @@ describe('decoder fast path', () => {
     assert.equal(events.filter((e) => e.event === 'truncated').length > 0, true);
   });
 
+  it('gives the same events for integers of every length from 1 to 17 digits, signed and with leading zeros', () => {
+    const lines: Buffer[] = [];
+    for (let digits = 1; digits <= 17; digits++) {
+      for (const value of ['9'.repeat(digits), `1${'0'.repeat(digits - 1)}`, '1234567890123456789'.slice(0, digits), `0${'7'.repeat(digits - 1)}`]) {
+        lines.push(tuple(`"out",${value},-${value},"a","b","c",${value}`));
+      }
+    }
+    assertSamePaths(lines, 'integer lengths');
+  });
+
   it('gives the same events on 20,000 random message tuples', () => {
     const next = random(0x5eed);
     const lines: Buffer[] = [];

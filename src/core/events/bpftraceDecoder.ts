@@ -190,10 +190,12 @@ export class BpftraceDecoder {
    * events it appended; 0 (nothing appended) for anything else.
    */
   private scanMessage(b: Buffer, start: number, end: number, out: NormalizedEvent[]): number {
-    const prefixLength = VALUE_PREFIX.length;
-    if (end - start < prefixLength + 20) return 0;
-    for (let i = 0; i < prefixLength; i++) if (b[start + i] !== VALUE_PREFIX[i]) return 0;
-    let p = start + prefixLength;
+    if (end - start < VALUE_PREFIX.bytes.length + 20) return 0;
+    const scan = this.scanner;
+    scan.pos = start;
+    scan.end = end;
+    if (!scan.skipBytes(b, VALUE_PREFIX)) return 0;
+    let p = scan.pos;
     let outbound: boolean;
     if (b[p] === 0x69 && b[p + 1] === 0x6e && b[p + 2] === 0x22) {
       outbound = false;
@@ -203,9 +205,7 @@ export class BpftraceDecoder {
       p += 4;
     } else return 0;
     if (b[p] !== 0x2c) return 0;
-    const scan = this.scanner;
     scan.pos = p + 1;
-    scan.end = end;
     const elapsed = scan.int(b);
     if (elapsed === null || !scan.comma(b)) return 0;
     const peerId = scan.int(b);
@@ -225,7 +225,7 @@ export class BpftraceDecoder {
       if (addr === null || !scan.comma(b)) return 0;
       connType = scan.string(b);
       if (connType === null || !scan.comma(b)) return 0;
-      this.lastPeerStrings[slot] = { peerId, addr, connType, bytes: new Uint8Array(b.subarray(fieldsStart, scan.pos)) };
+      this.lastPeerStrings[slot] = { peerId, addr, connType, bytes: new ByteSequence(b.subarray(fieldsStart, scan.pos)) };
     }
     const msgType = scan.string(b);
     if (msgType === null || !scan.comma(b)) return 0;
@@ -546,7 +546,24 @@ export class BpftraceDecoder {
   }
 }
 
-const VALUE_PREFIX = Buffer.from('{"type": "value", "data": ["', 'latin1');
+/**
+ * Bytes to compare a line against, as little-endian 32-bit words and the bytes after the last whole word:
+ * comparing four bytes at a time through a DataView is about four times faster than byte by byte.
+ */
+class ByteSequence {
+  readonly bytes: Uint8Array;
+  readonly words: Uint32Array;
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = new Uint8Array(bytes);
+    this.words = new Uint32Array(this.bytes.length >>> 2);
+    const view = new DataView(this.bytes.buffer);
+    for (let i = 0; i < this.words.length; i++) this.words[i] = view.getUint32(i * 4, true);
+  }
+}
+
+const VALUE_PREFIX = new ByteSequence(Buffer.from('{"type": "value", "data": ["', 'latin1'));
+const POWERS_OF_TEN = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
 const INTERN_SLOTS = 1024;
 const INTERN_MAX_LENGTH = 128;
 const PEER_SLOTS = 256;
@@ -556,7 +573,7 @@ interface LastPeerStrings {
   peerId: number;
   addr: string;
   connType: string;
-  bytes: Uint8Array;
+  bytes: ByteSequence;
 }
 
 /**
@@ -578,19 +595,34 @@ class MessageScanner {
   /** An integer of at most 15 digits without a leading zero (always exact as a number), else null. */
   int(b: Buffer): number | null {
     let p = this.pos;
+    const end = this.end;
     const negative = b[p] === 0x2d;
     if (negative) p++;
     const digitsStart = p;
-    const limit = Math.min(this.end, digitsStart + 15);
-    let value = 0;
-    while (p < limit) {
-      const c = b[p];
-      if (c < 0x30 || c > 0x39) break;
-      value = value * 10 + (c - 0x30);
+    // The first 9 digits in a small integer, the next 6 in another: no floating-point steps per digit.
+    const highLimit = Math.min(end, digitsStart + 9);
+    let high = 0;
+    while (p < highLimit) {
+      const digit = b[p] - 0x30;
+      if (digit < 0 || digit > 9) break;
+      high = high * 10 + digit;
       p++;
     }
+    let value = high;
+    if (p === highLimit && p < end) {
+      const lowStart = p;
+      const lowLimit = Math.min(end, digitsStart + 15);
+      let low = 0;
+      while (p < lowLimit) {
+        const digit = b[p] - 0x30;
+        if (digit < 0 || digit > 9) break;
+        low = low * 10 + digit;
+        p++;
+      }
+      if (p > lowStart) value = high * POWERS_OF_TEN[p - lowStart] + low;
+    }
     if (p === digitsStart || (b[digitsStart] === 0x30 && p - digitsStart > 1)) return null;
-    if (p < this.end) {
+    if (p < end) {
       const next = b[p];
       if ((next >= 0x30 && next <= 0x39) || next === 0x2e || next === 0x65 || next === 0x45 || next === 0x2b || next === 0x2d) return null;
     }
@@ -599,13 +631,29 @@ class MessageScanner {
   }
 
   /** Whether the next bytes are `expected`: then skips them. */
-  skipBytes(b: Buffer, expected: Uint8Array): boolean {
+  skipBytes(b: Buffer, expected: ByteSequence): boolean {
     const start = this.pos;
-    const length = expected.length;
+    const bytes = expected.bytes;
+    const length = bytes.length;
     if (start + length > this.end) return false;
-    for (let i = 0; i < length; i++) if (b[start + i] !== expected[i]) return false;
+    const view = this.viewOf(b);
+    const words = expected.words;
+    for (let i = 0; i < words.length; i++) if (view.getUint32(start + i * 4, true) !== words[i]) return false;
+    for (let i = words.length * 4; i < length; i++) if (b[start + i] !== bytes[i]) return false;
     this.pos = start + length;
     return true;
+  }
+
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private viewBytes: Buffer | null = null;
+
+  /** A DataView of `b` (whose offsets are b's), kept while the same buffer is scanned. */
+  private viewOf(b: Buffer): DataView<ArrayBufferLike> {
+    if (this.viewBytes !== b) {
+      this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      this.viewBytes = b;
+    }
+    return this.view;
   }
 
   /** A string of printable ASCII without escapes, else null. */

@@ -52,6 +52,8 @@ export const DEFAULT_P2P_LIMITS: P2pAggregatorLimits = {
 };
 
 const NS_PER_SECOND = 1e9;
+/** Per-peer hints from a type index to its slot (a power of two). */
+const TYPE_SLOT_HINTS = 64;
 /** Type index of "a type beyond the cap"; real types start at 1. */
 const OVERFLOW_TYPE = 0;
 
@@ -91,8 +93,8 @@ class PeerState {
   // "other" (beyond the per-peer cap, or beyond the global type cap).
   readonly perPeerTypes: number[] = [OVERFLOW_TYPE];
   readonly perPeerTypeCounts: number[] = [0, 0];
-  /** The slot of the last message's type: a peer often sends the same type several times in a row. */
-  lastTypeSlot = 0;
+  /** A slot hint per `typeIndex & (TYPE_SLOT_HINTS - 1)`: verified against perPeerTypes before use. */
+  readonly typeSlotHints = new Uint8Array(TYPE_SLOT_HINTS);
 
   // Least-recently-active list.
   older: PeerState | null = null;
@@ -191,6 +193,8 @@ export class P2pAggregator {
   // Rate buckets: slot = second % window. newestSecond < 0 until the first message.
   private readonly rates: Float64Array;
   private newestSecond = -1;
+  /** Offset of the newest second's bucket in `rates`. */
+  private newestSecondBase = 0;
   private firstSecond = -1;
   private rateDirtyFromSecond = Infinity;
 
@@ -369,26 +373,24 @@ export class P2pAggregator {
   private countPeerType(peer: PeerState, typeIndex: number, outbound: boolean): void {
     const types = peer.perPeerTypes;
     let slot = 0;
-    if (typeIndex !== OVERFLOW_TYPE && types[peer.lastTypeSlot] === typeIndex) {
-      slot = peer.lastTypeSlot;
-    } else if (typeIndex !== OVERFLOW_TYPE) {
-      slot = types.length;
-      for (let i = 1; i < types.length; i++) {
-        if (types[i] === typeIndex) {
-          slot = i;
-          break;
+    if (typeIndex !== OVERFLOW_TYPE) {
+      const hint = peer.typeSlotHints[typeIndex & (TYPE_SLOT_HINTS - 1)];
+      if (types[hint] === typeIndex) {
+        slot = hint;
+      } else {
+        slot = types.indexOf(typeIndex, 1);
+        if (slot < 0) {
+          if (types.length > this.limits.maxMessageTypesPerPeer) {
+            slot = 0;
+          } else {
+            slot = types.length;
+            types.push(typeIndex);
+            peer.perPeerTypeCounts.push(0, 0);
+          }
         }
-      }
-      if (slot === types.length) {
-        if (types.length > this.limits.maxMessageTypesPerPeer) {
-          slot = 0;
-        } else {
-          types.push(typeIndex);
-          peer.perPeerTypeCounts.push(0, 0);
-        }
+        if (slot !== 0) peer.typeSlotHints[typeIndex & (TYPE_SLOT_HINTS - 1)] = slot;
       }
     }
-    peer.lastTypeSlot = slot;
     peer.perPeerTypeCounts[slot * 2 + (outbound ? 1 : 0)]++;
   }
 
@@ -428,14 +430,25 @@ export class P2pAggregator {
 
   private addRate(elapsedNs: number, msgsIn: number, bytesIn: number, msgsOut: number, bytesOut: number): void {
     const second = Math.floor(elapsedNs / NS_PER_SECOND);
+    if (second === this.newestSecond && second >= this.rateDirtyFromSecond) {
+      // The common case: another message in the newest second, already marked changed.
+      const base = this.newestSecondBase;
+      this.rates[base + IN_COUNT] += msgsIn;
+      this.rates[base + IN_BYTES] += bytesIn;
+      this.rates[base + OUT_COUNT] += msgsOut;
+      this.rates[base + OUT_BYTES] += bytesOut;
+      return;
+    }
     const window = this.limits.rateWindowSeconds;
     if (this.newestSecond < 0) {
       this.newestSecond = second;
       this.firstSecond = second;
+      this.newestSecondBase = (second % window) * 4;
     } else if (second > this.newestSecond) {
       const clearFrom = Math.max(this.newestSecond + 1, second - window + 1);
       for (let s = clearFrom; s <= second; s++) this.rates.fill(0, (s % window) * 4, (s % window) * 4 + 4);
       this.newestSecond = second;
+      this.newestSecondBase = (second % window) * 4;
     } else if (second <= this.newestSecond - window) {
       return;
     } else if (second < this.firstSecond) {
