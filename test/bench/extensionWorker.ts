@@ -1,8 +1,12 @@
 // Child process of measurement 3 (run with --expose-gc): one extension-side pipeline per process, so JIT
 // state and heap of one measurement do not leak into the next. Prints one JSON line with its figures.
 //
-//   decode     FILE            bpftrace lines → ProbeSessionReader (decoder), events counted
-//   aggregate  FILE            the same, plus P2pAggregator.ingestAll and a delta() every 200 ms (the panel)
+//   decode     FILE [PASSES]   bpftrace lines → ProbeSessionReader (decoder), events counted
+//   aggregate  FILE [PASSES]   the same, plus P2pAggregator.ingestAll and a delta() every 200 ms (the panel)
+//
+// decode and aggregate read the file PASSES times (default 1), each pass a new session (a new reader and
+// aggregator) in the same process: the first pass includes the JIT compiling the hot code, the later ones
+// are the steady state of an extension host that has run a session before. One JSON line per pass.
 //   recording  FILE            readRecording() of an NDJSON recording
 //   heap       SAMPLE N1 N2    decode + aggregate N2 events generated from SAMPLE's lines (streamed, never
 //                              held); heap after N1 and after N2 events
@@ -15,6 +19,8 @@ import { P2pAggregator } from '../../src/core/p2p/p2pAggregator';
 
 export interface WorkerFigures {
   mode: string;
+  /** 1 for the first pass of the process (cold), 2… for later passes over the same file (warm). */
+  pass: number;
   events: number;
   ms: number;
   /** CPU time of the process (all its threads), user + system. */
@@ -73,7 +79,7 @@ function aggregatingConsumer(aggregator: P2pAggregator): (events: NormalizedEven
   };
 }
 
-async function streamFile(path: string, aggregate: boolean): Promise<WorkerFigures> {
+async function streamFile(path: string, aggregate: boolean, pass: number): Promise<WorkerFigures> {
   let events = 0;
   const aggregator = aggregate ? new P2pAggregator() : null;
   const consume = aggregator ? aggregatingConsumer(aggregator) : null;
@@ -86,14 +92,14 @@ async function streamFile(path: string, aggregate: boolean): Promise<WorkerFigur
   const watch = stopwatch();
   reader.attach(createReadStream(path, { highWaterMark: 1 << 20 }));
   await reader.done;
-  return { mode: aggregate ? 'aggregate' : 'decode', events, ...watch.stop(events), peers: aggregator?.peerCount };
+  return { mode: aggregate ? 'aggregate' : 'decode', pass, events, ...watch.stop(events), peers: aggregator?.peerCount };
 }
 
 async function readRecordingFile(path: string): Promise<WorkerFigures> {
   let events = 0;
   const watch = stopwatch();
   await readRecording(path, () => events++);
-  return { mode: 'recording', events, ...watch.stop(events) };
+  return { mode: 'recording', pass: 1, events, ...watch.stop(events) };
 }
 
 const ELAPSED_FIELD = /^(\{"type": "value", "data": \["(?:in|out)",)(\d+)(,.*)$/;
@@ -142,7 +148,7 @@ async function heapRun(samplePath: string, first: number, total: number): Promis
   collectGarbage();
   const memory = process.memoryUsage();
   return {
-    mode: 'heap', events, ...timing,
+    mode: 'heap', pass: 1, events, ...timing,
     heapUsedAfterFirst, eventsFirst, heapUsedAfterAll: memory.heapUsed, eventsAll: events, rssAfterAll: memory.rss,
     peers: aggregator.peerCount,
   };
@@ -150,12 +156,14 @@ async function heapRun(samplePath: string, first: number, total: number): Promis
 
 async function main(argv: string[]): Promise<void> {
   const [mode, path, a, b] = argv;
-  let result: WorkerFigures;
-  if (mode === 'decode' || mode === 'aggregate') result = await streamFile(path, mode === 'aggregate');
-  else if (mode === 'recording') result = await readRecordingFile(path);
-  else if (mode === 'heap') result = await heapRun(path, Number(a), Number(b));
+  const results: WorkerFigures[] = [];
+  if (mode === 'decode' || mode === 'aggregate') {
+    const passes = a === undefined ? 1 : Number(a);
+    for (let pass = 1; pass <= passes; pass++) results.push(await streamFile(path, mode === 'aggregate', pass));
+  } else if (mode === 'recording') results.push(await readRecordingFile(path));
+  else if (mode === 'heap') results.push(await heapRun(path, Number(a), Number(b)));
   else throw new Error(`unknown mode ${mode}`);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  for (const result of results) process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
