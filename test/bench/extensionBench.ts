@@ -21,7 +21,7 @@ const SAMPLE_RATE = 40_000;
 const FIRED_EVERY_LINES = 10_000;
 const EVENT_SPACING_NS = 100_000;
 /** Passes over the lines per worker process: the first is cold (JIT warm-up included), the others warm. */
-const PASSES = 3;
+const PASSES = 4;
 const ELAPSED_FIELD = /^(\{"type": "value", "data": \["(in|out)",)(\d+)(,.*)$/;
 
 export interface ExtensionResults {

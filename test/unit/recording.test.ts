@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RECORDING_FORMAT, RECORDING_VERSION, type NormalizedEvent } from '../../src/core/events/eventTypes';
@@ -23,6 +24,45 @@ describe('recording', () => {
     dir = mkdtempSync(join(tmpdir(), 'recording-test-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('holds at most maxQueuedBytes while the disk is slow, and counts what it left out in lost lines', async function () {
+    this.timeout(20_000);
+    // A FIFO is a file whose writes block while nobody reads it: a disk that stops, then catches up.
+    const fifo = join(dir, 'slow-disk.ndjson');
+    execFileSync('mkfifo', [fifo]);
+    const received: Buffer[] = [];
+    const reader = createReadStream(fifo);
+    reader.on('data', (chunk) => received.push(Buffer.from(chunk)));
+    const writer = await RecordingWriter.create(fifo, HEADER, { flushBytes: 16 * 1024, maxQueuedBytes: 256 * 1024 });
+    reader.pause();
+    const message = (i: number): NormalizedEvent => ({
+      event: 'net:inbound_message', elapsed_ns: i, peer_id: i % 8, peer_addr: '203.0.113.7:8333', conn_type: 'inbound', msg_type: 'inv', msg_size: 61,
+    });
+    const total = 20_000;
+    for (let i = 0; i < total / 2; i++) writer.write([message(i)]);
+    // Let the blocked writes fill the pipe: the queue stays bounded and the rest is counted.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(writer.dropped > 0, 'some events were left out');
+    reader.resume();
+    await writer.flush();
+    for (let i = total / 2; i < total; i++) writer.write([message(i)]);
+    const ended = new Promise((resolve) => reader.on('end', resolve));
+    await writer.close();
+    await ended;
+    const lines = Buffer.concat(received).toString('utf8').trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as NormalizedEvent);
+    const recorded = lines.filter((e) => e.event === 'net:inbound_message');
+    const lost = lines.filter((e) => e.event === 'lost');
+    assert.ok(lost.length >= 1 && lost.every((e) => e.event === 'lost' && e.source === 'recording'));
+    const lostCount = lost.reduce((sum, e) => sum + (e.event === 'lost' ? e.count : 0), 0);
+    assert.equal(lostCount, writer.dropped);
+    assert.equal(recorded.length + lostCount, total);
+    assert.equal(writer.count, recorded.length);
+    // What was recorded stays in order, and the gap sits where the lost line is.
+    const elapsed = recorded.map((e) => e.elapsed_ns as number);
+    assert.deepEqual(elapsed, [...elapsed].sort((a, b) => a - b));
+    const gapAt = lines.findIndex((e) => e.event === 'lost');
+    assert.ok((lines[gapAt + 1]?.elapsed_ns as number) - (lines[gapAt - 1].elapsed_ns as number) - 1 === (lost[0].event === 'lost' ? lost[0].count : -1));
+  });
 
   it('round-trips header and events exactly', async () => {
     const path = join(dir, 'r.ndjson');

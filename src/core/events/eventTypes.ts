@@ -69,7 +69,8 @@ export interface FiredCountsEvent extends EventBase {
 export interface LostEvent extends EventBase {
   event: 'lost';
   count: number;
-  source?: 'bpftrace' | 'reconciled';
+  /** bpftrace's perf buffers, the kernel's fired count against what arrived, or a recording whose disk fell behind. */
+  source?: 'bpftrace' | 'reconciled' | 'recording';
 }
 
 /** A string arrived cut at the probe's string limit (the value in the event ends where it was cut). */

@@ -18,12 +18,23 @@ export interface RecordingWriterOptions {
   flushIntervalMs?: number;
   /** Flush when this many bytes are buffered. */
   flushBytes?: number;
+  /**
+   * Most bytes waiting for the disk (buffered or being written). Beyond it, events are not recorded but
+   * counted, and a `lost` event with `source: "recording"` records how many once the disk has caught up:
+   * a disk slower than the stream must not fill the extension host's memory.
+   */
+  maxQueuedBytes?: number;
 }
 
 /** Appends events to a recording file; buffers and flushes periodically. */
 export class RecordingWriter {
   private buffer: string[] = [];
   private bufferedBytes = 0;
+  /** Bytes handed to the disk and not written yet. */
+  private writingBytes = 0;
+  /** Events not recorded since the last `lost` line; and in all. */
+  private droppedSinceNote = 0;
+  private droppedTotal = 0;
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
   private failure: RecordingError | null = null;
@@ -44,7 +55,11 @@ export class RecordingWriter {
     } catch (err) {
       throw new RecordingError(`cannot create recording ${path}: ${(err as Error).message}`);
     }
-    const writer = new RecordingWriter(handle, path, { flushIntervalMs: options.flushIntervalMs ?? 500, flushBytes: options.flushBytes ?? 256 * 1024 });
+    const writer = new RecordingWriter(handle, path, {
+      flushIntervalMs: options.flushIntervalMs ?? 500,
+      flushBytes: options.flushBytes ?? 256 * 1024,
+      maxQueuedBytes: options.maxQueuedBytes ?? 64 * 1024 * 1024,
+    });
     const full: RecordingHeader = { format: RECORDING_FORMAT, version: RECORDING_VERSION, ...header };
     writer.pushLine(JSON.stringify(full));
     await writer.flush();
@@ -55,6 +70,11 @@ export class RecordingWriter {
     return this.eventsWritten;
   }
 
+  /** Events not recorded because the disk fell behind (each counted in a `lost` line of the file). */
+  get dropped(): number {
+    return this.droppedTotal;
+  }
+
   /** The first write error, if any: after it, writes are dropped and `close` rejects with it. */
   get error(): RecordingError | null {
     return this.failure;
@@ -62,7 +82,14 @@ export class RecordingWriter {
 
   write(events: Iterable<NormalizedEvent>): void {
     if (this.failure) return;
+    const limit = this.options.maxQueuedBytes;
     for (const event of events) {
+      if (this.droppedSinceNote > 0 && this.bufferedBytes + this.writingBytes <= limit / 2) this.noteDropped();
+      if (this.droppedSinceNote > 0 || this.bufferedBytes + this.writingBytes >= limit) {
+        this.droppedSinceNote++;
+        this.droppedTotal++;
+        continue;
+      }
       this.pushLine(JSON.stringify(event));
       this.eventsWritten++;
     }
@@ -80,23 +107,36 @@ export class RecordingWriter {
     }
     if (this.buffer.length === 0 || this.failure) return this.writing;
     const chunk = this.buffer.join('');
+    const bytes = this.bufferedBytes;
     this.buffer = [];
     this.bufferedBytes = 0;
+    this.writingBytes += bytes;
     this.writing = this.writing.then(async () => {
-      if (this.failure) return;
       try {
-        await this.handle.write(chunk);
+        if (!this.failure) await this.handle.write(chunk);
       } catch (err) {
         this.failure = new RecordingError(`recording to ${this.path} stopped: ${(err as Error).message}`);
+      } finally {
+        this.writingBytes -= bytes;
       }
     });
     return this.writing;
   }
 
   async close(): Promise<void> {
+    if (this.droppedSinceNote > 0 && !this.failure) {
+      await this.flush();
+      this.noteDropped();
+    }
     await this.flush();
     await this.handle.close().catch(() => undefined);
     if (this.failure) throw this.failure;
+  }
+
+  private noteDropped(): void {
+    const note: NormalizedEvent = { event: 'lost', count: this.droppedSinceNote, source: 'recording' };
+    this.pushLine(JSON.stringify(note));
+    this.droppedSinceNote = 0;
   }
 
   private pushLine(line: string): void {

@@ -52,6 +52,7 @@ export class SessionRecorder implements vscode.Disposable {
             if (!w) return;
             w.write(events);
             if (w.error) this.warnWriteFailed(session, w);
+            else if (w.dropped > 0) this.warnDisk(session, w);
           });
         }
       }),
@@ -128,6 +129,16 @@ export class SessionRecorder implements vscode.Disposable {
     void vscode.window.showWarningMessage(
       `Bitcoin USDT: recording of "${session.label}" stopped (${writer.error.message}). The session goes on; ` +
         `${basename(writer.path)} keeps what was written before the error.`,
+    );
+  }
+
+  /** Once per session: the live view has every event; the file counts what it misses in `lost` lines. */
+  private warnDisk(session: SessionDescriptor, writer: RecordingWriter): void {
+    if (this.warned.has(session.id)) return;
+    this.warned.add(session.id);
+    void vscode.window.showWarningMessage(
+      `Bitcoin USDT: the disk could not keep up with "${session.label}": ${basename(writer.path)} misses some ` +
+        'events, counted as lost (source "recording") where they are missing. The live view has them all.',
     );
   }
 
