@@ -46,7 +46,7 @@ describe('recording', () => {
     reader.resume();
     await writer.flush();
     for (let i = total / 2; i < total; i++) writer.write([message(i)]);
-    const ended = new Promise((resolve) => reader.on('end', resolve));
+    const ended = new Promise<void>((resolve) => reader.on('end', () => resolve()));
     await writer.close();
     await ended;
     const lines = Buffer.concat(received).toString('utf8').trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as NormalizedEvent);

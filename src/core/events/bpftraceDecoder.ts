@@ -594,40 +594,38 @@ class MessageScanner {
 
   /** An integer of at most 15 digits without a leading zero (always exact as a number), else null. */
   int(b: Buffer): number | null {
-    let p = this.pos;
     const end = this.end;
-    const negative = b[p] === 0x2d;
-    if (negative) p++;
-    const digitsStart = p;
+    const negative = b[this.pos] === 0x2d;
+    if (negative) this.pos++;
+    const digitsStart = this.pos;
     // The first 9 digits in a small integer, the next 6 in another: no floating-point steps per digit.
-    const highLimit = Math.min(end, digitsStart + 9);
-    let high = 0;
-    while (p < highLimit) {
-      const digit = b[p] - 0x30;
-      if (digit < 0 || digit > 9) break;
-      high = high * 10 + digit;
-      p++;
+    let value = this.digits(b, Math.min(end, digitsStart + 9));
+    if (this.pos === digitsStart + 9 && this.pos < end) {
+      const lowStart = this.pos;
+      const low = this.digits(b, Math.min(end, digitsStart + 15));
+      if (this.pos > lowStart) value = value * POWERS_OF_TEN[this.pos - lowStart] + low;
     }
-    let value = high;
-    if (p === highLimit && p < end) {
-      const lowStart = p;
-      const lowLimit = Math.min(end, digitsStart + 15);
-      let low = 0;
-      while (p < lowLimit) {
-        const digit = b[p] - 0x30;
-        if (digit < 0 || digit > 9) break;
-        low = low * 10 + digit;
-        p++;
-      }
-      if (p > lowStart) value = high * POWERS_OF_TEN[p - lowStart] + low;
-    }
+    const p = this.pos;
     if (p === digitsStart || (b[digitsStart] === 0x30 && p - digitsStart > 1)) return null;
     if (p < end) {
       const next = b[p];
       if ((next >= 0x30 && next <= 0x39) || next === 0x2e || next === 0x65 || next === 0x45 || next === 0x2b || next === 0x2d) return null;
     }
-    this.pos = p;
     return negative ? -value : value;
+  }
+
+  /** The decimal digits from `pos` up to `limit` (exclusive) as a number; `pos` moves past them. */
+  private digits(b: Buffer, limit: number): number {
+    let p = this.pos;
+    let value = 0;
+    while (p < limit) {
+      const digit = b[p] - 0x30;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
+      p++;
+    }
+    this.pos = p;
+    return value;
   }
 
   /** Whether the next bytes are `expected`: then skips them. */
