@@ -55,6 +55,9 @@ export interface SoakResult {
   readonly slowestPanelUpdateMs: number;
   readonly panelUpdates: number;
   readonly recordingBytes: number;
+  /** Events in the recording, and those left out because the disk fell behind (counted in lost lines). */
+  readonly recordingEvents: number;
+  readonly recordingDropped: number;
   readonly recordingError: string | null;
 }
 
@@ -186,6 +189,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     slowestPanelUpdateMs: slowestUpdate,
     panelUpdates: updates,
     recordingBytes: (await fs.stat(recording.path)).size,
+    recordingEvents: recording.count,
+    recordingDropped: recording.dropped,
     recordingError,
   };
   log(`[soak] ${JSON.stringify(result)}`);

@@ -74,6 +74,10 @@ export function soakTableRows(results: SoakBenchResults): TableRow[] {
     { section, name: 'event-loop delay p99', figure: one(r.eventLoopDelayP99Ms, 'ms'), note: `max ${r.eventLoopDelayMaxMs.toFixed(1)} ms` },
     { section, name: 'slowest panel update (delta + JSON)', figure: one(r.slowestPanelUpdateMs, 'ms'), note: `${r.panelUpdates} updates` },
     { section, name: 'recording written', figure: one(r.recordingBytes / 2 ** 20, 'MB'), note: r.recordingError ?? 'ok' },
+    {
+      section, name: 'events recorded', figure: one(r.recordingEvents, 'events'),
+      note: `${r.recordingDropped.toLocaleString('en-US')} left out (disk behind), counted in lost lines`,
+    },
   ];
 }
 
