@@ -42,7 +42,7 @@ REMOVED_REASON_LEN = 32   # documented ≤ 9
 REJECTED_REASON_LEN = 128  # documented ≤ 118
 RING_BYTES = 32 * 1024 * 1024
 
-PROGRAM = r"""
+PROGRAM_HEAD = r"""
 #include <uapi/linux/ptrace.h>
 
 /* Field order keeps every member naturally aligned without padding; Python unpacks the same layout. */
@@ -89,59 +89,50 @@ BPF_RINGBUF_OUTPUT(records, %(ring_pages)d);
 BPF_PERCPU_ARRAY(fired, u64, 4);   /* per tracepoint: 0 added, 1 removed, 2 replaced, 3 rejected */
 BPF_PERCPU_ARRAY(lost, u64, 4);    /* hits the ring buffer had no room for */
 BPF_ARRAY(control, u32, 1);        /* slot 0 = 1: stopping, ignore hits */
+"""
 
-/* BCC allows map calls and bpf_usdt_readarg only in the probe functions' own text, so each function
- * repeats the same opening and closing lines. Arguments are read into variables of their documented type
- * (BCC stores exactly the argument's size). */
-
-int trace_added(struct pt_regs *ctx)
+# BCC allows map calls and bpf_usdt_readarg only in a probe function's own text (not in helpers or
+# macros), so the opening and closing lines every function shares are generated here.
+PROBE_FUNCTION = r"""
+int %(function)s(struct pt_regs *ctx)
 {
-    int index = %(added)d, zero = 0;
+    int index = %(index)d, zero = 0;
     u32 *stopping = control.lookup(&zero);
     if (!stopping || *stopping)
         return 0;
     u64 *hits = fired.lookup(&index);
     if (hits)
         (*hits)++;
-    struct added_record *r = records.ringbuf_reserve(sizeof(struct added_record));
+    struct %(record)s *r = records.ringbuf_reserve(sizeof(struct %(record)s));
     if (!r) {
         u64 *dropped = lost.lookup(&index);
         if (dropped)
             (*dropped)++;
         return 0;
     }
+    r->kind = index;
+    r->ts_ns = bpf_ktime_get_ns();
+%(body)s
+    records.ringbuf_submit(r, 0);
+    return 0;
+}
+"""
+
+# Each body reads its arguments into variables of their documented type (BCC stores exactly the
+# argument's size) and fills the record.
+PROBE_BODIES = {
+    ADDED: ('added_record', r"""
     u64 txid_ptr = 0;
     s32 vsize = 0;
     s64 fee = 0;
     bpf_usdt_readarg(1, ctx, &txid_ptr);
     bpf_usdt_readarg(2, ctx, &vsize);
     bpf_usdt_readarg(3, ctx, &fee);
-    r->kind = index;
-    r->ts_ns = bpf_ktime_get_ns();
     r->vsize = vsize;
     r->fee = fee;
     if (bpf_probe_read_user(r->txid, sizeof(r->txid), (void *)txid_ptr) != 0)
-        __builtin_memset(r->txid, 0, sizeof(r->txid));
-    records.ringbuf_submit(r, 0);
-    return 0;
-}
-
-int trace_removed(struct pt_regs *ctx)
-{
-    int index = %(removed)d, zero = 0;
-    u32 *stopping = control.lookup(&zero);
-    if (!stopping || *stopping)
-        return 0;
-    u64 *hits = fired.lookup(&index);
-    if (hits)
-        (*hits)++;
-    struct removed_record *r = records.ringbuf_reserve(sizeof(struct removed_record));
-    if (!r) {
-        u64 *dropped = lost.lookup(&index);
-        if (dropped)
-            (*dropped)++;
-        return 0;
-    }
+        __builtin_memset(r->txid, 0, sizeof(r->txid));"""),
+    REMOVED: ('removed_record', r"""
     u64 txid_ptr = 0, reason_ptr = 0, entry_time = 0;
     s32 vsize = 0;
     s64 fee = 0;
@@ -150,35 +141,14 @@ int trace_removed(struct pt_regs *ctx)
     bpf_usdt_readarg(3, ctx, &vsize);
     bpf_usdt_readarg(4, ctx, &fee);
     bpf_usdt_readarg(5, ctx, &entry_time);
-    r->kind = index;
-    r->ts_ns = bpf_ktime_get_ns();
     r->vsize = vsize;
     r->fee = fee;
     r->entry_time = entry_time;
     if (bpf_probe_read_user(r->txid, sizeof(r->txid), (void *)txid_ptr) != 0)
         __builtin_memset(r->txid, 0, sizeof(r->txid));
     if (bpf_probe_read_user_str(r->reason, sizeof(r->reason), (void *)reason_ptr) < 0)
-        r->reason[0] = 0;
-    records.ringbuf_submit(r, 0);
-    return 0;
-}
-
-int trace_replaced(struct pt_regs *ctx)
-{
-    int index = %(replaced)d, zero = 0;
-    u32 *stopping = control.lookup(&zero);
-    if (!stopping || *stopping)
-        return 0;
-    u64 *hits = fired.lookup(&index);
-    if (hits)
-        (*hits)++;
-    struct replaced_record *r = records.ringbuf_reserve(sizeof(struct replaced_record));
-    if (!r) {
-        u64 *dropped = lost.lookup(&index);
-        if (dropped)
-            (*dropped)++;
-        return 0;
-    }
+        r->reason[0] = 0;"""),
+    REPLACED: ('replaced_record', r"""
     u64 replaced_txid_ptr = 0, replaced_entry_time = 0, replacement_id_ptr = 0;
     s32 replaced_vsize = 0, replacement_vsize = 0;
     s64 replaced_fee = 0, replacement_fee = 0;
@@ -191,8 +161,6 @@ int trace_replaced(struct pt_regs *ctx)
     bpf_usdt_readarg(6, ctx, &replacement_vsize);
     bpf_usdt_readarg(7, ctx, &replacement_fee);
     bpf_usdt_readarg(8, ctx, &replaced_by_transaction);
-    r->kind = index;
-    r->ts_ns = bpf_ktime_get_ns();
     r->replaced_vsize = replaced_vsize;
     r->replaced_fee = replaced_fee;
     r->replaced_entry_time = replaced_entry_time;
@@ -202,49 +170,26 @@ int trace_replaced(struct pt_regs *ctx)
     if (bpf_probe_read_user(r->replaced_txid, sizeof(r->replaced_txid), (void *)replaced_txid_ptr) != 0)
         __builtin_memset(r->replaced_txid, 0, sizeof(r->replaced_txid));
     if (bpf_probe_read_user(r->replacement_id, sizeof(r->replacement_id), (void *)replacement_id_ptr) != 0)
-        __builtin_memset(r->replacement_id, 0, sizeof(r->replacement_id));
-    records.ringbuf_submit(r, 0);
-    return 0;
-}
-
-int trace_rejected(struct pt_regs *ctx)
-{
-    int index = %(rejected)d, zero = 0;
-    u32 *stopping = control.lookup(&zero);
-    if (!stopping || *stopping)
-        return 0;
-    u64 *hits = fired.lookup(&index);
-    if (hits)
-        (*hits)++;
-    struct rejected_record *r = records.ringbuf_reserve(sizeof(struct rejected_record));
-    if (!r) {
-        u64 *dropped = lost.lookup(&index);
-        if (dropped)
-            (*dropped)++;
-        return 0;
-    }
+        __builtin_memset(r->replacement_id, 0, sizeof(r->replacement_id));"""),
+    REJECTED: ('rejected_record', r"""
     u64 txid_ptr = 0, reason_ptr = 0;
     bpf_usdt_readarg(1, ctx, &txid_ptr);
     bpf_usdt_readarg(2, ctx, &reason_ptr);
-    r->kind = index;
     r->unused = 0;
-    r->ts_ns = bpf_ktime_get_ns();
     if (bpf_probe_read_user(r->txid, sizeof(r->txid), (void *)txid_ptr) != 0)
         __builtin_memset(r->txid, 0, sizeof(r->txid));
     if (bpf_probe_read_user_str(r->reason, sizeof(r->reason), (void *)reason_ptr) < 0)
-        r->reason[0] = 0;
-    records.ringbuf_submit(r, 0);
-    return 0;
+        r->reason[0] = 0;"""),
 }
-""" % {
+
+PROGRAM = (PROGRAM_HEAD % {
     'removed_reason_len': REMOVED_REASON_LEN,
     'rejected_reason_len': REJECTED_REASON_LEN,
     'ring_pages': RING_BYTES // 4096,
-    'added': ADDED,
-    'removed': REMOVED,
-    'replaced': REPLACED,
-    'rejected': REJECTED,
-}
+}) + ''.join(
+    PROBE_FUNCTION % {'function': function, 'index': index, 'record': PROBE_BODIES[index][0], 'body': PROBE_BODIES[index][1]}
+    for index, function in enumerate(TRACEPOINTS.values())
+)
 
 ADDED_RECORD = struct.Struct('<IiQq32s')
 REMOVED_RECORD = struct.Struct('<IiQqQ32s%ds' % REMOVED_REASON_LEN)
