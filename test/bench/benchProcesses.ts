@@ -130,6 +130,8 @@ export interface TraceeOptions {
   summaryPath: string;
   /** Start firing only once these tracepoints' semaphores are raised (a probe attached). */
   waitAttach?: readonly string[];
+  /** Start firing only after `resume()` (SIGUSR1), before waiting for `waitAttach`. */
+  waitSignal?: boolean;
   rate?: number;
 }
 
@@ -137,11 +139,14 @@ export interface TraceeRun {
   pid: number;
   /** Resolves with the summary once the tracee printed `done` and exited. */
   finished: Promise<TraceeSummary>;
+  /** Lets a tracee started with `waitSignal` go on (SIGUSR1). */
+  resume(): void;
   kill(): void;
 }
 
 export async function startTracee(options: TraceeOptions): Promise<TraceeRun> {
   const argv = ['--scenario', options.scenario, '--count', String(options.count), '--summary', options.summaryPath];
+  if (options.waitSignal) argv.push('--wait-signal');
   if (options.waitAttach && options.waitAttach.length > 0) argv.push('--wait-attach', options.waitAttach.join(','));
   if (options.rate !== undefined) argv.push('--rate', String(options.rate));
   const child = spawn(options.binary, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -163,7 +168,7 @@ export async function startTracee(options: TraceeOptions): Promise<TraceeRun> {
     return JSON.parse(text) as TraceeSummary;
   });
   finished.catch(() => undefined);
-  return { pid, finished, kill: () => child.kill('SIGKILL') };
+  return { pid, finished, resume: () => child.kill('SIGUSR1'), kill: () => child.kill('SIGKILL') };
 }
 
 export function totalFired(summary: TraceeSummary): number {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
-import type { PeerTotals } from '../../src/core/events/eventTypes';
+import type { NormalizedEvent, PeerTotals } from '../../src/core/events/eventTypes';
 import { ProbeSessionReader, buildHelperArgv, createPrivateSocket } from '../../src/core/probeSession';
 import { findTool, streamedTracepoints } from '../../src/core/tools/toolCatalog';
 import {
@@ -41,6 +41,8 @@ export interface AttachOutcome {
   peerTotals: PeerTotals[] | null;
   /** Error messages the session reported. */
   errors: string[];
+  /** Streamed events (decoded events, or printed lines) per tracepoint, when the runner tells them apart. */
+  deliveredByTracepoint?: Record<string, number>;
 }
 
 type TraceeSpec = Omit<TraceeOptions, 'waitAttach'>;
@@ -51,10 +53,13 @@ export async function runUnattached(tracee: TraceeSpec): Promise<AttachOutcome> 
   return { summary, delivered: null, lostReported: null, lostReconciled: null, kernelFired: null, peerTotals: null, errors: [] };
 }
 
-/** `bpftrace -e 'usdt:BIN:net:inbound_message { @c = count(); }'`: the cost of a uprobe hit alone. */
-export async function runBareCount(tracee: TraceeSpec): Promise<AttachOutcome> {
-  const program = `usdt:${tracee.binary}:net:inbound_message { @c = count(); }`;
-  const run = await startTracee({ ...tracee, waitAttach: ['net:inbound_message'] });
+/**
+ * `bpftrace -e 'usdt:BIN:net:inbound_message { @c = count(); }'` (one attach point per tracepoint, one
+ * shared count): the cost of a uprobe hit alone.
+ */
+export async function runBareCount(tracee: TraceeSpec, tracepoints: readonly string[] = ['net:inbound_message']): Promise<AttachOutcome> {
+  const program = `${tracepoints.map((tp) => `usdt:${tracee.binary}:${tp}`).join(', ')} { @c = count(); }`;
+  const run = await startTracee({ ...tracee, waitAttach: tracepoints });
   const bpftrace = spawn(BPFTRACE, ['-f', 'json', '-e', program], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -82,6 +87,20 @@ export async function runBareCount(tracee: TraceeSpec): Promise<AttachOutcome> {
   }
 }
 
+/**
+ * A contrib-style bpftrace script (one `printf` per event, as Bitcoin Core's contrib/tracing scripts do),
+ * its attach points taking the binary as $1.
+ */
+export interface ContribScript {
+  /** File name the script is written to, e.g. `log_p2p_traffic.bt`. */
+  fileName: string;
+  text: string;
+  /** The tracepoints it attaches to (the tracee waits until every one is attached). */
+  tracepoints: readonly string[];
+  /** First word of each printed line → the tracepoint that line reports. */
+  lineTags: Readonly<Record<string, string>>;
+}
+
 /** Bitcoin Core's contrib/tracing/log_p2p_traffic.bt, attach points taking the binary as $1. */
 export const CONTRIB_PRINTF_SCRIPT = `usdt:$1:net:inbound_message
 {
@@ -104,13 +123,20 @@ usdt:$1:net:outbound_message
 }
 `;
 
-/** The contrib-style script with its output going to a file; delivered = the message lines in it. */
-export async function runContribPrintf(tracee: TraceeSpec, workDir: string): Promise<AttachOutcome> {
-  const script = join(workDir, 'log_p2p_traffic.bt');
-  const output = join(workDir, 'log_p2p_traffic.out');
-  await fs.writeFile(script, CONTRIB_PRINTF_SCRIPT);
+export const CONTRIB_P2P_TRAFFIC: ContribScript = {
+  fileName: 'log_p2p_traffic.bt',
+  text: CONTRIB_PRINTF_SCRIPT,
+  tracepoints: ['net:inbound_message', 'net:outbound_message'],
+  lineTags: { inbound: 'net:inbound_message', outbound: 'net:outbound_message' },
+};
+
+/** The contrib-style script with its output going to a file; delivered = the tagged lines in it. */
+export async function runContribPrintf(tracee: TraceeSpec, workDir: string, contrib: ContribScript = CONTRIB_P2P_TRAFFIC): Promise<AttachOutcome> {
+  const script = join(workDir, contrib.fileName);
+  const output = join(workDir, `${contrib.fileName}.out`);
+  await fs.writeFile(script, contrib.text);
   const outHandle = await fs.open(output, 'w');
-  const run = await startTracee({ ...tracee, waitAttach: ['net:inbound_message'] });
+  const run = await startTracee({ ...tracee, waitAttach: contrib.tracepoints });
   const bpftrace = spawn(BPFTRACE, [script, tracee.binary], { stdio: ['ignore', outHandle.fd, 'pipe'] });
   let stderr = '';
   bpftrace.stderr?.setEncoding('utf8').on('data', (t: string) => (stderr += t));
@@ -125,13 +151,23 @@ export async function runContribPrintf(tracee: TraceeSpec, workDir: string): Pro
     await waitUntilStable(() => fileSize(output), DRAIN_QUIET_MS, DRAIN_MAX_MS);
     if ((await interruptUntilExit(bpftrace)).killed) throw new BenchFailure('bpftrace did not stop on SIGINT');
     const text = await fs.readFile(output, 'utf8');
+    const tags = new Map(Object.entries(contrib.lineTags));
+    const deliveredByTracepoint: Record<string, number> = Object.fromEntries(contrib.tracepoints.map((tp) => [tp, 0]));
     let lines = 0;
     let lostReported = 0;
-    for (const line of text.split('\n')) {
-      if (line.startsWith("inbound '") || line.startsWith("outbound '")) lines++;
+    for (let start = 0; start < text.length; ) {
+      const end = text.indexOf('\n', start);
+      const lineEnd = end < 0 ? text.length : end;
+      const space = text.indexOf(' ', start);
+      const tracepoint = space > start && space < lineEnd ? tags.get(text.slice(start, space)) : undefined;
+      if (tracepoint !== undefined) {
+        lines++;
+        deliveredByTracepoint[tracepoint] = (deliveredByTracepoint[tracepoint] ?? 0) + 1;
+      }
+      start = lineEnd + 1;
     }
     for (const match of (text + stderr).matchAll(/Lost (\d+) events/g)) lostReported += Number(match[1]);
-    return { summary, delivered: lines, lostReported, lostReconciled: null, kernelFired: null, peerTotals: null, errors: [] };
+    return { summary, delivered: lines, lostReported, lostReconciled: null, kernelFired: null, peerTotals: null, errors: [], deliveredByTracepoint };
   } finally {
     run.kill();
     if (bpftrace.exitCode === null) bpftrace.kill('SIGKILL');
@@ -141,7 +177,8 @@ export async function runContribPrintf(tracee: TraceeSpec, workDir: string): Pro
 }
 
 export interface HelperSessionOptions {
-  tool: 'p2p-traffic' | 'p2p-monitor';
+  /** A tool id of the catalog (src/core/tools/toolCatalog.ts). */
+  tool: string;
   probesDir: string;
   tracee: TraceeSpec;
   waitAttach: readonly string[];
@@ -151,24 +188,45 @@ export interface HelperSessionOptions {
 
 export interface HelperSessionOutcome extends AttachOutcome {
   rawLines: Buffer | null;
+  /** Decoded events per event name (tracepoint events, `fired`, `lost`, aggregate snapshots, …). */
+  eventCounts: Record<string, number>;
+  /** The last event of each name: the final kernel snapshots of aggregating tools. */
+  lastEvents: Map<string, NormalizedEvent>;
+  /** Sum of the `lost` events' counts in the stream, by source (bpftrace, reconciled). */
+  lostEventsBySource: Record<string, number>;
+  /** Warning messages the session reported (bpftrace or BCC complaints on stderr, malformed lines). */
+  warnings: string[];
 }
 
-/** A shipped tool through the real pipeline: root helper → private socket → ProbeSessionReader/decoder. */
+/**
+ * A shipped tool through the real pipeline: root helper → private socket → ProbeSessionReader/decoder.
+ * BCC tools (probes/*.py) get the tracee's PID, as they need on v29 binaries; and since BCC raises the
+ * semaphores before it attaches its uprobes, `waitAttach` alone would let the tracee fire unseen calls
+ * first: the tracee also waits for a signal, sent when the helper reports the probes attached.
+ */
 export async function runHelperSession(options: HelperSessionOptions): Promise<HelperSessionOutcome> {
   const tool = findTool(options.tool);
   if (!tool) throw new BenchFailure(`unknown tool ${options.tool}`);
+  const bcc = tool.script.endsWith('.py');
   const socket = await createPrivateSocket('bitcoin-usdt-bench-');
-  const run = await startTracee({ ...options.tracee, waitAttach: options.waitAttach });
+  const run = await startTracee({ ...options.tracee, waitAttach: options.waitAttach, waitSignal: bcc });
   const argv = buildHelperArgv({
     pythonPath: PYTHON, probesDir: options.probesDir, tool: tool.id, binary: options.tracee.binary, socketPath: socket.path,
+    pid: bcc ? run.pid : null,
   });
   const helper = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let helperStderr = '';
   helper.stderr.setEncoding('utf8').on('data', (t: string) => (helperStderr += t));
   const exited = waitForExit(helper);
   const errors: string[] = [];
+  const warnings: string[] = [];
   let peerTotals: PeerTotals[] | null = null;
   const captured: Buffer[] = [];
+  const eventCounts: Record<string, number> = {};
+  const lastEvents = new Map<string, NormalizedEvent>();
+  const lostEventsBySource: Record<string, number> = {};
+  const tracepoints = new Set(tool.tracepoints);
+  let tracepointEvents = 0;
   try {
     const connection = await Promise.race([
       socket.waitForConnection(30_000),
@@ -181,8 +239,14 @@ export async function runHelperSession(options: HelperSessionOptions): Promise<H
       decoder: new BpftraceDecoder({ streamedTracepoints: streamedTracepoints(tool) }),
       onBatch: (events) => {
         for (const event of events) {
+          eventCounts[event.event] = (eventCounts[event.event] ?? 0) + 1;
+          lastEvents.set(event.event, event);
+          if (tracepoints.has(event.event)) tracepointEvents++;
+          if (event.event === 'session:attached' && bcc) run.resume();
           if (event.event === 'p2p:peer_totals') peerTotals = event.peers;
+          else if (event.event === 'lost') lostEventsBySource[event.source ?? 'unknown'] = (lostEventsBySource[event.source ?? 'unknown'] ?? 0) + event.count;
           else if (event.event === 'session:message' && event.level === 'error') errors.push(event.message);
+          else if (event.event === 'session:message' && event.level === 'warning') warnings.push(event.message);
         }
       },
     });
@@ -190,11 +254,12 @@ export async function runHelperSession(options: HelperSessionOptions): Promise<H
     const summary = await Promise.race([
       withTimeout(run.finished, TRACEE_TIMEOUT_MS, 'the tracee finishing'),
       reader.done.then(() => {
-        throw new BenchFailure(`the helper stopped early: ${errors.join('; ')} ${helperStderr.trim()}`);
+        throw new BenchFailure(`the helper stopped early: ${[...errors, ...warnings].join('; ')} ${helperStderr.trim()}`);
       }),
     ]);
-    // Periodic count prints keep arriving: only events and loss reports tell that the stream drained.
-    const progress = (): number => reader.decoder.stats.delivered + reader.decoder.stats.lostReported;
+    // Periodic count prints keep arriving: only events and loss reports tell that the stream drained
+    // (tracepoint events counted twice, by the decoder and by name: aggregating tools stream some too).
+    const progress = (): number => reader.decoder.stats.delivered + reader.decoder.stats.lostReported + tracepointEvents;
     await waitUntilStable(progress, DRAIN_QUIET_MS, DRAIN_MAX_MS);
     if ((await interruptUntilExit(helper, 30_000)).killed) throw new BenchFailure('the helper did not stop on SIGINT');
     await withTimeout(reader.done, 10_000, 'the helper closing the socket');
@@ -208,7 +273,12 @@ export async function runHelperSession(options: HelperSessionOptions): Promise<H
       kernelFired,
       peerTotals,
       errors,
+      deliveredByTracepoint: Object.fromEntries(tool.tracepoints.map((tp) => [tp, eventCounts[tp] ?? 0])),
       rawLines: options.captureRawLines ? Buffer.concat(captured) : null,
+      eventCounts,
+      lastEvents,
+      lostEventsBySource,
+      warnings,
     };
   } finally {
     run.kill();
