@@ -16,6 +16,7 @@ import {
   type ToWebview,
 } from '../../src/shared/benchmarkProtocol';
 import { splitVisibleText } from '../../src/shared/visibleText';
+import { DataFrameClock } from '../shared/dataFrameClock';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -25,6 +26,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
+const dataFrames = new DataFrameClock();
 const CHART_HEIGHT = 140;
 const HISTOGRAM_HEIGHT = 190;
 const MAX_TABLE_ROWS = 500;
@@ -572,6 +574,7 @@ function handleMessage(message: ToWebview): void {
       ui = message.uiState;
       vscode.setState(ui);
       render();
+      if ((state.runA?.lastElapsedNs ?? 0) > 0) dataFrames.dataDrawn();
       return;
     case 'requestRenderReport':
       render();
@@ -600,6 +603,7 @@ function renderReport(): BenchmarkRenderReport {
     notes: [...notesBar.children].map((n) => n.textContent ?? ''),
     activeElementsInPanel: app.querySelectorAll(activeSelector).length,
     imgElementsInDocument: document.querySelectorAll('img').length,
+    dataFrames: dataFrames.times(),
   };
 }
 

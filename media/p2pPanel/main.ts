@@ -20,7 +20,9 @@ import {
   type SortColumn,
   type ToWebview,
 } from '../../src/shared/p2pProtocol';
+import type { UpdateTiming } from '../../src/shared/panelTiming';
 import { splitVisibleText } from '../../src/shared/visibleText';
+import { DataFrameClock } from '../shared/dataFrameClock';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -30,6 +32,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
+const dataFrames = new DataFrameClock();
 
 const MAX_PEER_ROWS = 1_000;
 const MAX_MESSAGE_ROWS = 500;
@@ -155,6 +158,7 @@ function handleMessage(message: ToWebview): void {
       }
       vscode.setState(ui);
       markAllDirty();
+      if (model.peers.size > 0) dataFrames.dataDrawn();
       return;
     }
     case 'delta': {
@@ -172,22 +176,31 @@ function handleMessage(message: ToWebview): void {
       dirty.charts = dirty.charts || delta.rates.msgsIn.length > 0;
       dirty.header = true;
       schedule();
+      if (model.peers.size > 0) dataFrames.dataDrawn();
       return;
     }
     case 'peerDetail':
       if (message.sessionId !== model.sessionId) return;
       applyDetail(message.peerDetail);
       schedule();
+      dataFrames.dataDrawn();
       return;
     case 'sessions':
       model.sessions = [...message.sessions];
       dirty.header = true;
       schedule();
       return;
-    case 'requestRenderReport':
+    case 'requestRenderReport': {
       render();
-      vscode.postMessage({ type: 'renderReport', requestId: message.requestId, report: renderReport() });
+      // An update drawn here, outside an animation frame, is not timed.
+      updateTiming.handlerMs = 0;
+      updateTiming.waiting = false;
+      const report = renderReport();
+      if (message.timeUpdates === true) updateTiming.timings ??= [];
+      else if (message.timeUpdates === false) updateTiming.timings = null;
+      vscode.postMessage({ type: 'renderReport', requestId: message.requestId, report });
       return;
+    }
   }
 }
 
@@ -505,6 +518,14 @@ function scrollPeerIntoWindow(index: number): void {
 
 const dirty = { header: true, peers: true, types: true, charts: true, messages: true };
 let frameRequested = false;
+/** Only while the host asks (RenderReportRequest.timeUpdates): each update's cost. */
+const MAX_UPDATE_TIMINGS = 1_000;
+const updateTiming = {
+  timings: null as UpdateTiming[] | null,
+  /** Handler time of the update(s) waiting for their frame. */
+  handlerMs: 0,
+  waiting: false,
+};
 
 function markAllDirty(): void {
   dirty.header = dirty.peers = dirty.types = dirty.charts = dirty.messages = true;
@@ -516,7 +537,17 @@ function schedule(): void {
   frameRequested = true;
   requestAnimationFrame(() => {
     frameRequested = false;
+    if (!updateTiming.waiting) {
+      render();
+      return;
+    }
+    const start = performance.now();
     render();
+    void document.body.offsetHeight;
+    const frameMs = performance.now() - start;
+    if (updateTiming.timings && updateTiming.timings.length < MAX_UPDATE_TIMINGS) updateTiming.timings.push({ handlerMs: updateTiming.handlerMs, frameMs });
+    updateTiming.handlerMs = 0;
+    updateTiming.waiting = false;
   });
 }
 
@@ -1019,6 +1050,8 @@ function renderReport(): P2pRenderReport {
     chartCanvasCount: charts.querySelectorAll('canvas').length,
     activeElementsInPanel: app.querySelectorAll(activeSelector).length,
     imgElementsInDocument: document.querySelectorAll('img').length,
+    dataFrames: dataFrames.times(),
+    updateTimings: updateTiming.timings ? [...updateTiming.timings] : undefined,
   };
 }
 
@@ -1026,7 +1059,15 @@ function renderReport(): P2pRenderReport {
 
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   const message = event.data;
-  if (typeof message === 'object' && message !== null && typeof message.type === 'string') handleMessage(message);
+  if (typeof message !== 'object' || message === null || typeof message.type !== 'string') return;
+  if (updateTiming.timings && (message.type === 'delta' || message.type === 'peerDetail')) {
+    const start = performance.now();
+    handleMessage(message);
+    updateTiming.handlerMs += performance.now() - start;
+    updateTiming.waiting = frameRequested; // the frame that will draw it (none for another session's delta)
+  } else {
+    handleMessage(message);
+  }
 });
 render();
 const saved = vscode.getState();

@@ -18,6 +18,7 @@ import {
   type ToWebview,
 } from '../../src/shared/rawMessagesProtocol';
 import { splitVisibleText } from '../../src/shared/visibleText';
+import { DataFrameClock } from '../shared/dataFrameClock';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -27,6 +28,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
+const dataFrames = new DataFrameClock();
 
 const LIST_ROW_HEIGHT = 22;
 const HEX_ROW_HEIGHT = 18;
@@ -688,6 +690,7 @@ function handleMessage(message: ToWebview): void {
       }
       renderHeader();
       renderList();
+      if (model.listRows.length > 0) dataFrames.dataDrawn();
       return;
     case 'selected':
       if (message.sessionId !== model.sessionId) return;
@@ -697,6 +700,7 @@ function handleMessage(message: ToWebview): void {
       if (message.index !== null && !ui.follow) scrollListTo(message.index);
       renderList();
       renderDetail();
+      if (model.selected) dataFrames.dataDrawn();
       return;
     case 'hexRange': {
       const selected = model.selected;
@@ -710,6 +714,7 @@ function handleMessage(message: ToWebview): void {
         model.hexPages.delete(oldest);
       }
       renderHex();
+      dataFrames.dataDrawn();
       return;
     }
     case 'requestRenderReport':
@@ -763,6 +768,7 @@ function renderReport(): RawRenderReport {
     activeElementsInPanel: app.querySelectorAll(activeSelector).length,
     imgElementsInDocument: document.querySelectorAll('img').length,
     elementCount: document.getElementsByTagName('*').length,
+    dataFrames: dataFrames.times(),
   };
 }
 

@@ -17,6 +17,7 @@ import {
   type ToolToWebview,
   type ToolUiState,
 } from '../../src/shared/toolPanelProtocol';
+import { DataFrameClock } from '../shared/dataFrameClock';
 import { el, formatCount, setText, setUntrustedText, visibleText } from './dom';
 import type { ToolViewRenderer } from './viewModule';
 import { coinSelectionView } from './views/coinSelectionView';
@@ -33,6 +34,7 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
+const dataFrames = new DataFrameClock();
 const scriptsAtStart = document.querySelectorAll('script').length;
 
 const VIEWS: Readonly<Record<ToolPanelTool, ToolViewRenderer>> = {
@@ -180,6 +182,7 @@ function handleMessage(message: ToolToWebview): void {
       mountView(message.tool);
       if (!editing) showFilter(message.filter);
       schedule();
+      if (message.snapshot && message.snapshot.counters.delivered > 0) dataFrames.dataDrawn();
       return;
     case 'sessions':
       model.sessions = [...message.sessions];
@@ -299,6 +302,7 @@ function renderReport(): ToolRenderReport {
     imgElementsInDocument: document.querySelectorAll('img').length,
     scriptElementsInDocument: document.querySelectorAll('script').length,
     scriptElementsAtStart: scriptsAtStart,
+    dataFrames: dataFrames.times(),
   };
 }
 

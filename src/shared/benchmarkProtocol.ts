@@ -5,6 +5,8 @@
 // sums over the blocks of one chain (≈ 10^9 transactions, connect times of hours ≈ 10^13 ns), far below 2^53.
 // Block hashes cross as 64 hex digits in display order.
 
+import type { DataFrameTimes } from './panelTiming';
+
 export interface RateSeries {
   /** Seconds since the run's first block (or first rate snapshot), one entry per point. */
   readonly seconds: readonly number[];
@@ -137,6 +139,7 @@ export interface BenchmarkRenderReport {
   readonly notes: readonly string[];
   readonly activeElementsInPanel: number;
   readonly imgElementsInDocument: number;
+  readonly dataFrames: DataFrameTimes;
 }
 
 // ---- host → webview ----

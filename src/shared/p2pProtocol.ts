@@ -5,6 +5,8 @@
 // sizes and elapsed nanoseconds cross as numbers: they are sums of message sizes (≤ 4 MB each) and
 // nanoseconds since the session started, far below 2^53 for any real session.
 
+import type { DataFrameTimes, UpdateTiming } from './panelTiming';
+
 /** Decimal string of Bitcoin Core's int64 peer id. */
 export type PeerId = string;
 
@@ -183,6 +185,9 @@ export interface P2pRenderReport {
   readonly activeElementsInPanel: number;
   /** <img> elements anywhere in the document (the panel has none of its own). */
   readonly imgElementsInDocument: number;
+  readonly dataFrames: DataFrameTimes;
+  /** Each update (delta or peer detail and its frame) since the request that started the timing, while it runs. */
+  readonly updateTimings?: readonly UpdateTiming[];
 }
 
 // ---- host → webview ----
@@ -219,6 +224,8 @@ export interface PeerDetailMessage {
 export interface RenderReportRequest {
   readonly type: 'requestRenderReport';
   readonly requestId: number;
+  /** true: time each update from now on (reported in `updateTimings`); false: report the timings and stop. */
+  readonly timeUpdates?: boolean;
 }
 
 export type ToWebview = SessionsMessage | SnapshotMessage | DeltaMessage | PeerDetailMessage | RenderReportRequest;

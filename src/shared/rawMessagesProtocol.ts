@@ -5,6 +5,8 @@
 // filtered message list, a range of the selected message's bytes, the selected message's decoded tree.
 // Numbers: peer ids cross as decimal strings; sizes (≤ 4 MB) and elapsed nanoseconds as numbers.
 
+import type { DataFrameTimes } from './panelTiming';
+
 export type RawDirection = 'in' | 'out';
 
 export interface RawMessageRow {
@@ -161,6 +163,7 @@ export interface RawRenderReport {
   readonly activeElementsInPanel: number;
   readonly imgElementsInDocument: number;
   readonly elementCount: number;
+  readonly dataFrames: DataFrameTimes;
 }
 
 // ---- host → webview ----

@@ -7,6 +7,7 @@
 // Every view is bounded: the host sends at most the newest MAX_*_ROWS rows that pass the filter.
 
 import type { NamedCount, SessionChoice, SessionStatus } from './p2pProtocol';
+import type { DataFrameTimes } from './panelTiming';
 
 export type { NamedCount, SessionChoice, SessionNote, SessionStatus } from './p2pProtocol';
 
@@ -307,6 +308,7 @@ export interface ToolRenderReport {
   /** <script> elements in the document now and when the page started (VS Code injects its own). */
   readonly scriptElementsInDocument: number;
   readonly scriptElementsAtStart: number;
+  readonly dataFrames: DataFrameTimes;
 }
 
 // ---- host → webview ----

@@ -31,8 +31,11 @@ const LAST_RECORDING_KEY = 'bitcoinUsdt.p2pPanel.lastRecording';
 export interface P2pPanelTestApi {
   readonly isOpen: boolean;
   readonly currentSessionId: string | null;
-  /** Asks the webview what it rendered (waits for the webview to be ready). */
-  renderReport(timeoutMs?: number): Promise<P2pRenderReport>;
+  /**
+   * Asks the webview what it rendered (waits for the webview to be ready). `timeUpdates`: start (true) or end
+   * (false, after this report) the timing of each update in the webview (RenderReportRequest.timeUpdates).
+   */
+  renderReport(timeoutMs?: number, options?: { readonly timeUpdates?: boolean }): Promise<P2pRenderReport>;
   /** Sessions that have a recording file (automatic recordings of live sessions, opened recordings). */
   recordings(): readonly { readonly sessionId: string; readonly path: string; readonly live: boolean }[];
 }
@@ -297,7 +300,7 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
     return this.recordingService.recorder.recordedSessions.map((r) => ({ sessionId: r.session.id, path: r.path, live: r.live }));
   }
 
-  renderReport(timeoutMs = 10_000): Promise<P2pRenderReport> {
+  renderReport(timeoutMs = 10_000, options: { readonly timeUpdates?: boolean } = {}): Promise<P2pRenderReport> {
     return requestRenderReport<P2pRenderReport>({
       what: 'the P2P panel',
       timeoutMs,
@@ -305,7 +308,7 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
       ready: () => this.ready,
       pending: this.pendingReports,
       nextRequestId: () => this.nextRequestId++,
-      post: (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview),
+      post: (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId, timeUpdates: options.timeUpdates } satisfies ToWebview),
     });
   }
 
