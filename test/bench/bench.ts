@@ -1,4 +1,4 @@
-// `npm run bench [-- --runs N] [--quick] [--only attach,extension,panels,discovery,bundle,soak,fuzz] [--profile]`
+// `npm run bench [-- --runs N] [--quick] [--only attach,tools,extension,panels,discovery,bundle,soak,fuzz] [--profile]`
 // Runs every measurement of docs/performance.md in one go, each several times, prints medians with their
 // range and writes everything to bench-results/<ISO timestamp>.json. Needs root: it attaches real probes.
 
@@ -15,6 +15,7 @@ import { bundleTableRows, runBundleBench, type BundleResults } from './bundleBen
 import { discoveryTableRows, runDiscoveryBench, type DiscoveryResults } from './discoveryBench';
 import { extensionTableRows, runExtensionBench, type ExtensionResults } from './extensionBench';
 import { panelTableRows, runPanelBench, type PanelResults } from './panelBench';
+import { runVscodePanelBench, vscodePanelTableRows, type VscodePanelResults } from './vscodePanelBench';
 import { BPFTRACE } from './probeRunners';
 import {
   FUZZ_CASES_PER_TARGET,
@@ -26,19 +27,25 @@ import {
   type FuzzBenchResults,
   type SoakBenchResults,
 } from './soakFuzzBench';
+import { runToolsBench, toolsChecks, toolsTableRows, type ToolsResults } from './toolsBench';
 
-const MEASUREMENTS = ['attach', 'extension', 'panels', 'discovery', 'bundle', 'soak', 'fuzz'] as const;
+const MEASUREMENTS = ['attach', 'tools', 'extension', 'panels', 'discovery', 'bundle', 'soak', 'fuzz'] as const;
 type Measurement = (typeof MEASUREMENTS)[number];
-const NEEDS_ROOT: ReadonlySet<Measurement> = new Set(['attach', 'extension', 'soak']);
+const NEEDS_ROOT: ReadonlySet<Measurement> = new Set(['attach', 'tools', 'extension', 'soak']);
 
 const HELP = `Usage: npm run bench -- [--runs N] [--quick] [--only NAME[,NAME...]] [--profile]
 
 Benchmarks (as root; not part of the test suite):
   attach     tracee fire rate with nothing / bare bpftrace / p2p-traffic / p2p-monitor / contrib printf
              attached, and what each delivers (measurements 1 and 2)
+  tools      1 and 2 for every other tool (p2p-connections, connectblock-benchmark, utxocache-flush, utxos,
+             coin-selection, raw-p2p-msgs, mempool-monitor) on the tracee scenario that fires its
+             tracepoints: nothing / bare bpftrace / the tool via the helper / a contrib-style printf script
   extension  decode, decode + aggregate, recording read, heap after 1 M and 10 M events (3)
   panels     the P2P panel's webview bundle in headless Chromium: first paint from a snapshot and update
-             cost with 1,000 peers and 100,000 messages (4)
+             cost with 1,000 peers and 100,000 messages; then, as root, every panel inside VS Code (the
+             integration harness in bench mode): first paint from Open recording…, and the P2P panel's
+             update cost in a live session with 1,000 peers and 100,000 messages (4)
   discovery  readStapsdtNotes vs readelf -n on a 400 MB ELF file (5)
   bundle     bundle sizes, require() + activate() time of dist/extension.js (6)
   soak       p2p-traffic at the tracee's top rate through the helper into the panel's model and a
@@ -109,8 +116,10 @@ interface BenchResultsFile {
   machine: { kernel: string; cpus: number; cpuModel: string; node: string; bpftrace: string; loadAverageStart: number[]; loadAverageEnd: number[] };
   counts: { attachEvents: number; extensionLines: number; heapEvents: { first: number; all: number }; discoveryBytes: number };
   attach?: AttachResults;
+  tools?: ToolsResults;
   extension?: ExtensionResults;
   panels?: PanelResults;
+  vscodePanels?: VscodePanelResults;
   discovery?: DiscoveryResults;
   bundle?: BundleResults;
   soak?: SoakBenchResults;
@@ -187,14 +196,25 @@ async function main(argv: string[]): Promise<number> {
           rows.push(...attachTableRows(results.attach));
           for (const [name, verdict] of Object.entries(results.attach.checks)) if (!verdict.startsWith('PASS')) results.failedChecks.push(`${name}: ${verdict}`);
           break;
+        case 'tools':
+          results.tools = await runToolsBench(ctx);
+          rows.push(...toolsTableRows(results.tools));
+          for (const [name, verdict] of Object.entries(toolsChecks(results.tools))) if (!verdict.startsWith('PASS')) results.failedChecks.push(`${name}: ${verdict}`);
+          break;
         case 'extension':
           results.extension = await runExtensionBench(ctx);
           rows.push(...extensionTableRows(results.extension));
           break;
-        case 'panels':
+        case 'panels': {
           results.panels = await runPanelBench(ctx);
           rows.push(...panelTableRows(results.panels));
+          const vscodePanels = await runVscodePanelBench(ctx);
+          if (vscodePanels) {
+            results.vscodePanels = vscodePanels;
+            rows.push(...vscodePanelTableRows(vscodePanels));
+          }
           break;
+        }
         case 'discovery':
           results.discovery = await runDiscoveryBench(ctx);
           rows.push(...discoveryTableRows(results.discovery));
@@ -235,9 +255,13 @@ async function main(argv: string[]): Promise<number> {
       `load ${load(results.machine.loadAverageStart)} → ${load(results.machine.loadAverageEnd)}\n\n`,
   );
   process.stdout.write(`${formatTable(rows)}\n`);
-  if (results.attach) {
+  const checks = { ...results.attach?.checks, ...(results.tools ? toolsChecks(results.tools) : {}) };
+  if (Object.keys(checks).length > 0) {
     process.stdout.write('\nchecks:\n');
-    for (const [name, verdict] of Object.entries(results.attach.checks)) process.stdout.write(`  ${verdict.padEnd(16)} ${name}\n`);
+    for (const [name, verdict] of Object.entries(checks)) process.stdout.write(`  ${verdict.padEnd(16)} ${name}\n`);
+  }
+  for (const t of results.tools?.tools ?? []) {
+    if (t.notMeasured !== null) process.stdout.write(`  not measured     ${t.tool}: ${t.notMeasured}\n`);
   }
   const hotSpots = results.extension?.hotSpots;
   if (hotSpots) {
