@@ -19,6 +19,8 @@ import {
   hashFromWords,
   histogramBuckets,
 } from '../../src/core/events/toolRecordDecoders';
+import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
+import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import { parseBpftraceJson } from '../../src/core/events/bpftraceJson';
 import { NODE_STATE_TOOLS } from '../../src/core/tools/nodeStateTools';
 import { TOOLS } from '../../src/core/tools/toolCatalog';
@@ -141,6 +143,38 @@ describe('toolRecordDecoders: connectblock-benchmark (real capture: start 800010
     assert.ok(rates.length >= 1);
     assert.equal(rates[rates.length - 1].totals.blocks, 21);
     assert.equal(rates[rates.length - 1].height, 800030, 'the last counted height');
+  });
+});
+
+describe('BpftraceDecoder accounts for connectblock-benchmark (real capture through the decoder)', () => {
+  const lines = readFileSync(join(FIXTURES, 'connectblock-benchmark-v29.ndjson'), 'utf8').split('\n').filter((l) => l.length > 0);
+  const blockLines = lines.filter((l) => l.includes('["block",'));
+  const decode = (input: readonly string[]): { events: NormalizedEvent[]; decoder: BpftraceDecoder } => {
+    const decoder = new BpftraceDecoder({ toolId: 'connectblock-benchmark', streamedTracepoints: [] });
+    const events = input.flatMap((line) => decoder.decodeLine(line));
+    events.push(...decoder.finish());
+    return { events, decoder };
+  };
+  const lostIn = (events: readonly NormalizedEvent[]): number => events.reduce((n, e) => n + (e.event === 'lost' ? e.count : 0), 0);
+
+  it('counts every streamed block as delivered and nothing as lost when all arrive', () => {
+    const { events, decoder } = decode(lines);
+    assert.ok(blockLines.length > 0);
+    assert.equal(decoder.stats.delivered, blockLines.length);
+    assert.equal(lostIn(events), 0);
+    assert.equal(decoder.stats.lostReported + decoder.stats.lostReconciled, 0);
+  });
+
+  it('counts blocks that never arrived as lost, in the events and in the stats, reported by bpftrace or not', () => {
+    // Two blocks missing; bpftrace reported one of them.
+    const missing = new Set([blockLines[1], blockLines[2]]);
+    const input = lines.filter((l) => !missing.has(l));
+    input.splice(2, 0, '{"type": "lost_events", "data": {"events": 1}}');
+    const { events, decoder } = decode(input);
+    assert.equal(decoder.stats.delivered, blockLines.length - 2);
+    assert.equal(lostIn(events), 2);
+    assert.equal(decoder.stats.lostReported, 1);
+    assert.equal(decoder.stats.lostReported + decoder.stats.lostReconciled, 2);
   });
 });
 

@@ -73,6 +73,14 @@ export class BpftraceDecoder {
       this.checkCut(field, value, out);
       return out;
     },
+    reconcile: (printed) => {
+      const already = this.runToolReconciled ?? 0;
+      const unreported = printed - this.runDelivered - this.runLostReported - already;
+      this.runToolReconciled = already + unreported;
+      if (unreported === 0) return [];
+      this.lostReconciled += unreported;
+      return [{ event: 'lost', elapsed_ns: this.lastElapsed, count: unreported, source: 'reconciled' }];
+    },
   };
 
   // Loss accounting for the current bpftrace run, and totals over earlier runs (--follow re-attaches).
@@ -80,6 +88,8 @@ export class BpftraceDecoder {
   private runDelivered = 0;
   private runLostReported = 0;
   private runReconciled = true;
+  /** What the tool's own reconcile() counted as lost in this run; null while it has not reconciled. */
+  private runToolReconciled: number | null = null;
   private readonly earlierFired = new Map<string, number>();
 
   private delivered = 0;
@@ -411,11 +421,14 @@ export class BpftraceDecoder {
   /** A bpftrace run ended: its last fired counts are final. Emits what was lost without a report. */
   private endRun(): NormalizedEvent[] {
     const out: NormalizedEvent[] = [...this.totalsSnapshot(this.lastElapsed, true), ...this.truncationReport()];
-    if (!this.runReconciled) {
+    if (!this.runReconciled && this.runToolReconciled === null) {
       let fired = 0;
       for (const [tracepoint, count] of this.runFired) if (this.streamed.has(tracepoint)) fired += count;
-      const unreported = fired - this.runDelivered - this.runLostReported;
-      if (this.runFired.size === 0 && this.runDelivered > 0) {
+      // A tool that streams no tracepoint in full counts in the kernel: what bpftrace lost were prints of
+      // cumulative maps, made good by the next print. (Its own records it reconciles itself: reconcile().)
+      const delivered = this.streamed.size > 0 ? this.runDelivered : 0;
+      const unreported = fired - delivered - this.runLostReported;
+      if (this.streamed.size > 0 && this.runFired.size === 0 && this.runDelivered > 0) {
         out.push({
           event: 'session:message',
           level: 'warning',
@@ -433,6 +446,7 @@ export class BpftraceDecoder {
     this.runDelivered = 0;
     this.runLostReported = 0;
     this.runReconciled = true;
+    this.runToolReconciled = null;
     return out;
   }
 

@@ -30,8 +30,14 @@ export interface ToolRecordContext {
   elapsedNs(value: Int64Field): number;
   /** Session time of the latest record that carried one. */
   lastElapsedNs(): number;
-  /** One streamed tracepoint event arrived (loss accounting: fired − delivered). */
+  /** One streamed record arrived (loss accounting: fired − delivered). */
   delivered(): void;
+  /**
+   * For a tool that streams only some hits (so the kernel's fired counts do not say how many records to
+   * expect): its probe says it printed `printed` records in this bpftrace run. Returns a `lost` event for
+   * those neither delivered nor reported lost by bpftrace (none when all are accounted for).
+   */
+  reconcile(printed: number): NormalizedEvent[];
   /** Events to add when `value` reached the probe's string limit (it may have been cut), else none. */
   checkCut(field: string, value: string): NormalizedEvent[];
 }
@@ -170,7 +176,6 @@ type TotalKey = (typeof TOTAL_KEYS)[number];
 export function createConnectblockBenchmarkDecoder(): ToolRecordDecoder {
   let totals: Record<TotalKey, bigint> | null = null;
   let previous: { totals: Record<TotalKey, bigint>; elapsedNs: number } | null = null;
-  let delivered = 0;
   let summarized = false;
   let lastHeight: number | null = null;
 
@@ -227,7 +232,7 @@ export function createConnectblockBenchmarkDecoder(): ToolRecordDecoder {
     if (kind === null) return null;
     if (kind === 'block') {
       const [, elapsed, w0, w1, w2, w3, height, transactions, inputs, sigops, duration] = tuple(record.data, 11, kind);
-      delivered++;
+      context.delivered();
       return [{
         event: 'validation:block_connected',
         elapsed_ns: context.elapsedNs(int(elapsed, 'elapsed')),
@@ -264,11 +269,9 @@ export function createConnectblockBenchmarkDecoder(): ToolRecordDecoder {
         wall_time_ns: wall === null ? null : toInt64Field(wall),
         wall_time_ms: wall === null ? null : Number(wall) / 1e6,
       }];
-      // Printed blocks are the streamed ones: those that never arrived were lost. The next run starts afresh.
-      const missing = Number(t.printed) - delivered;
-      if (!summarized && missing > 0) out.push({ event: 'lost', elapsed_ns: elapsedNs, count: missing, source: 'reconciled' });
+      // Printed blocks are the streamed ones: those that never arrived were lost.
+      if (!summarized) out.push(...context.reconcile(Number(t.printed)));
       summarized = true;
-      delivered = 0;
       return out;
     }
     throw new RecordShapeError(`unknown connectblock-benchmark tuple ${JSON.stringify(kind)}`);

@@ -34,6 +34,10 @@ export class ToolRecordStream {
       delivered: () => {
         this.delivered++;
       },
+      reconcile: (printed: number): NormalizedEvent[] => {
+        const unreported = printed - this.delivered - this.lostReported;
+        return unreported === 0 ? [] : [{ event: 'lost', elapsed_ns: this.lastElapsed, count: unreported, source: 'reconciled' }];
+      },
       checkCut: (field: string, value: string): NormalizedEvent[] =>
         byteLength(value) >= STRING_LIMIT_BYTES ? [{ event: 'truncated', elapsed_ns: this.lastElapsed, field, count: 1 }] : [],
     };
