@@ -1,37 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { loadRecording } from '../../src/core/events/recording';
-import { formatDurationNs, type BenchmarkRenderReport } from '../../src/shared/benchmarkProtocol';
-import type { ExtensionApi } from '../../src/extension/testApi';
-import type { BenchmarkPanelTestApi } from '../../src/extension/benchmarkPanel/benchmarkPanelController';
+import { formatDurationNs } from '../../src/shared/benchmarkProtocol';
+import { benchmarkPanelReport, closePanelTabs, extensionApis, focusPanelForScreenshots, repoRoot } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
-const repoRoot = process.env.BITCOIN_USDT_REPO ?? resolve(__dirname, '..', '..', '..');
-const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; publisher: string };
 const recordings = join(repoRoot, 'test', 'fixtures', 'recordings');
 const masterRecording = join(recordings, 'bench-master.ndjson');
 const branchRecording = join(recordings, 'bench-branch.ndjson');
-
-async function panelApi(): Promise<BenchmarkPanelTestApi> {
-  const extension = vscode.extensions.getExtension<ExtensionApi>(`${manifest.publisher}.${manifest.name}`);
-  assert.ok(extension, 'extension not installed');
-  const api = (await extension.activate()) as ExtensionApi & { benchmarkPanel?: BenchmarkPanelTestApi };
-  assert.ok(api.benchmarkPanel, 'activate() returned no benchmarkPanel API');
-  return api.benchmarkPanel;
-}
-
-async function waitForReport(panel: BenchmarkPanelTestApi, accept: (report: BenchmarkRenderReport) => boolean, timeoutMs = 20_000): Promise<BenchmarkRenderReport> {
-  const deadline = Date.now() + timeoutMs;
-  let last: BenchmarkRenderReport | undefined;
-  while (Date.now() < deadline) {
-    last = await panel.renderReport(Math.max(1_000, deadline - Date.now()));
-    if (accept(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`the benchmark panel did not render what was expected within ${timeoutMs} ms; last report: ${JSON.stringify(last, null, 1)}`);
-}
 
 interface ExpectedRun {
   blocks: number;
@@ -55,23 +32,6 @@ async function expectedRun(path: string): Promise<ExpectedRun> {
   return { blocks: summary.totals.blocks, connectTimeNs: Number(summary.connect_time_ns), slowBlocks, buckets: histograms[histograms.length - 1].buckets.length };
 }
 
-/** One editor group, no side bar, this panel in front: the screenshots show the whole panel. */
-async function focusPanelForScreenshots(showCommand: string): Promise<void> {
-  await vscode.commands.executeCommand('workbench.action.joinAllGroups');
-  await vscode.commands.executeCommand('workbench.action.closeSidebar');
-  await vscode.commands.executeCommand('notifications.clearAll');
-  await vscode.commands.executeCommand(showCommand);
-  await new Promise((r) => setTimeout(r, 300));
-}
-
-async function closePanelTabs(): Promise<void> {
-  for (const group of vscode.window.tabGroups.all) {
-    for (const tab of group.tabs) {
-      if (tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('bitcoinUsdt.benchmarkPanel')) await vscode.window.tabGroups.close(tab);
-    }
-  }
-}
-
 describe('ConnectBlock benchmark panel', function () {
   this.timeout(90_000);
 
@@ -82,16 +42,16 @@ describe('ConnectBlock benchmark panel', function () {
   let runA: string | undefined;
 
   it('opens by itself for a connectblock-benchmark recording: rates, histogram, slow blocks, total time', async () => {
-    const panel = await panelApi();
+    const { benchmarkPanel: panel } = await extensionApis('benchmarkPanel');
     const expected = await expectedRun(masterRecording);
-    await closePanelTabs();
+    await closePanelTabs('bitcoinUsdt.benchmarkPanel');
     runA = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.openRecording', vscode.Uri.file(masterRecording));
     assert.ok(runA, 'Open recording returned no session');
     assert.equal(panel.isOpen, true, 'the panel did not open for a connectblock-benchmark recording');
     assert.equal(panel.runA, runA);
-    await focusPanelForScreenshots('bitcoinUsdt.showBenchmarkPanel');
+    await focusPanelForScreenshots(() => vscode.commands.executeCommand('bitcoinUsdt.showBenchmarkPanel'));
     const opened = runA;
-    const report = await waitForReport(panel, (r) => r.runA === opened && r.totalTimeText !== '—' && r.totalTimeText !== '' && r.slowBlockRows > 0);
+    const report = await benchmarkPanelReport((r) => r.runA === opened && r.totalTimeText !== '—' && r.totalTimeText !== '' && r.slowBlockRows > 0);
     assert.equal(report.runB, null);
     assert.equal(report.blockCountText, expected.blocks.toLocaleString('en-US'));
     assert.equal(report.totalTimeText, formatDurationNs(expected.connectTimeNs));
@@ -115,7 +75,7 @@ describe('ConnectBlock benchmark panel', function () {
   });
 
   it('compares with a second run opened as run B: rates and histograms together, both totals', async () => {
-    const panel = await panelApi();
+    const { benchmarkPanel: panel } = await extensionApis('benchmarkPanel');
     assert.ok(runA, 'the first test opened run A');
     const expectedA = await expectedRun(masterRecording);
     const expectedB = await expectedRun(branchRecording);
@@ -124,7 +84,7 @@ describe('ConnectBlock benchmark panel', function () {
     assert.notEqual(runB, runA);
     assert.equal(panel.runA, runA, 'opening run B must not replace run A');
     assert.equal(panel.runB, runB);
-    const report = await waitForReport(panel, (r) => r.runB === runB && r.totalTimeTextB !== '' && r.totalTimeTextB !== '—' && r.rateChartSeries === 2);
+    const report = await benchmarkPanelReport((r) => r.runB === runB && r.totalTimeTextB !== '' && r.totalTimeTextB !== '—' && r.rateChartSeries === 2);
     assert.equal(report.runA, runA);
     assert.equal(report.totalTimeText, formatDurationNs(expectedA.connectTimeNs));
     assert.equal(report.totalTimeTextB, formatDurationNs(expectedB.connectTimeNs));

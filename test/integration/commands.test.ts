@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { extensionId, repoRoot, waitFor } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
 interface ContributedCommand {
@@ -10,22 +11,10 @@ interface ContributedCommand {
 
 interface ExtensionManifest {
   name: string;
-  publisher: string;
   contributes: { commands: ContributedCommand[] };
 }
 
-// dist/test/integration/commands.test.js -> repository root
-const manifest = JSON.parse(readFileSync(resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as ExtensionManifest;
-const extensionId = `${manifest.publisher}.${manifest.name}`;
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
-  }
-  return condition();
-}
+const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as ExtensionManifest;
 
 describe('extension activation and commands', () => {
   it(`is installed as ${extensionId}`, () => {
@@ -43,7 +32,7 @@ describe('extension activation and commands', () => {
     const extension = vscode.extensions.getExtension(extensionId);
     assert.ok(extension);
     // workspaceContains:build/bin/bitcoind must activate it without anyone calling activate().
-    assert.ok(await waitFor(() => extension.isActive, 30_000), 'the extension did not activate within 30 s');
+    await waitFor('the extension to activate by itself', 30_000, () => extension.isActive);
   });
 
   it('registers every command contributed in package.json', async () => {

@@ -6,24 +6,29 @@
 // one element was created from them. Needs root, bpftrace, gcc and <sys/sdt.h> (as on CI).
 
 import { strict as assert } from 'node:assert';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { bytesToString } from '../../src/core/events/bpftraceJson';
 import type { NetMessageEvent, NormalizedEvent } from '../../src/core/events/eventTypes';
 import type { LauncherApi } from '../../src/extension/launch/launcherApi';
-import type { P2pPanelTestApi } from '../../src/extension/panels/p2pPanelController';
-import type { ExtensionApi } from '../../src/extension/testApi';
 import type { P2pRenderReport } from '../../src/shared/p2pProtocol';
 import { escapeInvisible } from '../../src/shared/visibleText';
+import {
+  assertNoProbeProcessesWithin,
+  collectEvents,
+  extensionApis,
+  p2pPanelReport,
+  startTracee,
+  waitFor,
+  workspaceBitcoind,
+  type StartedTracee,
+} from './integrationHelpers';
 import { screenshot } from './screenshot';
 
-const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { name: string; publisher: string };
-const extensionId = `${manifest.publisher}.${manifest.name}`;
 /** BPFTRACE_STRLEN=72: a string keeps at most 71 bytes. */
 const PROBE_STRING_BYTES = 71;
 
@@ -93,68 +98,6 @@ function expectedText(bytes: Buffer): string {
   return bytesToString(bytes.subarray(0, PROBE_STRING_BYTES));
 }
 
-async function extensionApi(): Promise<ExtensionApi> {
-  const extension = vscode.extensions.getExtension<ExtensionApi>(extensionId);
-  assert.ok(extension, `extension ${extensionId} is not loaded`);
-  return extension.activate();
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function waitForReport(panel: P2pPanelTestApi, accept: (report: P2pRenderReport) => boolean, timeoutMs = 30_000): Promise<P2pRenderReport> {
-  const deadline = Date.now() + timeoutMs;
-  let last: P2pRenderReport | undefined;
-  while (Date.now() < deadline) {
-    last = await panel.renderReport(Math.max(1_000, deadline - Date.now()));
-    if (accept(last)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`the panel did not render what was expected within ${timeoutMs} ms; last report: ${JSON.stringify(last, null, 1)}`);
-}
-
-/** Helper and bpftrace processes probing `binary`. */
-async function probeProcessesOf(binary: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const raw = await readFile(`/proc/${entry}/cmdline`).catch(() => Buffer.alloc(0));
-    const args = raw.toString('utf8').split('\0').filter((a) => a.length > 0);
-    if (!args.includes(binary)) continue;
-    const isHelper = basename(args[0] ?? '').startsWith('python') && args.some((a) => a.endsWith('bitcoin-usdt-helper.py'));
-    if (isHelper || basename(args[0] ?? '') === 'bpftrace') found.push(`${entry}: ${args.join(' ')}`);
-  }
-  return found;
-}
-
-async function startProgram(binary: string, args: string[]): Promise<{ pid: number; child: ChildProcess }> {
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-  const pid = await new Promise<number>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`${binary} did not print "ready" within 10 s: ${output}`)), 10_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /ready pid=(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${binary} exited with ${code} before it was ready`));
-    });
-  });
-  return { pid, child };
-}
-
 /** Starts p2p-traffic on `binary`/`pid`, waits until `ready(events)`, stops it, and checks nothing is left. */
 async function probeSession(
   launcher: LauncherApi,
@@ -164,23 +107,14 @@ async function probeSession(
 ): Promise<void> {
   const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: 'p2p-traffic', binaryPath: binary, pid });
   assert.ok(sessionId, 'startProbe started a session');
-  const events: NormalizedEvent[] = [];
-  const subscription = launcher.onDidReceiveEvents((received) => {
-    if (received.session.id === sessionId) events.push(...received.events);
-  });
+  const collected = collectEvents(launcher, sessionId);
   try {
-    await check(sessionId, events);
+    await check(sessionId, collected.events);
   } finally {
-    subscription.dispose();
+    collected.dispose();
     if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
   }
-  const deadline = Date.now() + 10_000;
-  let left = await probeProcessesOf(binary);
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    left = await probeProcessesOf(binary);
-  }
-  assert.deepEqual(left, [], 'no helper or bpftrace left after the session');
+  await assertNoProbeProcessesWithin(binary, 10_000);
 }
 
 const messagesOf = (events: readonly NormalizedEvent[]): NetMessageEvent[] =>
@@ -207,31 +141,27 @@ function assertNothingExecutedOrCreated(report: P2pRenderReport): void {
 describe('hostile strings through the real probe into the real panel', function () {
   this.timeout(180_000);
   let work: string;
-  const programs: ChildProcess[] = [];
+  const programs: StartedTracee[] = [];
 
   before(async function () {
     assert.equal(process.getuid?.(), 0, 'this test attaches real probes and runs as root (as on CI)');
     work = await mkdtemp(join(tmpdir(), 'bitcoin-usdt-hostile-'));
   });
-  afterEach(() => {
-    for (const child of programs.splice(0)) child.kill('SIGKILL');
+  afterEach(async () => {
+    for (const program of programs.splice(0)) await program.kill();
   });
   after(async () => {
     await rm(work, { recursive: true, force: true });
   });
 
   it('the tracee\'s hostile scenario: every row shows the exact address and type as text, nothing becomes an element', async () => {
-    const api = await extensionApi();
-    assert.ok(api.launcher && api.p2pPanel);
-    const launcher = api.launcher;
-    const panel = api.p2pPanel;
-    const binary = join(process.env.BITCOIN_USDT_TEST_WORKSPACE ?? '', 'build', 'bin', 'bitcoind');
-    assert.ok(existsSync(binary), `${binary} is missing (the runner copies the v29 tracee there)`);
+    const { launcher } = await extensionApis('launcher', 'p2pPanel');
+    const binary = workspaceBitcoind();
     // One ordinary peer and the 8 hostile ones: all 9 fit in the report's first 10 rows.
-    const tracee = await startProgram(binary, ['--scenario', 'hostile', '--peers', '1', '--rate', '600', '--duration-ms', '600000']);
-    programs.push(tracee.child);
+    const tracee = await startTracee(binary, ['--scenario', 'hostile', '--peers', '1', '--rate', '600', '--duration-ms', '600000']);
+    programs.push(tracee);
     await probeSession(launcher, binary, tracee.pid, async (sessionId, events) => {
-      const report = await waitForReport(panel, (r) => r.sessionId === sessionId && r.peerRowCount >= 9 && r.messageRowCount > 0, 60_000);
+      const report = await p2pPanelReport((r) => r.sessionId === sessionId && r.peerRowCount >= 9 && r.messageRowCount > 0, 60_000);
       await waitFor('events in the hub', 10_000, () => (messagesOf(events).length > 0 ? true : undefined));
       assertRowsShowExactly(report, events);
       const shown = report.firstRows.map((r) => r.addr);
@@ -244,21 +174,17 @@ describe('hostile strings through the real probe into the real panel', function 
   });
 
   it('markup, script breakouts, javascript: URLs, invalid UTF-8, controls, bidi and a 10 kB string from a USDT program', async () => {
-    const api = await extensionApi();
-    assert.ok(api.launcher && api.p2pPanel);
-    const launcher = api.launcher;
-    const panel = api.p2pPanel;
+    const { launcher } = await extensionApis('launcher', 'p2pPanel');
     const source = join(work, 'hostile.c');
     const binary = join(work, 'hostile-bitcoind');
     await writeFile(source, HOSTILE_PROGRAM);
     await promisify(execFile)('gcc', ['-O1', '-o', binary, source]).catch((error: Error) => {
       throw new Error(`cannot build the hostile USDT program (needs gcc and systemtap-sdt-dev): ${error.message}`);
     });
-    const program = await startProgram(binary, []);
-    programs.push(program.child);
+    const program = await startTracee(binary, []);
+    programs.push(program);
     await probeSession(launcher, binary, program.pid, async (sessionId, events) => {
-      const report = await waitForReport(
-        panel,
+      const report = await p2pPanelReport(
         (r) => r.sessionId === sessionId && r.peerRowCount === HOSTILE_ADDRS.length && r.messageRowCount >= HOSTILE_TYPES.length,
         60_000,
       );

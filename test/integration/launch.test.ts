@@ -1,127 +1,33 @@
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import { PRIVILEGED_TERMINAL_SCRIPT, TERMINAL_SHELL_PATH } from '../../src/core/process/privilegedTerminalScript';
 import type { LauncherApi } from '../../src/extension/launch/launcherApi';
-import type { ExtensionApi } from '../../src/extension/testApi';
+import {
+  assertNoProbeProcessesWithin,
+  collectEvents,
+  extensionApis,
+  extensionId,
+  probeProcessesOf,
+  sessionEnd,
+  startTracee,
+  waitFor,
+  workspaceBitcoind,
+  type StartedTracee,
+} from './integrationHelpers';
 import { screenshot } from './screenshot';
 
-// dist/test/integration/launch.test.js -> repository root
-const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { name: string; publisher: string };
-const extensionId = `${manifest.publisher}.${manifest.name}`;
 const TOOL = 'p2p-traffic';
 const PEERS = 3;
 
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the integration tests with npm run test:integration`);
-  return value;
-}
-
 async function launcherApi(): Promise<LauncherApi> {
-  const extension = vscode.extensions.getExtension<ExtensionApi>(extensionId);
-  assert.ok(extension, `extension ${extensionId} is not loaded`);
-  const api = await extension.activate();
-  assert.ok(api.launcher, 'activate() did not export launcher');
-  return api.launcher;
-}
-
-function workspaceBitcoind(): string {
-  const binary = join(requiredEnv('BITCOIN_USDT_TEST_WORKSPACE'), 'build', 'bin', 'bitcoind');
-  assert.ok(existsSync(binary), `${binary} is missing (the runner copies the v29 tracee there)`);
-  return binary;
+  return (await extensionApis('launcher')).launcher;
 }
 
 /** A running tracee (the v29 test bitcoind) firing P2P messages from PEERS peers until killed. */
-class Tracee {
-  readonly pid: number;
-  private constructor(private readonly child: ChildProcess, pid: number) {
-    this.pid = pid;
-  }
-
-  static async start(binary: string): Promise<Tracee> {
-    const child = spawn(binary, ['--scenario', 'p2p', '--rate', '400', '--duration-ms', '600000', '--peers', String(PEERS)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const pid = await new Promise<number>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => reject(new Error(`the tracee did not print "ready" within 10 s: ${output}`)), 10_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /ready pid=(\d+)/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the tracee exited with ${code} before it was ready: ${output}`));
-      });
-    });
-    return new Tracee(child, pid);
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-/** Helper and bpftrace processes of this test workspace's binary (other tests' probes on the machine do not count). */
-async function probeProcessesOf(binary: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const raw = await readFile(`/proc/${entry}/cmdline`).catch(() => Buffer.alloc(0));
-    const args = raw.toString('utf8').split('\0').filter((a) => a.length > 0);
-    if (!args.includes(binary)) continue;
-    // The helper is `python3 -I -S …/bitcoin-usdt-helper.py`; the terminal's /bin/sh, which lists it as arguments, is not.
-    const isHelper = basename(args[0] ?? '').startsWith('python') && args.some((a) => a.endsWith('bitcoin-usdt-helper.py'));
-    const isBpftrace = basename(args[0] ?? '') === 'bpftrace';
-    if (isHelper || isBpftrace) found.push(`${entry}: ${args.join(' ')}`);
-  }
-  return found;
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function assertNoProbeProcessesWithin(binary: string, timeoutMs: number): Promise<void> {
-  let remaining: string[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    remaining = await probeProcessesOf(binary);
-    if (remaining.length === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  assert.fail(`helper/bpftrace still running ${timeoutMs} ms after the session ended:\n${remaining.join('\n')}`);
-}
-
-/** Collects the events one session publishes into the hub. */
-function collectEvents(launcher: LauncherApi, sessionId: string): { events: NormalizedEvent[]; dispose(): void } {
-  const events: NormalizedEvent[] = [];
-  const subscription = launcher.onDidReceiveEvents((received) => {
-    if (received.session.id === sessionId) events.push(...received.events);
-  });
-  return { events, dispose: () => subscription.dispose() };
+function startP2pTracee(binary: string): Promise<StartedTracee> {
+  return startTracee(binary, ['--scenario', 'p2p', '--rate', '400', '--duration-ms', '600000', '--peers', String(PEERS)]);
 }
 
 function inboundPeers(events: readonly NormalizedEvent[]): Set<string> {
@@ -130,19 +36,9 @@ function inboundPeers(events: readonly NormalizedEvent[]): Set<string> {
   return peers;
 }
 
-function sessionEnd(launcher: LauncherApi, sessionId: string): Promise<string> {
-  return new Promise((resolve) => {
-    const subscription = launcher.onDidEndSession(({ session, reason }) => {
-      if (session.id !== sessionId) return;
-      subscription.dispose();
-      resolve(reason);
-    });
-  });
-}
-
 describe('launching probes (Start probe… / Stop probe)', function () {
   this.timeout(120_000);
-  const tracees: Tracee[] = [];
+  const tracees: StartedTracee[] = [];
 
   before(function () {
     assert.equal(process.getuid?.(), 0, 'the launch tests attach real probes and run as root (as on CI)');
@@ -151,13 +47,13 @@ describe('launching probes (Start probe… / Stop probe)', function () {
   afterEach(async () => {
     const launcher = await launcherApi();
     if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
-    for (const tracee of tracees.splice(0)) await tracee.stop();
+    for (const tracee of tracees.splice(0)) await tracee.kill();
   });
 
   it('streams the tracee\'s P2P messages into the hub, shows the command in a terminal, and Stop leaves no helper or bpftrace behind', async () => {
     const launcher = await launcherApi();
     const binary = workspaceBitcoind();
-    const tracee = await Tracee.start(binary);
+    const tracee = await startP2pTracee(binary);
     tracees.push(tracee);
 
     const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: TOOL, binaryPath: binary, pid: tracee.pid });
@@ -212,7 +108,7 @@ describe('launching probes (Start probe… / Stop probe)', function () {
       assert.ok(collected.events.some((e) => e.event === 'session:end'), 'the helper ended the stream itself');
       await assertNoProbeProcessesWithin(binary, 8_000);
       await waitFor('the helper terminal to close', 10_000, () => !vscode.window.terminals.includes(active.terminal));
-      assert.ok(tracee.running, 'stopping the probe does not touch bitcoind');
+      assert.ok(tracee.running(), 'stopping the probe does not touch bitcoind');
       assert.equal(launcher.statusBarText(), '', 'the status bar item is hidden once no probe runs');
     } finally {
       collected.dispose();
@@ -222,7 +118,7 @@ describe('launching probes (Start probe… / Stop probe)', function () {
   it('asks for the tool and the target when started from a tree node, and can probe every process of the binary', async () => {
     const launcher = await launcherApi();
     const binary = workspaceBitcoind();
-    const tracee = await Tracee.start(binary);
+    const tracee = await startP2pTracee(binary);
     tracees.push(tracee);
     const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -271,7 +167,7 @@ describe('launching probes (Start probe… / Stop probe)', function () {
   it('ends the session when the terminal is closed by hand, and leaves no helper or bpftrace behind', async () => {
     const launcher = await launcherApi();
     const binary = workspaceBitcoind();
-    const tracee = await Tracee.start(binary);
+    const tracee = await startP2pTracee(binary);
     tracees.push(tracee);
 
     const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: TOOL, binaryPath: binary, pid: tracee.pid });
@@ -359,7 +255,7 @@ describe('launching probes (Start probe… / Stop probe)', function () {
   it('follows a restart: re-attaches to the new PID of the same binary and says so', async () => {
     const launcher = await launcherApi();
     const binary = workspaceBitcoind();
-    const first = await Tracee.start(binary);
+    const first = await startP2pTracee(binary);
     tracees.push(first);
     const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: TOOL, binaryPath: binary, pid: first.pid, follow: true });
     assert.ok(sessionId);
@@ -367,8 +263,8 @@ describe('launching probes (Start probe… / Stop probe)', function () {
     const collected = collectEvents(launcher, sessionId);
     try {
       await waitFor('messages from the first process', 60_000, () => (inboundPeers(collected.events).size > 0 ? true : undefined));
-      await first.stop();
-      const second = await Tracee.start(binary);
+      await first.kill();
+      const second = await startP2pTracee(binary);
       tracees.push(second);
       const notice = await waitFor('the re-attached notice', 60_000, () =>
         launcher.recentNotices().find((n) => n.level === 'info' && n.text.includes(`re-attached to PID ${second.pid}`)),

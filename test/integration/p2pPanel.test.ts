@@ -1,77 +1,19 @@
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { loadRecording, RecordingWriter } from '../../src/core/events/recording';
 import type { NetMessageEvent, NormalizedEvent } from '../../src/core/events/eventTypes';
-import type { P2pRenderReport } from '../../src/shared/p2pProtocol';
 import { escapeInvisible } from '../../src/shared/visibleText';
-import type { ExtensionApi } from '../../src/extension/testApi';
-import type { P2pPanelTestApi } from '../../src/extension/panels/p2pPanelController';
+import { closePanelTabs, extensionApis, p2pPanelReport, repoRoot, sessionEnd, startTracee, waitFor, workspaceBitcoind } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
-const repoRoot = process.env.BITCOIN_USDT_REPO ?? resolve(__dirname, '..', '..', '..');
-const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; publisher: string };
 const demoRecording = join(repoRoot, 'demo', 'recordings', 'p2p-traffic-demo.ndjson');
 
-async function extensionApi(): Promise<ExtensionApi> {
-  const extension = vscode.extensions.getExtension<ExtensionApi>(`${manifest.publisher}.${manifest.name}`);
-  assert.ok(extension, 'extension not installed');
-  return extension.activate();
-}
-
-async function panelApi(): Promise<P2pPanelTestApi> {
-  const api = await extensionApi();
-  assert.ok(api.p2pPanel, 'activate() returned no p2pPanel API');
-  return api.p2pPanel;
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The v29 test tracee (the workspace's build/bin/bitcoind) firing P2P messages until killed. */
-async function startTracee(binary: string, peers: number): Promise<{ pid: number; child: ChildProcess }> {
-  const child = spawn(binary, ['--scenario', 'p2p', '--rate', '300', '--duration-ms', '600000', '--peers', String(peers)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const pid = await new Promise<number>((resolvePid, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`the tracee did not print "ready" within 10 s: ${output}`)), 10_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /ready pid=(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolvePid(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the tracee exited with ${code} before it was ready: ${output}`));
-    });
-  });
-  return { pid, child };
-}
-
-/** Asks the webview until `accept` holds (the host flushes every 250 ms); fails with the last report. */
-async function waitForReport(panel: P2pPanelTestApi, accept: (report: P2pRenderReport) => boolean, timeoutMs = 20_000): Promise<P2pRenderReport> {
-  const deadline = Date.now() + timeoutMs;
-  let last: P2pRenderReport | undefined;
-  while (Date.now() < deadline) {
-    last = await panel.renderReport(Math.max(1_000, deadline - Date.now()));
-    if (accept(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`the panel did not render what was expected within ${timeoutMs} ms; last report: ${JSON.stringify(last, null, 1)}`);
-}
+/** The tracee's arguments to fire P2P messages from `peers` peers until killed. */
+const p2pScenario = (peers: number): string[] => ['--scenario', 'p2p', '--rate', '300', '--duration-ms', '600000', '--peers', String(peers)];
 
 interface ExpectedPeer {
   addr: string;
@@ -128,7 +70,7 @@ describe('P2P traffic panel', function () {
 
   it('replays the shipped demo recording and shows its peers, messages and charts', async () => {
     assert.ok(existsSync(demoRecording), `the shipped recording ${demoRecording} is missing`);
-    const panel = await panelApi();
+    const { p2pPanel: panel } = await extensionApis('p2pPanel');
     const recording = await loadRecording(demoRecording);
     const peers = expectedPeers(recording.events);
     assert.ok(peers.size > 0, 'the demo recording has no P2P messages');
@@ -138,7 +80,7 @@ describe('P2P traffic panel', function () {
     assert.equal(panel.isOpen, true, 'the panel did not open for a P2P recording');
     assert.equal(panel.currentSessionId, sessionId);
 
-    const report = await waitForReport(panel, (r) => r.sessionId === sessionId && r.peerRowCount === Math.min(peers.size, 1000) && r.messageRowCount > 0);
+    const report = await p2pPanelReport((r) => r.sessionId === sessionId && r.peerRowCount === Math.min(peers.size, 1000) && r.messageRowCount > 0);
     assert.equal(report.totalPeers, peers.size);
     for (const row of report.firstRows) {
       const expected = peers.get(row.id);
@@ -164,7 +106,7 @@ describe('P2P traffic panel', function () {
     const previousTheme = workbench.inspect<string>('colorTheme')?.globalValue;
     await workbench.update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
     try {
-      const dark = await waitForReport(panel, (r) => r.sessionId === sessionId && r.chartCanvasCount >= 2);
+      const dark = await p2pPanelReport((r) => r.sessionId === sessionId && r.chartCanvasCount >= 2);
       assert.equal(dark.peerRowCount, report.peerRowCount);
       await new Promise((r) => setTimeout(r, 500));
       await screenshot('p2p-panel-dark');
@@ -174,7 +116,6 @@ describe('P2P traffic panel', function () {
   });
 
   it('renders hostile peer strings as visible text, never as markup', async () => {
-    const panel = await panelApi();
     const directory = await temporaryDirectory();
     const path = join(directory, 'hostile.ndjson');
     const addrs = [
@@ -200,7 +141,7 @@ describe('P2P traffic panel', function () {
 
     const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.openRecording', vscode.Uri.file(path));
     assert.ok(sessionId);
-    const report = await waitForReport(panel, (r) => r.sessionId === sessionId && r.peerRowCount === addrs.length && r.messageRowCount > 0);
+    const report = await p2pPanelReport((r) => r.sessionId === sessionId && r.peerRowCount === addrs.length && r.messageRowCount > 0);
     const shownAddrs = report.firstRows.map((r) => r.addr).sort();
     assert.deepEqual(shownAddrs, addrs.map(escapeInvisible).sort());
     assert.ok(shownAddrs.includes('1.2.3.4\\u202E3338:evil'), 'the RLO character is not shown as a visible escape');
@@ -219,7 +160,7 @@ describe('P2P traffic panel', function () {
   });
 
   it('opens the recording named by bitcoinUsdt.startupRecording (relative to the workspace folder)', async () => {
-    const panel = await panelApi();
+    const { p2pPanel: panel } = await extensionApis('p2pPanel');
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder, 'no workspace folder');
     const relative = 'startup-demo.ndjson';
@@ -228,7 +169,7 @@ describe('P2P traffic panel', function () {
     const configuration = vscode.workspace.getConfiguration('bitcoinUsdt', folder.uri);
     await configuration.update('startupRecording', relative, vscode.ConfigurationTarget.WorkspaceFolder);
     try {
-      const report = await waitForReport(panel, (r) => r.sessionId !== before && r.sessionId !== null && r.peerRowCount > 0);
+      const report = await p2pPanelReport((r) => r.sessionId !== before && r.sessionId !== null && r.peerRowCount > 0);
       const opened = panel.recordings().find((r) => r.sessionId === report.sessionId);
       assert.ok(opened, 'the new session has no recording file');
       assert.equal(opened.path, join(folder.uri.fsPath, relative));
@@ -240,23 +181,13 @@ describe('P2P traffic panel', function () {
 
   it('opens for a live p2p-traffic session and records it automatically to a readable file', async () => {
     assert.equal(process.getuid?.(), 0, 'this test attaches a real probe and runs as root (as on CI)');
-    const api = await extensionApi();
-    const panel = await panelApi();
-    assert.ok(api.launcher, 'activate() returned no launcher API');
-    const launcher = api.launcher;
-    const workspace = process.env.BITCOIN_USDT_TEST_WORKSPACE;
-    assert.ok(workspace, 'BITCOIN_USDT_TEST_WORKSPACE is not set: run with npm run test:integration');
-    const binary = join(workspace, 'build', 'bin', 'bitcoind');
-    assert.ok(existsSync(binary), `${binary} is missing (the runner copies the v29 tracee there)`);
+    const { launcher, p2pPanel: panel } = await extensionApis('launcher', 'p2pPanel');
+    const binary = workspaceBitcoind();
     // Close the panel: a p2p session must open it by itself.
-    for (const group of vscode.window.tabGroups.all) {
-      for (const tab of group.tabs) {
-        if (tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('bitcoinUsdt.p2pPanel')) await vscode.window.tabGroups.close(tab);
-      }
-    }
+    await closePanelTabs('bitcoinUsdt.p2pPanel');
     await waitFor('the panel to close', 5_000, () => (panel.isOpen ? undefined : true));
 
-    const tracee = await startTracee(binary, 3);
+    const tracee = await startTracee(binary, p2pScenario(3));
     const published: NormalizedEvent[] = [];
     let sessionId: string | undefined;
     const subscription = launcher.onDidReceiveEvents((received) => {
@@ -268,7 +199,7 @@ describe('P2P traffic panel', function () {
       const live = sessionId;
       assert.equal(panel.isOpen, true, 'the panel did not open for a live p2p-traffic session');
       assert.equal(panel.currentSessionId, live);
-      const report = await waitForReport(panel, (r) => r.sessionId === live && r.peerRowCount === 3 && r.messageRowCount > 0, 60_000);
+      const report = await p2pPanelReport((r) => r.sessionId === live && r.peerRowCount === 3 && r.messageRowCount > 0, 60_000);
       assert.deepEqual(report.firstRows.map((r) => r.id).sort(), ['0', '1', '2']);
       await screenshot('p2p-panel-live');
 
@@ -276,13 +207,7 @@ describe('P2P traffic panel', function () {
       assert.equal(recorded.live, true);
       assert.match(recorded.path, /[/\\]recordings[/\\][^/\\]+-p2p-traffic\.ndjson$/);
 
-      const ended = new Promise<void>((resolveEnd) => {
-        const endSubscription = launcher.onDidEndSession(({ session }) => {
-          if (session.id !== live) return;
-          endSubscription.dispose();
-          resolveEnd();
-        });
-      });
+      const ended = sessionEnd(launcher, live);
       await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
       await ended;
       // The writer flushes and closes after the session ends: the file then holds every published event.
@@ -303,25 +228,20 @@ describe('P2P traffic panel', function () {
     } finally {
       subscription.dispose();
       if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
-      tracee.child.kill('SIGKILL');
+      await tracee.kill();
     }
   });
 
   it('shows a live p2p-monitor session from the kernel totals alone', async () => {
     assert.equal(process.getuid?.(), 0, 'this test attaches a real probe and runs as root (as on CI)');
-    const api = await extensionApi();
-    const panel = await panelApi();
-    assert.ok(api.launcher, 'activate() returned no launcher API');
-    const launcher = api.launcher;
-    const workspace = process.env.BITCOIN_USDT_TEST_WORKSPACE;
-    assert.ok(workspace, 'BITCOIN_USDT_TEST_WORKSPACE is not set: run with npm run test:integration');
-    const binary = join(workspace, 'build', 'bin', 'bitcoind');
-    const tracee = await startTracee(binary, 4);
+    const { launcher, p2pPanel: panel } = await extensionApis('launcher', 'p2pPanel');
+    const binary = workspaceBitcoind();
+    const tracee = await startTracee(binary, p2pScenario(4));
     try {
       const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: 'p2p-monitor', binaryPath: binary, pid: tracee.pid });
       assert.ok(sessionId, 'startProbe did not start a p2p-monitor session');
       assert.equal(panel.currentSessionId, sessionId);
-      const report = await waitForReport(panel, (r) => r.sessionId === sessionId && r.peerRowCount === 4 && r.messageTypeRowCount > 0, 60_000);
+      const report = await p2pPanelReport((r) => r.sessionId === sessionId && r.peerRowCount === 4 && r.messageTypeRowCount > 0, 60_000);
       assert.deepEqual(report.firstRows.map((r) => r.id).sort(), ['0', '1', '2', '3']);
       // No individual messages in this tool: the pane says so instead of listing any.
       assert.equal(report.messageRowCount, 0);
@@ -330,12 +250,12 @@ describe('P2P traffic panel', function () {
       await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
     } finally {
       if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
-      tracee.child.kill('SIGKILL');
+      await tracee.kill();
     }
   });
 
   it('refuses a recording of another format version with an error and opens no session', async () => {
-    const panel = await panelApi();
+    const { p2pPanel: panel } = await extensionApis('p2pPanel');
     const before = panel.currentSessionId;
     const directory = await temporaryDirectory();
     const path = join(directory, 'future.ndjson');

@@ -1,36 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { loadRecording } from '../../src/core/events/recording';
-import type { RawRenderReport } from '../../src/shared/rawMessagesProtocol';
 import { escapeInvisible } from '../../src/shared/visibleText';
-import type { ExtensionApi } from '../../src/extension/testApi';
-import type { RawMessagesPanelTestApi } from '../../src/extension/rawMessagesPanel/rawMessagesPanelController';
+import { closePanelTabs, extensionApis, focusPanelForScreenshots, rawPanelReport, repoRoot } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
-const repoRoot = process.env.BITCOIN_USDT_REPO ?? resolve(__dirname, '..', '..', '..');
-const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; publisher: string };
 const rawRecording = join(repoRoot, 'test', 'fixtures', 'recordings', 'raw-p2p-session.ndjson');
-
-async function panelApi(): Promise<RawMessagesPanelTestApi> {
-  const extension = vscode.extensions.getExtension<ExtensionApi>(`${manifest.publisher}.${manifest.name}`);
-  assert.ok(extension, 'extension not installed');
-  const api = (await extension.activate()) as ExtensionApi & { rawMessagesPanel?: RawMessagesPanelTestApi };
-  assert.ok(api.rawMessagesPanel, 'activate() returned no rawMessagesPanel API');
-  return api.rawMessagesPanel;
-}
-
-async function waitForReport(panel: RawMessagesPanelTestApi, accept: (report: RawRenderReport) => boolean, timeoutMs = 20_000): Promise<RawRenderReport> {
-  const deadline = Date.now() + timeoutMs;
-  let last: RawRenderReport | undefined;
-  while (Date.now() < deadline) {
-    last = await panel.renderReport(Math.max(1_000, deadline - Date.now()));
-    if (accept(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`the raw messages panel did not render what was expected within ${timeoutMs} ms; last report: ${JSON.stringify(last, null, 1)}`);
-}
 
 interface RecordedMessage {
   seq: number;
@@ -63,23 +39,6 @@ async function recordedMessages(): Promise<RecordedMessage[]> {
   return messages;
 }
 
-/** One editor group, no side bar, this panel in front: the screenshots show the whole panel. */
-async function focusPanelForScreenshots(showCommand: string): Promise<void> {
-  await vscode.commands.executeCommand('workbench.action.joinAllGroups');
-  await vscode.commands.executeCommand('workbench.action.closeSidebar');
-  await vscode.commands.executeCommand('notifications.clearAll');
-  await vscode.commands.executeCommand(showCommand);
-  await new Promise((r) => setTimeout(r, 300));
-}
-
-async function closePanelTabs(): Promise<void> {
-  for (const group of vscode.window.tabGroups.all) {
-    for (const tab of group.tabs) {
-      if (tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('bitcoinUsdt.rawMessagesPanel')) await vscode.window.tabGroups.close(tab);
-    }
-  }
-}
-
 describe('Raw P2P messages panel', function () {
   this.timeout(90_000);
 
@@ -96,17 +55,17 @@ describe('Raw P2P messages panel', function () {
   });
 
   it('opens by itself for a raw-p2p-msgs recording and lists its messages, virtualized', async () => {
-    const panel = await panelApi();
-    await closePanelTabs();
+    const { rawMessagesPanel: panel } = await extensionApis('rawMessagesPanel');
+    await closePanelTabs('bitcoinUsdt.rawMessagesPanel');
     sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.openRecording', vscode.Uri.file(rawRecording));
     assert.ok(sessionId, 'Open recording returned no session');
     assert.equal(panel.isOpen, true, 'the panel did not open for a raw-p2p-msgs recording');
     assert.equal(panel.currentSessionId, sessionId);
     // The P2P traffic panel also opens for these net:* events (beside, in the same column): bring this one
     // to the front, as the user would with the command.
-    await focusPanelForScreenshots('bitcoinUsdt.showRawMessagesPanel');
+    await focusPanelForScreenshots(() => vscode.commands.executeCommand('bitcoinUsdt.showRawMessagesPanel'));
     const opened = sessionId;
-    const report = await waitForReport(panel, (r) => r.sessionId === opened && r.matching === messages.length && r.listRowsInDom > 0 && r.decodedStatus !== '');
+    const report = await rawPanelReport((r) => r.sessionId === opened && r.matching === messages.length && r.listRowsInDom > 0 && r.decodedStatus !== '');
     // Only the rows in view exist; following the newest, the last rows are the newest messages.
     assert.ok(report.listRowsInDom < 80, `${report.listRowsInDom} list rows in the DOM`);
     const last = report.firstRows[report.firstRows.length - 1];
@@ -122,11 +81,11 @@ describe('Raw P2P messages panel', function () {
   });
 
   it('shows a real version message as hex + ASCII and as a decoded tree', async () => {
-    const panel = await panelApi();
+    const { rawMessagesPanel: panel } = await extensionApis('rawMessagesPanel');
     const version = messages.find((m) => m.type === 'version' && m.direction === 'in' && m.size === 102);
     assert.ok(version, 'the recording has the real Bitcoin Core 22.0 version message');
     panel.applyUiState({ selectedSeq: version.seq, follow: false, filter: { msgType: '', peerId: '', direction: '', text: '' } });
-    const report = await waitForReport(panel, (r) => r.selectedSeq === version.seq && r.decodedStatus === 'decoded' && r.hexRowsInDom > 0 && !r.firstHexRows[0].includes('…'));
+    const report = await rawPanelReport((r) => r.selectedSeq === version.seq && r.decodedStatus === 'decoded' && r.hexRowsInDom > 0 && !r.firstHexRows[0].includes('…'));
     assert.equal(report.hexTotalRows, Math.ceil(102 / 16));
     assert.equal(report.hexRowsInDom, 7);
     assert.equal(report.firstHexRows[0], '00000000 | 80 11 01 00 09 04 00 00  00 00 00 00 e5 77 64 61 | .............wda');
@@ -139,12 +98,12 @@ describe('Raw P2P messages panel', function () {
   });
 
   it('filters hide messages; a cut 1,000,000-byte block is paged in hex and decoded as far as it goes', async () => {
-    const panel = await panelApi();
+    const { rawMessagesPanel: panel } = await extensionApis('rawMessagesPanel');
     const blocks = messages.filter((m) => m.type === 'block');
     const cut = blocks.find((m) => m.captured < m.size);
     assert.ok(cut && cut.size === 1_000_000 && cut.captured === 600_000);
     panel.applyUiState({ filter: { msgType: 'block', peerId: '', direction: 'in', text: '' }, selectedSeq: cut.seq, follow: false });
-    const report = await waitForReport(panel, (r) => r.matching === blocks.length && r.listRowsInDom === blocks.length && r.selectedSeq === cut.seq && r.decodedStatus === 'partial' && r.hexRowsInDom > 0 && !r.firstHexRows[0].includes('…'));
+    const report = await rawPanelReport((r) => r.matching === blocks.length && r.listRowsInDom === blocks.length && r.selectedSeq === cut.seq && r.decodedStatus === 'partial' && r.hexRowsInDom > 0 && !r.firstHexRows[0].includes('…'));
     assert.deepEqual(report.firstRows.map((r) => r.msgType), blocks.map(() => 'block'));
     const cutRow = report.firstRows.find((r) => r.seq === cut.seq);
     assert.ok(cutRow);
@@ -162,11 +121,11 @@ describe('Raw P2P messages panel', function () {
   });
 
   it('shows hostile peer strings as text, never as markup, and says why a message cannot be decoded', async () => {
-    const panel = await panelApi();
+    const { rawMessagesPanel: panel } = await extensionApis('rawMessagesPanel');
     const hostile = messages.filter((m) => m.peer === '7' && m.addr.includes('onerror'));
     assert.equal(hostile.length, 2);
     panel.applyUiState({ filter: { msgType: '', peerId: '7', direction: '', text: 'ONERROR' }, selectedSeq: hostile[0].seq, follow: false });
-    let report = await waitForReport(panel, (r) => r.matching === 2 && r.listRowsInDom === 2 && r.selectedSeq === hostile[0].seq && r.decodedStatus === 'not-supported');
+    let report = await rawPanelReport((r) => r.matching === 2 && r.listRowsInDom === 2 && r.selectedSeq === hostile[0].seq && r.decodedStatus === 'not-supported');
     assert.deepEqual(report.firstRows.map((r) => r.msgType), hostile.map((m) => escapeInvisible(m.type)));
     assert.ok(report.firstRows.some((r) => r.msgType === 'inv\\u202Eevil'), 'the RLO character is not shown as a visible escape');
     assert.ok(report.firstRows.every((r) => r.peer === `7${escapeInvisible(hostile[0].addr)}`), JSON.stringify(report.firstRows));
@@ -178,7 +137,7 @@ describe('Raw P2P messages panel', function () {
     const damaged = messages.find((m) => m.type === 'version' && m.size === 2);
     assert.ok(damaged);
     panel.applyUiState({ filter: { msgType: '', peerId: '', direction: '', text: 'svg onload' }, selectedSeq: damaged.seq });
-    report = await waitForReport(panel, (r) => r.matching === 1 && r.listRowsInDom === 1 && r.selectedSeq === damaged.seq && r.decodedStatus === 'cannot-decode');
+    report = await rawPanelReport((r) => r.matching === 1 && r.listRowsInDom === 1 && r.selectedSeq === damaged.seq && r.decodedStatus === 'cannot-decode');
     assert.match(report.decodedBanner, /^cannot decode version: /);
     assert.equal(report.firstRows[0].peer, `7${escapeInvisible(damaged.addr)}`);
     assert.equal(report.activeElementsInPanel, 0);

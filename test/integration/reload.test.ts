@@ -5,47 +5,16 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { P2pRenderReport } from '../../src/shared/p2pProtocol';
-import type { ExtensionApi } from '../../src/extension/testApi';
-import type { P2pPanelTestApi } from '../../src/extension/panels/p2pPanelController';
+import { extensionApis, p2pPanelReport, repoRoot, waitFor } from './integrationHelpers';
 import { reloadPhaseOneFile, type ReloadPhaseOneRecord } from './reloadState';
 import { screenshot } from './screenshot';
 
-const repoRoot = process.env.BITCOIN_USDT_REPO ?? resolve(__dirname, '..', '..', '..');
-const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; publisher: string };
-const extensionId = `${manifest.publisher}.${manifest.name}`;
 const demoRecording = join(repoRoot, 'demo', 'recordings', 'p2p-traffic-demo.ndjson');
 
 interface PhaseOneFile extends ReloadPhaseOneRecord {
   readonly extensionHostPid: number;
-}
-
-async function panelApi(): Promise<P2pPanelTestApi> {
-  const extension = vscode.extensions.getExtension<ExtensionApi>(extensionId);
-  assert.ok(extension, `extension ${extensionId} is not loaded`);
-  const api = await extension.activate();
-  assert.ok(api.p2pPanel, 'activate() returned no p2pPanel API');
-  return api.p2pPanel;
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function waitForReport(panel: P2pPanelTestApi, what: string, accept: (report: P2pRenderReport) => boolean): Promise<P2pRenderReport> {
-  let last: P2pRenderReport | undefined;
-  return waitFor(what, 30_000, async () => {
-    last = await panel.renderReport(5_000).catch(() => undefined);
-    return last && accept(last) ? last : undefined;
-  }).catch((error: Error) => assert.fail(`${error.message}; last report: ${JSON.stringify(last)}`));
 }
 
 function stateDir(): string {
@@ -68,11 +37,11 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'reload') {
 
       it('shows a recording in the P2P panel', async () => {
         assert.ok(existsSync(demoRecording), `the shipped recording ${demoRecording} is missing`);
-        const panel = await panelApi();
+        const { p2pPanel: panel } = await extensionApis('p2pPanel');
         assert.equal(panel.isOpen, false, 'the panel is open before anything opened it');
         const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.openRecording', vscode.Uri.file(demoRecording));
         assert.ok(sessionId, 'Open recording returned no session');
-        const report = await waitForReport(panel, 'the recording\'s peers', (r) => r.sessionId === sessionId && r.peerRowCount > 0 && r.messageRowCount > 0);
+        const report = await p2pPanelReport((r) => r.sessionId === sessionId && r.peerRowCount > 0 && r.messageRowCount > 0, 30_000);
         assert.ok(panel.recordings().some((r) => r.sessionId === sessionId && r.path === demoRecording), 'the session is not tied to its recording file');
         record = {
           recordingPath: demoRecording,
@@ -85,7 +54,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'reload') {
 
       it('reloads the window with the panel open', async () => {
         assert.ok(record, 'the previous test did not open the panel');
-        assert.equal((await panelApi()).isOpen, true);
+        assert.equal((await extensionApis('p2pPanel')).p2pPanel.isOpen, true);
         const phaseOneFile: PhaseOneFile = { ...record, extensionHostPid: process.pid };
         await writeFile(join(stateDir(), reloadPhaseOneFile), JSON.stringify(phaseOneFile));
         // Lets the workspace state the panel just wrote reach the window before it saves its state and reloads.
@@ -103,9 +72,9 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'reload') {
 
       it('restores the P2P panel with the same recording, without being asked', async () => {
         assert.notEqual(process.pid, phaseOne.extensionHostPid, 'still the extension host of the first phase: the window did not reload');
-        const panel = await panelApi();
+        const { p2pPanel: panel } = await extensionApis('p2pPanel');
         await waitFor('the P2P panel to be restored', 30_000, () => (panel.isOpen ? true : undefined));
-        const report = await waitForReport(panel, 'the restored panel to show the recording\'s peers', (r) => r.sessionId !== null && r.peerRowCount === phaseOne.peerRowCount);
+        const report = await p2pPanelReport((r) => r.sessionId !== null && r.peerRowCount === phaseOne.peerRowCount, 30_000);
         assert.equal(report.sessionId, panel.currentSessionId);
         const restored = panel.recordings().find((r) => r.sessionId === report.sessionId);
         assert.ok(restored, `the restored session ${String(report.sessionId)} has no recording: ${JSON.stringify(panel.recordings())}`);

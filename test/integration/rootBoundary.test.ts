@@ -3,11 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { LauncherApi } from '../../src/extension/launch/launcherApi';
-import type { ExtensionApi } from '../../src/extension/testApi';
-
-// dist/test/integration/rootBoundary.test.js -> repository root
-const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { name: string; publisher: string };
-const extensionId = `${manifest.publisher}.${manifest.name}`;
+import { extensionApis, extensionId, requiredEnv } from './integrationHelpers';
 
 /** What test/runIntegration.ts writes into the workspace's .vscode/settings.json. */
 const HOSTILE_WORKSPACE_VALUES: Record<string, string> = {
@@ -16,18 +12,11 @@ const HOSTILE_WORKSPACE_VALUES: Record<string, string> = {
   pythonPath: '/tmp/not-trusted/python3',
 };
 
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the integration tests with npm run test:integration`);
-  return value;
-}
-
 async function activated(): Promise<{ launcher: LauncherApi; extensionPath: string }> {
-  const extension = vscode.extensions.getExtension<ExtensionApi>(extensionId);
-  assert.ok(extension, `extension ${extensionId} is not loaded`);
-  const api = await extension.activate();
-  assert.ok(api.launcher, 'activate() did not export launcher');
-  return { launcher: api.launcher, extensionPath: extension.extensionPath };
+  const { launcher } = await extensionApis('launcher');
+  const extension = vscode.extensions.getExtension(extensionId);
+  assert.ok(extension);
+  return { launcher, extensionPath: extension.extensionPath };
 }
 
 describe('root boundary: workspace settings never change what runs as root', () => {

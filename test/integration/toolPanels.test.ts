@@ -1,30 +1,23 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { loadRecording, RecordingWriter } from '../../src/core/events/recording';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import type { ToolFilter, ToolPanelTool, ToolRenderReport } from '../../src/shared/toolPanelProtocol';
 import { escapeInvisible } from '../../src/shared/visibleText';
-import type { ExtensionApi } from '../../src/extension/testApi';
 import type { ToolPanelsTestApi } from '../../src/extension/toolPanels/registerToolPanels';
+import { column, extensionApis, repoRoot, toolPanelReport } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
-const repoRoot = process.env.BITCOIN_USDT_REPO ?? resolve(__dirname, '..', '..', '..');
-const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; publisher: string };
 const fixtures = join(repoRoot, 'test', 'fixtures', 'recordings');
 
 /** Events as plain records (the tool events' own types are decoded elsewhere). */
 type Fields = Record<string, unknown> & { event: string; elapsed_ns?: number };
 
 async function toolPanels(): Promise<ToolPanelsTestApi> {
-  const extension = vscode.extensions.getExtension<ExtensionApi>(`${manifest.publisher}.${manifest.name}`);
-  assert.ok(extension, 'extension not installed');
-  const api = await extension.activate();
-  assert.ok(api.toolPanels, 'activate() returned no toolPanels API (is registerToolPanels called in activate?)');
-  return api.toolPanels;
+  return (await extensionApis('toolPanels')).toolPanels;
 }
 
 async function events(tool: string): Promise<Fields[]> {
@@ -39,24 +32,13 @@ function sumOf(all: readonly Fields[], kind: 'lost' | 'truncated'): number {
 
 const en = (n: number): string => n.toLocaleString('en-US');
 
-async function waitForReport(panels: ToolPanelsTestApi, tool: ToolPanelTool, accept: (report: ToolRenderReport) => boolean, timeoutMs = 20_000): Promise<ToolRenderReport> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ToolRenderReport | undefined;
-  while (Date.now() < deadline) {
-    last = await panels.renderReport(tool, Math.max(1_000, deadline - Date.now()));
-    if (accept(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`the ${tool} panel did not render what was expected within ${timeoutMs} ms; last report: ${JSON.stringify(last, null, 1)}`);
-}
-
 /** Opens the fixture recording; the tool's panel must open by itself and show the new session. */
 async function openFixture(panels: ToolPanelsTestApi, tool: ToolPanelTool, rows: number): Promise<ToolRenderReport> {
   const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.openRecording', vscode.Uri.file(join(fixtures, `${tool}.ndjson`)));
   assert.ok(sessionId, 'Open recording returned no session');
   assert.equal(panels.isOpen(tool), true, `the ${tool} panel did not open for a ${tool} recording`);
   assert.equal(panels.currentSessionId(tool), sessionId);
-  const report = await waitForReport(panels, tool, (r) => r.sessionId === sessionId && r.rowCount === rows);
+  const report = await toolPanelReport(tool, (r) => r.sessionId === sessionId && r.rowCount === rows);
   assert.equal(report.tool, tool);
   return report;
 }
@@ -70,7 +52,7 @@ function assertNoMarkup(report: ToolRenderReport): void {
 
 async function filtered(panels: ToolPanelsTestApi, tool: ToolPanelTool, filter: ToolFilter, rows: number): Promise<ToolRenderReport> {
   panels.setFilter(tool, filter);
-  return waitForReport(panels, tool, (r) => r.filter.text === filter.text && r.filter.kind === filter.kind && r.rowCount === rows);
+  return toolPanelReport(tool, (r) => r.filter.text === filter.text && r.filter.kind === filter.kind && r.rowCount === rows);
 }
 
 /** A screenshot of the tool's panel with its editor group maximized (restored afterwards). */
@@ -95,12 +77,6 @@ async function panelScreenshot(panels: ToolPanelsTestApi, tool: ToolPanelTool, a
   } finally {
     await vscode.commands.executeCommand('workbench.action.toggleMaximizeEditorGroup');
   }
-}
-
-function column(report: ToolRenderReport, title: string): number {
-  const index = report.columns.indexOf(title);
-  assert.ok(index >= 0, `no column ${title} in ${report.columns.join(', ')}`);
-  return index;
 }
 
 describe('Tool panels', function () {
@@ -284,7 +260,7 @@ describe('Tool panels', function () {
     assert.equal(panels.isOpen('utxocache-flush'), false);
     await vscode.commands.executeCommand('bitcoinUsdt.showToolPanel', 'utxocache-flush');
     assert.equal(panels.isOpen('utxocache-flush'), true);
-    const report = await waitForReport(panels, 'utxocache-flush', (r) => r.sessionId === before && r.rowCount > 0);
+    const report = await toolPanelReport('utxocache-flush', (r) => r.sessionId === before && r.rowCount > 0);
     assert.equal(report.tool, 'utxocache-flush');
   });
 });

@@ -1,19 +1,16 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { CONTEXT_DOCS, TRACEPOINT_CATALOG } from '../../src/core/catalog/tracepointCatalog';
-import type { ExtensionApi } from '../../src/extension/testApi';
 import type { TracepointTreeApi } from '../../src/extension/tree/tracepointTreeProvider';
 import type { TracepointTreeNode } from '../../src/extension/tree/treeNodes';
+import { extensionApis, requiredEnv } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
-// dist/test/integration/tree.test.js -> repository root
-const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { name: string; publisher: string };
-const extensionId = `${manifest.publisher}.${manifest.name}`;
 const execFileAsync = promisify(execFile);
 
 interface ShownNode {
@@ -26,18 +23,8 @@ interface ShownNode {
   readonly icon: string | undefined;
 }
 
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the integration tests with npm run test:integration`);
-  return value;
-}
-
 async function treeApi(): Promise<TracepointTreeApi> {
-  const extension = vscode.extensions.getExtension<ExtensionApi>(extensionId);
-  assert.ok(extension, `extension ${extensionId} is not loaded`);
-  const api = await extension.activate();
-  assert.ok(api.tracepointTree, 'activate() did not export tracepointTree');
-  return api.tracepointTree;
+  return (await extensionApis('tracepointTree')).tracepointTree;
 }
 
 function show(tree: TracepointTreeApi, node: TracepointTreeNode): ShownNode {

@@ -2,38 +2,18 @@
 // is not trusted. Discovery and replay must work; starting a probe and the restricted setting must not.
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { TRACEPOINT_CATALOG } from '../../src/core/catalog/tracepointCatalog';
 import { loadRecording } from '../../src/core/events/recording';
-import type { P2pRenderReport } from '../../src/shared/p2pProtocol';
-import type { ExtensionApi } from '../../src/extension/testApi';
 import type { TracepointTreeApi } from '../../src/extension/tree/tracepointTreeProvider';
 import type { TracepointTreeNode } from '../../src/extension/tree/treeNodes';
+import { extensionApi, extensionId, p2pPanelReport, repoRoot, waitFor } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
-const repoRoot = process.env.BITCOIN_USDT_REPO ?? resolve(__dirname, '..', '..', '..');
-const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; publisher: string };
-const extensionId = `${manifest.publisher}.${manifest.name}`;
 const demoRecording = join(repoRoot, 'demo', 'recordings', 'p2p-traffic-demo.ndjson');
 // The runner lists this copy of the tracee in the workspace's bitcoinUsdt.bitcoindPaths (a restricted setting).
 const extraBinaryRelative = join('extra', 'bitcoind');
-
-async function extensionApi(): Promise<ExtensionApi> {
-  const extension = vscode.extensions.getExtension<ExtensionApi>(extensionId);
-  assert.ok(extension, `extension ${extensionId} is not loaded`);
-  return extension.activate();
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function binaryPaths(tree: TracepointTreeApi): Promise<string[]> {
   return (await tree.getChildren()).map((node) => node.binaryPath);
@@ -120,11 +100,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'untrusted') {
       const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.openRecording', vscode.Uri.file(demoRecording));
       assert.ok(sessionId, 'Open recording returned no session in an untrusted workspace');
       assert.equal(panel.isOpen, true);
-      let last: P2pRenderReport | undefined;
-      const report = await waitFor('the panel to show the recording\'s peers', 20_000, async () => {
-        last = await panel.renderReport(5_000);
-        return last.sessionId === sessionId && last.peerRowCount === Math.min(peerIds.size, 1000) && last.messageRowCount > 0 ? last : undefined;
-      }).catch((error: Error) => assert.fail(`${error.message}; last report: ${JSON.stringify(last)}`));
+      const report = await p2pPanelReport((r) => r.sessionId === sessionId && r.peerRowCount === Math.min(peerIds.size, 1000) && r.messageRowCount > 0);
       assert.equal(report.totalPeers, peerIds.size);
       for (const row of report.firstRows) assert.ok(peerIds.has(row.id), `the panel shows peer ${row.id}, which is not in the recording`);
       await screenshot('untrusted-p2p-panel');
