@@ -1,14 +1,17 @@
 // Runs the integration tests (dist/test/integration/index.js) inside a real VS Code without internet: the VS Code
 // server from code-server (installed by scripts/setup-vscode-server.sh) driven by headless Chromium.
-// Usage: node dist/test/runIntegration.js [--grep <pattern>] [--keep] [--mode trusted|untrusted|reload|bench]
+// Usage: node dist/test/runIntegration.js [--grep <pattern>] [--keep] [--mode trusted|untrusted|reload|bench|soak]
 // Environment: BITCOIN_USDT_WORKSPACE_SETTINGS (JSON object for <workspace>/.vscode/settings.json),
 // BITCOIN_USDT_TEST_GREP, BITCOIN_USDT_INTEGRATION_TIMEOUT_MS, BITCOIN_USDT_KEEP_TEMP=1,
-// BITCOIN_USDT_INTEGRATION_MODE (like --mode), BITCOIN_USDT_BENCH_OUT (where `bench` writes its figures, JSON).
+// BITCOIN_USDT_INTEGRATION_MODE (like --mode), BITCOIN_USDT_BENCH_OUT (where `bench` and `soak` write their figures,
+// JSON), BITCOIN_USDT_SOAK_DURATION_MS (how long `soak` runs; default 10 minutes).
 // Modes: `trusted` (the default) runs every suite with workspace trust disabled. `untrusted` enables workspace trust
 // without trusting the test workspace and runs only the suites tagged @untrusted-workspace (untrusted.test.ts).
 // `reload` runs only the suites tagged @window-reload (reload.test.ts): its first phase reloads the window itself,
 // the tests run again in the new extension host and the second phase reports the exit code.
 // `bench` runs only the suites tagged @bench (panelBench.test.ts): the panels' timings, for `npm run bench`.
+// `soak` runs only the suites tagged @soak (vscodeSoak.test.ts): a live p2p-traffic flood into the P2P panel, for
+// `npm run bench -- --only soak`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile, chmod } from 'node:fs/promises';
@@ -19,6 +22,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { format } from 'node:util';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { reloadPhaseOneFile } from './integration/reloadState';
+import { soakDurationMs, soakHarnessTimeoutMs } from './integration/soakSettings';
 
 export const repoRoot = resolve(__dirname, '..', '..');
 export const vscodeServerDir = join(repoRoot, '.vscode-test', 'server', 'node_modules', 'code-server', 'lib', 'vscode');
@@ -38,15 +42,16 @@ export const chromiumArgs = [
   '--no-first-run',
 ];
 
-export type IntegrationMode = 'trusted' | 'untrusted' | 'reload' | 'bench';
+export type IntegrationMode = 'trusted' | 'untrusted' | 'reload' | 'bench' | 'soak';
 
-const integrationModes: readonly IntegrationMode[] = ['trusted', 'untrusted', 'reload', 'bench'];
+const integrationModes: readonly IntegrationMode[] = ['trusted', 'untrusted', 'reload', 'bench', 'soak'];
 
 /** The mocha grep of each mode but the default: a test file of a mode tags its suites with it. */
 export const integrationModeTags: Readonly<Record<Exclude<IntegrationMode, 'trusted'>, string>> = {
   untrusted: '@untrusted-workspace',
   reload: '@window-reload',
   bench: '@bench',
+  soak: '@soak',
 };
 
 /** Workspace settings a hostile repository could ship: tests check the extension ignores them. */
@@ -359,7 +364,8 @@ async function runIntegrationTests(): Promise<number> {
   const args = parseArguments(process.argv.slice(2));
   // The untrusted and reload suites take well under a minute: a hang there should not hold CI for long.
   const timeoutMinutes = args.mode === 'trusted' ? 15 : args.mode === 'bench' ? 10 : 3;
-  const timeoutMs = Number(process.env.BITCOIN_USDT_INTEGRATION_TIMEOUT_MS ?? timeoutMinutes * 60_000);
+  const defaultTimeoutMs = args.mode === 'soak' ? soakHarnessTimeoutMs(soakDurationMs()) : timeoutMinutes * 60_000;
+  const timeoutMs = Number(process.env.BITCOIN_USDT_INTEGRATION_TIMEOUT_MS ?? defaultTimeoutMs);
   const testsEntry = join(repoRoot, 'dist', 'test', 'integration', 'index.js');
   if (!existsSync(testsEntry)) throw new Error(`${testsEntry} is missing: run \`npm run build\``);
   if (!existsSync(join(repoRoot, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run `npm run build`');

@@ -50,7 +50,9 @@ Benchmarks (as root; not part of the test suite):
   bundle     bundle sizes, require() + activate() time of dist/extension.js (6)
   soak       p2p-traffic at the tracee's top rate through the helper into the panel's model and a
              recording for ${SOAK_DURATION_MS.full / 60_000} min (${SOAK_DURATION_MS.quick / 1000} s with --quick), once: memory, event-loop delay,
-             loss accounting
+             loss accounting; then the same inside VS Code (the integration harness in soak mode) with the
+             P2P panel open: the extension host's memory and event-loop delay, the panel's render report
+             round trip, loss accounting
   fuzz       long fuzz of every parser (${FUZZ_CASES_PER_TARGET.full.toLocaleString('en-US')} cases per target, ${FUZZ_CASES_PER_TARGET.quick.toLocaleString('en-US')} with --quick), once
 
 Options:

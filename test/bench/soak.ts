@@ -63,7 +63,7 @@ export interface SoakResult {
 
 const PANEL_FLUSH_MS = 250;
 /** The steady-state heap may wobble with GC; more than this growth over the run means it is not bounded. */
-const HEAP_GROWTH_ALLOWANCE_BYTES = 64 * 1024 * 1024;
+export const HEAP_GROWTH_ALLOWANCE_BYTES = 64 * 1024 * 1024;
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const durationMs = options.durationMs ?? 10 * 60_000;

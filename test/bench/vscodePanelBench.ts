@@ -78,25 +78,43 @@ export interface VscodePanelResults {
 
 const HARNESS_TIMEOUT_MS = 15 * 60_000;
 
-async function runHarnessOnce(ctx: BenchContext, round: number): Promise<VscodePanelRun> {
-  const out = join(ctx.workDir, `vscode-panels-${round}.json`);
-  const logPath = join(ctx.resultsDir, `${ctx.stamp}-vscode-panels-${round}.log`);
-  const child = spawn(process.execPath, [join(ctx.repoRoot, 'dist', 'test', 'runIntegration.js'), '--mode', 'bench'], {
+/** Throws unless `node scripts/build.mjs` has built the harness and the given compiled test file (under dist/test/integration). */
+export function requireBuiltHarness(ctx: BenchContext, testFile: string): void {
+  for (const file of ['runIntegration.js', join('integration', testFile)]) {
+    if (!existsSync(join(ctx.repoRoot, 'dist', 'test', file))) throw new BenchFailure(`dist/test/${file} is missing: run node scripts/build.mjs`);
+  }
+}
+
+/**
+ * Runs the integration harness once in `mode` (a fresh VS Code window) and returns the JSON its suite wrote to
+ * BITCOIN_USDT_BENCH_OUT. The harness's output is kept as bench-results/<stamp>-<name>.log.
+ */
+export async function runIntegrationHarness<T>(
+  ctx: BenchContext,
+  options: { readonly mode: 'bench' | 'soak'; readonly name: string; readonly what: string; readonly timeoutMs: number; readonly env?: NodeJS.ProcessEnv },
+): Promise<T> {
+  const out = join(ctx.workDir, `${options.name}.json`);
+  const logPath = join(ctx.resultsDir, `${ctx.stamp}-${options.name}.log`);
+  const child = spawn(process.execPath, [join(ctx.repoRoot, 'dist', 'test', 'runIntegration.js'), '--mode', options.mode], {
     cwd: ctx.repoRoot,
-    env: { ...process.env, BITCOIN_USDT_BENCH_OUT: out },
+    env: { ...process.env, ...options.env, BITCOIN_USDT_BENCH_OUT: out },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (output += t));
   child.stderr.setEncoding('utf8').on('data', (t: string) => (output += t));
   // SIGTERM: the harness then stops the VS Code server it started.
-  const timer = setTimeout(() => child.kill('SIGTERM'), HARNESS_TIMEOUT_MS);
+  const timer = setTimeout(() => child.kill('SIGTERM'), options.timeoutMs);
   const { code } = await waitForExit(child).finally(() => clearTimeout(timer));
   await fs.writeFile(logPath, output);
   if (code !== 0 || !existsSync(out)) {
-    throw new BenchFailure(`panels in VS Code: the harness failed (exit code ${code}), output in ${logPath}:\n${output.split('\n').slice(-30).join('\n')}`);
+    throw new BenchFailure(`${options.what}: the harness failed (exit code ${code}), output in ${logPath}:\n${output.split('\n').slice(-30).join('\n')}`);
   }
-  return JSON.parse(await fs.readFile(out, 'utf8')) as VscodePanelRun;
+  return JSON.parse(await fs.readFile(out, 'utf8')) as T;
+}
+
+function runHarnessOnce(ctx: BenchContext, round: number): Promise<VscodePanelRun> {
+  return runIntegrationHarness<VscodePanelRun>(ctx, { mode: 'bench', name: `vscode-panels-${round}`, what: 'panels in VS Code', timeoutMs: HARNESS_TIMEOUT_MS });
 }
 
 const median = (values: number[]): number => figure(values, '').median;
@@ -107,9 +125,7 @@ export async function runVscodePanelBench(ctx: BenchContext): Promise<VscodePane
     ctx.log('panels in VS Code: skipped, the P2P update measurement attaches a real probe (run as root)');
     return null;
   }
-  for (const file of ['runIntegration.js', join('integration', 'panelBench.test.js')]) {
-    if (!existsSync(join(ctx.repoRoot, 'dist', 'test', file))) throw new BenchFailure(`dist/test/${file} is missing: run node scripts/build.mjs`);
-  }
+  requireBuiltHarness(ctx, 'panelBench.test.js');
   const runs: VscodePanelRun[] = [];
   for (let round = 1; round <= ctx.runs; round++) {
     ctx.log(`panels in VS Code: round ${round}/${ctx.runs} (a fresh VS Code window)`);

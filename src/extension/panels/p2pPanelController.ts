@@ -7,6 +7,7 @@ import {
   parseFromWebview,
   parseUiState,
   type FromWebview,
+  type P2pCounters,
   type P2pRenderReport,
   type P2pUiState,
   type PeerDetail,
@@ -38,6 +39,8 @@ export interface P2pPanelTestApi {
   renderReport(timeoutMs?: number, options?: { readonly timeUpdates?: boolean }): Promise<P2pRenderReport>;
   /** Sessions that have a recording file (automatic recordings of live sessions, opened recordings). */
   recordings(): readonly { readonly sessionId: string; readonly path: string; readonly live: boolean }[];
+  /** A session's counters as its model holds them (every snapshot and delta carries them to the page); undefined when not tracked. */
+  sessionCounters(sessionId: string): P2pCounters | undefined;
 }
 
 interface TrackedSession {
@@ -298,6 +301,10 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
 
   recordings(): readonly { readonly sessionId: string; readonly path: string; readonly live: boolean }[] {
     return this.recordingService.recorder.recordedSessions.map((r) => ({ sessionId: r.session.id, path: r.path, live: r.live }));
+  }
+
+  sessionCounters(sessionId: string): P2pCounters | undefined {
+    return this.sessions.get(sessionId)?.aggregator.counters();
   }
 
   renderReport(timeoutMs = 10_000, options: { readonly timeUpdates?: boolean } = {}): Promise<P2pRenderReport> {
