@@ -1047,6 +1047,8 @@ function renderReport(): P2pRenderReport {
     lostText: lostCounter.textContent ?? '',
     truncatedText: cutCounter.textContent ?? '',
     lostAlarm: lossBanner.classList.contains('alarm'),
+    receivedText: summaryItems.msgsIn.textContent ?? '',
+    sentText: summaryItems.msgsOut.textContent ?? '',
     chartCanvasCount: charts.querySelectorAll('canvas').length,
     activeElementsInPanel: app.querySelectorAll(activeSelector).length,
     imgElementsInDocument: document.querySelectorAll('img').length,

@@ -180,6 +180,9 @@ export interface P2pRenderReport {
   readonly lostText: string;
   readonly truncatedText: string;
   readonly lostAlarm: boolean;
+  /** The summary's "Received" and "Sent" values as shown (e.g. "1,234 msgs · 56.7 KiB"). */
+  readonly receivedText: string;
+  readonly sentText: string;
   readonly chartCanvasCount: number;
   /** <img>, <script>, <iframe>, <object>, <embed>, <a>, <style>, <link>, <svg>… elements inside the panel's UI. */
   readonly activeElementsInPanel: number;

@@ -44,7 +44,7 @@ export interface VscodeSoakRun {
   /** The session's status-bar counters as last seen while it ran (after its final counts), and its text. */
   readonly status: { readonly delivered: number; readonly lost: number; readonly text: string };
   /** The P2P panel at the end: its model's counters (host) and the lost counter its page shows. */
-  readonly panel: { readonly messages: number; readonly lost: number; readonly lostText: string; readonly peers: number };
+  readonly panel: { readonly messages: number; readonly shownMessages: number; readonly lost: number; readonly lostText: string; readonly peers: number };
   /** The automatic recording, read back after the session: message events, `lost` lines from the probe, and events left out (disk behind). */
   readonly recording: { readonly bytes: number; readonly messages: number; readonly lostFromProbe: number; readonly leftOut: number; readonly malformedLines: number };
   readonly memory: {

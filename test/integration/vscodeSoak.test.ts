@@ -17,6 +17,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import * as vscode from 'vscode';
 import { readRecording } from '../../src/core/events/recording';
 import type { LauncherApi } from '../../src/extension/launch/launcherApi';
+import type { P2pRenderReport } from '../../src/shared/p2pProtocol';
 import type { TraceeSummary } from '../bench/benchProcesses';
 import type { VscodeSoakRun, VscodeSoakSample } from '../bench/vscodeSoakBench';
 import { extensionApis, p2pPanelReport, sessionRecording, startTracee, workspaceBitcoind } from './integrationHelpers';
@@ -204,7 +205,12 @@ async function soak(durationMs: number): Promise<VscodeSoakRun> {
     assert.ok(received, 'the extension received no event of the session');
     const { delivered, lost, firedInKernel } = received;
 
-    const final = await p2pPanelReport((r) => r.sessionId === sessionId && r.lostText === `Lost events: ${en(lost)}`, RENDER_REPORT_TIMEOUT_MS);
+    // The page's own texts: "Lost events: N", and "N msgs · …" received and sent, which add up to what was delivered.
+    const shownMessages = (report: P2pRenderReport): number => messagesIn(report.receivedText) + messagesIn(report.sentText);
+    const final = await p2pPanelReport(
+      (r) => r.sessionId === sessionId && r.lostText === `Lost events: ${en(lost)}` && shownMessages(r) === delivered,
+      RENDER_REPORT_TIMEOUT_MS,
+    );
     const counters = panel.sessionCounters(sessionId);
     assert.ok(counters, 'the P2P panel does not track the session');
     const recordingPath = await sessionRecording(sessionId);
@@ -224,7 +230,7 @@ async function soak(durationMs: number): Promise<VscodeSoakRun> {
       lost,
       accountedExactly: delivered + lost === firedByTracee && firedInKernel === firedByTracee,
       status: { delivered: received.status?.delivered ?? NaN, lost: received.status?.lost ?? NaN, text: statusText },
-      panel: { messages: counters.msgsIn + counters.msgsOut, lost: counters.lostEvents, lostText: final.lostText, peers: final.totalPeers },
+      panel: { messages: counters.msgsIn + counters.msgsOut, shownMessages: shownMessages(final), lost: counters.lostEvents, lostText: final.lostText, peers: final.totalPeers },
       recording,
       memory: { peakRssBytes: peakRss, peakHeapUsedBytes: peakHeap, heapAtFifthBytes: heapAtFifth ?? NaN, heapAtEndBytes: atEnd.heapUsed, rssAtEndBytes: atEnd.rss },
       renderReport: {
@@ -253,6 +259,12 @@ async function soak(durationMs: number): Promise<VscodeSoakRun> {
   }
 }
 
+/** The message count of a summary text such as "1,234 msgs · 56.7 KiB" (NaN when there is none). */
+function messagesIn(text: string): number {
+  const match = /^([\d,]+) msgs/.exec(text);
+  return match ? Number(match[1].replace(/,/g, '')) : NaN;
+}
+
 function assertMeasuredAndExact(run: VscodeSoakRun): void {
   assert.deepEqual(run.renderReport.errors, [], 'the P2P panel answered every render report request');
   assert.ok(run.renderReport.answered >= 2, `only ${run.renderReport.answered} render reports were timed`);
@@ -262,6 +274,7 @@ function assertMeasuredAndExact(run: VscodeSoakRun): void {
   assert.equal(run.delivered + run.lost, run.firedByTracee, `delivered ${en(run.delivered)} + lost ${en(run.lost)} = fired ${en(run.firedByTracee)}`);
   assert.deepEqual([run.status.delivered, run.status.lost], [run.delivered, run.lost], "the status bar's final counters equal what the hub delivered and lost");
   assert.deepEqual([run.panel.messages, run.panel.lost], [run.delivered, run.lost], "the P2P panel's counters equal what the hub delivered and lost");
+  assert.equal(run.panel.shownMessages, run.delivered, 'the page shows as many messages received and sent as were delivered');
   assert.equal(run.panel.lostText, `Lost events: ${en(run.lost)}`);
   const r = run.recording;
   assert.equal(r.malformedLines, 0, 'every line of the recording is valid');
