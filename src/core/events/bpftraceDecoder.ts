@@ -63,11 +63,7 @@ export class BpftraceDecoder {
   private readonly toolContext: ToolRecordContext = {
     elapsedNs: (value) => this.elapsedNs(value),
     lastElapsedNs: () => this.lastElapsed,
-    delivered: () => {
-      this.delivered++;
-      this.runDelivered++;
-      this.runReconciled = false;
-    },
+    delivered: () => this.countDelivered(),
     checkCut: (field, value) => {
       const out: NormalizedEvent[] = [];
       this.checkCut(field, value, out);
@@ -250,9 +246,7 @@ export class BpftraceDecoder {
       msg_type: msgType,
       msg_size: size,
     };
-    this.delivered++;
-    this.runDelivered++;
-    this.runReconciled = false;
+    this.countDelivered();
     const before = out.length;
     out.push(event);
     // ASCII: as many bytes as characters, so only strings at the limit can have been cut.
@@ -294,9 +288,7 @@ export class BpftraceDecoder {
         msg_type: msgType,
         msg_size: size,
       };
-      this.delivered++;
-      this.runDelivered++;
-      this.runReconciled = false;
+      this.countDelivered();
       const out: NormalizedEvent[] = [event];
       this.checkCut('peer_addr', addr, out);
       this.checkCut('conn_type', connType, out);
@@ -417,6 +409,13 @@ export class BpftraceDecoder {
   }
 
   // ------------------------------------------------------------------ accounting
+
+  /** One streamed event arrived: the run's fired counts must be reconciled with it at its end. */
+  private countDelivered(): void {
+    this.delivered++;
+    this.runDelivered++;
+    this.runReconciled = false;
+  }
 
   /** A bpftrace run ended: its last fired counts are final. Emits what was lost without a report. */
   private endRun(): NormalizedEvent[] {
