@@ -16,7 +16,7 @@ import {
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import { webviewBuildRoot } from '../panels/webviewPageHtml';
 import { connectWebviewPanel } from '../panels/webviewConnection';
-import { requestRenderReport } from '../panels/renderReportRequest';
+import { RenderReportRequests } from '../panels/renderReportRequest';
 
 export const BENCHMARK_PANEL_VIEW_TYPE = 'bitcoinUsdt.benchmarkPanel';
 export const BENCHMARK_TOOL = 'connectblock-benchmark';
@@ -57,8 +57,7 @@ export class BenchmarkPanelController implements vscode.Disposable, BenchmarkPan
   /** Set while "Compare with…" opens a recording: the session it starts becomes run B, not run A. */
   private openingForComparison = 0;
   private dirty = true;
-  private nextRequestId = 1;
-  private readonly pendingReports = new Map<number, (report: BenchmarkRenderReport) => void>();
+  private readonly renderReports = new RenderReportRequests<BenchmarkRenderReport>({ what: 'the benchmark panel', panel: () => this.panel, ready: () => this.ready });
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -232,12 +231,9 @@ export class BenchmarkPanelController implements vscode.Disposable, BenchmarkPan
       case 'compareWith':
         void this.compareWith();
         return;
-      case 'renderReport': {
-        const resolve = this.pendingReports.get(message.requestId);
-        this.pendingReports.delete(message.requestId);
-        resolve?.(message.report);
+      case 'renderReport':
+        this.renderReports.answer(message.requestId, message.report);
         return;
-      }
     }
   }
 
@@ -270,15 +266,7 @@ export class BenchmarkPanelController implements vscode.Disposable, BenchmarkPan
   }
 
   renderReport(timeoutMs = 10_000): Promise<BenchmarkRenderReport> {
-    return requestRenderReport<BenchmarkRenderReport>({
-      what: 'the benchmark panel',
-      timeoutMs,
-      panel: () => this.panel,
-      ready: () => this.ready,
-      pending: this.pendingReports,
-      nextRequestId: () => this.nextRequestId++,
-      post: (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview),
-    });
+    return this.renderReports.request(timeoutMs, (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview));
   }
 
   dispose(): void {

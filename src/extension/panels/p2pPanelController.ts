@@ -18,7 +18,7 @@ import type { EventHub, SessionDescriptor } from '../eventHub';
 import type { RecordingService } from '../recording/registerRecording';
 import { webviewBuildRoot } from './webviewPageHtml';
 import { connectWebviewPanel } from './webviewConnection';
-import { requestRenderReport } from './renderReportRequest';
+import { RenderReportRequests } from './renderReportRequest';
 
 export const P2P_PANEL_VIEW_TYPE = 'bitcoinUsdt.p2pPanel';
 /** Tools whose sessions open the panel when they start. */
@@ -73,8 +73,7 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
   private sentPeerSeq = 0;
   private sessionsChanged = false;
   private posting = false;
-  private nextRequestId = 1;
-  private readonly pendingReports = new Map<number, (report: P2pRenderReport) => void>();
+  private readonly renderReports = new RenderReportRequests<P2pRenderReport>({ what: 'the P2P panel', panel: () => this.panel, ready: () => this.ready });
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -216,12 +215,9 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
       case 'selectSession':
         if (message.sessionId !== this.current) this.selectSession(message.sessionId);
         return;
-      case 'renderReport': {
-        const resolve = this.pendingReports.get(message.requestId);
-        this.pendingReports.delete(message.requestId);
-        resolve?.(message.report);
+      case 'renderReport':
+        this.renderReports.answer(message.requestId, message.report);
         return;
-      }
     }
   }
 
@@ -308,15 +304,7 @@ export class P2pPanelController implements vscode.Disposable, P2pPanelTestApi {
   }
 
   renderReport(timeoutMs = 10_000, options: { readonly timeUpdates?: boolean } = {}): Promise<P2pRenderReport> {
-    return requestRenderReport<P2pRenderReport>({
-      what: 'the P2P panel',
-      timeoutMs,
-      panel: () => this.panel,
-      ready: () => this.ready,
-      pending: this.pendingReports,
-      nextRequestId: () => this.nextRequestId++,
-      post: (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId, timeUpdates: options.timeUpdates } satisfies ToWebview),
-    });
+    return this.renderReports.request(timeoutMs, (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId, timeUpdates: options.timeUpdates } satisfies ToWebview));
   }
 
   dispose(): void {

@@ -17,7 +17,7 @@ import {
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import { webviewBuildRoot } from '../panels/webviewPageHtml';
 import { connectWebviewPanel } from '../panels/webviewConnection';
-import { requestRenderReport } from '../panels/renderReportRequest';
+import { RenderReportRequests } from '../panels/renderReportRequest';
 
 export const RAW_MESSAGES_PANEL_VIEW_TYPE = 'bitcoinUsdt.rawMessagesPanel';
 export const RAW_MESSAGES_TOOL = 'raw-p2p-msgs';
@@ -59,8 +59,7 @@ export class RawMessagesPanelController implements vscode.Disposable, RawMessage
   private current: string | null = null;
   private uiState: RawUiState = DEFAULT_RAW_UI_STATE;
   private sessionsChanged = false;
-  private nextRequestId = 1;
-  private readonly pendingReports = new Map<number, (report: RawRenderReport) => void>();
+  private readonly renderReports = new RenderReportRequests<RawRenderReport>({ what: 'the raw messages panel', panel: () => this.panel, ready: () => this.ready });
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -217,12 +216,9 @@ export class RawMessagesPanelController implements vscode.Disposable, RawMessage
         this.post({ type: 'hexRange', sessionId: tracked.descriptor.id, seq: message.seq, offset, hex: bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex') : '' });
         return;
       }
-      case 'renderReport': {
-        const resolve = this.pendingReports.get(message.requestId);
-        this.pendingReports.delete(message.requestId);
-        resolve?.(message.report);
+      case 'renderReport':
+        this.renderReports.answer(message.requestId, message.report);
         return;
-      }
     }
   }
 
@@ -286,15 +282,7 @@ export class RawMessagesPanelController implements vscode.Disposable, RawMessage
   }
 
   renderReport(timeoutMs = 10_000): Promise<RawRenderReport> {
-    return requestRenderReport<RawRenderReport>({
-      what: 'the raw messages panel',
-      timeoutMs,
-      panel: () => this.panel,
-      ready: () => this.ready,
-      pending: this.pendingReports,
-      nextRequestId: () => this.nextRequestId++,
-      post: (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview),
-    });
+    return this.renderReports.request(timeoutMs, (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToWebview));
   }
 
   dispose(): void {

@@ -15,7 +15,7 @@ import {
 import type { SessionDescriptor } from '../eventHub';
 import { webviewBuildRoot } from '../panels/webviewPageHtml';
 import { connectWebviewPanel } from '../panels/webviewConnection';
-import { requestRenderReport } from '../panels/renderReportRequest';
+import { RenderReportRequests } from '../panels/renderReportRequest';
 
 export const TOOL_PANEL_VIEW_TYPE = 'bitcoinUsdt.toolPanel';
 /** Sessions kept in each panel's picker (each holds a bounded aggregator); the oldest ended ones go first. */
@@ -58,13 +58,14 @@ export class ToolPanel implements vscode.Disposable {
   private sessionsChanged = false;
   private lastPostAt = 0;
   private rememberedSessionId: string | null = null;
-  private nextRequestId = 1;
-  private readonly pendingReports = new Map<number, (report: ToolRenderReport) => void>();
+  private readonly renderReports: RenderReportRequests<ToolRenderReport>;
 
   constructor(
     readonly tool: ToolPanelTool,
     private readonly host: ToolPanelHost,
-  ) {}
+  ) {
+    this.renderReports = new RenderReportRequests({ what: `the ${tool} panel`, panel: () => this.panel, ready: () => this.ready });
+  }
 
   get isOpen(): boolean {
     return this.panel !== undefined;
@@ -193,12 +194,9 @@ export class ToolPanel implements vscode.Disposable {
       case 'selectSession':
         if (message.sessionId !== this.current) this.selectSession(message.sessionId);
         return;
-      case 'renderReport': {
-        const resolve = this.pendingReports.get(message.requestId);
-        this.pendingReports.delete(message.requestId);
-        resolve?.(message.report);
+      case 'renderReport':
+        this.renderReports.answer(message.requestId, message.report);
         return;
-      }
     }
   }
 
@@ -259,15 +257,7 @@ export class ToolPanel implements vscode.Disposable {
   }
 
   renderReport(timeoutMs = 10_000): Promise<ToolRenderReport> {
-    return requestRenderReport<ToolRenderReport>({
-      what: `the ${this.tool} panel`,
-      timeoutMs,
-      panel: () => this.panel,
-      ready: () => this.ready,
-      pending: this.pendingReports,
-      nextRequestId: () => this.nextRequestId++,
-      post: (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToolToWebview),
-    });
+    return this.renderReports.request(timeoutMs, (requestId) => void this.panel?.webview.postMessage({ type: 'requestRenderReport', requestId } satisfies ToolToWebview));
   }
 
   /** Brings the panel to the front and focuses it (its editor group becomes the active one). */
