@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { JsonObject, parseBpftraceJson } from '../../src/core/events/bpftraceJson';
 import { decodeBccLine, type BccEvent } from '../../src/core/events/bccDecoder';
 import type { MempoolEvent, RawNetMessageEvent } from '../../src/core/events/toolEventTypes';
+import { waitForText } from './childProcessWaits';
 
 const ROOT = resolve(__dirname, '..', '..');
 const PYTHON = '/usr/bin/python3';
@@ -65,27 +66,6 @@ function traceeMessageBytes(length: number): Buffer {
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-function waitForLine(stream: NodeJS.ReadableStream, child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  return new Promise((resolvePromise, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} (got ${JSON.stringify(text.slice(-300))})`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString();
-      const match = text.match(pattern);
-      if (match) {
-        clearTimeout(timer);
-        stream.off('data', onData);
-        resolvePromise(match);
-      }
-    };
-    stream.on('data', onData);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      reject(new Error(`process exited while waiting for ${pattern}: ${text.slice(-500)}`));
-    });
-  });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -150,8 +130,8 @@ async function runTool(program: string, build: Build | { compiled: string }, mod
   const tracee = spawn(binary, [...traceeArgs, ...outputs], { stdio: ['ignore', 'pipe', 'inherit'] });
   let tool: ChildProcess | null = null;
   try {
-    const [, pidText] = await waitForLine(tracee.stdout as NodeJS.ReadableStream, tracee, /ready pid=(\d+)/, 10_000);
-    const traceeDone = waitForLine(tracee.stdout as NodeJS.ReadableStream, tracee, /done fired=(\d+)/, 100_000);
+    const [, pidText] = await waitForText(tracee.stdout, tracee, /ready pid=(\d+)/, 10_000);
+    const traceeDone = waitForText(tracee.stdout, tracee, /done fired=(\d+)/, 100_000);
     const target = mode === 'pid' ? ['--pid', pidText, '--binary', binary] : ['--binary', binary];
     tool = spawn(PYTHON, ['-I', '-S', join(ROOT, 'probes', program), ...target], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -192,7 +172,7 @@ async function runTool(program: string, build: Build | { compiled: string }, mod
     });
     const toolExit = exited(tool);
     const attachedMatch = await Promise.race([
-      waitForLine(tool.stderr as NodeJS.ReadableStream, tool, /attached (\d+) probes in ([\d.]+) s/, 90_000),
+      waitForText(tool.stderr, tool, /attached (\d+) probes in ([\d.]+) s/, 90_000),
       toolExit.then((code) => {
         throw new Error(`${program} exited (${code}) before attaching: ${stderr}`);
       }),
@@ -403,12 +383,12 @@ describe('BCC probe programs (real BCC, as root)', function () {
     const tracee = spawn(binary, ['--scenario', 'mempool', '--wait-signal'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let tool: ChildProcess | null = null;
     try {
-      const [, pidText] = await waitForLine(tracee.stdout as NodeJS.ReadableStream, tracee, /ready pid=(\d+)/, 10_000);
+      const [, pidText] = await waitForText(tracee.stdout, tracee, /ready pid=(\d+)/, 10_000);
       const pid = Number(pidText);
       const names = MEMPOOL_TRACEPOINTS.map((tp) => `${tp.replace(':', '_')}_semaphore`);
       assert.deepEqual(names.map((n) => readSemaphore(pid, binary, n)), [0, 0, 0, 0], 'before');
       tool = spawn(PYTHON, ['-I', '-S', join(ROOT, 'probes', 'mempool-monitor.py'), '--pid', pidText], { stdio: ['ignore', 'ignore', 'pipe'] });
-      await waitForLine(tool.stderr as NodeJS.ReadableStream, tool, /attached 4 probes/, 90_000);
+      await waitForText(tool.stderr, tool, /attached 4 probes/, 90_000);
       assert.deepEqual(names.map((n) => readSemaphore(pid, binary, n)), [1, 1, 1, 1], 'while attached');
       const exit = exited(tool);
       tool.kill('SIGINT');

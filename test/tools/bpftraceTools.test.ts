@@ -19,6 +19,7 @@ import type {
 import { buildHelperArgv, createPrivateSocket } from '../../src/core/probeSession';
 import { NODE_STATE_TOOLS } from '../../src/core/tools/nodeStateTools';
 import { ToolRecordStream, readNdjson, withoutDerivedFields } from '../unit/helpers/toolRecordStream';
+import { exited, waitForText } from './childProcessWaits';
 
 const ROOT = resolve(__dirname, '..', '..');
 const PROBES = join(ROOT, 'probes');
@@ -64,39 +65,6 @@ function traceePath(build: string): string {
   if (!existsSync(path)) throw new Error(`${path} is missing: run \`make -C test/tracee\` first`);
   if (!existsSync(BPFTRACE)) throw new Error(`${BPFTRACE} is missing: apt-get install bpftrace`);
   return path;
-}
-
-function waitForText(stream: NodeJS.ReadableStream | null, child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  return new Promise((resolvePromise, reject) => {
-    let text = '';
-    const finish = (error: Error | null, match?: RegExpMatchArray): void => {
-      clearTimeout(timer);
-      stream?.off('data', onData);
-      child.off('exit', onExit);
-      if (error) reject(error);
-      else if (match) resolvePromise(match);
-    };
-    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${pattern} (got ${JSON.stringify(text.slice(-400))})`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString();
-      const match = text.match(pattern);
-      if (match) finish(null, match);
-    };
-    const onExit = (): void => finish(new Error(`process exited while waiting for ${pattern}: ${text.slice(-400)}`));
-    stream?.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
-
-function exited(child: ChildProcess, timeoutMs: number, what: string): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not exit within ${timeoutMs} ms`)), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolvePromise(code);
-    });
-  });
 }
 
 /** Splits a byte stream into lines and hands each to the tool's record stream. */

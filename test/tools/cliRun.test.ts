@@ -12,6 +12,7 @@ import type { ConnectSummaryEvent, UtxoOpsEvent } from '../../src/core/events/bp
 import type { NormalizedEvent, PeerTotalsEvent } from '../../src/core/events/eventTypes';
 import { findTool } from '../../src/core/tools/toolCatalog';
 import { readNdjson, withoutDerivedFields } from '../unit/helpers/toolRecordStream';
+import { exited, waitForText } from './childProcessWaits';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -30,39 +31,6 @@ interface CliRun {
   stderr: string;
   expect: Fields[];
   summary: TraceeSummary;
-}
-
-function waitForText(stream: NodeJS.ReadableStream | null, child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  return new Promise((resolvePromise, reject) => {
-    let text = '';
-    const finish = (error: Error | null, match?: RegExpMatchArray): void => {
-      clearTimeout(timer);
-      stream?.off('data', onData);
-      child.off('exit', onExit);
-      if (error) reject(error);
-      else if (match) resolvePromise(match);
-    };
-    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${pattern} (got ${JSON.stringify(text.slice(-400))})`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString();
-      const match = text.match(pattern);
-      if (match) finish(null, match);
-    };
-    const onExit = (): void => finish(new Error(`process exited while waiting for ${pattern}: ${text.slice(-400)}`));
-    stream?.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
-
-function exitCode(child: ChildProcess, timeoutMs: number): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the command line did not exit within ${timeoutMs} ms`)), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolvePromise(code);
-    });
-  });
 }
 
 /**
@@ -91,7 +59,7 @@ async function runCli(toolId: string, traceeArgs: string[], cliArgs: string[] = 
     await waitForText(cli.stdout, cli, /"event":"session:attached"/, 30_000);
     tracee.kill('SIGUSR1');
     await traceeDone;
-    const code = await exitCode(cli, 30_000);
+    const code = await exited(cli, 30_000, 'the command line');
     return {
       code,
       events: readNdjson(stdout) as Fields[],
@@ -221,7 +189,7 @@ describe('bitcoin-usdt run <tool> --json against the v29 tracee (real helper, re
       cli.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       await waitForText(cli.stderr, cli, /^# attached \d+ probes/m, 30_000);
       tracee.kill('SIGUSR1');
-      assert.equal(await exitCode(cli, 60_000), 0);
+      assert.equal(await exited(cli, 60_000, 'the command line'), 0);
       await traceeDone;
       const blocks = (readNdjson(readFileSync(expectPath, 'utf8')) as Fields[]).filter((b) => (b.height as number) >= 900005 && (b.height as number) <= 900024);
       assert.equal(blocks.length, 20);

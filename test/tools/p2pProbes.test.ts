@@ -11,6 +11,7 @@ import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
 import type { LostEvent, NetMessageEvent, NormalizedEvent, PeerTotalsEvent } from '../../src/core/events/eventTypes';
 import { ProbeSessionReader, buildHelperArgv, createPrivateSocket } from '../../src/core/probeSession';
 import { findTool, streamedTracepoints } from '../../src/core/tools/toolCatalog';
+import { waitForText } from './childProcessWaits';
 
 const ROOT = resolve(__dirname, '..', '..');
 const PROBES = join(ROOT, 'probes');
@@ -35,27 +36,6 @@ function traceePath(build: string): string {
   return path;
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  return new Promise((resolvePromise, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} (got ${JSON.stringify(text)})`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString();
-      const match = text.match(pattern);
-      if (match) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        resolvePromise(match);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      reject(new Error(`process exited while waiting for ${pattern}: ${text}`));
-    });
-  });
-}
-
 /** Runs one tool against one tracee run started with `traceeArgs`, from attach to the helper's exit. */
 async function runSession(toolId: string, build: string, traceeArgs: string[], withExpect = true): Promise<SessionResult> {
   const tool = findTool(toolId);
@@ -75,8 +55,8 @@ async function runSession(toolId: string, build: string, traceeArgs: string[], w
   const socket = await createPrivateSocket();
   let helper: ChildProcess | null = null;
   try {
-    const [, pidText] = await waitForLine(tracee, /ready pid=(\d+)/, 10_000);
-    const traceeDone = waitForLine(tracee, /done fired=(\d+)/, 110_000);
+    const [, pidText] = await waitForText(tracee.stdout, tracee, /ready pid=(\d+)/, 10_000);
+    const traceeDone = waitForText(tracee.stdout, tracee, /done fired=(\d+)/, 110_000);
     const argv = buildHelperArgv({ pythonPath: '/usr/bin/python3', probesDir: PROBES, tool: toolId, binary, pid: Number(pidText), socketPath: socket.path });
     helper = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     let helperStderr = '';
