@@ -197,12 +197,55 @@ def compile_and_attach(bcc, program_text, usdt, semaphores):
         raise ProbeError('BCC could not compile, load or attach the probe program: %s%s' % (text, hint))
 
 
+# The C side of run(): the maps it reads, and the lines every probe function opens with and counts a full
+# ring buffer with. BCC allows map calls only in a probe function's own text (not in C helpers or macros),
+# so the programs paste these into each function.
+COUNTING_MAPS = r"""
+BPF_PERCPU_ARRAY(fired, u64, %(tracepoints)d);  /* every hit, per tracepoint (run()'s order) */
+BPF_PERCPU_ARRAY(lost, u64, %(tracepoints)d);   /* hits the ring buffer had no room for */
+BPF_ARRAY(control, u32, 1);        /* slot 0 = 1: stopping, ignore hits */
+"""
+
+PROBE_OPENING = r"""    int index = %(index)d, zero = 0;
+    u32 *stopping = control.lookup(&zero);
+    if (!stopping || *stopping)
+        return 0;
+    u64 *hits = fired.lookup(&index);
+    if (hits)
+        (*hits)++;
+"""
+
+COUNT_IF_NOT_RESERVED = r"""    if (!%(record)s) {
+        u64 *dropped = lost.lookup(&index);
+        if (dropped)
+            (*dropped)++;
+        return 0;
+    }
+"""
+
+
+def counting_maps(tracepoints):
+    """The fired, lost and control maps run() reads, for `tracepoints` (in run()'s order)."""
+    return COUNTING_MAPS % {'tracepoints': len(tracepoints)}
+
+
+def probe_opening(index):
+    """A probe function's first lines: return at once while stopping, else count the hit of tracepoint `index`."""
+    return PROBE_OPENING % {'index': index}
+
+
+def count_if_not_reserved(record):
+    """Counts the hit as lost and returns when the ring-buffer reservation `record` is NULL."""
+    return COUNT_IF_NOT_RESERVED % {'record': record}
+
+
 def run(description, program_text, tracepoints, ring_name, on_record, argv):
     """Compiles and attaches the program, then streams records until a signal, the target's exit, or EPIPE.
 
-    The C program must define BPF_PERCPU_ARRAY(fired, u64, len(tracepoints)),
-    BPF_PERCPU_ARRAY(lost, u64, len(tracepoints)) (indexes in the order of `tracepoints`), the ring buffer
-    `ring_name`, and BPF_ARRAY(control, u32, 1) whose slot 0 set to 1 makes every probe return at once.
+    The C program must define the maps of counting_maps(tracepoints) (fired and lost per tracepoint, indexes
+    in the order of `tracepoints`; control, whose slot 0 set to 1 makes every probe return at once) and the
+    ring buffer `ring_name`; its probe functions open with probe_opening() and count a failed reservation
+    with count_if_not_reserved().
     `on_record(out, start_ns, data_pointer, size)` prints one record; `start_ns` is the CLOCK_MONOTONIC
     time (as bpf_ktime_get_ns) the program started: elapsed_ns = record time - start_ns.
     """

@@ -86,31 +86,15 @@ struct rejected_record {
 };
 
 BPF_RINGBUF_OUTPUT(records, %(ring_pages)d);
-BPF_PERCPU_ARRAY(fired, u64, 4);   /* per tracepoint: 0 added, 1 removed, 2 replaced, 3 rejected */
-BPF_PERCPU_ARRAY(lost, u64, 4);    /* hits the ring buffer had no room for */
-BPF_ARRAY(control, u32, 1);        /* slot 0 = 1: stopping, ignore hits */
 """
 
 # BCC allows map calls and bpf_usdt_readarg only in a probe function's own text (not in helpers or
-# macros), so the opening and closing lines every function shares are generated here.
+# macros), so each function is generated from this template with bcc_common's shared lines.
 PROBE_FUNCTION = r"""
 int %(function)s(struct pt_regs *ctx)
 {
-    int index = %(index)d, zero = 0;
-    u32 *stopping = control.lookup(&zero);
-    if (!stopping || *stopping)
-        return 0;
-    u64 *hits = fired.lookup(&index);
-    if (hits)
-        (*hits)++;
-    struct %(record)s *r = records.ringbuf_reserve(sizeof(struct %(record)s));
-    if (!r) {
-        u64 *dropped = lost.lookup(&index);
-        if (dropped)
-            (*dropped)++;
-        return 0;
-    }
-    r->kind = index;
+%(opening)s    struct %(record)s *r = records.ringbuf_reserve(sizeof(struct %(record)s));
+%(count_if_not_reserved)s    r->kind = index;
     r->ts_ns = bpf_ktime_get_ns();
 %(body)s
     records.ringbuf_submit(r, 0);
@@ -186,8 +170,14 @@ PROGRAM = (PROGRAM_HEAD % {
     'removed_reason_len': REMOVED_REASON_LEN,
     'rejected_reason_len': REJECTED_REASON_LEN,
     'ring_pages': RING_BYTES // 4096,
-}) + ''.join(
-    PROBE_FUNCTION % {'function': function, 'index': index, 'record': PROBE_BODIES[index][0], 'body': PROBE_BODIES[index][1]}
+}) + bcc_common.counting_maps(TRACEPOINTS) + ''.join(
+    PROBE_FUNCTION % {
+        'function': function,
+        'opening': bcc_common.probe_opening(index),
+        'record': PROBE_BODIES[index][0],
+        'count_if_not_reserved': bcc_common.count_if_not_reserved('r'),
+        'body': PROBE_BODIES[index][1],
+    }
     for index, function in enumerate(TRACEPOINTS.values())
 )
 

@@ -52,9 +52,6 @@ struct msg_header {
 };
 
 BPF_RINGBUF_OUTPUT(messages, %(ring_pages)d);
-BPF_PERCPU_ARRAY(fired, u64, 2);   /* 0 inbound, 1 outbound: every hit */
-BPF_PERCPU_ARRAY(lost, u64, 2);    /* hits the ring buffer had no room for */
-BPF_ARRAY(control, u32, 1);        /* slot 0 = 1: stopping, ignore hits */
 """
 
 # BCC allows map calls and bpf_usdt_readarg only in the probe function's own text (not in C macros or
@@ -64,14 +61,7 @@ BPF_ARRAY(control, u32, 1);        /* slot 0 = 1: stopping, ignore hits */
 PROBE_FUNCTION = r"""
 int %(fn_name)s(struct pt_regs *ctx)
 {
-    int index = %(direction)d, zero = 0;
-    u32 *stopping = control.lookup(&zero);
-    if (!stopping || *stopping)
-        return 0;
-    u64 ts = bpf_ktime_get_ns();
-    u64 *hits = fired.lookup(&index);
-    if (hits)
-        (*hits)++;
+%(opening)s    u64 ts = bpf_ktime_get_ns();
     s64 peer_id = 0;
     u64 addr_ptr = 0, conn_type_ptr = 0, msg_type_ptr = 0, msg_size = 0, msg_ptr = 0;
     bpf_usdt_readarg(1, ctx, &peer_id);
@@ -83,13 +73,7 @@ int %(fn_name)s(struct pt_regs *ctx)
 
     struct msg_header *h;
     u32 limit;
-%(reserve_branches)s    if (!h) {
-        u64 *dropped = lost.lookup(&index);
-        if (dropped)
-            (*dropped)++;
-        return 0;
-    }
-    h->ts_ns = ts;
+%(reserve_branches)s%(count_if_not_reserved)s    h->ts_ns = ts;
     h->peer_id = peer_id;
     h->msg_size = msg_size;
     h->direction = index;
@@ -128,9 +112,10 @@ def reserve_branches():
 def probe_program():
     head = PROGRAM_HEAD % {'addr_len': ADDR_LEN, 'conn_type_len': CONN_TYPE_LEN, 'msg_type_len': MSG_TYPE_LEN,
                            'ring_pages': RING_BYTES // 4096}
-    return head + ''.join(PROBE_FUNCTION % {'fn_name': fn_name, 'direction': direction,
-                                            'reserve_branches': reserve_branches()}
-                          for direction, fn_name in enumerate(TRACEPOINTS.values()))
+    return head + bcc_common.counting_maps(TRACEPOINTS) + ''.join(
+        PROBE_FUNCTION % {'fn_name': fn_name, 'opening': bcc_common.probe_opening(direction),
+                          'reserve_branches': reserve_branches(), 'count_if_not_reserved': bcc_common.count_if_not_reserved('h')}
+        for direction, fn_name in enumerate(TRACEPOINTS.values()))
 
 
 HEADER = struct.Struct('<QqQII%ds%ds%ds' % (ADDR_LEN, CONN_TYPE_LEN, MSG_TYPE_LEN))
