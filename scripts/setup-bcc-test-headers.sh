@@ -9,31 +9,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 log() { printf '[setup-bcc] %s\n' "$*"; }
 
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo --preserve-env=DEBIAN_FRONTEND "$@"
-  else
-    log "need root for: $* (and sudo is not installed)" >&2
-    return 1
-  fi
-}
+# shellcheck source=scripts/aptPackages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/aptPackages.sh"
 
-packages=(bpfcc-tools python3-bpfcc linux-headers-amd64)
-missing=()
-for package in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$package")
-  fi
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  log "installing: ${missing[*]}"
-  as_root apt-get update
-  as_root apt-get install -y --no-install-recommends "${missing[@]}"
-else
-  log "packages already installed"
-fi
+install_missing_packages bpfcc-tools python3-bpfcc linux-headers-amd64
 
 # The newest installed Debian header tree: /usr/src/linux-headers-<ver>-amd64 and its -common sibling.
 arch_headers="$(find /usr/src -maxdepth 1 -type d -name 'linux-headers-*-amd64' | sort -V | tail -n1)"

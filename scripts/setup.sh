@@ -16,32 +16,8 @@ apt_packages=(
   chromium ripgrep
 )
 
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo --preserve-env=DEBIAN_FRONTEND "$@"
-  else
-    log "need root for: $* (and sudo is not installed)" >&2
-    return 1
-  fi
-}
-
-install_system_packages() {
-  local missing=() package
-  for package in "${apt_packages[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
-      missing+=("$package")
-    fi
-  done
-  if [[ ${#missing[@]} -eq 0 ]]; then
-    log "system packages already installed"
-    return
-  fi
-  log "installing system packages: ${missing[*]}"
-  as_root apt-get update
-  as_root apt-get install -y --no-install-recommends "${missing[@]}"
-}
+# shellcheck source=scripts/aptPackages.sh
+source "$repo_root/scripts/aptPackages.sh"
 
 install_npm_dependencies() {
   local stamp="node_modules/.bitcoin-usdt-lock.sha256" wanted
@@ -70,7 +46,7 @@ build_tracee() {
   make -C test/tracee
 }
 
-install_system_packages
+install_missing_packages "${apt_packages[@]}"
 install_npm_dependencies
 build_tracee
 bash scripts/setup-vscode-server.sh
