@@ -19,6 +19,7 @@ import {
   waitUntilStable,
   withTimeout,
   type TraceeOptions,
+  type TraceeRun,
   type TraceeSummary,
 } from './benchProcesses';
 
@@ -53,6 +54,16 @@ export async function runUnattached(tracee: TraceeSpec): Promise<AttachOutcome> 
   return { summary, delivered: null, lostReported: null, lostReconciled: null, kernelFired: null, peerTotals: null, errors: [] };
 }
 
+/** The tracee's summary once it finished; fails if bpftrace exits first (with what it printed on stderr). */
+function traceeFinishedFirst(run: TraceeRun, bpftraceExit: Promise<unknown>, stderr: () => string): Promise<TraceeSummary> {
+  return Promise.race([
+    withTimeout(run.finished, TRACEE_TIMEOUT_MS, 'the tracee finishing'),
+    bpftraceExit.then(() => {
+      throw new BenchFailure(`bpftrace exited early: ${stderr().trim()}`);
+    }),
+  ]);
+}
+
 /**
  * `bpftrace -e 'usdt:BIN:net:inbound_message { @c = count(); }'` (one attach point per tracepoint, one
  * shared count): the cost of a uprobe hit alone.
@@ -67,12 +78,7 @@ export async function runBareCount(tracee: TraceeSpec, tracepoints: readonly str
   bpftrace.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
   const exited = waitForExit(bpftrace);
   try {
-    const summary = await Promise.race([
-      withTimeout(run.finished, TRACEE_TIMEOUT_MS, 'the tracee finishing'),
-      exited.then(() => {
-        throw new BenchFailure(`bpftrace exited early: ${stderr.trim()}`);
-      }),
-    ]);
+    const summary = await traceeFinishedFirst(run, exited, () => stderr);
     if ((await interruptUntilExit(bpftrace)).killed) throw new BenchFailure('bpftrace did not stop on SIGINT');
     let count: number | null = null;
     for (const line of stdout.split('\n')) {
@@ -142,12 +148,7 @@ export async function runContribPrintf(tracee: TraceeSpec, workDir: string, cont
   bpftrace.stderr?.setEncoding('utf8').on('data', (t: string) => (stderr += t));
   const exited = waitForExit(bpftrace);
   try {
-    const summary = await Promise.race([
-      withTimeout(run.finished, TRACEE_TIMEOUT_MS, 'the tracee finishing'),
-      exited.then(() => {
-        throw new BenchFailure(`bpftrace exited early: ${stderr.trim()}`);
-      }),
-    ]);
+    const summary = await traceeFinishedFirst(run, exited, () => stderr);
     await waitUntilStable(() => fileSize(output), DRAIN_QUIET_MS, DRAIN_MAX_MS);
     if ((await interruptUntilExit(bpftrace)).killed) throw new BenchFailure('bpftrace did not stop on SIGINT');
     const text = await fs.readFile(output, 'utf8');
