@@ -8,17 +8,9 @@ import { decodeForDisplay } from '../../src/core/rawMessages/rawMessageDecoding'
 import { RawMessageStore, type RawMessageLimits } from '../../src/core/rawMessages/rawMessageStore';
 import type { DecodedNode, DecodedView } from '../../src/shared/rawMessagesProtocol';
 import { EMPTY_FILTER, parseRawFromWebview, parseRawUiState } from '../../src/shared/rawMessagesProtocol';
+import { GENESIS_COINBASE, GENESIS_HASH, GENESIS_HEADER, GENESIS_TXID, VERSION_22 } from '../fixtures/p2pMessageVectors';
 
-// A real version message from Bitcoin Core 22.0 as captured on the wire (24-byte header + payload), the same
-// vector test/unit/messageDecoder.test.ts checks; the tracepoint passes the payload only.
-const VERSION_22 =
-  'f9beb4d976657273696f6e00000000006600000097302af5801101000904000000000000e577646100000000000000000000000000000000000000000000ffff1fdf0364085e090400000000000000000000000000000000000000000000000072036dbc6d407f7f102f5361746f7368693a32322e302e302f26c00a0001';
-const GENESIS_HEADER =
-  '0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c';
-const GENESIS_COINBASE =
-  '01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff4d04ffff001d0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72206f6e206272696e6b206f66207365636f6e64206261696c6f757420666f722062616e6b73ffffffff0100f2052a01000000434104678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5fac00000000';
-const GENESIS_HASH = '000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f';
-const GENESIS_TXID = '4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b';
+
 
 function versionPayload(): string {
   const wire = Buffer.from(VERSION_22, 'hex');
