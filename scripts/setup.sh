@@ -10,10 +10,16 @@ export DEBIAN_FRONTEND=noninteractive
 log() { printf '[setup] %s\n' "$*"; }
 
 # gcc-multilib conflicts with the cross compilers on Debian 12: 32-bit builds use i686-linux-gnu-gcc instead.
+# Every package is named: --no-install-recommends leaves out what is only recommended (the cross libcs, g++).
 apt_packages=(
-  bpftrace systemtap-sdt-dev gcc make binutils
+  # the test tracee: compilers, libc headers and <sys/sdt.h>, for the host and the three cross builds
+  bpftrace systemtap-sdt-dev gcc g++ make binutils libc6-dev
   gcc-i686-linux-gnu gcc-aarch64-linux-gnu gcc-s390x-linux-gnu
-  chromium ripgrep
+  libc6-dev-i386-cross libc6-dev-arm64-cross libc6-dev-s390x-cross
+  # the real Bitcoin Core nodes (master and v28.99) and their test framework
+  xz-utils python3 libsqlite3-0 libevent-2.1-7 libevent-pthreads-2.1-7 libevent-core-2.1-7
+  # the offline VS Code server and its browser; unzip checks the packaged extension
+  chromium ripgrep unzip ca-certificates git procps
 )
 
 # shellcheck source=scripts/aptPackages.sh
