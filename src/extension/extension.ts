@@ -4,10 +4,7 @@ import type { Services } from './services';
 import type { ExtensionApi } from './testApi';
 import { registerTracepointTree } from './tree/registerTracepointTree';
 import { registerProbeLauncher } from './launch/registerProbeLauncher';
-import { registerP2pPanel } from './panels/registerP2pPanel';
-import { registerRawMessagesPanel } from './rawMessagesPanel/registerRawMessagesPanel';
-import { registerBenchmarkPanel } from './benchmarkPanel/registerBenchmarkPanel';
-import { registerToolPanels } from './toolPanels/registerToolPanels';
+import { registerPanels } from './panels/registerPanels';
 
 /** Composition root: build the services, let each feature register itself, nothing else. */
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
@@ -17,10 +14,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const services: Services = { context, hub, api };
   registerTracepointTree(services);
   registerProbeLauncher(services);
-  registerP2pPanel(services);
-  registerRawMessagesPanel(services);
-  registerBenchmarkPanel(services);
-  registerToolPanels(services);
+  registerPanels(services);
   return api;
 }
 

@@ -6,6 +6,7 @@
 // Block hashes cross as 64 hex digits in display order.
 
 import type { DataFrameTimes } from './panelTiming';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type RenderReportRequest, type SessionChoice } from './panelProtocol';
 
 export interface RateSeries {
   /** Seconds since the run's first block (or first rate snapshot), one entry per point. */
@@ -95,13 +96,7 @@ export interface BenchmarkComparison {
   readonly histogram: readonly { readonly min: number | null; readonly max: number; readonly countA: number; readonly countB: number }[];
 }
 
-export interface SessionChoice {
-  readonly id: string;
-  readonly label: string;
-  readonly source: 'live' | 'recording';
-  readonly startedAt: string;
-  readonly ended: boolean;
-}
+export type { SessionChoice } from './panelProtocol';
 
 export interface BenchmarkState {
   readonly sessions: readonly SessionChoice[];
@@ -150,19 +145,9 @@ export interface StateMessage {
   readonly uiState: BenchmarkUiState;
 }
 
-export interface RenderReportRequest {
-  readonly type: 'requestRenderReport';
-  readonly requestId: number;
-}
-
 export type ToWebview = StateMessage | RenderReportRequest;
 
 // ---- webview → host ----
-
-export interface ReadyMessage {
-  readonly type: 'ready';
-  readonly uiState: BenchmarkUiState | null;
-}
 
 export interface UiStateMessage {
   readonly type: 'uiState';
@@ -180,21 +165,7 @@ export interface CompareWithMessage {
   readonly type: 'compareWith';
 }
 
-export interface RenderReportResponse {
-  readonly type: 'renderReport';
-  readonly requestId: number;
-  readonly report: BenchmarkRenderReport;
-}
-
-export type FromWebview = ReadyMessage | UiStateMessage | SelectRunMessage | CompareWithMessage | RenderReportResponse;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function sessionIdOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value.slice(0, 200) : null;
-}
+export type FromWebview = CommonFromWebview<BenchmarkUiState, BenchmarkRenderReport> | UiStateMessage | SelectRunMessage | CompareWithMessage;
 
 export function parseBenchmarkUiState(value: unknown): BenchmarkUiState {
   if (!isRecord(value)) return DEFAULT_BENCHMARK_UI_STATE;
@@ -208,23 +179,18 @@ export function parseBenchmarkUiState(value: unknown): BenchmarkUiState {
 
 /** Narrows an untyped postMessage payload from the webview; unknown shapes give undefined. */
 export function parseBenchmarkFromWebview(value: unknown): FromWebview | undefined {
-  if (!isRecord(value)) return undefined;
-  switch (value.type) {
-    case 'ready':
-      return { type: 'ready', uiState: value.uiState === null || value.uiState === undefined ? null : parseBenchmarkUiState(value.uiState) };
-    case 'uiState':
-      return { type: 'uiState', uiState: parseBenchmarkUiState(value.uiState) };
-    case 'selectRun':
-      return value.run === 'A' || value.run === 'B' ? { type: 'selectRun', run: value.run, sessionId: sessionIdOrNull(value.sessionId) } : undefined;
-    case 'compareWith':
-      return { type: 'compareWith' };
-    case 'renderReport':
-      return typeof value.requestId === 'number' && isRecord(value.report)
-        ? { type: 'renderReport', requestId: value.requestId, report: value.report as unknown as BenchmarkRenderReport }
-        : undefined;
-    default:
-      return undefined;
-  }
+  return parsePanelMessage<BenchmarkUiState, BenchmarkRenderReport, UiStateMessage | SelectRunMessage | CompareWithMessage>(value, parseBenchmarkUiState, (message) => {
+    switch (message.type) {
+      case 'uiState':
+        return { type: 'uiState', uiState: parseBenchmarkUiState(message.uiState) };
+      case 'selectRun':
+        return message.run === 'A' || message.run === 'B' ? { type: 'selectRun', run: message.run, sessionId: sessionIdOrNull(message.sessionId) } : undefined;
+      case 'compareWith':
+        return { type: 'compareWith' };
+      default:
+        return undefined;
+    }
+  });
 }
 
 function threeDigits(value: number): string {

@@ -6,6 +6,7 @@
 // nanoseconds since the session started, far below 2^53 for any real session.
 
 import type { DataFrameTimes, UpdateTiming } from './panelTiming';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
 
 /** Decimal string of Bitcoin Core's int64 peer id. */
 export type PeerId = string;
@@ -134,14 +135,7 @@ export interface PeerDetail {
   readonly gone: boolean;
 }
 
-export interface SessionChoice {
-  readonly id: string;
-  readonly label: string;
-  readonly source: 'live' | 'recording';
-  readonly tool: string;
-  readonly startedAt: string;
-  readonly ended: boolean;
-}
+export type { SessionChoice, SessionsMessage } from './panelProtocol';
 
 export type SortColumn = 'id' | 'connType' | 'addr' | 'msgsIn' | 'bytesIn' | 'msgsOut' | 'bytesOut' | 'lastActivity';
 
@@ -195,12 +189,6 @@ export interface P2pRenderReport {
 
 // ---- host → webview ----
 
-export interface SessionsMessage {
-  readonly type: 'sessions';
-  readonly sessions: readonly SessionChoice[];
-  readonly currentSessionId: string | null;
-}
-
 export interface SnapshotMessage {
   readonly type: 'snapshot';
   readonly sessionId: string | null;
@@ -224,44 +212,16 @@ export interface PeerDetailMessage {
   readonly peerDetail: PeerDetail | null;
 }
 
-export interface RenderReportRequest {
-  readonly type: 'requestRenderReport';
-  readonly requestId: number;
-  /** true: time each update from now on (reported in `updateTimings`); false: report the timings and stop. */
-  readonly timeUpdates?: boolean;
-}
-
 export type ToWebview = SessionsMessage | SnapshotMessage | DeltaMessage | PeerDetailMessage | RenderReportRequest;
 
 // ---- webview → host ----
-
-export interface ReadyMessage {
-  readonly type: 'ready';
-  /** The webview's own saved UI state (vscode.getState), if it had one. */
-  readonly uiState: P2pUiState | null;
-}
 
 export interface UiStateMessage {
   readonly type: 'uiState';
   readonly uiState: P2pUiState;
 }
 
-export interface SelectSessionMessage {
-  readonly type: 'selectSession';
-  readonly sessionId: string;
-}
-
-export interface RenderReportResponse {
-  readonly type: 'renderReport';
-  readonly requestId: number;
-  readonly report: P2pRenderReport;
-}
-
-export type FromWebview = ReadyMessage | UiStateMessage | SelectSessionMessage | RenderReportResponse;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export type FromWebview = CommonFromWebview<P2pUiState, P2pRenderReport> | UiStateMessage;
 
 /** Validates a UI state coming from webview storage or postMessage; falls back field by field. */
 export function parseUiState(value: unknown): P2pUiState {
@@ -273,25 +233,13 @@ export function parseUiState(value: unknown): P2pUiState {
     filterText: typeof value.filterText === 'string' ? value.filterText.slice(0, 500) : '',
     connTypeFilter: typeof value.connTypeFilter === 'string' ? value.connTypeFilter.slice(0, 100) : '',
     selectedPeerId: typeof value.selectedPeerId === 'string' && /^-?\d{1,20}$/.test(value.selectedPeerId) ? value.selectedPeerId : null,
-    sessionId: typeof value.sessionId === 'string' ? value.sessionId.slice(0, 200) : null,
+    sessionId: sessionIdOrNull(value.sessionId),
   };
 }
 
 /** Narrows an untyped postMessage payload from the webview; unknown shapes give undefined. */
 export function parseFromWebview(value: unknown): FromWebview | undefined {
-  if (!isRecord(value)) return undefined;
-  switch (value.type) {
-    case 'ready':
-      return { type: 'ready', uiState: value.uiState === null || value.uiState === undefined ? null : parseUiState(value.uiState) };
-    case 'uiState':
-      return { type: 'uiState', uiState: parseUiState(value.uiState) };
-    case 'selectSession':
-      return typeof value.sessionId === 'string' ? { type: 'selectSession', sessionId: value.sessionId } : undefined;
-    case 'renderReport':
-      return typeof value.requestId === 'number' && isRecord(value.report)
-        ? { type: 'renderReport', requestId: value.requestId, report: value.report as unknown as P2pRenderReport }
-        : undefined;
-    default:
-      return undefined;
-  }
+  return parsePanelMessage<P2pUiState, P2pRenderReport, UiStateMessage>(value, parseUiState, (message) =>
+    message.type === 'uiState' ? { type: 'uiState', uiState: parseUiState(message.uiState) } : undefined,
+  );
 }

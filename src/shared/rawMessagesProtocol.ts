@@ -6,6 +6,7 @@
 // Numbers: peer ids cross as decimal strings; sizes (≤ 4 MB) and elapsed nanoseconds as numbers.
 
 import type { DataFrameTimes } from './panelTiming';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type RenderReportRequest, type SessionChoice } from './panelProtocol';
 
 export type RawDirection = 'in' | 'out';
 
@@ -116,14 +117,7 @@ export interface SelectedMessage {
   readonly decoded: DecodedView | null;
 }
 
-export interface SessionChoice {
-  readonly id: string;
-  readonly label: string;
-  readonly source: 'live' | 'recording';
-  readonly tool: string;
-  readonly startedAt: string;
-  readonly ended: boolean;
-}
+export type { SessionChoice } from './panelProtocol';
 
 export interface RawUiState {
   readonly filter: RawMessageFilter;
@@ -209,28 +203,13 @@ export interface HexRangeMessage {
   readonly hex: string;
 }
 
-export interface RenderReportRequest {
-  readonly type: 'requestRenderReport';
-  readonly requestId: number;
-}
-
 export type ToWebview = SnapshotMessage | SummaryMessage | ListWindowMessage | SelectedMessageMessage | HexRangeMessage | RenderReportRequest;
 
 // ---- webview → host ----
 
-export interface ReadyMessage {
-  readonly type: 'ready';
-  readonly uiState: RawUiState | null;
-}
-
 export interface UiStateMessage {
   readonly type: 'uiState';
   readonly uiState: RawUiState;
-}
-
-export interface SelectSessionMessage {
-  readonly type: 'selectSession';
-  readonly sessionId: string;
 }
 
 export interface ListWindowRequest {
@@ -248,17 +227,7 @@ export interface HexRangeRequest {
   readonly length: number;
 }
 
-export interface RenderReportResponse {
-  readonly type: 'renderReport';
-  readonly requestId: number;
-  readonly report: RawRenderReport;
-}
-
-export type FromWebview = ReadyMessage | UiStateMessage | SelectSessionMessage | ListWindowRequest | HexRangeRequest | RenderReportResponse;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export type FromWebview = CommonFromWebview<RawUiState, RawRenderReport> | UiStateMessage | ListWindowRequest | HexRangeRequest;
 
 function boundedInteger(value: unknown, min: number, max: number): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
@@ -282,37 +251,30 @@ export function parseRawUiState(value: unknown): RawUiState {
     filter: parseFilter(value.filter),
     selectedSeq: boundedInteger(value.selectedSeq, 1, Number.MAX_SAFE_INTEGER) ?? null,
     follow: typeof value.follow === 'boolean' ? value.follow : true,
-    sessionId: typeof value.sessionId === 'string' ? value.sessionId.slice(0, 200) : null,
+    sessionId: sessionIdOrNull(value.sessionId),
   };
 }
 
 /** Narrows an untyped postMessage payload from the webview; unknown shapes give undefined. */
 export function parseRawFromWebview(value: unknown): FromWebview | undefined {
-  if (!isRecord(value)) return undefined;
-  switch (value.type) {
-    case 'ready':
-      return { type: 'ready', uiState: value.uiState === null || value.uiState === undefined ? null : parseRawUiState(value.uiState) };
-    case 'uiState':
-      return { type: 'uiState', uiState: parseRawUiState(value.uiState) };
-    case 'selectSession':
-      return typeof value.sessionId === 'string' ? { type: 'selectSession', sessionId: value.sessionId } : undefined;
-    case 'requestListWindow': {
-      const requestId = boundedInteger(value.requestId, 0, Number.MAX_SAFE_INTEGER);
-      const start = boundedInteger(value.start, -1, Number.MAX_SAFE_INTEGER);
-      const count = boundedInteger(value.count, 0, MAX_LIST_WINDOW);
-      return requestId !== undefined && start !== undefined && count !== undefined ? { type: 'requestListWindow', requestId, start, count } : undefined;
+  return parsePanelMessage<RawUiState, RawRenderReport, UiStateMessage | ListWindowRequest | HexRangeRequest>(value, parseRawUiState, (message) => {
+    switch (message.type) {
+      case 'uiState':
+        return { type: 'uiState', uiState: parseRawUiState(message.uiState) };
+      case 'requestListWindow': {
+        const requestId = boundedInteger(message.requestId, 0, Number.MAX_SAFE_INTEGER);
+        const start = boundedInteger(message.start, -1, Number.MAX_SAFE_INTEGER);
+        const count = boundedInteger(message.count, 0, MAX_LIST_WINDOW);
+        return requestId !== undefined && start !== undefined && count !== undefined ? { type: 'requestListWindow', requestId, start, count } : undefined;
+      }
+      case 'requestHexRange': {
+        const seq = boundedInteger(message.seq, 1, Number.MAX_SAFE_INTEGER);
+        const offset = boundedInteger(message.offset, 0, Number.MAX_SAFE_INTEGER);
+        const length = boundedInteger(message.length, 0, MAX_HEX_RANGE);
+        return seq !== undefined && offset !== undefined && length !== undefined ? { type: 'requestHexRange', seq, offset, length } : undefined;
+      }
+      default:
+        return undefined;
     }
-    case 'requestHexRange': {
-      const seq = boundedInteger(value.seq, 1, Number.MAX_SAFE_INTEGER);
-      const offset = boundedInteger(value.offset, 0, Number.MAX_SAFE_INTEGER);
-      const length = boundedInteger(value.length, 0, MAX_HEX_RANGE);
-      return seq !== undefined && offset !== undefined && length !== undefined ? { type: 'requestHexRange', seq, offset, length } : undefined;
-    }
-    case 'renderReport':
-      return typeof value.requestId === 'number' && isRecord(value.report)
-        ? { type: 'renderReport', requestId: value.requestId, report: value.report as unknown as RawRenderReport }
-        : undefined;
-    default:
-      return undefined;
-  }
+  });
 }

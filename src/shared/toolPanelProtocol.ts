@@ -6,10 +6,12 @@
 // Counters, sizes, durations in µs and elapsed nanoseconds cross as numbers (far below 2^53 in any session).
 // Every view is bounded: the host sends at most the newest MAX_*_ROWS rows that pass the filter.
 
-import type { NamedCount, SessionChoice, SessionStatus } from './p2pProtocol';
+import type { NamedCount, SessionStatus } from './p2pProtocol';
 import type { DataFrameTimes } from './panelTiming';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
 
-export type { NamedCount, SessionChoice, SessionNote, SessionStatus } from './p2pProtocol';
+export type { NamedCount, SessionNote, SessionStatus } from './p2pProtocol';
+export type { SessionChoice } from './panelProtocol';
 
 export type ToolPanelTool = 'p2p-connections' | 'utxocache-flush' | 'utxos' | 'mempool-monitor' | 'coin-selection';
 
@@ -322,53 +324,22 @@ export interface ToolSnapshotMessage {
   readonly filter: ToolFilter;
 }
 
-export interface ToolSessionsMessage {
-  readonly type: 'sessions';
-  readonly sessions: readonly SessionChoice[];
-  readonly currentSessionId: string | null;
-}
-
 /** Sets the filter as if typed (the command palette and tests use it). */
 export interface SetFilterMessage {
   readonly type: 'setFilter';
   readonly filter: ToolFilter;
 }
 
-export interface ToolRenderReportRequest {
-  readonly type: 'requestRenderReport';
-  readonly requestId: number;
-}
-
-export type ToolToWebview = ToolSnapshotMessage | ToolSessionsMessage | SetFilterMessage | ToolRenderReportRequest;
+export type ToolToWebview = ToolSnapshotMessage | SessionsMessage | SetFilterMessage | RenderReportRequest;
 
 // ---- webview → host ----
-
-export interface ToolReadyMessage {
-  readonly type: 'ready';
-  readonly uiState: ToolUiState | null;
-}
 
 export interface ToolFilterMessage {
   readonly type: 'filter';
   readonly filter: ToolFilter;
 }
 
-export interface ToolSelectSessionMessage {
-  readonly type: 'selectSession';
-  readonly sessionId: string;
-}
-
-export interface ToolRenderReportResponse {
-  readonly type: 'renderReport';
-  readonly requestId: number;
-  readonly report: ToolRenderReport;
-}
-
-export type ToolFromWebview = ToolReadyMessage | ToolFilterMessage | ToolSelectSessionMessage | ToolRenderReportResponse;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export type ToolFromWebview = CommonFromWebview<ToolUiState, ToolRenderReport> | ToolFilterMessage;
 
 export function parseFilter(value: unknown): ToolFilter {
   if (!isRecord(value)) return EMPTY_FILTER;
@@ -383,26 +354,14 @@ export function parseToolUiState(value: unknown): ToolUiState {
   if (!isRecord(value)) return { tool: null, sessionId: null, filter: EMPTY_FILTER };
   return {
     tool: isToolPanelTool(value.tool) ? value.tool : null,
-    sessionId: typeof value.sessionId === 'string' ? value.sessionId.slice(0, 200) : null,
+    sessionId: sessionIdOrNull(value.sessionId),
     filter: parseFilter(value.filter),
   };
 }
 
 /** Narrows an untyped postMessage payload from the webview; unknown shapes give undefined. */
 export function parseToolFromWebview(value: unknown): ToolFromWebview | undefined {
-  if (!isRecord(value)) return undefined;
-  switch (value.type) {
-    case 'ready':
-      return { type: 'ready', uiState: value.uiState === null || value.uiState === undefined ? null : parseToolUiState(value.uiState) };
-    case 'filter':
-      return { type: 'filter', filter: parseFilter(value.filter) };
-    case 'selectSession':
-      return typeof value.sessionId === 'string' ? { type: 'selectSession', sessionId: value.sessionId } : undefined;
-    case 'renderReport':
-      return typeof value.requestId === 'number' && isRecord(value.report)
-        ? { type: 'renderReport', requestId: value.requestId, report: value.report as unknown as ToolRenderReport }
-        : undefined;
-    default:
-      return undefined;
-  }
+  return parsePanelMessage<ToolUiState, ToolRenderReport, ToolFilterMessage>(value, parseToolUiState, (message) =>
+    message.type === 'filter' ? { type: 'filter', filter: parseFilter(message.filter) } : undefined,
+  );
 }

@@ -5,7 +5,7 @@ import { pickLaunchRequest, type ProbeLaunchTarget } from './launchPickers';
 import { isLaunchRequest, type LaunchRequest } from './launchRequest';
 import { LaunchRefused, PROBE_RUNNING_CONTEXT_KEY, ProbeLauncher } from './probeLauncher';
 import { PROBE_STATUS_ACTIONS_COMMAND, ProbeStatusBar } from './probeStatusBar';
-import { toolPanelCommand } from './toolPanelCommand';
+import { panelCommand, panelOfTool } from '../panels/panelRouting';
 
 /**
  * Start probe… / Stop probe, the terminal running the privileged helper, and the status bar item.
@@ -46,7 +46,8 @@ export function registerProbeLauncher(services: Services): void {
   const showStatusActions = async (): Promise<void> => {
     const session = launcher.activeSession;
     if (!session) return;
-    const panel = toolPanelCommand(session.descriptor.tool);
+    const panelId = panelOfTool(session.descriptor.tool);
+    const panel = panelId ? panelCommand(panelId) : undefined;
     const actions = [
       ...(panel ? [{ label: `$(graph) ${panel.label}`, run: () => vscode.commands.executeCommand(panel.command, ...panel.args) }] : []),
       { label: '$(terminal) Show the helper terminal', run: () => session.terminal.show() },

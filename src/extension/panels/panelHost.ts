@@ -1,0 +1,321 @@
+import * as vscode from 'vscode';
+import { access } from 'node:fs/promises';
+import type { NormalizedEvent } from '../../core/events/eventTypes';
+import type { CommonFromWebview, RenderReportRequest, SessionChoice, SessionsMessage } from '../../shared/panelProtocol';
+import type { EventHub, SessionDescriptor } from '../eventHub';
+import type { RecordingService } from '../recording/registerRecording';
+import type { PanelPlacement } from './panelPlacement';
+import { panelOfTool, type PanelId } from './panelRouting';
+import { RenderReportRequests } from './renderReportRequest';
+import { connectWebviewPanel } from './webviewConnection';
+import { webviewBuildRoot, type WebviewPage } from './webviewPageHtml';
+
+/** What a panel kind's model must do with its session's events (P2pAggregator, RawMessageStore, …). */
+export interface PanelModel {
+  ingestAll(events: readonly NormalizedEvent[]): unknown;
+  markEnded(reason: string): void;
+}
+
+export interface PanelSession<Model> {
+  readonly descriptor: SessionDescriptor;
+  readonly model: Model;
+  ended: boolean;
+}
+
+/** What every panel needs from the extension, shared by all of them. */
+export interface PanelServices {
+  readonly context: vscode.ExtensionContext;
+  readonly hub: EventHub;
+  readonly recordings: RecordingService;
+  readonly placement: PanelPlacement;
+}
+
+/** What a panel kind is: its page, its webview type, its limits. */
+export interface PanelKind<UiState> {
+  /** The panel's id in the routing (panelOfTool): sessions of tools routed here open the panel. */
+  readonly id: PanelId;
+  readonly viewType: string;
+  /** The page (bundle in dist/webview and title). */
+  readonly page: WebviewPage;
+  /** "the P2P panel", in errors. */
+  readonly what: string;
+  /** How often batched updates go to a visible page. */
+  readonly flushIntervalMs: number;
+  /** Sessions kept in the picker (each holds a bounded model); the oldest ended ones not shown go first. */
+  readonly maxSessions: number;
+  /** Validates the page's saved UI state (from webview storage or a message). */
+  parseUiState(state: unknown): UiState;
+  /**
+   * workspaceState key under which the shown session's recording file is kept, to replay it when the panel is
+   * restored after a window reload; undefined: the panel comes back empty (it holds what cannot be replayed cheaply).
+   */
+  readonly lastRecordingKey?: string;
+}
+
+/**
+ * One panel of one kind: owns its webview's life (create beside the source, reveal, restore after a window
+ * reload through the serializer, dispose), the sessions it tracks (from the event hub: sessions of tools routed
+ * to it, and sessions of unknown tools whose events it accepts), the session picker, eviction, visibility-gated
+ * batched updates and render reports. A panel kind subclasses it and supplies its model, which events it
+ * accepts, its snapshot (sent when the page is ready, becomes visible or the session changes) and its delta
+ * (sent every flush interval while the page is visible and no post is in flight).
+ *
+ * Pages are not retained while hidden: the page asks again with `ready` when it is shown.
+ */
+export abstract class PanelHost<Model extends PanelModel, UiState, FromPage extends { readonly type: string }, ToPage, Report> implements vscode.Disposable {
+  protected readonly sessions = new Map<string, PanelSession<Model>>();
+  protected current: string | null = null;
+  /** A session started or ended since the page last got the list. */
+  protected sessionsChanged = false;
+  private webviewPanel: vscode.WebviewPanel | undefined;
+  private connection: vscode.Disposable | undefined;
+  private ready = false;
+  private posting = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly renderReports: RenderReportRequests<Report>;
+
+  constructor(
+    protected readonly services: PanelServices,
+    protected readonly kind: PanelKind<UiState>,
+  ) {
+    this.renderReports = new RenderReportRequests({ what: kind.what, panel: () => this.webviewPanel, ready: () => this.ready });
+    const { hub, recordings } = services;
+    this.disposables.push(
+      hub.onDidStartSession((session) => {
+        if (panelOfTool(session.tool) === kind.id) this.track(session);
+      }),
+      hub.onDidReceiveEvents(({ session, events }) => {
+        let tracked = this.sessions.get(session.id);
+        if (!tracked && panelOfTool(session.tool) === undefined && events.some((e) => this.acceptsEvent(e))) tracked = this.track(session);
+        tracked?.model.ingestAll(events);
+      }),
+      hub.onDidEndSession(({ session, reason }) => {
+        const tracked = this.sessions.get(session.id);
+        if (!tracked) return;
+        tracked.ended = true;
+        tracked.model.markEnded(reason);
+        this.sessionsChanged = true;
+      }),
+      recordings.recorder.onDidRecordSession((recorded) => {
+        if (recorded.session.id === this.current) void this.rememberRecording(recorded.path);
+      }),
+    );
+  }
+
+  // ---- what a panel kind supplies ----
+
+  /** An event that makes an untracked session of an unknown tool (an older recording) show here. */
+  protected abstract acceptsEvent(event: NormalizedEvent): boolean;
+  protected abstract createModel(descriptor: SessionDescriptor): Model;
+  /** Posts the whole (bounded) state of the session shown (`undefined`: none) to a ready page. */
+  protected abstract postSnapshot(shown: PanelSession<Model> | undefined): void;
+  /** Posts what changed since the last post, if anything; called while the page is visible and idle. */
+  protected abstract postDelta(shown: PanelSession<Model> | undefined): void;
+  /** The page is ready; `saved` is the UI state it kept (null: a fresh page). Adopt what is still valid. */
+  protected abstract pageReady(saved: UiState | null): void;
+  /** The panel's own messages from the page. */
+  protected abstract handlePageMessage(message: Exclude<FromPage, CommonFromWebview<UiState, Report>>): void;
+  /** Validates what the page posted. */
+  protected abstract parsePageMessage(raw: unknown): FromPage | undefined;
+  /** A webview restored after a window reload brings the UI state it saved. */
+  protected abstract restoreUiState(saved: UiState): void;
+
+  /** A session is about to be shown instead of `previous` (reset what belongs to the previous one). */
+  protected willSelect(_next: PanelSession<Model>, _previous: string | null): void {}
+  /** A new session was tracked (default: show it). */
+  protected tracked(session: PanelSession<Model>): void {
+    this.select(session.descriptor.id);
+  }
+  /** Sessions eviction must keep besides the one shown. */
+  protected pinned(_id: string): boolean {
+    return false;
+  }
+
+  // ---- sessions ----
+
+  get viewType(): string {
+    return this.kind.viewType;
+  }
+
+  get isOpen(): boolean {
+    return this.webviewPanel !== undefined;
+  }
+
+  get currentSessionId(): string | null {
+    return this.current;
+  }
+
+  protected get shown(): PanelSession<Model> | undefined {
+    return this.current === null ? undefined : this.sessions.get(this.current);
+  }
+
+  protected track(descriptor: SessionDescriptor): PanelSession<Model> {
+    const session: PanelSession<Model> = { descriptor, model: this.createModel(descriptor), ended: false };
+    this.sessions.set(descriptor.id, session);
+    this.sessionsChanged = true;
+    for (const [id, old] of this.sessions) {
+      if (this.sessions.size <= this.kind.maxSessions) break;
+      if (old.ended && id !== this.current && id !== descriptor.id && !this.pinned(id)) this.sessions.delete(id);
+    }
+    this.tracked(session);
+    this.show(true); // a new session was asked for (a probe started, a recording opened): bring its panel to the front
+    return session;
+  }
+
+  protected select(id: string): void {
+    const next = this.sessions.get(id);
+    if (!next) return;
+    this.willSelect(next, this.current);
+    this.current = id;
+    const file = this.services.recordings.recorder.fileOf(id);
+    if (file) void this.rememberRecording(file);
+    this.refresh();
+  }
+
+  private async rememberRecording(path: string): Promise<void> {
+    if (this.kind.lastRecordingKey) await this.services.context.workspaceState.update(this.kind.lastRecordingKey, path);
+  }
+
+  protected sessionChoices(): SessionChoice[] {
+    return [...this.sessions.values()].map(({ descriptor, ended }) => ({
+      id: descriptor.id,
+      label: descriptor.label,
+      source: descriptor.source,
+      tool: descriptor.tool,
+      startedAt: descriptor.startedAt,
+      ended,
+    }));
+  }
+
+  /** The session list for the picker (clears sessionsChanged). */
+  protected sessionsMessage(): SessionsMessage {
+    this.sessionsChanged = false;
+    return { type: 'sessions', sessions: this.sessionChoices(), currentSessionId: this.current };
+  }
+
+  // ---- webview life ----
+
+  /** Opens the panel (as a tab beside the source, see PanelPlacement); `reveal`: also bring a hidden panel to the front. */
+  show(reveal = false): void {
+    if (this.webviewPanel) {
+      if (reveal && !this.webviewPanel.visible) this.webviewPanel.reveal(undefined, true);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      this.kind.viewType,
+      this.kind.page.title,
+      { viewColumn: this.services.placement.column(), preserveFocus: true },
+      { enableScripts: true, localResourceRoots: [webviewBuildRoot(this.services.context.extensionUri)], retainContextWhenHidden: false },
+    );
+    this.attach(panel);
+  }
+
+  /**
+   * Takes over a webview restored after a window reload (a panel already open is kept: the restored one is
+   * closed), and replays the last session's recording when the kind keeps one and nothing is tracked yet.
+   */
+  async restore(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    if (this.webviewPanel) {
+      panel.dispose();
+      return;
+    }
+    this.restoreUiState(this.kind.parseUiState(state));
+    this.attach(panel);
+    const key = this.kind.lastRecordingKey;
+    if (!key || this.sessions.size > 0) return;
+    const last = this.services.context.workspaceState.get<string>(key);
+    if (typeof last !== 'string' || last === '') return;
+    if (!(await access(last).then(() => true, () => false))) return;
+    await this.services.recordings.openRecording(last);
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.detach();
+    this.webviewPanel = panel;
+    this.ready = false;
+    panel.title = this.kind.page.title;
+    const placement = this.services.placement.watch(panel);
+    const connection = connectWebviewPanel(panel, {
+      extensionUri: this.services.context.extensionUri,
+      page: this.kind.page,
+      parseMessage: (raw) => this.parsePageMessage(raw),
+      onMessage: (message) => this.receive(message),
+      onVisible: () => this.refresh(),
+      onDispose: () => {
+        if (this.webviewPanel === panel) this.detach();
+      },
+      flush: () => {
+        if (this.webviewPanel?.visible && this.ready && !this.posting) this.postDelta(this.shown);
+      },
+      flushIntervalMs: this.kind.flushIntervalMs,
+    });
+    this.connection = vscode.Disposable.from(connection, placement);
+  }
+
+  private detach(): void {
+    this.connection?.dispose();
+    this.connection = undefined;
+    this.webviewPanel = undefined;
+    this.ready = false;
+    this.posting = false;
+  }
+
+  private receive(message: FromPage): void {
+    const common = message as unknown as CommonFromWebview<UiState, Report>;
+    switch (common.type) {
+      case 'ready':
+        this.ready = true;
+        this.pageReady(common.uiState);
+        this.refresh();
+        return;
+      case 'selectSession':
+        if (common.sessionId !== this.current) this.select(common.sessionId);
+        return;
+      case 'renderReport':
+        this.renderReports.answer(common.requestId, common.report);
+        return;
+      default:
+        this.handlePageMessage(message as Exclude<FromPage, CommonFromWebview<UiState, Report>>);
+    }
+  }
+
+  /** Sends the snapshot now, if the page is there to take it. */
+  protected refresh(): void {
+    if (this.webviewPanel && this.ready) this.postSnapshot(this.shown);
+  }
+
+  /** Posts to a ready page; until VS Code has delivered it, flushes wait (a busy page is not flooded). */
+  protected post(message: ToPage | SessionsMessage): void {
+    const panel = this.webviewPanel;
+    if (!panel || !this.ready) return;
+    this.posting = true;
+    const done = (): void => {
+      if (this.webviewPanel === panel) this.posting = false;
+    };
+    panel.webview.postMessage(message).then(done, done);
+  }
+
+  /** Asks the page what it drew (waits for it to be ready). `timeUpdates`: see RenderReportRequest. */
+  renderReport(timeoutMs = 10_000, options: { readonly timeUpdates?: boolean } = {}): Promise<Report> {
+    return this.renderReports.request(timeoutMs, (requestId) => {
+      const request: RenderReportRequest = { type: 'requestRenderReport', requestId, ...(options.timeUpdates === undefined ? {} : { timeUpdates: options.timeUpdates }) };
+      void this.webviewPanel?.webview.postMessage(request);
+    });
+  }
+
+  /** Brings the panel to the front and focuses it (its editor group becomes the active one). */
+  focus(): void {
+    this.webviewPanel?.reveal(undefined, false);
+  }
+
+  close(): void {
+    this.webviewPanel?.dispose();
+  }
+
+  dispose(): void {
+    this.webviewPanel?.dispose();
+    this.detach();
+    for (const d of this.disposables) d.dispose();
+    this.sessions.clear();
+  }
+}

@@ -1,0 +1,42 @@
+import { isToolPanelTool, TOOL_PANEL_TITLES, type ToolPanelTool } from '../../shared/toolPanelProtocol';
+
+/** The panels: three of their own, and one generic tool panel per tool that has one. */
+export type PanelId = 'p2p' | 'rawMessages' | 'benchmark' | ToolPanelTool;
+
+/**
+ * Which panel shows a tool's sessions; undefined: none (a session of an unknown tool, such as an older
+ * recording, goes to the panel whose events it carries). The one place that maps tools to panels.
+ */
+export function panelOfTool(tool: string): PanelId | undefined {
+  switch (tool) {
+    case 'p2p-traffic':
+    case 'p2p-monitor':
+      return 'p2p';
+    case 'raw-p2p-msgs':
+      return 'rawMessages';
+    case 'connectblock-benchmark':
+      return 'benchmark';
+    default:
+      return isToolPanelTool(tool) ? tool : undefined;
+  }
+}
+
+/** The command (and its argument) that shows a panel, with a label for menus. */
+export interface PanelCommand {
+  readonly command: string;
+  readonly args: readonly unknown[];
+  readonly label: string;
+}
+
+export function panelCommand(panel: PanelId): PanelCommand {
+  switch (panel) {
+    case 'p2p':
+      return { command: 'bitcoinUsdt.showP2pPanel', args: [], label: 'Show P2P traffic panel' };
+    case 'rawMessages':
+      return { command: 'bitcoinUsdt.showRawMessagesPanel', args: [], label: 'Show raw P2P messages panel' };
+    case 'benchmark':
+      return { command: 'bitcoinUsdt.showBenchmarkPanel', args: [], label: 'Show ConnectBlock benchmark panel' };
+    default:
+      return { command: 'bitcoinUsdt.showToolPanel', args: [panel], label: `Show ${TOOL_PANEL_TITLES[panel]} panel` };
+  }
+}
