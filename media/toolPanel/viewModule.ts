@@ -2,8 +2,8 @@
 // renderer that turns the description into DOM: every cell is text, untrusted cells go through
 // setUntrustedText.
 import type { ToolCounters, ToolView } from '../../src/shared/toolPanelProtocol';
-import { ChartSlot, type ChartSpec } from './charts';
-import { el, formatCount, setText, setUntrustedText } from './dom';
+import { ChartSlot, type ChartSpec } from '../shared/charts';
+import { el, formatCount, setText, setUntrustedText } from '../shared/dom';
 
 export interface CellContent {
   readonly text: string;

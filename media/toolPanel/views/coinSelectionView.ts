@@ -1,5 +1,5 @@
 import type { CoinSelectionAttempt, CoinSelectionPart, CoinSelectionView } from '../../../src/shared/toolPanelProtocol';
-import { formatCount, formatInt64, formatSessionTime } from '../dom';
+import { formatCount, formatInt64, formatSessionTime } from '../../shared/dom';
 import { defineView, newestFirst, type Cell } from '../viewModule';
 
 /** The part whose transaction was used: APS when use_aps, else the normal one. */

@@ -1,5 +1,5 @@
 import type { ConnectionRow, ConnectionsView, ToolCounters } from '../../../src/shared/toolPanelProtocol';
-import { cssColor, el, formatAxisTime, formatCount, formatDuration, formatSessionTime, visibleText } from '../dom';
+import { cssColor, el, formatAxisTime, formatCount, formatDuration, formatSessionTime, visibleText } from '../../shared/dom';
 import { defineView, newestFirst, type ExtraPart } from '../viewModule';
 
 /** Rows are taller when there are few connections. */

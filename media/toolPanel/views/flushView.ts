@@ -1,5 +1,5 @@
 import type { FlushRow, FlushView } from '../../../src/shared/toolPanelProtocol';
-import { formatCount, formatDecimal, formatSessionTime, formatTwoDecimals } from '../dom';
+import { formatCount, formatDecimal, formatSessionTime, formatTwoDecimals } from '../../shared/dom';
 import { defineView, newestFirst } from '../viewModule';
 
 const MIB = 1024 * 1024;

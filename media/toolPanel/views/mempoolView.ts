@@ -1,5 +1,5 @@
 import type { MempoolCounts, MempoolRow, MempoolView } from '../../../src/shared/toolPanelProtocol';
-import { formatCount, formatDecimal, formatDuration, formatInt64, formatSessionTime } from '../dom';
+import { formatCount, formatDecimal, formatDuration, formatInt64, formatSessionTime } from '../../shared/dom';
 import { defineView, newestFirst, type Cell } from '../viewModule';
 
 function line(counts: MempoolCounts): string {

@@ -1,5 +1,5 @@
 import type { UtxoRow, UtxosView } from '../../../src/shared/toolPanelProtocol';
-import { formatBtc, formatCount, formatInt64, formatSessionTime } from '../dom';
+import { formatBtc, formatCount, formatInt64, formatSessionTime } from '../../shared/dom';
 import { defineView, newestFirst } from '../viewModule';
 
 const OP_LABELS = { add: 'add', spent: 'spent', uncache: 'uncache' } as const;

@@ -1,4 +1,4 @@
-// DOM helpers for the tool panels: text only. Strings from tracepoints go into the DOM as text nodes, with
+// DOM helpers for every panel page: text only. Strings from tracepoints go into the DOM as text nodes, with
 // invisible and reordering characters shown as visible escapes (src/shared/visibleText.ts).
 import { splitVisibleText } from '../../src/shared/visibleText';
 
@@ -109,7 +109,41 @@ export function formatAxisTime(seconds: number): string {
   return `${minutes}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/** The noun for a count: plural(1, 'peer', 'peers') is 'peer'. */
+export function plural(count: number, one: string, many: string): string {
+  return count === 1 ? one : many;
+}
+
 export function cssColor(name: string, fallback: string): string {
   const value = getComputedStyle(document.body).getPropertyValue(name).trim();
   return value || fallback;
+}
+
+/** Elements that could load, run or link something: a panel's own UI never has any. */
+const ACTIVE_ELEMENTS = 'img, script, iframe, object, embed, a, style, link, svg, video, audio, form, meta, base';
+
+/** The render report's safety counts: active elements inside the panel's UI, <img> anywhere in the document. */
+export function activeElementCounts(app: Element): { readonly activeElementsInPanel: number; readonly imgElementsInDocument: number } {
+  return { activeElementsInPanel: app.querySelectorAll(ACTIVE_ELEMENTS).length, imgElementsInDocument: document.querySelectorAll('img').length };
+}
+
+/** Runs `render` once in the next animation frame however often it is asked before then. */
+export class FrameScheduler {
+  private requested = false;
+
+  constructor(private readonly render: () => void) {}
+
+  /** A frame is asked for and not drawn yet. */
+  get pending(): boolean {
+    return this.requested;
+  }
+
+  schedule(): void {
+    if (this.requested) return;
+    this.requested = true;
+    requestAnimationFrame(() => {
+      this.requested = false;
+      this.render();
+    });
+  }
 }
