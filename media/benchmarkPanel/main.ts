@@ -3,7 +3,6 @@
 import uPlot from 'uplot';
 import './styles.css';
 import {
-  DEFAULT_BENCHMARK_UI_STATE,
   formatDurationNs,
   parseBenchmarkUiState,
   type BenchmarkRenderReport,
@@ -15,51 +14,19 @@ import {
   type SlowBlockColumn,
   type ToWebview,
 } from '../../src/shared/benchmarkProtocol';
-import { splitVisibleText } from '../../src/shared/visibleText';
 import { DataFrameClock } from '../shared/dataFrameClock';
+import { activeElementCounts, cssColor, el, formatAxisTime, setUntrustedText, visibleText } from '../shared/dom';
+import { onThemeChange, PageConnection } from '../shared/pageConnection';
 
-interface VsCodeApi {
-  postMessage(message: FromWebview): void;
-  getState(): unknown;
-  setState(state: BenchmarkUiState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const page = new PageConnection<BenchmarkUiState, ToWebview, FromWebview>(parseBenchmarkUiState);
 const dataFrames = new DataFrameClock();
 const CHART_HEIGHT = 140;
 const HISTOGRAM_HEIGHT = 190;
 const MAX_TABLE_ROWS = 500;
 
 let state: BenchmarkState = { sessions: [], runA: null, runB: null, comparison: null };
-let ui: BenchmarkUiState = parseBenchmarkUiState(vscode.getState() ?? DEFAULT_BENCHMARK_UI_STATE);
-
 function saveUi(next: Partial<BenchmarkUiState>): void {
-  ui = { ...ui, ...next };
-  vscode.setState(ui);
-  vscode.postMessage({ type: 'uiState', uiState: ui });
-}
-
-// ---------- DOM helpers (text only) ----------
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function visibleText(text: string): string {
-  return splitVisibleText(text).map((p) => p.text).join('');
-}
-
-function setUntrustedText(target: HTMLElement, text: string): void {
-  const parts = splitVisibleText(text);
-  target.textContent = '';
-  for (const part of parts) {
-    if (part.escaped) target.appendChild(el('span', 'escaped', part.text));
-    else target.appendChild(document.createTextNode(part.text));
-  }
+  page.saveUi(next, (uiState) => ({ type: 'uiState', uiState }));
 }
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -75,12 +42,6 @@ function formatMicros(us: number): string {
   if (us < 1000) return `${integer.format(us)} µs`;
   if (us < 1e6) return `${compact.format(us / 1000)} ms`;
   return `${compact.format(us / 1e6)} s`;
-}
-
-function formatAxisTime(seconds: number): string {
-  const s = Math.round(seconds);
-  const minutes = Math.floor(s / 60);
-  return minutes >= 60 ? `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${minutes}:${String(s % 60).padStart(2, '0')}`;
 }
 
 // ---------- layout ----------
@@ -213,7 +174,7 @@ function slowTable(which: 'a' | 'b'): SlowTable {
     th.tabIndex = 0;
     th.append(el('span', undefined, spec.title), el('span', 'sort-mark'));
     const sort = (): void => {
-      const descending = ui.sortColumn === spec.column ? !ui.sortDescending : spec.column === 'duration';
+      const descending = page.ui.sortColumn === spec.column ? !page.ui.sortDescending : spec.column === 'duration';
       saveUi({ sortColumn: spec.column, sortDescending: descending });
       render();
     };
@@ -243,16 +204,12 @@ const content = el('div', 'content');
 content.append(summaries, charts, histogramSection, tablesSection);
 app.append(toolbar, notesBar, emptyState, content);
 
-runASelect.addEventListener('change', () => vscode.postMessage({ type: 'selectRun', run: 'A', sessionId: runASelect.value }));
-runBSelect.addEventListener('change', () => vscode.postMessage({ type: 'selectRun', run: 'B', sessionId: runBSelect.value === '' ? null : runBSelect.value }));
-compareButton.addEventListener('click', () => vscode.postMessage({ type: 'compareWith' }));
+runASelect.addEventListener('change', () => page.post({ type: 'selectRun', run: 'A', sessionId: runASelect.value }));
+runBSelect.addEventListener('change', () => page.post({ type: 'selectRun', run: 'B', sessionId: runBSelect.value === '' ? null : runBSelect.value }));
+compareButton.addEventListener('click', () => page.post({ type: 'compareWith' }));
 
 // ---------- charts ----------
 
-function cssColor(name: string, fallback: string): string {
-  const value = getComputedStyle(document.body).getPropertyValue(name).trim();
-  return value || fallback;
-}
 
 function colors(): { a: string; b: string; foreground: string; grid: string; font: string } {
   return {
@@ -426,10 +383,10 @@ const resizeObserver = new ResizeObserver(() => {
 for (const host of [...rateHosts, histogramHost]) resizeObserver.observe(host);
 
 // Theme change: VS Code swaps the body class; rebuild the charts with the new colors.
-new MutationObserver(() => {
+onThemeChange(() => {
   destroyCharts();
   render();
-}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+});
 
 // ---------- rendering ----------
 
@@ -491,12 +448,12 @@ function renderTable(table: SlowTable, which: 'A' | 'B', run: BenchmarkRunView |
   const threshold = run.summary ? ` over ${integer.format(run.summary.thresholdMs)} ms` : '';
   table.heading.textContent = `Slow blocks${threshold} — ${which} (${integer.format(run.slowBlocksReceived)}${run.slowBlocksReceived > run.slowBlocks.length ? `, the ${integer.format(run.slowBlocks.length)} slowest kept` : ''})`;
   for (const [column, th] of table.headerCells) {
-    const active = column === ui.sortColumn;
-    th.setAttribute('aria-sort', active ? (ui.sortDescending ? 'descending' : 'ascending') : 'none');
-    (th.lastElementChild as HTMLElement).textContent = active ? (ui.sortDescending ? ' ▼' : ' ▲') : '';
+    const active = column === page.ui.sortColumn;
+    th.setAttribute('aria-sort', active ? (page.ui.sortDescending ? 'descending' : 'ascending') : 'none');
+    (th.lastElementChild as HTMLElement).textContent = active ? (page.ui.sortDescending ? ' ▼' : ' ▲') : '';
   }
-  const direction = ui.sortDescending ? -1 : 1;
-  const rows = [...run.slowBlocks].sort((a, b) => direction * compareBlocks(a, b, ui.sortColumn) || a.height - b.height).slice(0, MAX_TABLE_ROWS);
+  const direction = page.ui.sortDescending ? -1 : 1;
+  const rows = [...run.slowBlocks].sort((a, b) => direction * compareBlocks(a, b, page.ui.sortColumn) || a.height - b.height).slice(0, MAX_TABLE_ROWS);
   table.body.textContent = '';
   for (const block of rows) {
     const tr = el('tr');
@@ -571,20 +528,19 @@ function handleMessage(message: ToWebview): void {
   switch (message.type) {
     case 'state':
       state = message.state;
-      ui = message.uiState;
-      vscode.setState(ui);
+      page.ui = message.uiState;
+      page.keepUi();
       render();
       if ((state.runA?.lastElapsedNs ?? 0) > 0) dataFrames.dataDrawn();
       return;
     case 'requestRenderReport':
       render();
-      vscode.postMessage({ type: 'renderReport', requestId: message.requestId, report: renderReport() });
+      page.post({ type: 'renderReport', requestId: message.requestId, report: renderReport() });
       return;
   }
 }
 
 function renderReport(): BenchmarkRenderReport {
-  const activeSelector = 'img, script, iframe, object, embed, a, style, link, svg, video, audio, form, meta, base';
   const rows = [...tableA.body.querySelectorAll('tr:not(.more-row)')] as HTMLTableRowElement[];
   return {
     runA: state.runA?.sessionId ?? null,
@@ -601,16 +557,10 @@ function renderReport(): BenchmarkRenderReport {
     lostText: lostCounter.textContent ?? '',
     lostAlarm: lossBanner.classList.contains('alarm'),
     notes: [...notesBar.children].map((n) => n.textContent ?? ''),
-    activeElementsInPanel: app.querySelectorAll(activeSelector).length,
-    imgElementsInDocument: document.querySelectorAll('img').length,
+    ...activeElementCounts(app),
     dataFrames: dataFrames.times(),
   };
 }
 
-window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
-  const message = event.data;
-  if (typeof message === 'object' && message !== null && typeof message.type === 'string') handleMessage(message);
-});
 render();
-const saved = vscode.getState();
-vscode.postMessage({ type: 'ready', uiState: saved === undefined || saved === null ? null : parseBenchmarkUiState(saved) });
+page.start(handleMessage);

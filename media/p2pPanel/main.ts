@@ -1,68 +1,31 @@
 // The P2P traffic panel (webview). Everything it shows arrives by postMessage; strings from peers go into
 // the DOM only as text nodes, with invisible and reordering characters shown as visible escapes.
-import uPlot from 'uplot';
 import './styles.css';
 import {
-  DEFAULT_UI_STATE,
   parseUiState,
   type FromWebview,
-  type MessageTypeRow,
-  type P2pCounters,
   type P2pRenderReport,
   type P2pUiState,
   type PeerDetail,
-  type PeerMessageTypeRow,
   type PeerRow,
-  type RateSeries,
   type RecentMessage,
-  type SessionChoice,
-  type SessionStatus,
   type SortColumn,
   type ToWebview,
 } from '../../src/shared/p2pProtocol';
 import type { UpdateTiming } from '../../src/shared/panelTiming';
-import { splitVisibleText } from '../../src/shared/visibleText';
 import { DataFrameClock } from '../shared/dataFrameClock';
+import { activeElementCounts, el, formatBytes, formatCount, formatSessionTime, setText, setUntrustedText, visibleText } from '../shared/dom';
+import { onThemeChange, PageConnection } from '../shared/pageConnection';
+import { SessionHeader } from '../shared/sessionHeader';
+import { RateCharts } from './charts';
+import { mergeRates, model, typeKey } from './model';
 
-interface VsCodeApi {
-  postMessage(message: FromWebview): void;
-  getState(): unknown;
-  setState(state: P2pUiState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const page = new PageConnection<P2pUiState, ToWebview, FromWebview>(parseUiState);
 const dataFrames = new DataFrameClock();
 
 const MAX_PEER_ROWS = 1_000;
 const MAX_MESSAGE_ROWS = 500;
 const MAX_TYPE_ROWS = 300;
-const RATE_WINDOW_SECONDS = 600;
-const CHART_HEIGHT = 150;
-
-// ---------- model ----------
-
-interface Rates {
-  startSecond: number;
-  msgsIn: number[];
-  msgsOut: number[];
-  bytesIn: number[];
-  bytesOut: number[];
-}
-
-const OTHER_TYPES_KEY = '\u0000other';
-
-const model = {
-  sessions: [] as SessionChoice[],
-  sessionId: null as string | null,
-  hasSnapshot: false,
-  peers: new Map<string, PeerRow>(),
-  types: new Map<string, MessageTypeRow>(),
-  rates: { startSecond: 0, msgsIn: [], msgsOut: [], bytesIn: [], bytesOut: [] } as Rates,
-  counters: null as P2pCounters | null,
-  session: null as SessionStatus | null,
-  detail: null as { peerId: string; messages: RecentMessage[]; types: readonly PeerMessageTypeRow[]; gone: boolean } | null,
-};
 
 /**
  * What the message list shows, so that an update appends the new rows and drops the oldest instead of
@@ -71,39 +34,8 @@ const model = {
  */
 const shownMessages = { valid: false, peerId: null as string | null, appended: 0, dropped: 0 };
 
-let ui: P2pUiState = parseUiState(vscode.getState() ?? DEFAULT_UI_STATE);
-
 function saveUi(next: Partial<P2pUiState>): void {
-  ui = { ...ui, ...next };
-  vscode.setState(ui);
-  vscode.postMessage({ type: 'uiState', uiState: ui });
-}
-
-function mergeRates(into: Rates, update: RateSeries): void {
-  if (update.msgsIn.length === 0) return;
-  const keys = ['msgsIn', 'msgsOut', 'bytesIn', 'bytesOut'] as const;
-  if (into.msgsIn.length === 0 || update.startSecond < into.startSecond) {
-    // The update covers everything held (the host sends from its first changed second to its newest).
-    into.startSecond = update.startSecond;
-    for (const key of keys) into[key] = [...update[key]];
-  } else {
-    const offset = update.startSecond - into.startSecond;
-    for (const key of keys) {
-      const target = into[key];
-      if (target.length > offset) target.length = offset;
-      while (target.length < offset) target.push(0);
-      for (const value of update[key]) target.push(value);
-    }
-  }
-  const excess = into.msgsIn.length - RATE_WINDOW_SECONDS;
-  if (excess > 0) {
-    for (const key of keys) into[key].splice(0, excess);
-    into.startSecond += excess;
-  }
-}
-
-function typeKey(msgType: string | null): string {
-  return msgType ?? OTHER_TYPES_KEY;
+  page.saveUi(next, (uiState) => ({ type: 'uiState', uiState }));
 }
 
 function applyDetail(detail: PeerDetail | null): void {
@@ -148,15 +80,15 @@ function handleMessage(message: ToWebview): void {
         model.counters = null;
         model.session = null;
       }
-      if (vscode.getState() === undefined) ui = message.uiState;
-      ui = { ...ui, sessionId: message.sessionId };
-      if (ui.selectedPeerId !== null && !model.peers.has(ui.selectedPeerId)) {
+      if (!page.hasSavedState) page.ui = message.uiState;
+      page.ui = { ...page.ui, sessionId: message.sessionId };
+      if (page.ui.selectedPeerId !== null && !model.peers.has(page.ui.selectedPeerId)) {
         // Another session, or the peer is gone: pick again (renderPeers selects the top row).
-        ui = { ...ui, selectedPeerId: null };
+        page.ui = { ...page.ui, selectedPeerId: null };
       } else {
         applyDetail(message.peerDetail);
       }
-      vscode.setState(ui);
+      page.keepUi();
       markAllDirty();
       if (model.peers.size > 0) dataFrames.dataDrawn();
       return;
@@ -198,71 +130,16 @@ function handleMessage(message: ToWebview): void {
       const report = renderReport();
       if (message.timeUpdates === true) updateTiming.timings ??= [];
       else if (message.timeUpdates === false) updateTiming.timings = null;
-      vscode.postMessage({ type: 'renderReport', requestId: message.requestId, report });
+      page.post({ type: 'renderReport', requestId: message.requestId, report });
       return;
     }
   }
 }
 
-// ---------- DOM helpers (text only) ----------
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-const shownText = new WeakMap<Element, string>();
-
-/** Untrusted text: plain runs as text nodes, invisible characters as styled escape spans. */
-function setUntrustedText(target: Element, text: string): void {
-  if (shownText.get(target) === text) return;
-  shownText.set(target, text);
-  const parts = splitVisibleText(text);
-  if (target instanceof HTMLElement) target.title = parts.map((p) => p.text).join('');
-  if (parts.length === 1 && !parts[0].escaped) {
-    target.textContent = parts[0].text;
-    return;
-  }
-  target.textContent = '';
-  for (const part of parts) {
-    if (part.escaped) target.appendChild(el('span', 'escaped', part.text));
-    else target.appendChild(document.createTextNode(part.text));
-  }
-}
-
-function setText(target: Element, text: string): void {
-  if (shownText.get(target) === text) return;
-  shownText.set(target, text);
-  target.textContent = text;
-}
+// ---------- formats ----------
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const oneDecimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
-
-function formatCount(value: number): string {
-  return integer.format(value);
-}
-
-function formatBytes(value: number): string {
-  const abs = Math.abs(value);
-  if (abs < 1024) return `${integer.format(value)} B`;
-  if (abs < 1024 * 1024) return `${oneDecimal.format(value / 1024)} KiB`;
-  if (abs < 1024 * 1024 * 1024) return `${oneDecimal.format(value / (1024 * 1024))} MiB`;
-  return `${oneDecimal.format(value / (1024 * 1024 * 1024))} GiB`;
-}
-
-function formatSessionTime(elapsedNs: number): string {
-  const totalMs = Math.floor(elapsedNs / 1e6);
-  const ms = totalMs % 1000;
-  const totalSeconds = Math.floor(totalMs / 1000);
-  const seconds = totalSeconds % 60;
-  const minutes = Math.floor(totalSeconds / 60) % 60;
-  const hours = Math.floor(totalSeconds / 3600);
-  const mmss = `${String(minutes).padStart(2, '0')}:${String(seconds).padStart(2, '0')}.${String(ms).padStart(3, '0')}`;
-  return hours > 0 ? `${hours}:${mmss}` : mmss;
-}
 
 function formatGap(ns: number): string {
   if (ns < 1e3) return `+${integer.format(ns)} ns`;
@@ -276,21 +153,13 @@ function formatGap(ns: number): string {
 const app = document.getElementById('app') ?? document.body;
 app.textContent = '';
 
-const toolbar = el('header', 'toolbar');
-const sessionLabel = el('label', 'session-picker');
-sessionLabel.append(el('span', 'label', 'Session'));
-const sessionSelect = el('select');
-sessionSelect.setAttribute('aria-label', 'Session');
-sessionLabel.append(sessionSelect);
-const sessionState = el('span', 'session-state');
-const lossBanner = el('div', 'loss-banner');
-lossBanner.setAttribute('role', 'status');
-const lostCounter = el('span', 'counter lost');
-const cutCounter = el('span', 'counter cut');
-lossBanner.append(lostCounter, cutCounter);
-toolbar.append(sessionLabel, sessionState, el('span', 'spacer'), lossBanner);
-
-const notesBar = el('div', 'notes');
+const header = new SessionHeader(
+  (sessionId) => {
+    saveUi({ sessionId, selectedPeerId: null });
+    page.post({ type: 'selectSession', sessionId });
+  },
+  { ignoredAs: 'note' },
+);
 const emptyState = el('div', 'empty-state');
 emptyState.append(
   el('p', 'empty-title', 'No P2P session yet'),
@@ -318,13 +187,7 @@ summary.append(
 );
 
 const charts = el('section', 'charts');
-const msgChartBox = el('div', 'chart-box');
-const msgChartHost = el('div', 'chart');
-msgChartBox.append(el('h2', undefined, 'Messages per second'), msgChartHost);
-const byteChartBox = el('div', 'chart-box');
-const byteChartHost = el('div', 'chart');
-byteChartBox.append(el('h2', undefined, 'Bytes per second'), byteChartHost);
-charts.append(msgChartBox, byteChartBox);
+const rateCharts = new RateCharts(charts);
 
 const peersSection = el('section', 'peers');
 const peersHeading = el('div', 'section-heading');
@@ -409,18 +272,18 @@ detailRow.append(messagesSection, typesSection);
 
 const content = el('div', 'content');
 content.append(summary, charts, peersSection, detailRow);
-app.append(toolbar, notesBar, emptyState, content);
+app.append(header.toolbar, header.notesBar, emptyState, content);
 
 // ---------- interaction ----------
 
 function setSort(column: SortColumn): void {
-  const descending = ui.sortColumn === column ? !ui.sortDescending : column !== 'addr' && column !== 'connType' && column !== 'id';
+  const descending = page.ui.sortColumn === column ? !page.ui.sortDescending : column !== 'addr' && column !== 'connType' && column !== 'id';
   saveUi({ sortColumn: column, sortDescending: descending });
   dirty.peers = true;
   schedule();
 }
 
-filterInput.value = ui.filterText;
+filterInput.value = page.ui.filterText;
 filterInput.addEventListener('input', () => {
   saveUi({ filterText: filterInput.value });
   dirty.peers = true;
@@ -431,15 +294,9 @@ connTypeSelect.addEventListener('change', () => {
   dirty.peers = true;
   schedule();
 });
-sessionSelect.addEventListener('change', () => {
-  if (sessionSelect.value && sessionSelect.value !== model.sessionId) {
-    saveUi({ sessionId: sessionSelect.value, selectedPeerId: null });
-    vscode.postMessage({ type: 'selectSession', sessionId: sessionSelect.value });
-  }
-});
 
 function selectPeer(peerId: string): void {
-  if (ui.selectedPeerId === peerId) return;
+  if (page.ui.selectedPeerId === peerId) return;
   model.detail = null;
   saveUi({ selectedPeerId: peerId });
   dirty.peers = true;
@@ -560,7 +417,7 @@ function render(): void {
   if (dirty.peers) renderPeers();
   if (dirty.types) renderTypes();
   if (dirty.messages) renderMessages();
-  if (dirty.charts) renderCharts();
+  if (dirty.charts) rateCharts.update(model.rates);
   dirty.header = dirty.peers = dirty.types = dirty.messages = dirty.charts = false;
   // Last, after every DOM write of the frame: one layout instead of one per read.
   if (scrollMessagesToBottom) {
@@ -570,60 +427,8 @@ function render(): void {
 }
 
 function renderHeader(): void {
-  // Session picker: rebuilt from text nodes only.
-  const wanted = model.sessions.map((s) => `${s.id}\u0001${s.label}\u0001${s.ended}`).join('\u0002');
-  if (shownText.get(sessionSelect) !== wanted) {
-    shownText.set(sessionSelect, wanted);
-    sessionSelect.textContent = '';
-    for (const session of [...model.sessions].reverse()) {
-      const option = el('option');
-      option.value = session.id;
-      const state = session.source === 'recording' ? 'recording' : session.ended ? 'ended' : 'live';
-      option.textContent = `${splitVisibleText(session.label).map((p) => p.text).join('')} — ${state}`;
-      sessionSelect.append(option);
-    }
-  }
-  sessionSelect.value = model.sessionId ?? '';
-  sessionSelect.disabled = model.sessions.length < 2;
-  sessionLabel.hidden = model.sessions.length === 0;
-
-  const status = model.session;
-  const choice = model.sessions.find((s) => s.id === model.sessionId);
-  if (status && choice) {
-    const parts = [choice.source === 'recording' ? 'Recording' : status.ended ? 'Ended' : 'Live', status.tool || choice.tool];
-    if (status.pid !== null) parts.push(`pid ${status.pid}`);
-    if (status.attachedProbes !== null) parts.push(`${status.attachedProbes} probes`);
-    if (status.ended && status.endReason && choice.source === 'live') parts.push(status.endReason);
-    setUntrustedText(sessionState, parts.join(' · '));
-    sessionState.className = `session-state ${choice.source === 'live' && !status.ended ? 'live' : ''}`;
-  } else {
-    setText(sessionState, '');
-  }
-
+  header.update(model.sessions, model.sessionId, model.session, model.counters);
   const counters = model.counters;
-  const lost = counters?.lostEvents ?? 0;
-  const cut = counters?.truncatedStrings ?? 0;
-  setText(lostCounter, `Lost events: ${formatCount(lost)}`);
-  const cutFields = counters?.truncatedByField.map((f) => `${f.name} ${formatCount(f.count)}`).join(', ') ?? '';
-  setText(cutCounter, `Cut strings: ${formatCount(cut)}`);
-  cutCounter.title = cutFields ? `Strings cut at the probe's limit: ${cutFields}` : "Strings cut at the probe's string limit";
-  lostCounter.title = 'Events that fired in bitcoind but never reached the extension';
-  lostCounter.classList.toggle('alarm', lost !== 0);
-  cutCounter.classList.toggle('alarm', cut > 0);
-  lossBanner.classList.toggle('alarm', lost !== 0 || cut > 0);
-
-  const notes = status?.notes ?? [];
-  const important = notes.filter((n) => n.level !== 'info').slice(-3);
-  notesBar.textContent = '';
-  for (const note of important) {
-    const line = el('div', `note ${note.level}`);
-    setUntrustedText(line, note.message);
-    notesBar.append(line);
-  }
-  const ignored = counters?.ignoredEvents ?? 0;
-  if (ignored > 0) notesBar.append(el('div', 'note warning', `${formatCount(ignored)} events with fields of the wrong type were skipped.`));
-  notesBar.hidden = notesBar.childElementCount === 0;
-
   if (counters) {
     setText(summaryItems.peers, formatCount(counters.peers));
     setText(summaryItems.msgsIn, `${formatCount(counters.msgsIn)} msgs · ${formatBytes(counters.bytesIn)}`);
@@ -651,15 +456,15 @@ function compareRows(a: PeerRow, b: PeerRow, column: SortColumn): number {
 }
 
 function visiblePeers(): PeerRow[] {
-  const needle = ui.filterText.trim().toLowerCase();
+  const needle = page.ui.filterText.trim().toLowerCase();
   const rows: PeerRow[] = [];
   for (const peer of model.peers.values()) {
-    if (ui.connTypeFilter && peer.connType !== ui.connTypeFilter) continue;
+    if (page.ui.connTypeFilter && peer.connType !== page.ui.connTypeFilter) continue;
     if (needle && !peer.addr.toLowerCase().includes(needle) && !peer.connType.toLowerCase().includes(needle) && !peer.id.includes(needle)) continue;
     rows.push(peer);
   }
-  const direction = ui.sortDescending ? -1 : 1;
-  rows.sort((a, b) => direction * compareRows(a, b, ui.sortColumn) || compareRows(a, b, 'id'));
+  const direction = page.ui.sortDescending ? -1 : 1;
+  rows.sort((a, b) => direction * compareRows(a, b, page.ui.sortColumn) || compareRows(a, b, 'id'));
   return rows;
 }
 
@@ -688,37 +493,37 @@ function peerRowElement(index: number): HTMLTableRowElement {
 function renderPeers(): void {
   // Connection type choices.
   const connTypes = [...new Set([...model.peers.values()].map((p) => p.connType))].sort();
-  if (ui.connTypeFilter && !connTypes.includes(ui.connTypeFilter)) connTypes.push(ui.connTypeFilter);
+  if (page.ui.connTypeFilter && !connTypes.includes(page.ui.connTypeFilter)) connTypes.push(page.ui.connTypeFilter);
   const wanted = connTypes.join('\u0001');
-  if (shownText.get(connTypeSelect) !== wanted) {
-    shownText.set(connTypeSelect, wanted);
+  if (connTypeSelect.dataset.shown !== wanted) {
+    connTypeSelect.dataset.shown = wanted;
     connTypeSelect.textContent = '';
     connTypeSelect.append(el('option', undefined, 'All connection types'));
     (connTypeSelect.firstChild as HTMLOptionElement).value = '';
     for (const type of connTypes) {
       const option = el('option');
       option.value = type;
-      option.textContent = splitVisibleText(type).map((p) => p.text).join('');
+      option.textContent = visibleText(type);
       connTypeSelect.append(option);
     }
   }
-  connTypeSelect.value = ui.connTypeFilter;
-  if (filterInput.value !== ui.filterText && document.activeElement !== filterInput) filterInput.value = ui.filterText;
+  connTypeSelect.value = page.ui.connTypeFilter;
+  if (filterInput.value !== page.ui.filterText && document.activeElement !== filterInput) filterInput.value = page.ui.filterText;
 
   for (const [column, th] of headerCells) {
-    const active = column === ui.sortColumn;
-    th.setAttribute('aria-sort', active ? (ui.sortDescending ? 'descending' : 'ascending') : 'none');
-    setText(th.lastElementChild as Element, active ? (ui.sortDescending ? ' ▼' : ' ▲') : '');
+    const active = column === page.ui.sortColumn;
+    th.setAttribute('aria-sort', active ? (page.ui.sortDescending ? 'descending' : 'ascending') : 'none');
+    setText(th.lastElementChild as Element, active ? (page.ui.sortDescending ? ' ▼' : ' ▲') : '');
   }
 
   const rows = visiblePeers();
   const shown = Math.min(rows.length, MAX_PEER_ROWS);
   // Nothing chosen yet: show the busiest peer's messages rather than an empty pane.
-  if (ui.selectedPeerId === null && rows.length > 0) {
+  if (page.ui.selectedPeerId === null && rows.length > 0) {
     saveUi({ selectedPeerId: rows[0].id });
     dirty.messages = true;
   }
-  const filtered = ui.filterText.trim() !== '' || ui.connTypeFilter !== '';
+  const filtered = page.ui.filterText.trim() !== '' || page.ui.connTypeFilter !== '';
   setText(peerCount, filtered ? `${formatCount(rows.length)} of ${formatCount(model.peers.size)} peers` : `${formatCount(model.peers.size)} peers`);
 
   tableRows = rows.length > shown ? rows.slice(0, shown) : rows;
@@ -736,8 +541,8 @@ function renderPeers(): void {
     const peer = rows[i];
     const row = peerRowElement(i - first);
     rowPeerIds.set(row, peer.id);
-    row.classList.toggle('selected', peer.id === ui.selectedPeerId);
-    row.setAttribute('aria-selected', String(peer.id === ui.selectedPeerId));
+    row.classList.toggle('selected', peer.id === page.ui.selectedPeerId);
+    row.setAttribute('aria-selected', String(peer.id === page.ui.selectedPeerId));
     const cells = row.cells;
     setText(cells[0], peer.id);
     setUntrustedText(cells[1], peer.connType);
@@ -828,7 +633,7 @@ function renderTypes(): void {
 }
 
 function renderMessages(): void {
-  const selected = ui.selectedPeerId;
+  const selected = page.ui.selectedPeerId;
   const peer = selected !== null ? model.peers.get(selected) : undefined;
   messagesHeading.textContent = '';
   if (selected === null) {
@@ -934,124 +739,29 @@ messageList.addEventListener(
   { passive: true },
 );
 
-// ---------- charts ----------
-
-interface ChartHandle {
-  plot: uPlot;
-  host: HTMLElement;
-  bytes: boolean;
-}
-
-let msgChart: ChartHandle | undefined;
-let byteChart: ChartHandle | undefined;
-
-function cssColor(name: string, fallback: string): string {
-  const value = getComputedStyle(document.body).getPropertyValue(name).trim();
-  return value || fallback;
-}
-
-function formatAxisTime(seconds: number): string {
-  const s = Math.round(seconds);
-  const minutes = Math.floor(s / 60);
-  return `${minutes}:${String(s % 60).padStart(2, '0')}`;
-}
-
-function makeChart(host: HTMLElement, bytes: boolean): ChartHandle {
-  const foreground = cssColor('--vscode-descriptionForeground', '#888');
-  const grid = cssColor('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
-  const inColor = cssColor('--vscode-charts-blue', '#3794ff');
-  const outColor = cssColor('--vscode-charts-orange', '#d18616');
-  const font = `11px ${cssColor('--vscode-font-family', 'sans-serif')}`;
-  const axis = {
-    stroke: foreground,
-    font,
-    grid: { stroke: grid, width: 1 },
-    ticks: { stroke: grid, width: 1 },
-  };
-  const formatValue = bytes ? formatBytes : (v: number) => oneDecimal.format(v);
-  const options: uPlot.Options = {
-    width: Math.max(200, host.clientWidth),
-    height: CHART_HEIGHT,
-    legend: { show: true, live: true },
-    cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
-    axes: [
-      { ...axis, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600], values: (_u, splits) => splits.map(formatAxisTime) },
-      { ...axis, size: bytes ? 70 : 50, values: (_u, splits) => splits.map((v) => (bytes ? formatBytes(v) : integer.format(v))) },
-    ],
-    series: [
-      { label: 'Time', value: (_u, v) => (v === null || v === undefined ? '—' : formatAxisTime(v)) },
-      { label: 'In', stroke: inColor, width: 1.5, fill: /^#[0-9a-f]{6}$/i.test(inColor) ? `${inColor}26` : undefined, value: (_u, v) => (v === null || v === undefined ? '—' : formatValue(v)) },
-      { label: 'Out', stroke: outColor, width: 1.5, value: (_u, v) => (v === null || v === undefined ? '—' : formatValue(v)) },
-    ],
-  };
-  return { plot: new uPlot(options, chartData(bytes), host), host, bytes };
-}
-
-function chartData(bytes: boolean): uPlot.AlignedData {
-  const r = model.rates;
-  const xs = r.msgsIn.map((_v, i) => r.startSecond + i);
-  return bytes ? [xs, r.bytesIn, r.bytesOut] : [xs, r.msgsIn, r.msgsOut];
-}
-
-function renderCharts(): void {
-  if (!msgChart) msgChart = makeChart(msgChartHost, false);
-  else msgChart.plot.setData(chartData(false));
-  if (!byteChart) byteChart = makeChart(byteChartHost, true);
-  else byteChart.plot.setData(chartData(true));
-}
-
-function resizeCharts(): void {
-  for (const chart of [msgChart, byteChart]) {
-    if (!chart) continue;
-    const width = Math.max(200, Math.floor(chart.host.clientWidth));
-    if (width !== chart.plot.width) chart.plot.setSize({ width, height: CHART_HEIGHT });
-  }
-}
-
-let resizeRequested = false;
-const resizeObserver = new ResizeObserver(() => {
-  if (resizeRequested) return;
-  resizeRequested = true;
-  requestAnimationFrame(() => {
-    resizeRequested = false;
-    resizeCharts();
-  });
-});
-resizeObserver.observe(msgChartHost);
-resizeObserver.observe(byteChartHost);
-
 // Theme change: VS Code swaps the body class; rebuild the charts with the new colors.
-new MutationObserver(() => {
-  msgChart?.plot.destroy();
-  byteChart?.plot.destroy();
-  msgChart = byteChart = undefined;
-  dirty.charts = true;
-  schedule();
-}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+onThemeChange(() => rateCharts.rebuild());
 
 // ---------- render report (integration tests) ----------
 
 function renderReport(): P2pRenderReport {
-  const displayed = (text: string): string => splitVisibleText(text).map((p) => p.text).join('');
-  const activeSelector = 'img, script, iframe, object, embed, a, style, link, svg, video, audio, form, meta, base';
+  const displayed = visibleText;
   return {
     sessionId: model.sessionId,
     peerRowCount: tableRows.length,
     totalPeers: model.peers.size,
     firstRows: tableRows.slice(0, 10).map((peer) => ({ id: peer.id, connType: displayed(peer.connType), addr: displayed(peer.addr) })),
-    selectedPeerId: ui.selectedPeerId,
+    selectedPeerId: page.ui.selectedPeerId,
     messageRowCount: messageList.querySelectorAll('.message').length,
     firstMessageTypes: [...messageList.querySelectorAll('.message .msg-type')].slice(0, 10).map((e) => e.textContent ?? ''),
     messageTypeRowCount: typesBody.querySelectorAll('td.type-name').length,
-    lostText: lostCounter.textContent ?? '',
-    truncatedText: cutCounter.textContent ?? '',
-    lostAlarm: lossBanner.classList.contains('alarm'),
+    lostText: header.lostCounter.textContent ?? '',
+    truncatedText: header.cutCounter.textContent ?? '',
+    lostAlarm: header.lossBanner.classList.contains('alarm'),
     receivedText: summaryItems.msgsIn.textContent ?? '',
     sentText: summaryItems.msgsOut.textContent ?? '',
     chartCanvasCount: charts.querySelectorAll('canvas').length,
-    activeElementsInPanel: app.querySelectorAll(activeSelector).length,
-    imgElementsInDocument: document.querySelectorAll('img').length,
+    ...activeElementCounts(app),
     dataFrames: dataFrames.times(),
     updateTimings: updateTiming.timings ? [...updateTiming.timings] : undefined,
   };
@@ -1059,9 +769,8 @@ function renderReport(): P2pRenderReport {
 
 // ---------- start ----------
 
-window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
-  const message = event.data;
-  if (typeof message !== 'object' || message === null || typeof message.type !== 'string') return;
+render();
+page.start((message) => {
   if (updateTiming.timings && (message.type === 'delta' || message.type === 'peerDetail')) {
     const start = performance.now();
     handleMessage(message);
@@ -1071,6 +780,3 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     handleMessage(message);
   }
 });
-render();
-const saved = vscode.getState();
-vscode.postMessage({ type: 'ready', uiState: saved === undefined || saved === null ? null : parseUiState(saved) });

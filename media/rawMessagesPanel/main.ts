@@ -3,7 +3,6 @@
 // view exist as elements, whatever the number of messages or the size of a message (up to 4 MB).
 import './styles.css';
 import {
-  DEFAULT_RAW_UI_STATE,
   HEX_BYTES_PER_ROW,
   MAX_LIST_WINDOW,
   parseRawUiState,
@@ -17,17 +16,12 @@ import {
   type SessionChoice,
   type ToWebview,
 } from '../../src/shared/rawMessagesProtocol';
-import { splitVisibleText } from '../../src/shared/visibleText';
 import { DataFrameClock } from '../shared/dataFrameClock';
+import { activeElementCounts, el, formatBytes, formatSessionTime, setUntrustedText, visibleText } from '../shared/dom';
+import { PageConnection } from '../shared/pageConnection';
+import { SessionPicker } from '../shared/sessionHeader';
 
-interface VsCodeApi {
-  postMessage(message: FromWebview): void;
-  getState(): unknown;
-  setState(state: RawUiState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const page = new PageConnection<RawUiState, ToWebview, FromWebview>(parseRawUiState);
 const dataFrames = new DataFrameClock();
 
 const LIST_ROW_HEIGHT = 22;
@@ -54,62 +48,15 @@ const model = {
   hexPending: new Set<number>(),
 };
 
-let ui: RawUiState = parseRawUiState(vscode.getState() ?? DEFAULT_RAW_UI_STATE);
 let nextListRequest = 1;
 let latestListRequest = 0;
 let listRequestedRange: { start: number; count: number } | null = null;
 
 function saveUi(next: Partial<RawUiState>): void {
-  ui = { ...ui, ...next };
-  vscode.setState(ui);
-  vscode.postMessage({ type: 'uiState', uiState: ui });
-}
-
-// ---------- DOM helpers (text only) ----------
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-/** Untrusted text: plain runs as text nodes, invisible characters as styled escape spans. */
-function setUntrustedText(target: HTMLElement, text: string): void {
-  const parts = splitVisibleText(text);
-  target.title = parts.map((p) => p.text).join('');
-  if (parts.length === 1 && !parts[0].escaped) {
-    target.textContent = parts[0].text;
-    return;
-  }
-  target.textContent = '';
-  for (const part of parts) {
-    if (part.escaped) target.appendChild(el('span', 'escaped', part.text));
-    else target.appendChild(document.createTextNode(part.text));
-  }
-}
-
-function visibleText(text: string): string {
-  return splitVisibleText(text).map((p) => p.text).join('');
+  page.saveUi(next, (uiState) => ({ type: 'uiState', uiState }));
 }
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const oneDecimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
-
-function formatBytes(value: number): string {
-  if (value < 1024) return `${integer.format(value)} B`;
-  if (value < 1024 * 1024) return `${oneDecimal.format(value / 1024)} KiB`;
-  return `${oneDecimal.format(value / (1024 * 1024))} MiB`;
-}
-
-function formatSessionTime(elapsedNs: number): string {
-  const totalMs = Math.floor(elapsedNs / 1e6);
-  const ms = totalMs % 1000;
-  const totalSeconds = Math.floor(totalMs / 1000);
-  const mmss = `${String(Math.floor(totalSeconds / 60) % 60).padStart(2, '0')}:${String(totalSeconds % 60).padStart(2, '0')}.${String(ms).padStart(3, '0')}`;
-  const hours = Math.floor(totalSeconds / 3600);
-  return hours > 0 ? `${hours}:${mmss}` : mmss;
-}
 
 // ---------- layout ----------
 
@@ -117,11 +64,7 @@ const app = document.getElementById('app') ?? document.body;
 app.textContent = '';
 
 const toolbar = el('header', 'toolbar');
-const sessionLabel = el('label', 'session-picker');
-sessionLabel.append(el('span', 'label', 'Session'));
-const sessionSelect = el('select');
-sessionSelect.setAttribute('aria-label', 'Session');
-sessionLabel.append(sessionSelect);
+const sessionPicker = new SessionPicker((sessionId) => page.post({ type: 'selectSession', sessionId }));
 const sessionState = el('span', 'session-state');
 const lossBanner = el('div', 'loss-banner');
 lossBanner.setAttribute('role', 'status');
@@ -132,7 +75,7 @@ droppedCounter.title = 'Oldest messages dropped to keep the memory bound';
 const cutCounter = el('span', 'counter cut');
 cutCounter.title = 'Messages whose bytes arrived cut (captured < size)';
 lossBanner.append(lostCounter, droppedCounter, cutCounter);
-toolbar.append(sessionLabel, sessionState, el('span', 'spacer'), lossBanner);
+toolbar.append(sessionPicker.element, sessionState, el('span', 'spacer'), lossBanner);
 
 const notesBar = el('div', 'notes');
 const emptyState = el('div', 'empty-state');
@@ -214,9 +157,6 @@ app.append(toolbar, notesBar, emptyState, content);
 
 // ---------- interaction ----------
 
-sessionSelect.addEventListener('change', () => {
-  vscode.postMessage({ type: 'selectSession', sessionId: sessionSelect.value });
-});
 directionSelect.addEventListener('change', () => {
   const value = directionSelect.value;
   setFilter({ direction: value === 'in' || value === 'out' ? value : '' });
@@ -230,11 +170,11 @@ filterInput.addEventListener('input', () => {
 });
 followBox.addEventListener('change', () => {
   saveUi({ follow: followBox.checked });
-  if (ui.follow) requestList(true);
+  if (page.ui.follow) requestList(true);
 });
 
 function setFilter(change: Partial<RawUiState['filter']>): void {
-  saveUi({ filter: { ...ui.filter, ...change } });
+  saveUi({ filter: { ...page.ui.filter, ...change } });
   model.listRows = [];
   listRequestedRange = null;
   // The host answers with a summary holding the new match count; the list is fetched then.
@@ -256,14 +196,14 @@ listScroll.addEventListener('scroll', () => {
     const atBottom = listScroll.scrollTop + listScroll.clientHeight >= listScroll.scrollHeight - LIST_ROW_HEIGHT;
     // Only a scroll by the user (not our own follow scrolling) turns following on or off.
     const byUser = Math.abs(listScroll.scrollTop - programmaticScrollTop) > 1;
-    if (byUser && ui.follow !== atBottom) saveUi({ follow: atBottom });
+    if (byUser && page.ui.follow !== atBottom) saveUi({ follow: atBottom });
     renderList();
   });
 });
 listScroll.addEventListener('keydown', (event) => {
   if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
   event.preventDefault();
-  const index = model.listRows.findIndex((r) => r.seq === ui.selectedSeq);
+  const index = model.listRows.findIndex((r) => r.seq === page.ui.selectedSeq);
   const next = model.listRows[index + (event.key === 'ArrowDown' ? 1 : -1)];
   if (next) selectMessage(next.seq);
 });
@@ -279,7 +219,7 @@ hexScroll.addEventListener('scroll', () => {
 });
 
 function selectMessage(seq: number): void {
-  if (ui.selectedSeq === seq) return;
+  if (page.ui.selectedSeq === seq) return;
   saveUi({ selectedSeq: seq, follow: false });
   model.selected = null;
   model.hexPages.clear();
@@ -324,7 +264,7 @@ function requestList(newest: boolean): void {
   const count = Math.min(LIST_FETCH, MAX_LIST_WINDOW);
   listRequestedRange = { start, count };
   latestListRequest = nextListRequest++;
-  vscode.postMessage({ type: 'requestListWindow', requestId: latestListRequest, start, count });
+  page.post({ type: 'requestListWindow', requestId: latestListRequest, start, count });
 }
 
 const listRowPool: HTMLDivElement[] = [];
@@ -350,11 +290,11 @@ function renderList(): void {
   listSpacer.style.height = `${height}px`;
   listEmpty.hidden = model.matching > 0;
   listEmpty.textContent = model.summary && model.summary.counters.messagesKept > 0 ? 'No message matches the filter.' : 'No messages yet.';
-  if (ui.follow && model.matching > 0) scrollListToEnd();
+  if (page.ui.follow && model.matching > 0) scrollListToEnd();
   const { first, count } = visibleListRange();
   const cacheEnd = model.listStart + model.listRows.length;
   const needed = model.matching > 0 && (first < model.listStart || first + count > cacheEnd) && (model.listRows.length === 0 || first + count <= model.matching);
-  if (needed && !listRequestedRangeCovers(first, count)) requestList(ui.follow);
+  if (needed && !listRequestedRangeCovers(first, count)) requestList(page.ui.follow);
   let shown = 0;
   for (let i = first; i < first + count; i++) {
     const row = model.listRows[i - model.listStart];
@@ -369,17 +309,17 @@ function renderList(): void {
 
 function listRequestedRangeCovers(first: number, count: number): boolean {
   if (!listRequestedRange) return false;
-  if (listRequestedRange.start < 0) return ui.follow;
+  if (listRequestedRange.start < 0) return page.ui.follow;
   return first >= listRequestedRange.start && first + count <= listRequestedRange.start + listRequestedRange.count;
 }
 
 function fillListRow(element: HTMLDivElement, row: RawMessageRow): void {
   rowSeq.set(element, row.seq);
   const cells = element.children as HTMLCollectionOf<HTMLElement>;
-  element.classList.toggle('selected', row.seq === ui.selectedSeq);
+  element.classList.toggle('selected', row.seq === page.ui.selectedSeq);
   element.classList.toggle('in', row.direction === 'in');
   element.classList.toggle('out', row.direction === 'out');
-  element.setAttribute('aria-selected', String(row.seq === ui.selectedSeq));
+  element.setAttribute('aria-selected', String(row.seq === page.ui.selectedSeq));
   cells[0].textContent = formatSessionTime(row.elapsedNs);
   cells[1].textContent = row.direction === 'in' ? '←' : '→';
   cells[1].title = row.direction === 'in' ? 'received from the peer' : 'sent to the peer';
@@ -403,11 +343,11 @@ function hexTotalRows(): number {
   return selected && selected.available ? Math.ceil(selected.row.captured / HEX_BYTES_PER_ROW) : 0;
 }
 
-function requestHexPage(page: number): void {
+function requestHexPage(hexPage: number): void {
   const selected = model.selected;
-  if (!selected || model.hexPending.has(page) || model.hexPages.has(page)) return;
-  model.hexPending.add(page);
-  vscode.postMessage({ type: 'requestHexRange', seq: selected.row.seq, offset: page * HEX_PAGE_BYTES, length: HEX_PAGE_BYTES });
+  if (!selected || model.hexPending.has(hexPage) || model.hexPages.has(hexPage)) return;
+  model.hexPending.add(hexPage);
+  page.post({ type: 'requestHexRange', seq: selected.row.seq, offset: hexPage * HEX_PAGE_BYTES, length: HEX_PAGE_BYTES });
 }
 
 function hexBytesOf(text: string): Uint8Array {
@@ -448,18 +388,18 @@ function renderHex(): void {
   let shown = 0;
   for (let rowIndex = first; rowIndex < first + count; rowIndex++) {
     const offset = rowIndex * HEX_BYTES_PER_ROW;
-    const page = Math.floor(offset / HEX_PAGE_BYTES);
-    const data = model.hexPages.get(page);
+    const hexPage = Math.floor(offset / HEX_PAGE_BYTES);
+    const data = model.hexPages.get(hexPage);
     const element = hexRowElement(shown++);
     element.style.top = `${rowIndex * HEX_ROW_HEIGHT}px`;
     const [offsetCell, bytesCell, asciiCell] = element.children as HTMLCollectionOf<HTMLElement>;
     offsetCell.textContent = offset.toString(16).padStart(8, '0');
     if (!data) {
-      requestHexPage(page);
+      requestHexPage(hexPage);
       bytesCell.textContent = '…';
       asciiCell.textContent = '';
     } else {
-      const start = offset - page * HEX_PAGE_BYTES;
+      const start = offset - hexPage * HEX_PAGE_BYTES;
       const end = Math.min(start + HEX_BYTES_PER_ROW, data.length);
       let hex = '';
       let ascii = '';
@@ -586,14 +526,7 @@ function fillSelect(select: HTMLSelectElement, allLabel: string, options: readon
 
 function renderHeader(): void {
   const current = model.sessions.find((s) => s.id === model.sessionId);
-  sessionSelect.textContent = '';
-  for (const session of model.sessions) {
-    const option = el('option', undefined, visibleText(session.label));
-    option.value = session.id;
-    sessionSelect.append(option);
-  }
-  sessionSelect.value = model.sessionId ?? '';
-  sessionLabel.hidden = model.sessions.length === 0;
+  sessionPicker.update(model.sessions, model.sessionId);
   emptyState.hidden = model.sessionId !== null;
   content.hidden = model.sessionId === null;
   const summary = model.summary;
@@ -631,16 +564,16 @@ function renderHeader(): void {
 
   const choices = summary?.choices ?? { msgTypes: [], peers: [] };
   const types = [...choices.msgTypes];
-  if (ui.filter.msgType && !types.includes(ui.filter.msgType)) types.push(ui.filter.msgType);
-  fillSelect(typeSelect, 'All message types', types.map((t) => ({ value: t, label: visibleText(t) })), ui.filter.msgType);
+  if (page.ui.filter.msgType && !types.includes(page.ui.filter.msgType)) types.push(page.ui.filter.msgType);
+  fillSelect(typeSelect, 'All message types', types.map((t) => ({ value: t, label: visibleText(t) })), page.ui.filter.msgType);
   const peers = choices.peers.map((p) => ({ value: p.id, label: `${p.id} ${visibleText(p.addr)}` }));
-  if (ui.filter.peerId && !peers.some((p) => p.value === ui.filter.peerId)) peers.push({ value: ui.filter.peerId, label: ui.filter.peerId });
-  fillSelect(peerSelect, 'All peers', peers, ui.filter.peerId);
-  directionSelect.value = ui.filter.direction;
-  if (document.activeElement !== filterInput) filterInput.value = ui.filter.text;
-  followBox.checked = ui.follow;
+  if (page.ui.filter.peerId && !peers.some((p) => p.value === page.ui.filter.peerId)) peers.push({ value: page.ui.filter.peerId, label: page.ui.filter.peerId });
+  fillSelect(peerSelect, 'All peers', peers, page.ui.filter.peerId);
+  directionSelect.value = page.ui.filter.direction;
+  if (document.activeElement !== filterInput) filterInput.value = page.ui.filter.text;
+  followBox.checked = page.ui.follow;
   const kept = counters?.messagesKept ?? 0;
-  const filtered = ui.filter.text.trim() !== '' || ui.filter.msgType !== '' || ui.filter.peerId !== '' || ui.filter.direction !== '';
+  const filtered = page.ui.filter.text.trim() !== '' || page.ui.filter.msgType !== '' || page.ui.filter.peerId !== '' || page.ui.filter.direction !== '';
   matchCount.textContent = filtered ? `${integer.format(model.matching)} of ${integer.format(kept)} messages` : `${integer.format(kept)} messages`;
 }
 
@@ -659,12 +592,12 @@ function handleMessage(message: ToWebview): void {
       model.selected = null;
       model.hexPages.clear();
       model.hexPending.clear();
-      ui = { ...message.uiState, sessionId: message.sessionId };
-      vscode.setState(ui);
+      page.ui = { ...message.uiState, sessionId: message.sessionId };
+      page.keepUi();
       renderHeader();
       renderList();
       renderDetail();
-      if (model.sessionId !== null) requestList(ui.follow);
+      if (model.sessionId !== null) requestList(page.ui.follow);
       return;
     case 'summary':
       if (message.sessionId !== model.sessionId) return;
@@ -673,7 +606,7 @@ function handleMessage(message: ToWebview): void {
       if (message.summary.matching !== model.matching) {
         model.matching = message.summary.matching;
         listRequestedRange = null;
-        requestList(ui.follow);
+        requestList(page.ui.follow);
       }
       renderHeader();
       renderList();
@@ -683,8 +616,8 @@ function handleMessage(message: ToWebview): void {
       model.listStart = message.start;
       model.listRows = [...message.rows];
       model.matching = message.matching;
-      if (ui.follow) scrollListToEnd();
-      if (ui.selectedSeq === null && model.listRows.length > 0 && model.selected === null) {
+      if (page.ui.follow) scrollListToEnd();
+      if (page.ui.selectedSeq === null && model.listRows.length > 0 && model.selected === null) {
         // Nothing chosen yet: show the newest message rather than an empty detail.
         saveUi({ selectedSeq: model.listRows[model.listRows.length - 1].seq });
       }
@@ -697,7 +630,7 @@ function handleMessage(message: ToWebview): void {
       model.selected = message.selected;
       model.hexPages.clear();
       model.hexPending.clear();
-      if (message.index !== null && !ui.follow) scrollListTo(message.index);
+      if (message.index !== null && !page.ui.follow) scrollListTo(message.index);
       renderList();
       renderDetail();
       if (model.selected) dataFrames.dataDrawn();
@@ -720,7 +653,7 @@ function handleMessage(message: ToWebview): void {
     case 'requestRenderReport':
       renderList();
       renderHex();
-      vscode.postMessage({ type: 'renderReport', requestId: message.requestId, report: renderReport() });
+      page.post({ type: 'renderReport', requestId: message.requestId, report: renderReport() });
       return;
   }
 }
@@ -735,7 +668,6 @@ function lineText(item: Element): string {
 
 function renderReport(): RawRenderReport {
   const rows = [...listRowsHost.querySelectorAll('.list-row')];
-  const activeSelector = 'img, script, iframe, object, embed, a, style, link, svg, video, audio, form, meta, base';
   const visibleTreeItems = [...decodedTree.querySelectorAll('.tree-item')].filter((item) => item.closest('.tree-children[hidden]') === null);
   return {
     sessionId: model.sessionId,
@@ -753,7 +685,7 @@ function renderReport(): RawRenderReport {
         cut: (cells[6].textContent ?? '') === 'cut',
       };
     }),
-    selectedSeq: ui.selectedSeq,
+    selectedSeq: page.ui.selectedSeq,
     hexRowsInDom: hexRowsHost.querySelectorAll('.hex-row').length,
     hexTotalRows: hexTotalRows(),
     firstHexRows: [...hexRowsHost.querySelectorAll('.hex-row')].slice(0, 8).map((row) => [...row.children].map((c) => c.textContent ?? '').join(' | ')),
@@ -765,8 +697,7 @@ function renderReport(): RawRenderReport {
     droppedText: droppedCounter.textContent ?? '',
     cutText: cutCounter.textContent ?? '',
     lostAlarm: lossBanner.classList.contains('alarm'),
-    activeElementsInPanel: app.querySelectorAll(activeSelector).length,
-    imgElementsInDocument: document.querySelectorAll('img').length,
+    ...activeElementCounts(app),
     elementCount: document.getElementsByTagName('*').length,
     dataFrames: dataFrames.times(),
   };
@@ -779,11 +710,6 @@ new ResizeObserver(() => {
   renderHex();
 }).observe(document.body);
 
-window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
-  const message = event.data;
-  if (typeof message === 'object' && message !== null && typeof message.type === 'string') handleMessage(message);
-});
 renderHeader();
 renderDetail();
-const saved = vscode.getState();
-vscode.postMessage({ type: 'ready', uiState: saved === undefined || saved === null ? null : parseRawUiState(saved) });
+page.start(handleMessage);

@@ -9,6 +9,8 @@ export interface SeriesSpec {
   readonly colorVar: string;
   readonly fallback: string;
   readonly values: readonly (number | null)[];
+  /** Fill the area under the line (lightly). */
+  readonly fill?: boolean;
 }
 
 export interface ChartSpec {
@@ -19,6 +21,11 @@ export interface ChartSpec {
   readonly formatValue?: (value: number) => string;
   /** Draw points (sparse data such as flushes) rather than only lines. */
   readonly points?: boolean;
+  /** The y axis' labels (default: formatValue, compact above 10,000) and width in px (default 60). */
+  readonly formatAxis?: (value: number) => string;
+  readonly axisSize?: number;
+  /** The time axis' tick steps in seconds (default: uPlot's). */
+  readonly timeSteps?: readonly number[];
 }
 
 const CHART_HEIGHT = 150;
@@ -76,6 +83,7 @@ export class ChartSlot {
     const axis = { stroke: foreground, font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     const format = spec.formatValue ?? ((v: number) => formatDecimal(v));
     const show = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : format(v));
+    const formatAxis = spec.formatAxis ?? ((v: number) => (Math.abs(v) >= 10_000 ? compact.format(v) : format(v)));
     return {
       width: Math.max(200, this.host.clientWidth),
       height: CHART_HEIGHT,
@@ -83,8 +91,8 @@ export class ChartSlot {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
       axes: [
-        { ...axis, values: (_u, splits) => splits.map(formatAxisTime) },
-        { ...axis, size: 60, values: (_u, splits) => splits.map((v) => (Math.abs(v) >= 10_000 ? compact.format(v) : format(v))) },
+        { ...axis, ...(spec.timeSteps ? { incrs: [...spec.timeSteps] } : {}), values: (_u, splits) => splits.map(formatAxisTime) },
+        { ...axis, size: spec.axisSize ?? 60, values: (_u, splits) => splits.map(formatAxis) },
       ],
       series: [
         { label: 'Time', value: (_u, v) => (v === null || v === undefined ? '—' : formatAxisTime(v)) },
@@ -95,6 +103,7 @@ export class ChartSlot {
             stroke: color,
             width: 1.5,
             points: { show: spec.points === true, size: 5, fill: color },
+            fill: s.fill === true && /^#[0-9a-f]{6}$/i.test(color) ? `${color}26` : undefined,
             value: (_u: uPlot, v: number | null) => show(v),
           };
         }),

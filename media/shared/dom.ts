@@ -9,30 +9,43 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: st
   return node;
 }
 
-const shownText = new WeakMap<Element, string>();
+/** What setText / setUntrustedText last put into an element, to skip rewriting the same text. */
+const shownText = new WeakMap<Element, { readonly key: string; readonly text: string }>();
 
-/** Untrusted text: plain runs as text nodes, invisible characters as styled escape spans. */
-export function setUntrustedText(target: Element, text: string): void {
-  if (shownText.get(target) === `u${text}`) return;
-  shownText.set(target, `u${text}`);
-  const parts = splitVisibleText(text);
-  if (target instanceof HTMLElement) target.title = parts.map((p) => p.text).join('');
-  if (parts.length === 1 && !parts[0].escaped) {
-    target.textContent = parts[0].text;
-    return;
-  }
-  target.textContent = '';
-  for (const part of parts) {
-    if (part.escaped) target.appendChild(el('span', 'escaped', part.text));
-    else target.appendChild(document.createTextNode(part.text));
-  }
+function alreadyShown(target: Element, key: string): boolean {
+  const shown = shownText.get(target);
+  // Checked against the element too: other code may have replaced its content since.
+  return shown !== undefined && shown.key === key && target.textContent === shown.text;
 }
 
+/**
+ * The one way untrusted text (from tracepoints, peers, recordings) enters a page: as text nodes only, with
+ * control, invisible and reordering (bidi) characters shown as visible escapes in styled spans; the element's
+ * tooltip carries the same visible form.
+ */
+export function setUntrustedText(target: Element, text: string): void {
+  if (alreadyShown(target, `u${text}`)) return;
+  const parts = splitVisibleText(text);
+  const visible = parts.map((p) => p.text).join('');
+  if (target instanceof HTMLElement) target.title = visible;
+  if (parts.length === 1 && !parts[0].escaped) {
+    target.textContent = parts[0].text;
+  } else {
+    target.textContent = '';
+    for (const part of parts) {
+      if (part.escaped) target.appendChild(el('span', 'escaped', part.text));
+      else target.appendChild(document.createTextNode(part.text));
+    }
+  }
+  shownText.set(target, { key: `u${text}`, text: visible });
+}
+
+/** Text the page made itself (numbers, labels): no escapes needed. */
 export function setText(target: Element, text: string): void {
-  if (shownText.get(target) === `t${text}`) return;
-  shownText.set(target, `t${text}`);
+  if (alreadyShown(target, `t${text}`)) return;
   target.textContent = text;
   if (target instanceof HTMLElement && target.title) target.title = '';
+  shownText.set(target, { key: `t${text}`, text });
 }
 
 /** Visible form of an untrusted string for places that only take plain text (option labels, titles). */
@@ -103,10 +116,12 @@ export function formatDuration(ns: number): string {
   return `${Math.floor(ns / 86400e9)} d ${Math.floor((ns % 86400e9) / 3600e9)} h`;
 }
 
+/** Seconds since the session started as m:ss (h:mm:ss from an hour on), for time axes. */
 export function formatAxisTime(seconds: number): string {
   const s = Math.round(seconds);
   const minutes = Math.floor(s / 60);
-  return `${minutes}:${String(s % 60).padStart(2, '0')}`;
+  const ss = String(s % 60).padStart(2, '0');
+  return minutes >= 60 ? `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}:${ss}` : `${minutes}:${ss}`;
 }
 
 /** The noun for a count: plural(1, 'peer', 'peers') is 'peer'. */
