@@ -278,6 +278,17 @@ async function forwardTestOutput(path: string, offset: number): Promise<number> 
 
 const screenshotNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/;
 
+/** A screenshot request may ask for another window size (JSON `{"width": 1600, "height": 1000}`): the window has it for that screenshot. */
+async function requestedWindowSize(requestPath: string): Promise<{ width: number; height: number } | undefined> {
+  try {
+    const asked = JSON.parse(await readFile(requestPath, 'utf8')) as { width?: unknown; height?: unknown };
+    const fits = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 400 && n <= 4000;
+    return fits(asked.width) && fits(asked.height) ? { width: asked.width, height: asked.height } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Saves <directory>/<name>.png for every <name>.request a test of this run wrote into requestsDir, then removes the request. */
 async function serveScreenshotRequests(page: Page, requestsDir: string, directory: string, log: RunLog): Promise<void> {
   let names: string[];
@@ -291,8 +302,18 @@ async function serveScreenshotRequests(page: Page, requestsDir: string, director
     const name = fileName.slice(0, -'.request'.length);
     const requestPath = join(requestsDir, fileName);
     if (screenshotNamePattern.test(name)) {
-      await page.screenshot({ path: join(directory, `${name}.png`) });
-      log.write(`[runner] screenshot ${name}.png\n`);
+      const size = await requestedWindowSize(requestPath);
+      const usual = page.viewportSize();
+      if (size) {
+        await page.setViewportSize(size);
+        await delay(1_500); // the workbench and the webviews lay out again
+      }
+      try {
+        await page.screenshot({ path: join(directory, `${name}.png`) });
+      } finally {
+        if (size && usual) await page.setViewportSize(usual);
+      }
+      log.write(`[runner] screenshot ${name}.png${size ? ` at ${size.width}×${size.height}` : ''}\n`);
     } else {
       log.write(`[runner] ignored screenshot request with bad name ${JSON.stringify(name)}\n`);
     }

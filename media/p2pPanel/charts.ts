@@ -33,8 +33,9 @@ export class RateCharts {
       formatAxis: (v) => integer.format(v),
       axisSize: 50,
       timeSteps: TIME_STEPS,
+      points: 'auto',
     });
-    this.bytes.update({ title: 'Bytes per second', x, series: inOut(rates.bytesIn, rates.bytesOut), formatValue: formatBytes, formatAxis: formatBytes, axisSize: 70, timeSteps: TIME_STEPS });
+    this.bytes.update({ title: 'Bytes per second', x, series: inOut(rates.bytesIn, rates.bytesOut), formatValue: formatBytes, formatAxis: formatBytes, axisSize: 70, timeSteps: TIME_STEPS, points: 'auto' });
   }
 
   /** Theme change: rebuild with the new colours. */

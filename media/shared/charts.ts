@@ -19,8 +19,8 @@ export interface ChartSpec {
   readonly x: readonly number[];
   readonly series: readonly SeriesSpec[];
   readonly formatValue?: (value: number) => string;
-  /** Draw points (sparse data such as flushes) rather than only lines. */
-  readonly points?: boolean;
+  /** Draw points (sparse data such as flushes) rather than only lines; 'auto': where they have room (uPlot's choice). */
+  readonly points?: boolean | 'auto';
   /** The y axis' labels (default: formatValue, compact above 10,000) and width in px (default 60). */
   readonly formatAxis?: (value: number) => string;
   readonly axisSize?: number;
@@ -102,7 +102,7 @@ export class ChartSlot {
             label: s.label,
             stroke: color,
             width: 1.5,
-            points: { show: spec.points === true, size: 5, fill: color },
+            points: spec.points === 'auto' ? {} : { show: spec.points === true, size: 5, fill: color },
             fill: s.fill === true && /^#[0-9a-f]{6}$/i.test(color) ? `${color}26` : undefined,
             value: (_u: uPlot, v: number | null) => show(v),
           };

@@ -9,8 +9,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 /**
  * Saves a screenshot of the whole workbench as .vscode-test/screenshots/<name>.png and returns its path.
  * Returns undefined when the tests do not run under the offline runner (e.g. under @vscode/test-cli).
+ * `windowSize`: the browser window has this size for the screenshot (then its usual one again).
  */
-export async function screenshot(name: string, timeoutMs = 20_000): Promise<string | undefined> {
+export async function screenshot(name: string, timeoutMs = 20_000, windowSize?: { readonly width: number; readonly height: number }): Promise<string | undefined> {
   const directory = process.env.BITCOIN_USDT_SCREENSHOT_DIR;
   const requestsDir = process.env.BITCOIN_USDT_SCREENSHOT_REQUESTS;
   if (!directory || !requestsDir) return undefined;
@@ -18,7 +19,7 @@ export async function screenshot(name: string, timeoutMs = 20_000): Promise<stri
   const requestPath = join(requestsDir, `${name}.request`);
   const imagePath = join(directory, `${name}.png`);
   await rm(imagePath, { force: true });
-  await writeFile(requestPath, new Date().toISOString());
+  await writeFile(requestPath, windowSize ? JSON.stringify(windowSize) : new Date().toISOString());
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!existsSync(requestPath)) {
