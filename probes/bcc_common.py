@@ -83,11 +83,14 @@ def parse_args(description, argv):
 
 
 def open_usdt(bcc, pid, binary, tracepoints):
-    """A USDT context with one probe function per tracepoint ({"net:inbound_message": "fn_name", ...}),
-    and whether those tracepoints have semaphores.
+    """A USDT context for the target and the probes of `tracepoints` ({"net:inbound_message": "fn_name", ...})
+    as {name: bcc.usdt.USDTProbe}, with the names of those gated by semaphores.
 
-    Bitcoin Core v29+ gates its tracepoints with semaphores; BCC raises a semaphore by writing into one
-    process's memory, so those binaries need the PID of the running bitcoind.
+    Nothing is enabled here: BCC's enable_probe would raise the semaphores at once, seconds before the program
+    is compiled and attached, and a process that starts its work when a tracer appears would fire events that
+    are neither delivered nor counted. run() raises them itself once the probes are attached.
+    Bitcoin Core v29+ gates its tracepoints with semaphores, raised by writing into one process's memory, so
+    those binaries need the PID of the running bitcoind.
     """
     if pid is not None and not os.path.exists('/proc/%d' % pid):
         raise ProbeError('no process with PID %d' % pid)
@@ -100,23 +103,98 @@ def open_usdt(bcc, pid, binary, tracepoints):
             usdt = bcc.USDT(path=binary)
     except Exception as err:  # BCC raises USDTException (not exported everywhere) or OSError
         raise ProbeError('BCC cannot read the USDT probes of %s: %s' % (binary or 'PID %d' % pid, err))
-    present = {}
-    for probe in usdt.enumerate_probes():
-        present['%s:%s' % (probe.provider.decode(), probe.name.decode())] = probe.semaphore
+    present = {'%s:%s' % (p.provider.decode(), p.name.decode()): p for p in usdt.enumerate_probes()}
     missing = [name for name in tracepoints if name not in present]
     if missing:
         raise ProbeError('the binary lacks the tracepoint(s) %s (is it built with -DWITH_USDT=ON, and is it '
                          'Bitcoin Core recent enough?)' % ', '.join(missing))
-    gated = [name for name in tracepoints if present[name]]
+    gated = [name for name in tracepoints if present[name].semaphore]
     if gated and pid is None:
         raise ProbeError('the tracepoints of this binary are gated by semaphores (Bitcoin Core v29 or newer): '
                          'BCC can raise them only in a running process, so pass --pid of the running bitcoind')
+    return usdt, {name: present[name] for name in tracepoints}, gated
+
+
+# bcc_usdt_argument.valid flags (bcc/libbcc.py BCC_USDT_ARGUMENT_FLAGS)
+ARG_CONSTANT, ARG_DEREF_OFFSET, ARG_DEREF_IDENT, ARG_BASE_REGISTER, ARG_INDEX_REGISTER, ARG_SCALE = \
+    0x1, 0x2, 0x4, 0x8, 0x10, 0x20
+COMPILER_BARRIER = '__asm__ __volatile__("": : :"memory");'
+
+
+def _argument_ctype(argument):
+    """`argument` is a bcc.usdt.USDTProbeArgument: `size` in bytes, `signed`."""
+    return '%sint%d_t' % ('' if argument.signed else 'u', argument.size * 8)
+
+
+def _assign_argument(argument, target, ctype, name):
+    """C that stores one parsed argument in `target`, as BCC's Argument::assign_to_local (usdt_args.cc)."""
+    valid = argument.valid
+    if valid & ARG_CONSTANT:
+        return '%s = %d;' % (target, argument.constant)
+    register = argument.base_register_name.decode() if valid & ARG_BASE_REGISTER else ''
+    if valid & ARG_DEREF_IDENT:
+        raise ProbeError('%s reads an argument from a global symbol (%s), which these tools do not support'
+                         % (name, argument.deref_ident.decode()))
+    if not valid & ARG_DEREF_OFFSET:
+        if register.startswith('xmm'):
+            return '%s = (%s) 0; %s' % (target, ctype, COMPILER_BARRIER)
+        return '%s = ctx->%s; %s' % (target, register, COMPILER_BARRIER)
+    index = ''
+    if valid & ARG_INDEX_REGISTER:
+        index = ' + (ctx->%s * %d)' % (argument.index_register_name.decode(),
+                                       argument.scale if valid & ARG_SCALE else 1)
+    return ('{ u64 __addr = ctx->%s + %d%s; %s %s __res = 0x0; '
+            'bpf_probe_read_user(&__res, sizeof(__res), (void *)__addr); %s = __res; }'
+            % (register, argument.deref_offset, index, COMPILER_BARRIER, _argument_ctype(argument), target))
+
+
+def _is_shared_object(path):
+    """ELF type ET_DYN (a PIE or a library): its addresses are relative to where it is loaded."""
+    with open(path, 'rb') as f:
+        header = f.read(18)
+    return int.from_bytes(header[16:18], 'little' if header[5] == 1 else 'big') == 3
+
+
+def argument_readers(bcc, usdt, probes, tracepoints, pid):
+    """The C functions behind bpf_usdt_readarg(N, ctx, &x) in each probe function, exactly as BCC's
+    bcc_usdt_genargs writes them for enabled probes (usdt.cc, Probe::usdt_getarg), without enabling the probes
+    (which would raise their semaphores)."""
+    lib = bcc.libbcc.lib
+    lines = ['#include <uapi/linux/ptrace.h>\n']
     for name, fn_name in tracepoints.items():
-        try:
-            usdt.enable_probe(probe=name, fn_name=fn_name)
-        except Exception as err:
-            raise ProbeError('cannot enable %s: %s' % (name, str(err).splitlines()[0]))
-    return usdt, bool(gated)
+        probe = probes[name]
+        locations = [probe.get_location(i) for i in range(probe.num_locations)]
+        arguments = [[location.get_argument(n) for n in range(probe.num_arguments)] for location in locations]
+        addresses = []
+        if len(locations) > 1:
+            for location in locations:
+                path = location.bin_path.decode()
+                if not _is_shared_object(path):
+                    addresses.append(location.address)
+                    continue
+                resolved = ctypes.c_uint64()
+                if pid is None or lib.bcc_resolve_global_addr(pid, location.bin_path, location.address, 0,
+                                                              ctypes.byref(resolved)) != 0:
+                    raise ProbeError('cannot resolve the call sites of %s in %s' % (name, path))
+                addresses.append(resolved.value)
+        for n in range(probe.num_arguments):
+            raw = [location_args[n] for location_args in arguments]
+            largest = raw[0]
+            for candidate in raw[1:]:
+                if candidate.size > largest.size:
+                    largest = candidate
+            ctype = _argument_ctype(largest)
+            target = '*((%s *)dest)' % ctype
+            lines.append('static __always_inline int _bpf_readarg_%s_%d(struct pt_regs *ctx, void *dest, size_t len) {\n'
+                         '  if (len != sizeof(%s)) return -1;\n' % (fn_name, n + 1, ctype))
+            if len(locations) == 1:
+                lines.append('  %s\n  return 0;\n}\n' % _assign_argument(raw[0], target, ctype, name))
+            else:
+                lines.append('  switch(PT_REGS_IP(ctx)) {\n')
+                for address, argument in zip(addresses, raw):
+                    lines.append('  case 0x%xULL: %s return 0;\n' % (address, _assign_argument(argument, target, ctype, name)))
+                lines.append('  }\n  return -1;\n}\n')
+    return ''.join(lines)
 
 
 def c_string(raw):
@@ -179,9 +257,20 @@ def detach(bcc, bpf):
     bpf.cleanup()
 
 
-def compile_and_attach(bcc, program_text, usdt, semaphores):
+def compile_and_attach(bcc, program_text, usdt, probes, tracepoints, pid, semaphores):
+    """Compiles the program with its argument readers and attaches each probe function at its tracepoint's
+    call sites (in `pid` only, when given). The semaphores stay as they are."""
     try:
-        return bcc.BPF(text=program_text, usdt_contexts=[usdt])
+        bpf = bcc.BPF(text=argument_readers(bcc, usdt, probes, tracepoints, pid) + program_text)
+        for name, fn_name in tracepoints.items():
+            probe = probes[name]
+            for index in range(probe.num_locations):
+                location = probe.get_location(index)
+                bpf.attach_uprobe(name=location.bin_path, addr=location.address, fn_name=fn_name.encode('ascii'),
+                                  pid=-1 if pid is None else pid)
+        return bpf
+    except ProbeError:
+        raise
     except Exception as err:
         text = str(err).strip()
         hint = ''
@@ -189,12 +278,26 @@ def compile_and_attach(bcc, program_text, usdt, semaphores):
             hint = ' (BCC compiles the program against the headers of the running kernel: install them, ' \
                    'e.g. apt install linux-headers-$(uname -r); the compiler errors are above)'
         elif 'attach' in text.lower() and semaphores:
-            # BCC raises semaphores itself and attaches without the kernel's reference counter; the kernel
-            # refuses that while another tracer (bpftrace) holds a probe with the counter on the same spot.
+            # The program raises semaphores itself and attaches without the kernel's reference counter; the
+            # kernel refuses that while another tracer (bpftrace) holds a probe with the counter on the same spot.
             hint = (' (is another tracer, e.g. a bpftrace tool of this extension, attached to the same '
                     'tracepoints of this binary? The kernel refuses a second probe that handles the '
                     'semaphore differently: stop the other tool first)')
         raise ProbeError('BCC could not compile, load or attach the probe program: %s%s' % (text, hint))
+
+
+def add_to_semaphores(bcc, usdt, names, value):
+    """Adds `value` to the semaphores of the tracepoints `names` in the context's process (as BCC's
+    enable_probe and its cleanup do: a read and a write of /proc/PID/mem). Returns the names that failed."""
+    addsem = bcc.libbcc.lib.bcc_usdt_addsem_fully_specified_probe
+    addsem.restype = ctypes.c_int
+    addsem.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int16]
+    failed = []
+    for name in names:
+        provider, event = name.split(':', 1)
+        if addsem(usdt.context, provider.encode('ascii'), event.encode('ascii'), b'', value) != 0:
+            failed.append(name)
+    return failed
 
 
 # The C side of run(): the maps it reads, and the lines every probe function opens with and counts a full
@@ -258,10 +361,18 @@ def run(description, program_text, tracepoints, ring_name, on_record, argv):
     try:
         check_kernel()
         bcc = import_bcc()
-        usdt, semaphores = open_usdt(bcc, args.pid, args.binary, tracepoints)
-        bpf = compile_and_attach(bcc, program_text, usdt, semaphores)
+        usdt, probes, gated = open_usdt(bcc, args.pid, args.binary, tracepoints)
+        bpf = compile_and_attach(bcc, program_text, usdt, probes, tracepoints, args.pid, bool(gated))
     except ProbeError as err:
         sys.stderr.write('%s: %s\n' % (program, err))
+        return 1
+    # Only now that every probe is attached: from the first event the target fires, each is counted.
+    failed = add_to_semaphores(bcc, usdt, gated, 1)
+    if failed:
+        add_to_semaphores(bcc, usdt, [name for name in gated if name not in failed], -1)
+        detach(bcc, bpf)
+        sys.stderr.write('%s: cannot raise the semaphore of %s in PID %d (did it exit?)\n'
+                         % (program, ', '.join(failed), args.pid))
         return 1
     names = list(tracepoints)
     fired_table, lost_table, control = bpf['fired'], bpf['lost'], bpf['control']
@@ -320,7 +431,8 @@ def run(description, program_text, tracepoints, ring_name, on_record, argv):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # nothing more can be delivered; keep exit quiet
     finally:
+        # The target stops computing the arguments at once; a target that exited has nothing to lower.
+        add_to_semaphores(bcc, usdt, gated, -1)
         detach(bcc, bpf)
-        del usdt  # closing the USDT context lowers the semaphores BCC raised in the target
     sys.stderr.write('%s: %s\n' % (program, reason))
     return 0

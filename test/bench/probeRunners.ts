@@ -201,16 +201,15 @@ export interface HelperSessionOutcome extends AttachOutcome {
 
 /**
  * A shipped tool through the real pipeline: root helper → private socket → ProbeSessionReader/decoder.
- * BCC tools (probes/*.py) get the tracee's PID, as they need on v29 binaries; and since BCC raises the
- * semaphores before it attaches its uprobes, `waitAttach` alone would let the tracee fire unseen calls
- * first: the tracee also waits for a signal, sent when the helper reports the probes attached.
+ * BCC tools (probes/*.py) get the tracee's PID, as they need on v29 binaries; like bpftrace they raise the
+ * semaphores only once their probes are attached, so `waitAttach` starts the tracee at the right moment.
  */
 export async function runHelperSession(options: HelperSessionOptions): Promise<HelperSessionOutcome> {
   const tool = findTool(options.tool);
   if (!tool) throw new BenchFailure(`unknown tool ${options.tool}`);
   const bcc = tool.script.endsWith('.py');
   const socket = await createPrivateSocket('bitcoin-usdt-bench-');
-  const run = await startTracee({ ...options.tracee, waitAttach: options.waitAttach, waitSignal: bcc });
+  const run = await startTracee({ ...options.tracee, waitAttach: options.waitAttach });
   const argv = buildHelperArgv({
     pythonPath: PYTHON, probesDir: options.probesDir, tool: tool.id, binary: options.tracee.binary, socketPath: socket.path,
     pid: bcc ? run.pid : null,
@@ -243,7 +242,6 @@ export async function runHelperSession(options: HelperSessionOptions): Promise<H
           eventCounts[event.event] = (eventCounts[event.event] ?? 0) + 1;
           lastEvents.set(event.event, event);
           if (tracepoints.has(event.event)) tracepointEvents++;
-          if (event.event === 'session:attached' && bcc) run.resume();
           if (event.event === 'p2p:peer_totals') peerTotals = event.peers;
           else if (event.event === 'lost') lostEventsBySource[event.source ?? 'unknown'] = (lostEventsBySource[event.source ?? 'unknown'] ?? 0) + event.count;
           else if (event.event === 'session:message' && event.level === 'error') errors.push(event.message);

@@ -110,12 +110,19 @@ function forEachLine(child: ChildProcess, onLine: (line: Buffer) => void): Promi
   });
 }
 
+interface RunOptions {
+  /** false: drop each message's hex after decoding (for runs of hundreds of megabytes). */
+  keepBytes?: boolean;
+  /**
+   * When the tracee starts firing: 'attached' (SIGUSR1 once the program says it attached), or 'semaphores'
+   * (v29 only: the tracee's --wait-attach, the instant the program's tracepoints' semaphores are raised).
+   */
+  fireWhen?: 'attached' | 'semaphores';
+}
+
 /** Runs one probe program against one tracee run (private copy of the binary), from attach to exit. */
-/**
- * Runs one probe program against one tracee run (private copy of the binary), from attach to exit.
- * `keepBytes: false` drops each message's hex after decoding (for runs of hundreds of megabytes).
- */
-async function runTool(program: string, build: Build | { compiled: string }, mode: AttachMode, traceeArgs: string[], keepBytes = true): Promise<ToolRun> {
+async function runTool(program: string, build: Build | { compiled: string }, mode: AttachMode, traceeArgs: string[],
+  { keepBytes = true, fireWhen = 'attached' }: RunOptions = {}): Promise<ToolRun> {
   const work = mkdtempSync(join(tmpdir(), 'bcc-probes-'));
   const isTracee = typeof build === 'string';
   // A private copy (its own inode): other sessions' uprobes on the shared tracee binary cannot interfere.
@@ -126,7 +133,9 @@ async function runTool(program: string, build: Build | { compiled: string }, mod
   }
   const expectPath = join(work, 'expect.ndjson');
   const summaryPath = join(work, 'summary.json');
-  const outputs = isTracee ? ['--wait-signal', '--expect', expectPath, '--summary', summaryPath] : [];
+  const tracepoints = program === 'raw-p2p-msgs.py' ? MESSAGE_TRACEPOINTS : MEMPOOL_TRACEPOINTS;
+  const start = fireWhen === 'attached' ? ['--wait-signal'] : ['--wait-attach', tracepoints.join(',')];
+  const outputs = isTracee ? [...start, '--expect', expectPath, '--summary', summaryPath] : [];
   const tracee = spawn(binary, [...traceeArgs, ...outputs], { stdio: ['ignore', 'pipe', 'inherit'] });
   let tool: ChildProcess | null = null;
   try {
@@ -177,7 +186,7 @@ async function runTool(program: string, build: Build | { compiled: string }, mod
         throw new Error(`${program} exited (${code}) before attaching: ${stderr}`);
       }),
     ]);
-    tracee.kill('SIGUSR1');
+    if (fireWhen === 'attached') tracee.kill('SIGUSR1');
     await traceeDone;
     // With --pid the program stops by itself when the target exits; by path it runs until stopped.
     const stopStarted = Date.now();
@@ -339,7 +348,7 @@ describe('BCC probe programs (real BCC, as root)', function () {
   it('raw-p2p-msgs overloaded with 1 MB messages (legacy), stopped by SIGINT: delivered + lost == fired, exit within 3 s', async () => {
     // 3000 calls of the raw list fire about 318 MB in a tight loop: more than the 128 MiB ring holds, and
     // SIGINT comes while the ring is full (the program prints for 1.5 s, then counts the rest as lost).
-    const run = await runTool('raw-p2p-msgs.py', 'tracee-legacy', 'path', ['--scenario', 'raw', '--count', '3000'], false);
+    const run = await runTool('raw-p2p-msgs.py', 'tracee-legacy', 'path', ['--scenario', 'raw', '--count', '3000'], { keepBytes: false });
     const messages = tracepointEvents(run.events) as RawNetMessageEvent[];
     const fired = sumOf(run.summary.fired, MESSAGE_TRACEPOINTS);
     assert.equal(fired, 3000);
@@ -400,6 +409,63 @@ describe('BCC probe programs (real BCC, as root)', function () {
       rmSync(work, { recursive: true, force: true });
     }
   });
+
+  // A process that starts its work when a tracer appears (bitcoind after -reindex starts, a test waiting for
+  // the semaphore) fires from the moment the semaphores go up: the programs raise them only once every probe
+  // is attached, so nothing fired goes undelivered and uncounted.
+  it('raw-p2p-msgs (v29): a target that fires the instant the semaphores go up loses nothing', async () => {
+    const run = await runTool('raw-p2p-msgs.py', 'tracee-v29', 'pid', ['--scenario', 'p2p', '--count', '3000', '--seed', '6'],
+      { keepBytes: false, fireWhen: 'semaphores' });
+    const messages = tracepointEvents(run.events) as RawNetMessageEvent[];
+    const fired = sumOf(run.summary.fired, MESSAGE_TRACEPOINTS);
+    assert.ok(fired > 2000, `the tracee fired ${fired} of its 3000 calls`);
+    for (const tp of MESSAGE_TRACEPOINTS) assert.equal(run.fired[tp], run.summary.fired[tp], `kernel @fired ${tp} == tracee fired`);
+    assert.equal(messages.length + run.lost, fired, `delivered ${messages.length} + lost ${run.lost} == fired ${fired}`);
+    assert.equal(run.lost, 0);
+    assert.deepEqual(messages.map(({ msg: _msg, captured: _captured, ...rest }) => withoutElapsed(rest)), run.expect);
+  });
+
+  it('mempool-monitor (v29): a target that fires the instant the semaphores go up loses nothing', async () => {
+    const run = await runTool('mempool-monitor.py', 'tracee-v29', 'pid', ['--scenario', 'mempool', '--count', '6000', '--seed', '7'],
+      { fireWhen: 'semaphores' });
+    const events = tracepointEvents(run.events) as MempoolEvent[];
+    const fired = sumOf(run.summary.fired, MEMPOOL_TRACEPOINTS);
+    assert.ok(fired > 5000, `the tracee fired ${fired} of its 6000 calls`);
+    for (const tp of MEMPOOL_TRACEPOINTS) assert.equal(run.fired[tp], run.summary.fired[tp], `kernel @fired ${tp} == tracee fired`);
+    assert.equal(events.length + run.lost, fired, `delivered ${events.length} + lost ${run.lost} == fired ${fired}`);
+    assert.equal(run.lost, 0);
+    for (let i = 0; i < events.length; i++) assert.deepEqual(withoutElapsed(events[i]), run.expect[i], `event ${i}`);
+  });
+
+  // The programs enable no probe in BCC (that would raise the semaphores before the program is attached), so
+  // they write the argument readers BCC's bcc_usdt_genargs would write: the same text, for every tracepoint.
+  for (const build of ['tracee-v29', 'tracee-v29-nopie', 'tracee-legacy']) {
+    it(`argument readers equal BCC's own for all 20 tracepoints of ${build}`, async () => {
+      const binary = traceePath(build as Build);
+      const notes = execFileSync('readelf', ['-n', binary], { encoding: 'utf8' });
+      const names = [...notes.matchAll(/Provider: (\S+)\n\s+Name: (\S+)/g)].map((m) => `${m[1]}:${m[2]}`);
+      assert.equal(names.length, 20);
+      const tracee = spawn(binary, ['--wait-signal'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        const [, pid] = await waitForText(tracee.stdout, tracee, /ready pid=(\d+)/, 10_000);
+        const compare = [
+          'import sys', `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'probes'))})`, 'import bcc_common',
+          'bcc = bcc_common.import_bcc()', `pid, binary, names = ${pid}, ${JSON.stringify(binary)}, ${JSON.stringify(names)}`,
+          "tracepoints = {name: 'fn_%d' % i for i, name in enumerate(names)}",
+          'usdt, probes, _gated = bcc_common.open_usdt(bcc, pid, binary, tracepoints)',
+          'ours = bcc_common.argument_readers(bcc, usdt, probes, tracepoints, pid)',
+          'reference = bcc.USDT(pid=pid, path=binary)',
+          'for name, fn_name in tracepoints.items(): reference.enable_probe(name, fn_name)',
+          "sys.stdout.write(ours + '\\n=====\\n' + reference.get_text())",
+        ].join('\n');
+        const [ours, bccText] = execFileSync(PYTHON, ['-I', '-S', '-c', compare], { encoding: 'utf8' }).split('\n=====\n');
+        assert.equal((ours.match(/_bpf_readarg_fn_/g) ?? []).length, (notes.match(/@/g) ?? []).length, 'one reader per argument');
+        assert.equal(ours, bccText);
+      } finally {
+        tracee.kill('SIGKILL');
+      }
+    });
+  }
 
   it('refuses a v29 (semaphore) binary without --pid, with a clear message', () => {
     let failure: { status: number | null; stderr: string } | null = null;
