@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks, in order: set-up, typecheck, lint, build, unit tests, tool-backed tests (root, real
-# bpftrace), integration tests in a real VS Code (trusted, untrusted workspace, window reload), packaging.
+# bpftrace), integration tests in a real VS Code (trusted, untrusted workspace, window reload, VS Code as a normal
+# user with sudo), packaging.
 # Stops at the first failing step. The last line is always `N passed, M failed` over all mocha suites that ran.
 set -euo pipefail
 
@@ -109,5 +110,8 @@ run_suite integration node dist/test/runIntegration.js
 run_suite integration-untrusted node dist/test/runIntegration.js --mode untrusted
 # The P2P panel comes back after a window reload.
 run_suite integration-reload node dist/test/runIntegration.js --mode reload
+# VS Code as an unprivileged user who types the sudo password into the probe terminal (creates the user
+# bitcoin-usdt-test and a sudoers drop-in for the run, and removes the drop-in again).
+run_suite integration-nonroot as_root node dist/test/runIntegration.js --mode nonroot
 run_step package check_package
 printf '\n[test] all steps passed\n'

@@ -12,16 +12,19 @@
 // `bench` runs only the suites tagged @bench (panelBench.test.ts): the panels' timings, for `npm run bench`.
 // `soak` runs only the suites tagged @soak (vscodeSoak.test.ts): a live p2p-traffic flood into the P2P panel, for
 // `npm run bench -- --only soak`.
+// `nonroot` (as root) runs only the suites tagged @nonroot (nonroot.test.ts) with VS Code as the unprivileged user
+// bitcoin-usdt-test, who may use sudo with a password (test/nonrootUser.ts sets it up and removes it again).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile, chmod } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { format } from 'node:util';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { reloadPhaseOneFile } from './integration/reloadState';
+import { chownTree, cleanUpTestUser, prepareTestUser, stageRepository, type TestUser } from './nonrootUser';
 import { soakDurationMs, soakHarnessTimeoutMs } from './integration/soakSettings';
 
 export const repoRoot = resolve(__dirname, '..', '..');
@@ -42,9 +45,9 @@ export const chromiumArgs = [
   '--no-first-run',
 ];
 
-export type IntegrationMode = 'trusted' | 'untrusted' | 'reload' | 'bench' | 'soak';
+export type IntegrationMode = 'trusted' | 'untrusted' | 'reload' | 'bench' | 'soak' | 'nonroot';
 
-const integrationModes: readonly IntegrationMode[] = ['trusted', 'untrusted', 'reload', 'bench', 'soak'];
+const integrationModes: readonly IntegrationMode[] = ['trusted', 'untrusted', 'reload', 'bench', 'soak', 'nonroot'];
 
 /** The mocha grep of each mode but the default: a test file of a mode tags its suites with it. */
 export const integrationModeTags: Readonly<Record<Exclude<IntegrationMode, 'trusted'>, string>> = {
@@ -52,6 +55,7 @@ export const integrationModeTags: Readonly<Record<Exclude<IntegrationMode, 'trus
   reload: '@window-reload',
   bench: '@bench',
   soak: '@soak',
+  nonroot: '@nonroot',
 };
 
 /** Workspace settings a hostile repository could ship: tests check the extension ignores them. */
@@ -155,6 +159,8 @@ export interface VscodeServerOptions {
   userSettings: Record<string, unknown>;
   env: NodeJS.ProcessEnv;
   log: RunLog;
+  /** Run the server as this user (the runner is root), from the repository's view at `stagedRepo`: its data directories become the user's. */
+  runAs?: { user: TestUser; stagedRepo: string };
 }
 
 /** Starts `node out/server-main.js` in its own process group; resolves once it answers HTTP. */
@@ -170,6 +176,8 @@ export async function startVscodeServer(options: VscodeServerOptions): Promise<C
   // The server's remote ("Machine") settings: machine-scoped settings such as bitcoinUsdt.privilege may come from here too.
   await mkdir(join(options.userDataDir, 'Machine'), { recursive: true });
   await writeFile(join(options.userDataDir, 'Machine', 'settings.json'), settingsText);
+  const user = options.runAs?.user;
+  if (user) for (const dir of [options.userDataDir, options.serverDataDir, options.extensionsDir]) chownTree(dir, user);
   const server = spawn(
     process.execPath,
     [
@@ -182,7 +190,13 @@ export async function startVscodeServer(options: VscodeServerOptions): Promise<C
       '--user-data-dir', options.userDataDir,
       '--extensions-dir', options.extensionsDir,
     ],
-    { cwd: vscodeServerDir, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: options.runAs ? join(options.runAs.stagedRepo, relative(repoRoot, vscodeServerDir)) : vscodeServerDir,
+      env: user ? { ...options.env, HOME: user.home, USER: user.name, LOGNAME: user.name } : options.env,
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   runningServers.add(server);
   server.once('exit', () => runningServers.delete(server));
@@ -384,7 +398,7 @@ function workspaceSettingsFromEnvironment(): Record<string, unknown> {
 async function runIntegrationTests(): Promise<number> {
   const args = parseArguments(process.argv.slice(2));
   // The untrusted and reload suites take well under a minute: a hang there should not hold CI for long.
-  const timeoutMinutes = args.mode === 'trusted' ? 15 : args.mode === 'bench' ? 10 : 3;
+  const timeoutMinutes = args.mode === 'trusted' ? 15 : args.mode === 'bench' ? 10 : args.mode === 'nonroot' ? 5 : 3;
   const defaultTimeoutMs = args.mode === 'soak' ? soakHarnessTimeoutMs(soakDurationMs()) : timeoutMinutes * 60_000;
   const timeoutMs = Number(process.env.BITCOIN_USDT_INTEGRATION_TIMEOUT_MS ?? defaultTimeoutMs);
   const testsEntry = join(repoRoot, 'dist', 'test', 'integration', 'index.js');
@@ -393,6 +407,11 @@ async function runIntegrationTests(): Promise<number> {
 
   await mkdir(screenshotsDir, { recursive: true });
   const tempRoot = await mkdtemp(join(tmpdir(), 'bitcoin-usdt-integration-'));
+  // nonroot: VS Code runs as the test user and sees the repository at a staged path; screenshots go through a
+  // directory of the run (the staged repository is read-only) and are copied to screenshotsDir at the end.
+  let testUser: TestUser | undefined;
+  let extensionRoot = repoRoot;
+  const runScreenshotsDir = args.mode === 'nonroot' ? join(tempRoot, 'screenshots') : screenshotsDir;
   const workspaceDir = join(tempRoot, 'workspace');
   const resultsFile = join(tempRoot, 'mocha-results.json');
   const outputFile = join(tempRoot, 'mocha-output.txt');
@@ -406,6 +425,13 @@ async function runIntegrationTests(): Promise<number> {
   let browser: Browser | undefined;
   let exitCode = 1;
   try {
+    if (args.mode === 'nonroot') {
+      process.once('exit', () => void cleanUpTestUser());
+      testUser = prepareTestUser();
+      extensionRoot = stageRepository(repoRoot);
+      await mkdir(runScreenshotsDir);
+      console.log(`[runner] VS Code runs as ${testUser.name} (uid ${testUser.uid}); the repository is mounted read-only at ${extensionRoot}`);
+    }
     const workspaceSettings = workspaceSettingsFromEnvironment();
     await prepareTestWorkspace(workspaceDir, workspaceSettings);
     if (args.mode === 'untrusted') {
@@ -418,16 +444,18 @@ async function runIntegrationTests(): Promise<number> {
     const port = await findFreePort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      BITCOIN_USDT_REPO: repoRoot,
+      BITCOIN_USDT_REPO: extensionRoot,
       BITCOIN_USDT_TEST_WORKSPACE: workspaceDir,
-      BITCOIN_USDT_SCREENSHOT_DIR: screenshotsDir,
+      BITCOIN_USDT_SCREENSHOT_DIR: runScreenshotsDir,
       BITCOIN_USDT_SCREENSHOT_REQUESTS: screenshotRequestsDir,
       BITCOIN_USDT_TEST_RESULTS_FILE: resultsFile,
       BITCOIN_USDT_TEST_OUTPUT_FILE: outputFile,
       BITCOIN_USDT_INTEGRATION_MODE: args.mode,
       ...(args.mode === 'reload' ? { BITCOIN_USDT_RELOAD_STATE_DIR: reloadStateDir } : {}),
       ...(args.grep !== undefined ? { BITCOIN_USDT_TEST_GREP: args.grep } : {}),
+      ...(testUser ? { BITCOIN_USDT_TEST_USER: testUser.name, BITCOIN_USDT_SUDO_PASSWORD: testUser.password } : {}),
     };
+    if (testUser) chownTree(tempRoot, testUser);
     const started = Date.now();
     server = await startVscodeServer({
       host,
@@ -438,6 +466,7 @@ async function runIntegrationTests(): Promise<number> {
       userSettings: userSettingsFor(args.mode),
       env,
       log,
+      ...(testUser ? { runAs: { user: testUser, stagedRepo: extensionRoot } } : {}),
     });
     console.log(`[runner] VS Code server on port ${port} (ready in ${Date.now() - started} ms), workspace ${workspaceDir}`);
 
@@ -454,8 +483,8 @@ async function runIntegrationTests(): Promise<number> {
     });
     await page.exposeFunction('codeAutomationExit', (code: number) => reportExit(Number(code)));
     const url = workbenchUrl(host, port, workspaceDir, [
-      ['extensionDevelopmentPath', remoteUri(host, port, repoRoot)],
-      ['extensionTestsPath', remoteUri(host, port, testsEntry)],
+      ['extensionDevelopmentPath', remoteUri(host, port, extensionRoot)],
+      ['extensionTestsPath', remoteUri(host, port, join(extensionRoot, relative(repoRoot, testsEntry)))],
     ]);
     log.write(`[runner] opening ${url}\n`);
     await page.goto(url);
@@ -464,7 +493,7 @@ async function runIntegrationTests(): Promise<number> {
     let outputOffset = 0;
     const polling = (async () => {
       while (!stopPolling) {
-        await serveScreenshotRequests(page, screenshotRequestsDir, screenshotsDir, log).catch((error: Error) => log.write(`[runner] screenshot failed: ${error.message}\n`));
+        await serveScreenshotRequests(page, screenshotRequestsDir, runScreenshotsDir, log).catch((error: Error) => log.write(`[runner] screenshot failed: ${error.message}\n`));
         outputOffset = await forwardTestOutput(outputFile, outputOffset);
         await delay(200);
       }
@@ -499,6 +528,13 @@ async function runIntegrationTests(): Promise<number> {
       const exited = new Promise((resolveExit) => server?.once('exit', resolveExit));
       stopProcessGroup(server);
       await Promise.race([exited, delay(5000)]);
+    }
+    if (args.mode === 'nonroot') {
+      await cp(runScreenshotsDir, screenshotsDir, { recursive: true }).catch(() => undefined);
+      for (const problem of cleanUpTestUser()) {
+        console.error(`[runner] cleanup: ${problem}`);
+        exitCode = 1;
+      }
     }
     await log.close();
     if (exitCode !== 0) await printLogTail(log.path, 80);

@@ -1,0 +1,185 @@
+// Runs only under `node dist/test/runIntegration.js --mode nonroot`: VS Code runs as the unprivileged user the runner
+// created (test/nonrootUser.ts), who may use sudo with a password. The path every real user takes: Start probe opens
+// the terminal, sudo asks for the password there, the test types it, the panel fills from the real probe; a wrong
+// password ends with the clear message; Stop leaves nothing behind, least of all anything running as root.
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { promisify } from 'node:util';
+import * as vscode from 'vscode';
+import type { LauncherApi } from '../../src/extension/launch/launcherApi';
+import {
+  assertNoProbeProcessesWithin,
+  extensionApis,
+  p2pPanelReport,
+  requiredEnv,
+  sessionEnd,
+  startTracee,
+  waitFor,
+  workspaceBitcoind,
+  type StartedTracee,
+} from './integrationHelpers';
+import { screenshot } from './screenshot';
+
+const TOOL = 'p2p-traffic';
+const PEERS = 3;
+const SUDO = '/usr/bin/sudo';
+const run = promisify(execFile);
+
+interface ProcessInfo {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly uid: number;
+  readonly args: readonly string[];
+}
+
+async function processes(): Promise<ProcessInfo[]> {
+  const found: ProcessInfo[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = await readFile(`/proc/${entry}/status`, 'utf8');
+      const cmdline = await readFile(`/proc/${entry}/cmdline`);
+      found.push({
+        pid: Number(entry),
+        ppid: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]),
+        uid: Number(/^Uid:\s+\d+\s+(\d+)/m.exec(status)?.[1]),
+        args: cmdline.toString('utf8').split('\0').filter((a) => a.length > 0),
+      });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+/** The processes below `root` (not `root` itself). */
+async function descendants(root: number): Promise<ProcessInfo[]> {
+  const all = await processes();
+  const below: ProcessInfo[] = [];
+  const parents = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of all) {
+      if (parents.has(p.ppid) && !parents.has(p.pid)) {
+        parents.add(p.pid);
+        below.push(p);
+        grew = true;
+      }
+    }
+  }
+  return below;
+}
+
+/**
+ * Processes that run as root (sudo, the helper, bpftrace) and name the traced binary (a path unique to this run's
+ * workspace, so other runs' probes do not count): none may outlive a session.
+ */
+async function rootProbeProcesses(binary: string): Promise<string[]> {
+  return (await processes())
+    .filter((p) => p.uid === 0 && p.args.includes(binary))
+    .map((p) => `${p.pid}: ${p.args.join(' ')}`);
+}
+
+/**
+ * Waits until sudo asks for the password in the terminal: a sudo process below the terminal's shell, and echo off on
+ * the terminal's tty (sudo turns it off for the prompt, and flushes what was typed before, so the test must wait).
+ */
+async function waitForSudoPrompt(terminal: vscode.Terminal): Promise<void> {
+  const shellPid = await terminal.processId;
+  assert.ok(shellPid, 'the terminal has a shell process');
+  const tty = await readlink(`/proc/${shellPid}/fd/0`);
+  assert.match(tty, /^\/dev\/pts\/\d+$/, 'the terminal shell reads from a pty');
+  await waitFor(`sudo's password prompt on ${tty}`, 30_000, async () => {
+    const sudo = (await descendants(shellPid)).find((p) => p.args[0] === SUDO);
+    if (!sudo) return false;
+    const { stdout } = await run('stty', ['-a', '-F', tty]);
+    return /(^|\s)-echo(\s|;|$)/.test(stdout);
+  });
+}
+
+async function launcherApi(): Promise<LauncherApi> {
+  return (await extensionApis('launcher')).launcher;
+}
+
+if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
+  describe('VS Code as a normal user, the helper through sudo with a password @nonroot', function () {
+    this.timeout(120_000);
+    const tracees: StartedTracee[] = [];
+
+    before(function () {
+      assert.notEqual(process.getuid?.(), 0, 'this run has VS Code (its extension host) run as a normal user');
+      assert.equal(userInfo().username, requiredEnv('BITCOIN_USDT_TEST_USER'), 'the extension host runs as the test user');
+    });
+
+    afterEach(async () => {
+      const launcher = await launcherApi();
+      if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
+      for (const tracee of tracees.splice(0)) await tracee.kill();
+    });
+
+    it('Start probe asks for the sudo password in its terminal; with it typed there, the P2P panel fills from the real probe; Stop leaves nothing behind', async () => {
+      const launcher = await launcherApi();
+      const binary = workspaceBitcoind();
+      const tracee = await startTracee(binary, ['--scenario', 'p2p', '--rate', '300', '--duration-ms', '600000', '--peers', String(PEERS)]);
+      tracees.push(tracee);
+
+      const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: TOOL, binaryPath: binary, pid: tracee.pid });
+      assert.ok(sessionId, 'startProbe did not start a session');
+      const active = launcher.activeSession();
+      assert.ok(active, 'no active session after startProbe');
+      assert.deepEqual(active.command.slice(0, 3), [SUDO, '--', '/usr/bin/python3'], 'privilege "auto" as a normal user: sudo by its absolute path');
+      await waitForSudoPrompt(active.terminal);
+      await screenshot('nonroot-sudo-prompt');
+      active.terminal.sendText(requiredEnv('BITCOIN_USDT_SUDO_PASSWORD'), true);
+
+      const report = await p2pPanelReport((r) => r.sessionId === sessionId && r.peerRowCount === PEERS && r.messageRowCount > 0, 60_000);
+      assert.deepEqual(report.firstRows.map((row) => row.id).sort(), Array.from({ length: PEERS }, (_, i) => String(i)));
+      assert.equal(launcher.activeSession()?.state, 'connected');
+      const rootSide = await rootProbeProcesses(binary);
+      assert.ok(rootSide.some((p) => / -I -S \S+bitcoin-usdt-helper\.py run /.test(p)), `the helper runs as root:\n${rootSide.join('\n')}`);
+      assert.ok(rootSide.some((p) => /^\d+: \S*bpftrace /.test(p)), `bpftrace runs as root:\n${rootSide.join('\n')}`);
+      await screenshot('nonroot-p2p-panel-live');
+
+      const ended = sessionEnd(launcher, sessionId);
+      await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
+      assert.equal(await ended, 'stopped from VS Code');
+      await assertNoProbeProcessesWithin(binary, 8_000);
+      await waitFor('no root process of the session left', 8_000, async () => (await rootProbeProcesses(binary)).length === 0);
+      await waitFor('the helper terminal to close', 10_000, () => !vscode.window.terminals.includes(active.terminal));
+      assert.ok(tracee.running(), 'stopping the probe does not touch bitcoind');
+      assert.equal(launcher.statusBarText(), '', 'the status bar item is hidden once no probe runs');
+    });
+
+    it('a wrong sudo password: the session ends with the clear message, the terminal stays readable, and no process is left', async () => {
+      const launcher = await launcherApi();
+      const binary = workspaceBitcoind();
+      const tracee = await startTracee(binary, ['--scenario', 'p2p', '--rate', '100', '--duration-ms', '600000']);
+      tracees.push(tracee);
+      const noticesBefore = launcher.recentNotices();
+
+      const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: TOOL, binaryPath: binary, pid: tracee.pid });
+      assert.ok(sessionId, 'startProbe did not start a session');
+      const ended = sessionEnd(launcher, sessionId);
+      const terminal = launcher.activeSession()?.terminal;
+      assert.ok(terminal, 'the session has its terminal');
+      await waitForSudoPrompt(terminal);
+      terminal.sendText(`not-${requiredEnv('BITCOIN_USDT_SUDO_PASSWORD')}`, true);
+
+      assert.equal(await ended, 'the helper exited with status 1 before connecting');
+      const notice = await waitFor('the early-exit notice', 15_000, () => launcher.recentNotices().filter((n) => !noticesBefore.includes(n)).find((n) => n.level === 'error'));
+      assert.match(notice.text, /did not start: the command exited with status 1 before the helper connected \(a wrong or cancelled sudo password, or no permission to use sudo\)/);
+      assert.equal(launcher.activeSession(), undefined);
+      assert.equal(launcher.statusBarText(), '', 'the status bar item is hidden once no probe runs');
+      await screenshot('nonroot-wrong-password');
+      assert.ok(vscode.window.terminals.includes(terminal), 'the terminal stays open so the user can read what failed');
+      const shellPid = await terminal.processId;
+      assert.ok(shellPid);
+      assert.deepEqual((await descendants(shellPid)).map((p) => p.args.join(' ')), [], 'nothing runs below the terminal\'s shell');
+      assert.deepEqual(await rootProbeProcesses(binary), [], 'nothing runs as root');
+      await assertNoProbeProcessesWithin(binary, 1_000);
+      terminal.dispose();
+    });
+  });
+}
