@@ -1,11 +1,12 @@
-// The BCC tools live in the real VS Code: the workspace's bitcoind (the v29 tracee) waits for SIGUSR1,
-// `bitcoinUsdt.startProbe` runs the real helper and BCC program against its PID, the tracee fires once the
-// session reports it is attached (BCC raises the semaphores before its uprobes are attached, so --wait-attach
-// would fire too early), the panels show what fired, and Stop leaves no helper or BCC program behind.
+// The BCC tools live in the real VS Code: `bitcoinUsdt.startProbe` runs the real helper and BCC program against the
+// PID of the workspace's bitcoind (the v29 tracee), which starts firing the instant the tool's semaphores go up
+// (--wait-attach; the programs raise them only once attached, so every event counts), the panels show what fired,
+// and Stop leaves no helper or BCC program behind.
 
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import { loadRecording } from '../../src/core/events/recording';
+import { findTool } from '../../src/core/tools/toolCatalog';
 import {
   closePanelTabs,
   column,
@@ -35,9 +36,8 @@ const HELPER_AND_BCC: ProbePrograms = {
   matches: (args) => args.some((a) => ['bitcoin-usdt-helper.py', 'raw-p2p-msgs.py', 'mempool-monitor.py'].some((program) => a.endsWith(program))),
 };
 
-/** SIGUSR1, then waits for `done`: the files are written and the tracee lingers. */
-async function fire(tracee: TraceeWithFiles, timeoutMs: number): Promise<TraceeOutcome> {
-  tracee.child.kill('SIGUSR1');
+/** Waits for `done`: the tracee fired, wrote its files and lingers. */
+async function fired(tracee: TraceeWithFiles, timeoutMs: number): Promise<TraceeOutcome> {
   await waitFor('the tracee to print "done"', timeoutMs, () => /done fired=\d+/.test(tracee.stdout()));
   return tracee.outcome();
 }
@@ -49,15 +49,17 @@ interface LiveBccRun {
 }
 
 /**
- * Starts the tracee (waiting for SIGUSR1) and the tool against its PID, fires once the session reports it
- * attached, lets `live` check the panel while the session runs, stops it (nothing left running) and returns
- * what fired.
+ * Starts the tracee (waiting for the tool's semaphores) and the tool against its PID, lets `live` check the panel
+ * once the tracee fired, stops the session (nothing left running) and returns what fired.
  */
 async function runLiveBcc(options: { tool: string; traceeArgs: string[]; live: (sessionId: string, outcome: TraceeOutcome) => Promise<void> }): Promise<LiveBccRun> {
   const { launcher } = await extensionApis('launcher');
   const binary = workspaceBitcoind();
-  // The v29 tracee: waits for SIGUSR1, fires one scenario, writes its files, then lingers (the probe keeps its target).
-  const tracee = await startTraceeWithFiles(binary, [...options.traceeArgs, '--wait-signal', '--linger-ms', '600000']);
+  const tracepoints = findTool(options.tool)?.tracepoints;
+  assert.ok(tracepoints, `unknown tool ${options.tool}`);
+  // The v29 tracee: fires one scenario from the moment the semaphores are up, writes its files, then lingers (the
+  // probe keeps its target).
+  const tracee = await startTraceeWithFiles(binary, [...options.traceeArgs, '--wait-attach', tracepoints.join(','), '--linger-ms', '600000']);
   const attachedSessions = new Set<string>();
   const subscription = launcher.onDidReceiveEvents(({ session, events }) => {
     if (events.some((e) => e.event === 'session:attached')) attachedSessions.add(session.id);
@@ -72,7 +74,7 @@ async function runLiveBcc(options: { tool: string; traceeArgs: string[]; live: (
     assert.equal(command[command.indexOf('--pid') + 1], String(tracee.pid), `--pid ${tracee.pid} in the root command`);
     // BCC compiles its program first: seconds on this machine.
     await waitFor(`${options.tool} to attach`, 45_000, () => attachedSessions.has(sessionId));
-    const outcome = await fire(tracee, 30_000);
+    const outcome = await fired(tracee, 30_000);
     await options.live(sessionId, outcome);
     assert.match(launcher.statusBarText(), new RegExp(`^\\$\\(pulse\\) ${options.tool} · .* · lost 0$`));
     await stopProbeAndCheck(launcher, sessionId, binary, HELPER_AND_BCC);

@@ -152,6 +152,27 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
       assert.equal(launcher.statusBarText(), '', 'the status bar item is hidden once no probe runs');
     });
 
+    it('Stop while sudo waits for the password: the prompt goes away with the terminal, and nothing is left', async () => {
+      const launcher = await launcherApi();
+      const binary = workspaceBitcoind();
+      const tracee = await startTracee(binary, ['--scenario', 'p2p', '--rate', '100', '--duration-ms', '600000']);
+      tracees.push(tracee);
+      const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: TOOL, binaryPath: binary, pid: tracee.pid });
+      assert.ok(sessionId, 'startProbe did not start a session');
+      const terminal = launcher.activeSession()?.terminal;
+      assert.ok(terminal, 'the session has its terminal');
+      await waitForSudoPrompt(terminal);
+      assert.ok((await processes()).some((p) => p.uid === 0 && p.args[0] === SUDO && p.args.includes(binary)), 'sudo waits, as root');
+
+      const ended = sessionEnd(launcher, sessionId);
+      await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
+      assert.equal(await ended, 'stopped from VS Code');
+      await waitFor('no root process of the session left', 8_000, async () => (await rootProbeProcesses(binary)).length === 0);
+      await waitFor('the helper terminal to close', 10_000, () => !vscode.window.terminals.includes(terminal));
+      assert.ok(tracee.running(), 'stopping the probe does not touch bitcoind');
+      assert.equal(launcher.activeSession(), undefined);
+    });
+
     it('a wrong sudo password: the session ends with the clear message, the terminal stays readable, and no process is left', async () => {
       const launcher = await launcherApi();
       const binary = workspaceBitcoind();
