@@ -148,35 +148,21 @@ def _assign_argument(argument, target, ctype, name):
             % (register, argument.deref_offset, index, COMPILER_BARRIER, _argument_ctype(argument), target))
 
 
-def _is_shared_object(path):
-    """ELF type ET_DYN (a PIE or a library): its addresses are relative to where it is loaded."""
-    with open(path, 'rb') as f:
-        header = f.read(18)
-    return int.from_bytes(header[16:18], 'little' if header[5] == 1 else 'big') == 3
-
-
-def argument_readers(bcc, usdt, probes, tracepoints, pid):
-    """The C functions behind bpf_usdt_readarg(N, ctx, &x) in each probe function, exactly as BCC's
+def argument_readers(probes, tracepoints):
+    """The C functions behind bpf_usdt_readarg(N, ctx, &x) in each probe function, exactly as BCC 0.26's
     bcc_usdt_genargs writes them for enabled probes (usdt.cc, Probe::usdt_getarg), without enabling the probes
-    (which would raise their semaphores)."""
-    lib = bcc.libbcc.lib
+    (which would raise their semaphores). A tracepoint with several call sites picks its arguments by the
+    instruction's offset in its page, as BCC does when those offsets differ."""
+    page = os.sysconf('SC_PAGE_SIZE')
     lines = ['#include <uapi/linux/ptrace.h>\n']
     for name, fn_name in tracepoints.items():
         probe = probes[name]
         locations = [probe.get_location(i) for i in range(probe.num_locations)]
         arguments = [[location.get_argument(n) for n in range(probe.num_arguments)] for location in locations]
-        addresses = []
-        if len(locations) > 1:
-            for location in locations:
-                path = location.bin_path.decode()
-                if not _is_shared_object(path):
-                    addresses.append(location.address)
-                    continue
-                resolved = ctypes.c_uint64()
-                if pid is None or lib.bcc_resolve_global_addr(pid, location.bin_path, location.address, 0,
-                                                              ctypes.byref(resolved)) != 0:
-                    raise ProbeError('cannot resolve the call sites of %s in %s' % (name, path))
-                addresses.append(resolved.value)
+        page_offsets = [location.address % page for location in locations]
+        if len(set(page_offsets)) != len(page_offsets):
+            raise ProbeError('%s has %d call sites, some at the same offset in their pages, which these tools cannot '
+                             'tell apart' % (name, len(locations)))
         for n in range(probe.num_arguments):
             raw = [location_args[n] for location_args in arguments]
             largest = raw[0]
@@ -190,9 +176,9 @@ def argument_readers(bcc, usdt, probes, tracepoints, pid):
             if len(locations) == 1:
                 lines.append('  %s\n  return 0;\n}\n' % _assign_argument(raw[0], target, ctype, name))
             else:
-                lines.append('  switch(PT_REGS_IP(ctx)) {\n')
-                for address, argument in zip(addresses, raw):
-                    lines.append('  case 0x%xULL: %s return 0;\n' % (address, _assign_argument(argument, target, ctype, name)))
+                lines.append('  switch (PT_REGS_IP(ctx) %% 0x%xULL) {\n' % page)
+                for offset, argument in zip(page_offsets, raw):
+                    lines.append('  case 0x%xULL: %s return 0;\n' % (offset, _assign_argument(argument, target, ctype, name)))
                 lines.append('  }\n  return -1;\n}\n')
     return ''.join(lines)
 
@@ -261,7 +247,7 @@ def compile_and_attach(bcc, program_text, usdt, probes, tracepoints, pid, semaph
     """Compiles the program with its argument readers and attaches each probe function at its tracepoint's
     call sites (in `pid` only, when given). The semaphores stay as they are."""
     try:
-        bpf = bcc.BPF(text=argument_readers(bcc, usdt, probes, tracepoints, pid) + program_text)
+        bpf = bcc.BPF(text=argument_readers(probes, tracepoints) + program_text)
         for name, fn_name in tracepoints.items():
             probe = probes[name]
             for index in range(probe.num_locations):

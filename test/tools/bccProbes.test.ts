@@ -248,6 +248,29 @@ int main(int argc, char **argv)
 }
 `;
 
+/** One v29-style tracepoint whose site is inlined twice: two notes, arguments in different places. */
+const TWO_CALL_SITES_PROGRAM = `
+#define _SDT_HAS_SEMAPHORES 1
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/sdt.h>
+__extension__ unsigned short net_inbound_message_semaphore __attribute__((unused)) __attribute__((section(".probes")));
+static inline __attribute__((always_inline)) void fire(long peer, const char *addr, unsigned long size)
+{
+    if (*(volatile unsigned short *)&net_inbound_message_semaphore)
+        STAP_PROBE3(net, inbound_message, peer, addr, size);
+}
+int main(int argc, char **argv)
+{
+    printf("ready pid=%d\\n", (int)getpid());
+    fflush(stdout);
+    fire(argc, argv[0], 3);
+    fire(-argc, argv[argc - 1], (unsigned long)argc << 40);
+    pause();
+    return 0;
+}
+`;
+
 const tracepointEvents = (events: BccEvent[]): BccEvent[] => events.filter((e) => e.event !== 'truncated');
 const withoutElapsed = <T extends { elapsed_ns?: number }>({ elapsed_ns: _elapsed, ...rest }: T): Omit<T, 'elapsed_ns'> => rest;
 const sumOf = (counts: Record<string, number>, names: string[]): number => names.reduce((s, n) => s + (counts[n] ?? 0), 0);
@@ -439,33 +462,53 @@ describe('BCC probe programs (real BCC, as root)', function () {
 
   // The programs enable no probe in BCC (that would raise the semaphores before the program is attached), so
   // they write the argument readers BCC's bcc_usdt_genargs would write: the same text, for every tracepoint.
+  async function assertArgumentReadersEqualBcc(binary: string, names: string[]): Promise<string> {
+    const target = spawn(binary, ['--wait-signal'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const [, pid] = await waitForText(target.stdout, target, /ready pid=(\d+)/, 10_000);
+      const compare = [
+        'import sys', `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'probes'))})`, 'import bcc_common',
+        'bcc = bcc_common.import_bcc()', `pid, binary, names = ${pid}, ${JSON.stringify(binary)}, ${JSON.stringify(names)}`,
+        "tracepoints = {name: 'fn_%d' % i for i, name in enumerate(names)}",
+        'usdt, probes, _gated = bcc_common.open_usdt(bcc, pid, binary, tracepoints)',
+        'ours = bcc_common.argument_readers(probes, tracepoints)',
+        'reference = bcc.USDT(pid=pid, path=binary)',
+        'for name, fn_name in tracepoints.items(): reference.enable_probe(name, fn_name)',
+        "sys.stdout.write(ours + '\\n=====\\n' + reference.get_text())",
+      ].join('\n');
+      const [ours, bccText] = execFileSync(PYTHON, ['-I', '-S', '-c', compare], { encoding: 'utf8' }).split('\n=====\n');
+      assert.equal(ours, bccText);
+      return ours;
+    } finally {
+      target.kill('SIGKILL');
+    }
+  }
+
   for (const build of ['tracee-v29', 'tracee-v29-nopie', 'tracee-legacy']) {
     it(`argument readers equal BCC's own for all 20 tracepoints of ${build}`, async () => {
       const binary = traceePath(build as Build);
       const notes = execFileSync('readelf', ['-n', binary], { encoding: 'utf8' });
       const names = [...notes.matchAll(/Provider: (\S+)\n\s+Name: (\S+)/g)].map((m) => `${m[1]}:${m[2]}`);
       assert.equal(names.length, 20);
-      const tracee = spawn(binary, ['--wait-signal'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      try {
-        const [, pid] = await waitForText(tracee.stdout, tracee, /ready pid=(\d+)/, 10_000);
-        const compare = [
-          'import sys', `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'probes'))})`, 'import bcc_common',
-          'bcc = bcc_common.import_bcc()', `pid, binary, names = ${pid}, ${JSON.stringify(binary)}, ${JSON.stringify(names)}`,
-          "tracepoints = {name: 'fn_%d' % i for i, name in enumerate(names)}",
-          'usdt, probes, _gated = bcc_common.open_usdt(bcc, pid, binary, tracepoints)',
-          'ours = bcc_common.argument_readers(bcc, usdt, probes, tracepoints, pid)',
-          'reference = bcc.USDT(pid=pid, path=binary)',
-          'for name, fn_name in tracepoints.items(): reference.enable_probe(name, fn_name)',
-          "sys.stdout.write(ours + '\\n=====\\n' + reference.get_text())",
-        ].join('\n');
-        const [ours, bccText] = execFileSync(PYTHON, ['-I', '-S', '-c', compare], { encoding: 'utf8' }).split('\n=====\n');
-        assert.equal((ours.match(/_bpf_readarg_fn_/g) ?? []).length, (notes.match(/@/g) ?? []).length, 'one reader per argument');
-        assert.equal(ours, bccText);
-      } finally {
-        tracee.kill('SIGKILL');
-      }
+      const ours = await assertArgumentReadersEqualBcc(binary, names);
+      assert.equal((ours.match(/_bpf_readarg_fn_/g) ?? []).length, (notes.match(/@/g) ?? []).length, 'one reader per argument');
     });
   }
+
+  it('argument readers equal BCC\'s own for a tracepoint with two call sites (inlined twice, other registers each)', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'bcc-two-sites-'));
+    try {
+      const binary = join(work, 'two-sites');
+      writeFileSync(`${binary}.c`, TWO_CALL_SITES_PROGRAM);
+      execFileSync('gcc', ['-O2', '-o', binary, `${binary}.c`], { stdio: 'inherit' });
+      const notes = execFileSync('readelf', ['-n', binary], { encoding: 'utf8' });
+      assert.equal((notes.match(/Name: inbound_message/g) ?? []).length, 2, 'two notes of net:inbound_message');
+      const ours = await assertArgumentReadersEqualBcc(binary, ['net:inbound_message']);
+      assert.match(ours, /switch \(PT_REGS_IP\(ctx\) % 0x[0-9a-f]+ULL\)/, 'the call site picked by the instruction address');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
 
   it('refuses a v29 (semaphore) binary without --pid, with a clear message', () => {
     let failure: { status: number | null; stderr: string } | null = null;
