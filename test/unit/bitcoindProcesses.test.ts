@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import * as esbuild from 'esbuild';
 import {
   commandLineForDisplay,
   describeBinaryMatch,
@@ -139,11 +140,23 @@ describe('bitcoindProcesses', () => {
     const pid = start(binary, ['300']);
     await waitForExec(pid, 'bitcoind');
 
+    // The other user may not read this clone (under /root, say): it runs a bundle of the module from the
+    // world-readable temporary directory instead of the sources.
+    const bundle = path.join(tmp, 'bitcoindProcesses.cjs');
+    await esbuild.build({
+      entryPoints: [path.resolve(__dirname, '../../src/core/process/bitcoindProcesses.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: bundle,
+      logLevel: 'silent',
+    });
+    await fs.chmod(bundle, 0o644);
     const script = [
-      `const { listBitcoindProcesses } = require(${JSON.stringify(path.resolve(__dirname, '../../src/core/process/bitcoindProcesses.ts'))});`,
+      `const { listBitcoindProcesses } = require(${JSON.stringify(bundle)});`,
       `listBitcoindProcesses({ binaryPath: ${JSON.stringify(binary)} }).then((list) => process.stdout.write(JSON.stringify(list)));`,
     ].join('\n');
-    const { stdout } = await execFileAsync(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], {
+    const { stdout } = await execFileAsync(process.execPath, ['-e', script], {
       uid: 65534,
       gid: 65534,
       cwd: '/',
