@@ -3,7 +3,7 @@
 // (-debug=coindb), and is stopped (RPC `stop`, then SIGKILL) and deleted by `stop()`, whatever happened.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,9 +66,14 @@ export class RegtestNode {
     private readonly extraArgs: readonly string[],
   ) {}
 
-  static async start(build: RealNodeBuild, name: string, extraArgs: readonly string[] = []): Promise<RegtestNode> {
+  /** Starts a node on a fresh datadir: empty, or a copy of `template` (a stopped node's datadir) without its debug.log. */
+  static async start(build: RealNodeBuild, name: string, extraArgs: readonly string[] = [], template?: string): Promise<RegtestNode> {
     const { p2p, rpc } = await allocatePorts();
     const datadir = mkdtempSync(join(tmpdir(), `realnode-${name}-`));
+    if (template) {
+      cpSync(template, datadir, { recursive: true });
+      rmSync(join(datadir, 'regtest', 'debug.log'), { force: true });
+    }
     const node = new RegtestNode(build, name, datadir, p2p, rpc, extraArgs);
     try {
       await node.launch();
@@ -208,10 +213,10 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 export class RegtestNetwork {
   readonly nodes: RegtestNode[] = [];
 
-  async start(build: RealNodeBuild, count: number, extraArgs: readonly string[] = []): Promise<RegtestNode[]> {
+  async start(build: RealNodeBuild, count: number, extraArgs: readonly string[] = [], template?: string): Promise<RegtestNode[]> {
     const started: RegtestNode[] = [];
     for (let index = 0; index < count; index++) {
-      const node = await RegtestNode.start(build, `${build.label}-node${this.nodes.length}`, extraArgs);
+      const node = await RegtestNode.start(build, `${build.label}-node${this.nodes.length}`, extraArgs, template);
       this.nodes.push(node);
       started.push(node);
     }

@@ -6,21 +6,22 @@
 // Needs root, bpftrace, BCC and the environment of scripts/unpack-real-node.sh (see realNodeEnv.ts).
 
 import { strict as assert } from 'node:assert';
+import { rmSync } from 'node:fs';
 import { parseDebugLog } from './debugLog';
 import { bitcoinSource, masterBuild, oldBuild, type RealNodeBuild } from './realNodeEnv';
 import { RegtestNetwork } from './regtestNetwork';
 import { buildCli, eventsOf, withTool } from './toolRun';
-import { runWorkload, startNetwork } from './walletWorkload';
+import { makeWalletTemplate, runWorkload, startNetwork } from './walletWorkload';
 import { checkBenchmark, checkCoinSelection, checkConnections, checkFlushes, checkMempool, checkP2pMonitor, checkP2pTraffic, checkRawMessages, checkUtxos, type Observed } from './groundTruth';
 
 /**
  * A fresh network, the tool attached to its first node, the workload, then `check` with the nodes still running
  * (for RPCs; bitcoind writes debug.log unbuffered, so it is complete); both nodes are stopped and deleted after.
  */
-async function observe(build: RealNodeBuild, tool: string, check: (observed: Observed) => void | Promise<void>, toolArgs: readonly string[] = []): Promise<void> {
+async function observe(build: RealNodeBuild, template: string, tool: string, check: (observed: Observed) => void | Promise<void>, toolArgs: readonly string[] = []): Promise<void> {
   const network = new RegtestNetwork();
   try {
-    const { node, peer } = await startNetwork(network, build);
+    const { node, peer } = await startNetwork(network, build, template);
     const run = await withTool(tool, node.pid, () => runWorkload(network, node, peer, bitcoinSource()), toolArgs);
     const observed: Observed = { run, log: parseDebugLog(node.debugLog()), build };
     assertCleanSession(observed, tool);
@@ -47,6 +48,7 @@ function toolSuite(label: string, build: () => RealNodeBuild, { v29 }: { v29: bo
   describe(`real node (${label}): each tool against bitcoind's own account`, function () {
     this.timeout(240_000);
     let node: RealNodeBuild;
+    let template = '';
 
     before(async function () {
       this.timeout(180_000);
@@ -54,44 +56,49 @@ function toolSuite(label: string, build: () => RealNodeBuild, { v29 }: { v29: bo
       node = build();
       bitcoinSource();
       await buildCli();
+      template = await makeWalletTemplate(node);
+    });
+
+    after(() => {
+      if (template) rmSync(template, { recursive: true, force: true });
     });
 
     it('p2p-traffic: every message (direction, type, size, peer id, address, connection type) equals debug.log', async () => {
-      await observe(node, 'p2p-traffic', checkP2pTraffic);
+      await observe(node, template, 'p2p-traffic', checkP2pTraffic);
     });
 
     it('p2p-monitor: per-peer and per-type totals equal the sums of debug.log', async () => {
-      await observe(node, 'p2p-monitor', checkP2pMonitor);
+      await observe(node, template, 'p2p-monitor', checkP2pMonitor);
     });
 
     it('raw-p2p-msgs: every message as in debug.log; block, tx and ping/pong bytes equal the node’s own', async () => {
-      await observe(node, 'raw-p2p-msgs', checkRawMessages);
+      await observe(node, template, 'raw-p2p-msgs', checkRawMessages);
     });
 
     if (v29) {
       it('p2p-connections: opened, evicted, misbehaving and closed connections equal debug.log and getpeerinfo', async () => {
-        await observe(node, 'p2p-connections', checkConnections);
+        await observe(node, template, 'p2p-connections', checkConnections);
       });
     }
 
     it('connectblock-benchmark: every block equals getblock (hash, height, transactions, inputs, sigops)', async () => {
-      await observe(node, 'connectblock-benchmark', checkBenchmark, ['--threshold', '0']);
+      await observe(node, template, 'connectblock-benchmark', checkBenchmark, ['--threshold', '0']);
     });
 
     it('utxocache-flush: every flush equals debug.log’s chainstate writes', async () => {
-      await observe(node, 'utxocache-flush', checkFlushes);
+      await observe(node, template, 'utxocache-flush', checkFlushes);
     });
 
     it('utxos: every coin the workload’s blocks created and spent, with exact value, height and coinbase flag', async () => {
-      await observe(node, 'utxos', checkUtxos);
+      await observe(node, template, 'utxos', checkUtxos);
     });
 
     it('coin-selection: each send’s fee, change position and selected value equal the wallet’s transaction', async () => {
-      await observe(node, 'coin-selection', checkCoinSelection);
+      await observe(node, template, 'coin-selection', checkCoinSelection);
     });
 
     it('mempool-monitor: added, replaced, removed and rejected equal getmempoolentry, bumpfee and the RPC error', async () => {
-      await observe(node, 'mempool-monitor', checkMempool);
+      await observe(node, template, 'mempool-monitor', checkMempool);
     });
   });
 }

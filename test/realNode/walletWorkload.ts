@@ -6,7 +6,7 @@
 
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { RegtestNetwork, RpcError, waitFor, type PeerInfo, type RegtestNode } from './regtestNetwork';
+import { RegtestNetwork, RegtestNode, RpcError, waitFor, type PeerInfo } from './regtestNetwork';
 import type { RealNodeBuild } from './realNodeEnv';
 
 export const WALLET = 'usdt-test';
@@ -65,15 +65,30 @@ interface DecodedTx {
   vout: { value: number; n: number; scriptPubKey: { address?: string; type: string } }[];
 }
 
-/** Starts the two nodes of a test and gives `node` a wallet with mature coins; nothing is connected yet. */
-export async function startNetwork(network: RegtestNetwork, build: RealNodeBuild): Promise<{ node: RegtestNode; peer: RegtestNode }> {
+/**
+ * A stopped node's datadir with the wallet and a chain of SETUP_BLOCKS blocks that pay it (mining them takes
+ * ~15 s, so each test starts from a copy). The caller deletes it.
+ */
+export async function makeWalletTemplate(build: RealNodeBuild): Promise<string> {
+  const node = await RegtestNode.start(build, `${build.label}-template`);
+  try {
+    await node.rpc('createwallet', WALLET);
+    const address = await node.walletRpc<string>(WALLET, 'getnewaddress');
+    await node.rpc('generatetoaddress', SETUP_BLOCKS, address);
+  } catch (error) {
+    await node.stop();
+    throw error;
+  }
+  await node.stop({ keepDatadir: true });
+  return node.datadir;
+}
+
+/** Starts the two nodes of a test: `node` from a copy of the wallet template, `peer` empty; nothing is connected yet. */
+export async function startNetwork(network: RegtestNetwork, build: RealNodeBuild, template: string): Promise<{ node: RegtestNode; peer: RegtestNode }> {
   const [node, peer] = await Promise.all([
-    network.start(build, 1, [`-maxconnections=${MAX_CONNECTIONS}`]).then((nodes) => nodes[0]),
+    network.start(build, 1, [`-maxconnections=${MAX_CONNECTIONS}`, `-wallet=${WALLET}`], template).then((nodes) => nodes[0]),
     network.start(build, 1).then((nodes) => nodes[0]),
   ]);
-  await node.rpc('createwallet', WALLET);
-  const address = await node.walletRpc<string>(WALLET, 'getnewaddress');
-  await node.rpc('generatetoaddress', SETUP_BLOCKS, address);
   return { node, peer };
 }
 
