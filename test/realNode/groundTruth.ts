@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { DebugLog, LoggedMessage } from './debugLog';
 import type { PeerInfo, RegtestNode } from './regtestNetwork';
 import type { RealNodeBuild } from './realNodeEnv';
-import { eventsOf, type ToolEvent, type ToolRun } from './toolRun';
+import { eventsOf, withoutElapsed, type ToolEvent, type ToolRun } from './toolRun';
 import { WALLET, sats, type WorkloadResult } from './walletWorkload';
 
 export interface Observed {
@@ -224,7 +224,7 @@ export function checkConnections(observed: Observed): void {
       },
     ];
   });
-  assert.deepEqual(opened.map(({ elapsed_ns: _t, ...rest }) => rest), expectedOpened, 'opened connections');
+  assert.deepEqual(opened.map(withoutElapsed), expectedOpened, 'opened connections');
 
   // Established times: getpeerinfo's conntime where the peer is listed, else the second debug.log logged it in.
   const established = (id: number, value: unknown): void => {
@@ -468,10 +468,8 @@ export async function checkMempool(observed: Observed): Promise<void> {
     assert.ok(e, `getmempoolentry ${txid}`);
     return { vsize: e.vsize, fee: String(sats(e.fees.base)), entry_time: e.time };
   };
-  const strip = (e: ToolEvent): Record<string, unknown> => {
-    const { elapsed_ns: _t, ...rest } = e;
-    return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, typeof v === 'number' && /fee/.test(k) ? String(v) : v]));
-  };
+  const strip = (e: ToolEvent): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(withoutElapsed(e)).map(([k, v]) => [k, typeof v === 'number' && /fee/.test(k) ? String(v) : v]));
   const added = eventsOf(run, 'mempool:added').map(strip);
   const workloadTxids = [...r.sends.map((s) => s.txid), r.bumped.origTxid, r.bumped.txid];
   assert.deepEqual(added, workloadTxids.map((txid) => ({ event: 'mempool:added', txid, vsize: entry(txid).vsize, fee: entry(txid).fee })), 'added vs getmempoolentry');

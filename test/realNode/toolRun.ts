@@ -59,3 +59,8 @@ export async function withTool<T>(tool: string, pid: number, workload: () => Pro
 export function eventsOf(run: ToolRun<unknown>, ...kinds: string[]): ToolEvent[] {
   return run.events.filter((event) => kinds.includes(event.event));
 }
+
+/** An event without its session time (the node does not know it). */
+export function withoutElapsed({ elapsed_ns: _elapsed, ...rest }: ToolEvent): Record<string, unknown> {
+  return rest;
+}
