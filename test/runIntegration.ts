@@ -14,6 +14,9 @@
 // `npm run bench -- --only soak`.
 // `nonroot` (as root) runs only the suites tagged @nonroot (nonroot.test.ts) with VS Code as the unprivileged user
 // bitcoin-usdt-test, who may use sudo with a password (test/nonrootUser.ts sets it up and removes it again).
+// `realnode` opens the real Bitcoin Core source tree (BITCOIN_SOURCE) as the workspace, lists the real bitcoind
+// (BITCOIND) through the user setting bitcoinUsdt.bitcoindPaths, and runs only the suites tagged @real-node
+// (realNodeGoToSource.test.ts). Set the variables with `eval "$(bash scripts/unpack-real-node.sh)"`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile, chmod } from 'node:fs/promises';
@@ -45,9 +48,9 @@ export const chromiumArgs = [
   '--no-first-run',
 ];
 
-export type IntegrationMode = 'trusted' | 'untrusted' | 'reload' | 'bench' | 'soak' | 'nonroot';
+export type IntegrationMode = 'trusted' | 'untrusted' | 'reload' | 'bench' | 'soak' | 'nonroot' | 'realnode';
 
-const integrationModes: readonly IntegrationMode[] = ['trusted', 'untrusted', 'reload', 'bench', 'soak', 'nonroot'];
+const integrationModes: readonly IntegrationMode[] = ['trusted', 'untrusted', 'reload', 'bench', 'soak', 'nonroot', 'realnode'];
 
 /** The mocha grep of each mode but the default: a test file of a mode tags its suites with it. */
 export const integrationModeTags: Readonly<Record<Exclude<IntegrationMode, 'trusted'>, string>> = {
@@ -56,6 +59,7 @@ export const integrationModeTags: Readonly<Record<Exclude<IntegrationMode, 'trus
   bench: '@bench',
   soak: '@soak',
   nonroot: '@nonroot',
+  realnode: '@real-node',
 };
 
 /** Workspace settings a hostile repository could ship: tests check the extension ignores them. */
@@ -395,10 +399,20 @@ function workspaceSettingsFromEnvironment(): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** `realnode` mode: the real source tree to open and the real bitcoind to list (fails when they are not set). */
+function realNodeWorkspace(): { source: string; bitcoind: string } {
+  const source = process.env.BITCOIN_SOURCE;
+  const bitcoind = process.env.BITCOIND;
+  const how = 'set BITCOIND and BITCOIN_SOURCE (eval "$(bash scripts/unpack-real-node.sh)")';
+  if (!source || !existsSync(join(source, 'src'))) throw new Error(`--mode realnode: BITCOIN_SOURCE=${source ?? ''} is not a source tree; ${how}`);
+  if (!bitcoind || !existsSync(bitcoind)) throw new Error(`--mode realnode: BITCOIND=${bitcoind ?? ''} does not exist; ${how}`);
+  return { source, bitcoind };
+}
+
 async function runIntegrationTests(): Promise<number> {
   const args = parseArguments(process.argv.slice(2));
   // The untrusted and reload suites take well under a minute: a hang there should not hold CI for long.
-  const timeoutMinutes = args.mode === 'trusted' ? 15 : args.mode === 'bench' ? 10 : args.mode === 'nonroot' ? 5 : 3;
+  const timeoutMinutes = args.mode === 'trusted' ? 15 : args.mode === 'bench' || args.mode === 'realnode' ? 10 : args.mode === 'nonroot' ? 5 : 3;
   const defaultTimeoutMs = args.mode === 'soak' ? soakHarnessTimeoutMs(soakDurationMs()) : timeoutMinutes * 60_000;
   const timeoutMs = Number(process.env.BITCOIN_USDT_INTEGRATION_TIMEOUT_MS ?? defaultTimeoutMs);
   const testsEntry = join(repoRoot, 'dist', 'test', 'integration', 'index.js');
@@ -434,6 +448,7 @@ async function runIntegrationTests(): Promise<number> {
     }
     const workspaceSettings = workspaceSettingsFromEnvironment();
     await prepareTestWorkspace(workspaceDir, workspaceSettings);
+    const realNode = args.mode === 'realnode' ? realNodeWorkspace() : null;
     if (args.mode === 'untrusted') {
       await writeFile(join(workspaceDir, '.vscode', 'settings.json'), JSON.stringify(await prepareUntrustedExtras(workspaceDir, workspaceSettings), null, 2));
     }
@@ -463,7 +478,7 @@ async function runIntegrationTests(): Promise<number> {
       serverDataDir: join(tempRoot, 'server-data'),
       userDataDir: join(tempRoot, 'user-data'),
       extensionsDir: join(tempRoot, 'extensions'),
-      userSettings: userSettingsFor(args.mode),
+      userSettings: realNode ? { ...userSettingsFor(args.mode), 'bitcoinUsdt.bitcoindPaths': [realNode.bitcoind] } : userSettingsFor(args.mode),
       env,
       log,
       ...(testUser ? { runAs: { user: testUser, stagedRepo: extensionRoot } } : {}),
@@ -482,7 +497,7 @@ async function runIntegrationTests(): Promise<number> {
       reportExit = resolveExit;
     });
     await page.exposeFunction('codeAutomationExit', (code: number) => reportExit(Number(code)));
-    const url = workbenchUrl(host, port, workspaceDir, [
+    const url = workbenchUrl(host, port, realNode ? realNode.source : workspaceDir, [
       ['extensionDevelopmentPath', remoteUri(host, port, extensionRoot)],
       ['extensionTestsPath', remoteUri(host, port, join(extensionRoot, relative(repoRoot, testsEntry)))],
     ]);
