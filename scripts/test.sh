@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything CI checks, in order: set-up, typecheck, lint, build, unit tests, tool-backed tests (root, real
-# bpftrace), integration tests in a real VS Code (trusted, untrusted workspace, window reload, VS Code as a normal
-# user with sudo), packaging.
+# bpftrace), the real-node tier (root, a real Bitcoin Core on regtest), integration tests in a real VS Code (trusted,
+# untrusted workspace, window reload, VS Code as a normal user with sudo, Go to source in the real source tree),
+# packaging.
 # Stops at the first failing step. The last line is always `N passed, M failed` over all mocha suites that ran.
 set -euo pipefail
 
@@ -105,6 +106,15 @@ run_suite unit npx mocha --config test/.mocharc.unit.json
 # BCC (raw-p2p-msgs, mempool-monitor) compiles against kernel headers; test machines only (see the script).
 run_step bcc-headers as_root bash scripts/setup-bcc-test-headers.sh
 run_suite tools as_root npx mocha --config test/.mocharc.tools.json
+# The real Bitcoin Core (../shared/bitcoin-core, or BITCOIN_CORE_SHARED): unpacked into .real-node/, its paths exported
+# (BITCOIND, BITCOIN_CLI, BITCOIN_SOURCE, BITCOIND_OLD, BITCOIN_CLI_OLD). The tier fails, never skips, without them.
+unpack_real_node() {
+  local exports
+  exports="$(bash scripts/unpack-real-node.sh)" || return 1
+  eval "$exports"
+}
+run_step real-node-unpack unpack_real_node
+run_suite realnode as_root npx mocha --config test/.mocharc.realnode.json
 run_suite integration node dist/test/runIntegration.js
 # Workspace trust on and the test workspace not trusted: discovery and replay work, starting probes does not.
 run_suite integration-untrusted node dist/test/runIntegration.js --mode untrusted
@@ -113,5 +123,7 @@ run_suite integration-reload node dist/test/runIntegration.js --mode reload
 # VS Code as an unprivileged user who types the sudo password into the probe terminal (creates the user
 # bitcoin-usdt-test and a sudoers drop-in for the run, and removes the drop-in again).
 run_suite integration-nonroot as_root node dist/test/runIntegration.js --mode nonroot
+# Go to source of every tracepoint of the real bitcoind, in the real source tree.
+run_suite integration-realnode node dist/test/runIntegration.js --mode realnode
 run_step package check_package
 printf '\n[test] all steps passed\n'

@@ -196,6 +196,13 @@ export async function checkRawMessages(observed: Observed): Promise<void> {
 
 const NETWORKS: Record<string, number> = { not_publicly_routable: 0, ipv4: 1, ipv6: 2, onion: 3, i2p: 4, cjdns: 5 };
 
+/**
+ * p2p-connections (v29+): every connection opened (debug.log "Added connection to …", inbound when followed by
+ * "connection from … accepted") with address, type (getpeerinfo), network (getpeerinfo: localhost is
+ * unroutable) and the open count replayed from debug.log; evictions, misbehaviour (with the reason) and closes
+ * as debug.log lists them. `time_established` equals getpeerinfo's conntime where the peer was listed, else it
+ * lies within the second before the log line of its connection (the framework's short-lived peers).
+ */
 export function checkConnections(observed: Observed): void {
   const { run, log } = observed;
   const peers = peerIdentities(observed);
@@ -301,6 +308,12 @@ function sigopCost(block: VerboseBlock): number {
   return cost;
 }
 
+/**
+ * connectblock-benchmark: hash, height, transactions, inputs (the coinbase's included) and sigop cost of every
+ * block the workload mined, from getblock. Not exact: `duration_ns` (no RPC reports ConnectBlock's own time;
+ * -debug=bench logs other spans in ms), so it is only checked to be positive. Blocks of generatetoaddress's
+ * TestBlockValidity run ConnectBlock with fJustCheck, which returns before the tracepoint: none are expected.
+ */
 export async function checkBenchmark(observed: Observed): Promise<void> {
   const { run } = observed;
   const blocks = await minedBlocks(observed);
@@ -331,6 +344,12 @@ export async function checkBenchmark(observed: Observed): Promise<void> {
 /** FlushStateMode as bitcoind logs it → the tracepoint's number (v31 renamed ALWAYS to FORCE_FLUSH and added FORCE_SYNC). */
 const FLUSH_MODES: Record<string, number> = { NONE: 0, IF_NEEDED: 1, PERIODIC: 2, ALWAYS: 3, FORCE_FLUSH: 3, FORCE_SYNC: 4 };
 
+/**
+ * utxocache-flush: one event per coins-database commit (txdb.cpp logs each), with the mode and prune flag that
+ * validation.cpp logs (master). Not exact: `coins_count` and `coins_mem_usage` are the cache's size before the
+ * flush, which no RPC or log line states (gettxoutsetinfo counts the whole UTXO set); `coins_count` is checked
+ * against the number of cache entries the commit walked (a lower bound), `duration_us` only for sign.
+ */
 export function checkFlushes(observed: Observed): void {
   const { run, log } = observed;
   const flushes = eventsOf(run, 'utxocache:flush');
@@ -362,6 +381,12 @@ interface Coin {
   is_coinbase: boolean;
 }
 
+/**
+ * utxos: every coin the mined blocks add and spend appears with its exact value, height and coinbase flag
+ * (getblock verbosity 3). The tracepoints also fire for temporary cache views (block templates, -checkmempool
+ * with MEMPOOL_HEIGHT), so there are more events than block coins: each of those must be a real coin of the
+ * chain or the wallet, with the exact value and coinbase flag.
+ */
 export async function checkUtxos(observed: Observed): Promise<void> {
   const { run } = observed;
   const node = run.result.node;
@@ -427,6 +452,12 @@ export async function checkUtxos(observed: Observed): Promise<void> {
 
 // ---------------------------------------------------------------- wallet and mempool
 
+/**
+ * coin-selection: for every transaction the wallet built (three sends, the bumped one, its replacement), the fee
+ * and change position equal gettransaction's, and the selected value equals the sum of its inputs. Not exact:
+ * `target` and `waste` are internal to the selection algorithms (no RPC reports them); target is checked to lie
+ * in (0, selected value].
+ */
 export function checkCoinSelection(observed: Observed): void {
   const { run } = observed;
   const events = eventsOf(run, 'coin_selection:selected_coins', 'coin_selection:normal_create_tx_internal', 'coin_selection:attempting_aps_create_tx', 'coin_selection:aps_create_tx_internal');
@@ -460,6 +491,12 @@ export function checkCoinSelection(observed: Observed): void {
   });
 }
 
+/**
+ * mempool-monitor: added (txid, vsize, fee) = getmempoolentry right after each send; replaced = bumpfee's
+ * original and replacement with their entries (and replaced_by_transaction on master); removed = the replaced
+ * one, then the first block's transactions in block order; rejected = the fee-less transaction's txid and the
+ * reason sendrawtransaction's error starts with.
+ */
 export async function checkMempool(observed: Observed): Promise<void> {
   const { run } = observed;
   const r = run.result;
