@@ -90,6 +90,22 @@ describe('bpftraceDecoder', () => {
     assert.deepEqual(warnings, []);
   });
 
+  it('names the program whose stderr a message quotes: BCC for the BCC tools', () => {
+    const stderrOf = (tool: string): string | undefined => {
+      const decoder = new BpftraceDecoder();
+      const lines = [
+        `{"type": "helper", "data": {"event": "target", "tool": "${tool}", "binary": "/b", "pid": 7}}`,
+        '{"type": "helper", "data": {"event": "stderr", "line": "Exception: Failed to attach BPF to uprobe"}}',
+      ];
+      const events = lines.flatMap((line) => decoder.decodeLine(Buffer.from(line)));
+      const message = events.find((e) => e.event === 'session:message');
+      return message && message.event === 'session:message' ? message.message : undefined;
+    };
+    assert.equal(stderrOf('mempool-monitor'), 'BCC: Exception: Failed to attach BPF to uprobe');
+    assert.equal(stderrOf('raw-p2p-msgs'), 'BCC: Exception: Failed to attach BPF to uprobe');
+    assert.equal(stderrOf('p2p-traffic'), 'bpftrace: Exception: Failed to attach BPF to uprobe');
+  });
+
   it('accounts for every fired event when bpftrace does not report its losses', () => {
     const decoder = new BpftraceDecoder();
     const events = decodeFile('p2p-traffic-unreported-loss.ndjson', decoder);

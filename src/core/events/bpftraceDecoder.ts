@@ -10,6 +10,7 @@ import type {
   NormalizedEvent,
   PeerTotals,
 } from './eventTypes';
+import { toolFrontEnd } from '../tools/toolCatalog';
 import { createToolRecordDecoder, type ToolRecordContext, type ToolRecordDecoder } from './toolRecordDecoders';
 
 /** bpftrace runs with BPFTRACE_STRLEN=72: 71 bytes of text and the NUL. A 71-byte string may have been cut. */
@@ -102,6 +103,8 @@ export class BpftraceDecoder {
   private firstStartNs: bigint | null = null;
   private sessionPid: number | null = null;
   private ended = false;
+  /** Who wrote the probe's stderr lines, named in their messages (a BCC tool's Python traceback is not bpftrace's). */
+  private frontEnd: 'BCC' | 'bpftrace' = 'bpftrace';
 
   constructor(options: DecoderOptions = {}) {
     this.streamed = new Set(options.streamedTracepoints ?? ['net:inbound_message', 'net:outbound_message']);
@@ -360,6 +363,7 @@ export class BpftraceDecoder {
       case 'target': {
         this.sessionPid = num('pid');
         this.toolDecoder ??= createToolRecordDecoder(str('tool'));
+        this.frontEnd = toolFrontEnd(str('tool'));
         const version = str('bpftrace_version');
         return [{
           event: 'session:start',
@@ -381,7 +385,7 @@ export class BpftraceDecoder {
       case 'stderr': {
         const text = str('line');
         const harmless = HARMLESS_STDERR.some((re) => re.test(text));
-        return [{ event: 'session:message', level: harmless ? 'info' : 'warning', message: `bpftrace: ${text}` }];
+        return [{ event: 'session:message', level: harmless ? 'info' : 'warning', message: `${this.frontEnd}: ${text}` }];
       }
       case 'attached':
         return [{ event: 'session:attached', probes: this.probeCount, pid: this.sessionPid }];

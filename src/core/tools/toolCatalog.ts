@@ -77,6 +77,11 @@ export function findTool(id: string): ToolDefinition | undefined {
   return TOOLS.find((tool) => tool.id === id);
 }
 
+/** The program that runs a tool's probe: BCC for the Python scripts, bpftrace for the rest. */
+export function toolFrontEnd(id: string): 'BCC' | 'bpftrace' {
+  return findTool(id)?.script.endsWith('.py') ? 'BCC' : 'bpftrace';
+}
+
 /** Tracepoints whose every hit a tool streams (the decoder's loss accounting covers these). */
 export function streamedTracepoints(tool: ToolDefinition): readonly string[] {
   return tool.mode === 'stream' ? tool.tracepoints : [];
