@@ -128,12 +128,9 @@ function doubleSha256(bytes: Buffer): Buffer {
 /** The hex of every block of `node`'s chain, by block hash. */
 async function blockHexes(node: RegtestNode): Promise<Map<string, string>> {
   const height = await node.rpc<number>('getblockcount');
-  const blocks = new Map<string, string>();
-  for (let h = 0; h <= height; h++) {
-    const hash = await node.rpc<string>('getblockhash', h);
-    blocks.set(hash, await node.rpc<string>('getblock', hash, 0));
-  }
-  return blocks;
+  const hashes = await node.rpcBatch<string>(Array.from({ length: height + 1 }, (_, h) => ({ method: 'getblockhash', params: [h] })));
+  const hexes = await node.rpcBatch<string>(hashes.map((hash) => ({ method: 'getblock', params: [hash, 0] })));
+  return new Map(hashes.map((hash, index) => [hash, hexes[index]]));
 }
 
 /**
