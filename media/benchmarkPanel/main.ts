@@ -103,7 +103,7 @@ function summaryCard(which: 'a' | 'b'): SummaryCard {
     transactions: item('Transactions', 'Transactions in the connected blocks'),
     inputs: item('Inputs', 'Inputs spent'),
     sigops: item('Sigops', 'Signature operations (without coinbase)'),
-    heights: item('Heights', 'The height range the probe counts'),
+    heights: item('Heights', 'The height range the probe counts', true),
     threshold: item('Listed', 'Blocks listed one by one: those slower than the probe’s threshold'),
   };
   root.append(head, grid);

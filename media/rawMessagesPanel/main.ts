@@ -555,7 +555,7 @@ function renderHeader(): void {
     notesBar.append(line);
   }
   if (counters && counters.truncatedStrings > 0) {
-    notesBar.append(el('div', 'note warning', `${integer.format(counters.truncatedStrings)} strings (addresses or types) reached the probe's length limit and may be cut.`));
+    notesBar.append(el('div', 'note warning', `${countOf(counters.truncatedStrings, 'string', 'strings')} (addresses or types) reached the probe's length limit and may be cut.`));
   }
   if (counters && counters.ignoredEvents > 0) {
     notesBar.append(el('div', 'note warning', `${countOf(counters.ignoredEvents, 'event', 'events')} with malformed fields ${counters.ignoredEvents === 1 ? 'was' : 'were'} skipped.`));
