@@ -14,6 +14,7 @@ import {
   type ToWebview,
 } from '../../src/shared/benchmarkProtocol';
 import { DataFrameClock } from '../shared/dataFrameClock';
+import { WHOLE_SECOND_STEPS } from '../../src/shared/chartAxis';
 import { chartReport, latestInLegend, wholeSplits } from '../shared/charts';
 import { activeElementCounts, countOf, cssColor, el, formatAxisTime, formatDuration, formatWholeSeconds, setUntrustedText, visibleText } from '../shared/dom';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
@@ -262,7 +263,7 @@ function makeRateChart(host: HTMLElement, runs: number, data: uPlot.AlignedData)
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
     axes: [
-      { ...axis, values: (_u, splits) => splits.map(formatAxisTime) },
+      { ...axis, incrs: [...WHOLE_SECOND_STEPS], values: (_u, splits) => splits.map(formatAxisTime) },
       { ...axis, size: 56, splits: wholeSplits, values: (_u, splits) => splits.map(formatRate) },
     ],
     series,

@@ -1,7 +1,7 @@
 // uPlot line charts in theme colours: one ChartSlot per chart, rebuilt when the theme or the series change,
 // resized with the panel.
 import uPlot from 'uplot';
-import { latestIndex, wholeAxisSplits, type ChartReport } from '../../src/shared/chartAxis';
+import { latestIndex, WHOLE_SECOND_STEPS, wholeAxisSplits, type ChartReport } from '../../src/shared/chartAxis';
 import { cssColor, el, formatAxisTime, formatDecimal } from './dom';
 
 /** The y axis' ticks: whole steps, so that no two labels read alike (src/shared/chartAxis.ts). */
@@ -47,7 +47,7 @@ export interface ChartSpec {
   /** The y axis' labels (default: formatValue, compact above 10,000) and width in px (default 60). */
   readonly formatAxis?: (value: number) => string;
   readonly axisSize?: number;
-  /** The time axis' tick steps in seconds (default: uPlot's). */
+  /** The time axis' tick steps in seconds (default: WHOLE_SECOND_STEPS). */
   readonly timeSteps?: readonly number[];
 }
 
@@ -124,7 +124,7 @@ export class ChartSlot {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
       axes: [
-        { ...axis, ...(spec.timeSteps ? { incrs: [...spec.timeSteps] } : {}), values: (_u, splits) => splits.map(formatAxisTime) },
+        { ...axis, incrs: [...(spec.timeSteps ?? WHOLE_SECOND_STEPS)], values: (_u, splits) => splits.map(formatAxisTime) },
         { ...axis, size: spec.axisSize ?? 60, splits: wholeSplits, values: (_u, splits) => splits.map(formatAxis) },
       ],
       hooks: latestInLegend(),

@@ -17,6 +17,9 @@ export function wholeAxisSplits(max: number, maxTicks = 5): number[] {
   return splits;
 }
 
+/** Tick steps of a time axis in whole seconds (a run of two seconds once read "0:02, 0:02, 0:02"). */
+export const WHOLE_SECOND_STEPS: readonly number[] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400];
+
 /**
  * The newest point that has a value in any of the series (−1: none). A legend shows it while the cursor is not on
  * the chart, so the latest values read without a hover.
