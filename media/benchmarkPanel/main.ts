@@ -3,7 +3,6 @@
 import uPlot from 'uplot';
 import './styles.css';
 import {
-  formatDurationNs,
   parseBenchmarkUiState,
   type BenchmarkRenderReport,
   type BenchmarkRunView,
@@ -15,7 +14,9 @@ import {
   type ToWebview,
 } from '../../src/shared/benchmarkProtocol';
 import { DataFrameClock } from '../shared/dataFrameClock';
-import { activeElementCounts, cssColor, el, formatAxisTime, setUntrustedText, visibleText } from '../shared/dom';
+import { WHOLE_SECOND_STEPS } from '../../src/shared/chartAxis';
+import { chartReport, latestInLegend, wholeSplits } from '../shared/charts';
+import { activeElementCounts, countOf, cssColor, el, formatAxisTime, formatDuration, formatWholeSeconds, setUntrustedText, visibleText } from '../shared/dom';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
 
 const page = new PageConnection<BenchmarkUiState, ToWebview, FromWebview>(parseBenchmarkUiState);
@@ -38,11 +39,6 @@ function formatRate(value: number): string {
   return compact.format(value);
 }
 
-function formatMicros(us: number): string {
-  if (us < 1000) return `${integer.format(us)} µs`;
-  if (us < 1e6) return `${compact.format(us / 1000)} ms`;
-  return `${compact.format(us / 1e6)} s`;
-}
 
 // ---------- layout ----------
 
@@ -82,7 +78,7 @@ interface SummaryCard {
   readonly root: HTMLElement;
   readonly title: HTMLElement;
   readonly state: HTMLElement;
-  readonly values: Record<'blocks' | 'total' | 'wall' | 'perBlock' | 'transactions' | 'inputs' | 'sigops' | 'range', HTMLElement>;
+  readonly values: Record<'blocks' | 'total' | 'wall' | 'perBlock' | 'transactions' | 'inputs' | 'sigops' | 'heights' | 'threshold', HTMLElement>;
 }
 
 function summaryCard(which: 'a' | 'b'): SummaryCard {
@@ -108,7 +104,8 @@ function summaryCard(which: 'a' | 'b'): SummaryCard {
     transactions: item('Transactions', 'Transactions in the connected blocks'),
     inputs: item('Inputs', 'Inputs spent'),
     sigops: item('Sigops', 'Signature operations (without coinbase)'),
-    range: item('Heights · threshold', 'Height range and slow-block threshold of the probe', true),
+    heights: item('Heights', 'The height range the probe counts', true),
+    threshold: item('Listed', 'Blocks listed one by one: those slower than the probe’s threshold'),
   };
   root.append(head, grid);
   return { root, title, state: stateText, values };
@@ -266,10 +263,11 @@ function makeRateChart(host: HTMLElement, runs: number, data: uPlot.AlignedData)
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
     axes: [
-      { ...axis, values: (_u, splits) => splits.map(formatAxisTime) },
-      { ...axis, size: 56, values: (_u, splits) => splits.map(formatRate) },
+      { ...axis, incrs: [...WHOLE_SECOND_STEPS], values: (_u, splits) => splits.map(formatAxisTime) },
+      { ...axis, size: 56, splits: wholeSplits, values: (_u, splits) => splits.map(formatRate) },
     ],
     series,
+    hooks: latestInLegend(),
   };
   return { plot: new uPlot(options, data, host), host, height: CHART_HEIGHT, layout: String(runs) };
 }
@@ -290,7 +288,7 @@ function histogramRows(): { rows: HistogramRow[]; runs: number } {
 
 function bucketLabel(row: HistogramRow): string {
   if (row.min === null) return '< 0';
-  return formatMicros(row.min);
+  return formatDuration(row.min * 1e3);
 }
 
 function makeHistogram(host: HTMLElement, rows: HistogramRow[], runs: number): ChartHandle {
@@ -321,9 +319,10 @@ function makeHistogram(host: HTMLElement, rows: HistogramRow[], runs: number): C
     scales: { x: { time: false, range: () => [-0.6, Math.max(0.6, rows.length - 0.4)] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
     axes: [
       { ...axis, splits: () => rows.map((_r, i) => i), values: (_u, splits) => splits.map((i) => labels[i] ?? ''), gap: 4 },
-      { ...axis, size: 50, values: (_u, splits) => splits.map((v) => integer.format(v)) },
+      { ...axis, size: 50, splits: wholeSplits, values: (_u, splits) => splits.map((v) => integer.format(v)) },
     ],
     series,
+    hooks: latestInLegend(),
   };
   return { plot: new uPlot(options, histogramData(rows, runs), host), host, height: HISTOGRAM_HEIGHT, layout: `${runs}|${labels.join(',')}` };
 }
@@ -415,14 +414,29 @@ function renderCard(card: SummaryCard, run: BenchmarkRunView | null): void {
   const totals = run.summary?.totals ?? run.totals;
   const v = card.values;
   v.blocks.textContent = totals ? integer.format(totals.blocks) : '—';
-  v.total.textContent = totals ? formatDurationNs(totals.connectTimeNs) : '—';
-  v.wall.textContent = run.summary?.wallTimeNs !== null && run.summary?.wallTimeNs !== undefined ? formatDurationNs(run.summary.wallTimeNs) : '—';
-  v.perBlock.textContent = totals && totals.blocks > 0 ? formatDurationNs(totals.connectTimeNs / totals.blocks) : '—';
+  v.total.textContent = totals ? formatDuration(totals.connectTimeNs) : '—';
+  v.wall.textContent = wallTimeText(run);
+  v.perBlock.textContent = totals && totals.blocks > 0 ? formatDuration(totals.connectTimeNs / totals.blocks) : '—';
   v.transactions.textContent = totals ? integer.format(totals.transactions) : '—';
   v.inputs.textContent = totals ? integer.format(totals.inputs) : '—';
   v.sigops.textContent = totals ? integer.format(totals.sigops) : '—';
-  const s = run.summary;
-  v.range.textContent = s ? `${integer.format(s.startHeight)} – ${s.endHeight > 0 ? integer.format(s.endHeight) : '∞'} · > ${integer.format(s.thresholdMs)} ms` : '—';
+  const p = run.params;
+  v.heights.textContent = p ? heightsText(p.startHeight, p.endHeight) : '—';
+  v.threshold.textContent = p ? (p.thresholdMs === 0 ? 'every block' : `over ${integer.format(p.thresholdMs)} ms`) : '—';
+}
+
+/** The summary's exact wall time; while the run goes on, the time so far (to the second: rate snapshots are per second). */
+function wallTimeText(run: BenchmarkRunView): string {
+  const final = run.summary?.wallTimeNs;
+  if (final !== null && final !== undefined) return formatDuration(final);
+  if (run.summary) return 'no block counted';
+  if (run.wallTimeSoFarNs === null) return run.ended ? 'no block counted' : 'waiting for a block';
+  return `${formatWholeSeconds(run.wallTimeSoFarNs / 1e9)}${run.ended ? '' : ' so far'}`;
+}
+
+function heightsText(start: number, end: number): string {
+  if (end > 0) return `${integer.format(start)} – ${integer.format(end)}`;
+  return start > 0 ? `from ${integer.format(start)}` : 'all';
 }
 
 function compareBlocks(a: SlowBlock, b: SlowBlock, column: SlowBlockColumn): number {
@@ -445,7 +459,7 @@ function compareBlocks(a: SlowBlock, b: SlowBlock, column: SlowBlockColumn): num
 function renderTable(table: SlowTable, which: 'A' | 'B', run: BenchmarkRunView | null): void {
   table.root.hidden = run === null;
   if (!run) return;
-  const threshold = run.summary ? ` over ${integer.format(run.summary.thresholdMs)} ms` : '';
+  const threshold = run.params && run.params.thresholdMs > 0 ? ` over ${integer.format(run.params.thresholdMs)} ms` : '';
   table.heading.textContent = `Slow blocks${threshold} — ${which} (${integer.format(run.slowBlocksReceived)}${run.slowBlocksReceived > run.slowBlocks.length ? `, the ${integer.format(run.slowBlocks.length)} slowest kept` : ''})`;
   for (const [column, th] of table.headerCells) {
     const active = column === page.ui.sortColumn;
@@ -466,7 +480,7 @@ function renderTable(table: SlowTable, which: 'A' | 'B', run: BenchmarkRunView |
       el('td', 'numeric', integer.format(block.transactions)),
       el('td', 'numeric', integer.format(block.inputs)),
       el('td', 'numeric', integer.format(block.sigops)),
-      el('td', 'numeric duration', `${(block.durationNs / 1e6).toFixed(1)} ms`),
+      el('td', 'numeric duration', formatDuration(block.durationNs)),
     );
     table.body.append(tr);
   }
@@ -503,7 +517,7 @@ function render(): void {
       setUntrustedText(line, `${which}: ${note.message}`);
       notesBar.append(line);
     }
-    if (run.ignoredEvents > 0) notesBar.append(el('div', 'note warning', `${which}: ${integer.format(run.ignoredEvents)} events with malformed fields were skipped.`));
+    if (run.ignoredEvents > 0) notesBar.append(el('div', 'note warning', `${which}: ${countOf(run.ignoredEvents, 'event', 'events')} with malformed fields ${run.ignoredEvents === 1 ? 'was' : 'were'} skipped.`));
   }
   notesBar.hidden = notesBar.childElementCount === 0;
 
@@ -540,6 +554,13 @@ function handleMessage(message: ToWebview): void {
   }
 }
 
+function cardTexts(card: SummaryCard): Record<string, string> {
+  if (card.root.hidden) return {};
+  const texts: Record<string, string> = {};
+  for (const [name, value] of Object.entries(card.values)) texts[name] = value.textContent ?? '';
+  return texts;
+}
+
 function renderReport(): BenchmarkRenderReport {
   const rows = [...tableA.body.querySelectorAll('tr:not(.more-row)')] as HTMLTableRowElement[];
   return {
@@ -557,6 +578,11 @@ function renderReport(): BenchmarkRenderReport {
     lostText: lostCounter.textContent ?? '',
     lostAlarm: lossBanner.classList.contains('alarm'),
     notes: [...notesBar.children].map((n) => n.textContent ?? ''),
+    summaryA: cardTexts(cardA),
+    charts: [
+      ...RATE_CHARTS.map((spec, i) => chartReport(spec.title, rateCharts[i]?.plot, formatRate)),
+      chartReport(histogramHeading.textContent ?? '', histogramChart?.plot, (v) => integer.format(v)),
+    ],
     ...activeElementCounts(app),
     dataFrames: dataFrames.times(),
   };

@@ -14,7 +14,7 @@ import {
 } from '../../src/shared/p2pProtocol';
 import type { UpdateTiming } from '../../src/shared/panelTiming';
 import { DataFrameClock } from '../shared/dataFrameClock';
-import { activeElementCounts, el, formatBytes, formatCount, formatSessionTime, setText, setUntrustedText, visibleText } from '../shared/dom';
+import { activeElementCounts, countOf, el, formatBytes, formatCount, formatSessionTime, setText, setUntrustedText, visibleText } from '../shared/dom';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
 import { SessionHeader } from '../shared/sessionHeader';
 import { RateCharts } from './charts';
@@ -524,7 +524,7 @@ function renderPeers(): void {
     dirty.messages = true;
   }
   const filtered = page.ui.filterText.trim() !== '' || page.ui.connTypeFilter !== '';
-  setText(peerCount, filtered ? `${formatCount(rows.length)} of ${formatCount(model.peers.size)} peers` : `${formatCount(model.peers.size)} peers`);
+  setText(peerCount, filtered ? `${formatCount(rows.length)} of ${countOf(model.peers.size, 'peer', 'peers')}` : countOf(model.peers.size, 'peer', 'peers'));
 
   tableRows = rows.length > shown ? rows.slice(0, shown) : rows;
   const height = rowHeight();

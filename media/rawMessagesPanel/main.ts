@@ -17,7 +17,8 @@ import {
   type ToWebview,
 } from '../../src/shared/rawMessagesProtocol';
 import { DataFrameClock } from '../shared/dataFrameClock';
-import { activeElementCounts, el, formatBytes, formatSessionTime, setUntrustedText, visibleText } from '../shared/dom';
+import { contrastRatio } from '../../src/shared/colorContrast';
+import { activeElementCounts, countOf, el, formatBytes, formatSessionTime, setUntrustedText, visibleText } from '../shared/dom';
 import { PageConnection } from '../shared/pageConnection';
 import { SessionPicker } from '../shared/sessionHeader';
 
@@ -116,7 +117,6 @@ const LIST_COLUMNS = [
   ['peer', 'Peer'],
   ['type', 'Type'],
   ['size', 'Size'],
-  ['captured', 'Captured'],
   ['cut', ''],
 ] as const;
 for (const [name, title] of LIST_COLUMNS) listHeader.append(el('span', `c-${name}`, title));
@@ -330,10 +330,10 @@ function fillListRow(element: HTMLDivElement, row: RawMessageRow): void {
   cells[2].append(addr);
   setUntrustedText(cells[3], row.msgType);
   cells[4].textContent = formatBytes(row.size);
-  cells[5].textContent = row.cut ? formatBytes(row.captured) : '';
-  cells[6].textContent = row.cut ? 'cut' : '';
-  cells[6].title = row.cut ? `only ${integer.format(row.captured)} of ${integer.format(row.size)} bytes were captured` : '';
-  cells[6].classList.toggle('flag', row.cut);
+  // Only cut messages have fewer bytes than their size: the flag says how many arrived (no column that is always empty).
+  cells[5].textContent = '';
+  if (row.cut) cells[5].append(el('span', 'flag', 'cut'), el('span', 'captured', formatBytes(row.captured)));
+  cells[5].title = row.cut ? `only ${integer.format(row.captured)} of ${integer.format(row.size)} bytes were captured` : '';
 }
 
 // ---------- hex view (virtualized, paged) ----------
@@ -533,7 +533,7 @@ function renderHeader(): void {
   sessionState.className = 'session-state';
   if (current && summary) {
     const state = summary.session.ended ? `ended${summary.session.endReason ? `: ${visibleText(summary.session.endReason)}` : ''}` : current.source === 'live' ? 'live' : 'loading';
-    sessionState.textContent = `${state} · ${integer.format(summary.counters.messagesSeen)} messages · ${formatBytes(summary.counters.bytesKept)} of ${formatBytes(summary.counters.bytesLimit)} held`;
+    sessionState.textContent = `${state} · ${countOf(summary.counters.messagesSeen, 'message', 'messages')} · ${formatBytes(summary.counters.bytesKept)} of ${formatBytes(summary.counters.bytesLimit)} held`;
     if (!summary.session.ended && current.source === 'live') sessionState.classList.add('live');
   } else {
     sessionState.textContent = '';
@@ -555,10 +555,10 @@ function renderHeader(): void {
     notesBar.append(line);
   }
   if (counters && counters.truncatedStrings > 0) {
-    notesBar.append(el('div', 'note warning', `${integer.format(counters.truncatedStrings)} strings (addresses or types) reached the probe's length limit and may be cut.`));
+    notesBar.append(el('div', 'note warning', `${countOf(counters.truncatedStrings, 'string', 'strings')} (addresses or types) reached the probe's length limit and may be cut.`));
   }
   if (counters && counters.ignoredEvents > 0) {
-    notesBar.append(el('div', 'note warning', `${integer.format(counters.ignoredEvents)} events with malformed fields were skipped.`));
+    notesBar.append(el('div', 'note warning', `${countOf(counters.ignoredEvents, 'event', 'events')} with malformed fields ${counters.ignoredEvents === 1 ? 'was' : 'were'} skipped.`));
   }
   notesBar.hidden = notesBar.childElementCount === 0;
 
@@ -574,7 +574,7 @@ function renderHeader(): void {
   followBox.checked = page.ui.follow;
   const kept = counters?.messagesKept ?? 0;
   const filtered = page.ui.filter.text.trim() !== '' || page.ui.filter.msgType !== '' || page.ui.filter.peerId !== '' || page.ui.filter.direction !== '';
-  matchCount.textContent = filtered ? `${integer.format(model.matching)} of ${integer.format(kept)} messages` : `${integer.format(kept)} messages`;
+  matchCount.textContent = filtered ? `${integer.format(model.matching)} of ${countOf(kept, 'message', 'messages')}` : countOf(kept, 'message', 'messages');
 }
 
 // ---------- messages from the host ----------
@@ -666,6 +666,16 @@ function lineText(item: Element): string {
   return `${name} = ${value}`;
 }
 
+/** How readable the selected row is: the lowest contrast of its text parts on the row's background. */
+function selectedRowContrast(): number | null {
+  const row = listRowsHost.querySelector('.list-row.selected');
+  if (!row) return null;
+  const background = getComputedStyle(row).backgroundColor;
+  const base = getComputedStyle(document.body).backgroundColor;
+  const ratios = [...row.querySelectorAll('.c-time, .c-dir, .peer-id, .peer-addr, .c-type, .c-size')].map((part) => contrastRatio(getComputedStyle(part).color, background, base) ?? 0);
+  return ratios.length === 0 ? null : Math.min(...ratios);
+}
+
 function renderReport(): RawRenderReport {
   const rows = [...listRowsHost.querySelectorAll('.list-row')];
   const visibleTreeItems = [...decodedTree.querySelectorAll('.tree-item')].filter((item) => item.closest('.tree-children[hidden]') === null);
@@ -681,11 +691,13 @@ function renderReport(): RawRenderReport {
         peer: cells[2].textContent ?? '',
         msgType: cells[3].textContent ?? '',
         size: cells[4].textContent ?? '',
-        captured: cells[5].textContent ?? '',
-        cut: (cells[6].textContent ?? '') === 'cut',
+        captured: cells[5].querySelector('.captured')?.textContent ?? '',
+        cut: cells[5].querySelector('.flag')?.textContent === 'cut',
       };
     }),
     selectedSeq: page.ui.selectedSeq,
+    selectedRowContrast: selectedRowContrast(),
+    themeKind: [...document.body.classList].find((c) => /^vscode-(light|dark|high-contrast|high-contrast-light)$/.test(c)) ?? '',
     hexRowsInDom: hexRowsHost.querySelectorAll('.hex-row').length,
     hexTotalRows: hexTotalRows(),
     firstHexRows: [...hexRowsHost.querySelectorAll('.hex-row')].slice(0, 8).map((row) => [...row.children].map((c) => c.textContent ?? '').join(' | ')),

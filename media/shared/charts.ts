@@ -1,7 +1,30 @@
 // uPlot line charts in theme colours: one ChartSlot per chart, rebuilt when the theme or the series change,
 // resized with the panel.
 import uPlot from 'uplot';
+import { latestIndex, WHOLE_SECOND_STEPS, wholeAxisSplits, type ChartReport } from '../../src/shared/chartAxis';
 import { cssColor, el, formatAxisTime, formatDecimal } from './dom';
+
+/** The y axis' ticks: whole steps, so that no two labels read alike (src/shared/chartAxis.ts). */
+export function wholeSplits(_u: uPlot, _axis: number, _min: number, max: number): number[] {
+  return wholeAxisSplits(max);
+}
+
+/** Hooks that keep the newest values in the legend while the cursor is not on the chart (not "—" until hovered). */
+export function latestInLegend(): uPlot.Hooks.Arrays {
+  const showLatest = (u: uPlot): void => {
+    if (u.cursor.idx !== null && u.cursor.idx !== undefined) return;
+    const idx = latestIndex(u.data.slice(1) as (number | null | undefined)[][]);
+    if (idx >= 0 && u.legend.idx !== idx) u.setLegend({ idx }, false);
+  };
+  return { ready: [showLatest], setData: [showLatest], setLegend: [showLatest] };
+}
+
+export function chartReport(title: string, plot: uPlot | undefined, formatAxis: (value: number) => string): ChartReport {
+  if (!plot) return { title, legend: '', yLabels: [] };
+  const legend = [...plot.root.querySelectorAll('.u-legend .u-series')].map((row) => (row.textContent ?? '').replace(/\s+/g, ' ').trim()).join(' | ');
+  const max = plot.scales.y?.max ?? 0;
+  return { title, legend, yLabels: wholeAxisSplits(max).map(formatAxis) };
+}
 
 export interface SeriesSpec {
   readonly label: string;
@@ -24,7 +47,7 @@ export interface ChartSpec {
   /** The y axis' labels (default: formatValue, compact above 10,000) and width in px (default 60). */
   readonly formatAxis?: (value: number) => string;
   readonly axisSize?: number;
-  /** The time axis' tick steps in seconds (default: uPlot's). */
+  /** The time axis' tick steps in seconds (default: WHOLE_SECOND_STEPS). */
   readonly timeSteps?: readonly number[];
 }
 
@@ -62,6 +85,16 @@ export class ChartSlot {
     this.plot = new uPlot(this.options(spec), data, this.host);
   }
 
+  private axisFormat(spec: ChartSpec): (value: number) => string {
+    const format = spec.formatValue ?? ((v: number) => formatDecimal(v));
+    return spec.formatAxis ?? ((v: number) => (Math.abs(v) >= 10_000 ? compact.format(v) : format(v)));
+  }
+
+  /** What the chart shows now (render reports). */
+  report(): ChartReport {
+    return chartReport(this.spec?.title ?? '', this.plot, this.spec ? this.axisFormat(this.spec) : formatDecimal);
+  }
+
   /** Theme change: rebuild with the new colours. */
   rebuild(): void {
     this.plot?.destroy();
@@ -83,7 +116,7 @@ export class ChartSlot {
     const axis = { stroke: foreground, font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     const format = spec.formatValue ?? ((v: number) => formatDecimal(v));
     const show = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : format(v));
-    const formatAxis = spec.formatAxis ?? ((v: number) => (Math.abs(v) >= 10_000 ? compact.format(v) : format(v)));
+    const formatAxis = this.axisFormat(spec);
     return {
       width: Math.max(200, this.host.clientWidth),
       height: CHART_HEIGHT,
@@ -91,9 +124,10 @@ export class ChartSlot {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
       axes: [
-        { ...axis, ...(spec.timeSteps ? { incrs: [...spec.timeSteps] } : {}), values: (_u, splits) => splits.map(formatAxisTime) },
-        { ...axis, size: spec.axisSize ?? 60, values: (_u, splits) => splits.map(formatAxis) },
+        { ...axis, incrs: [...(spec.timeSteps ?? WHOLE_SECOND_STEPS)], values: (_u, splits) => splits.map(formatAxisTime) },
+        { ...axis, size: spec.axisSize ?? 60, splits: wholeSplits, values: (_u, splits) => splits.map(formatAxis) },
       ],
+      hooks: latestInLegend(),
       series: [
         { label: 'Time', value: (_u, v) => (v === null || v === undefined ? '—' : formatAxisTime(v)) },
         ...spec.series.map((s) => {

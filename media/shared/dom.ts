@@ -55,79 +55,20 @@ export function visibleText(text: string): string {
     .join('');
 }
 
-const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const oneDecimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
-const twoDecimals = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
-export function formatCount(value: number): string {
-  return integer.format(value);
-}
-
-export function formatDecimal(value: number): string {
-  return oneDecimal.format(value);
-}
-
-export function formatTwoDecimals(value: number): string {
-  return twoDecimals.format(value);
-}
-
-/** An int64 decimal string with thousands separators, exact (no conversion through a double). */
-export function formatInt64(text: string): string {
-  const negative = text.startsWith('-');
-  const digits = negative ? text.slice(1) : text;
-  return (negative ? '−' : '') + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-/** Satoshis (int64 decimal string) as BTC with 8 decimals, exact. */
-export function formatBtc(sat: string): string {
-  const negative = sat.startsWith('-');
-  const digits = (negative ? sat.slice(1) : sat).padStart(9, '0');
-  const whole = digits.slice(0, -8).replace(/^0+(?=\d)/, '');
-  return `${negative ? '−' : ''}${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${digits.slice(-8)}`;
-}
-
-export function formatBytes(value: number): string {
-  const abs = Math.abs(value);
-  if (abs < 1024) return `${integer.format(value)} B`;
-  if (abs < 1024 * 1024) return `${oneDecimal.format(value / 1024)} KiB`;
-  if (abs < 1024 * 1024 * 1024) return `${oneDecimal.format(value / (1024 * 1024))} MiB`;
-  return `${oneDecimal.format(value / (1024 * 1024 * 1024))} GiB`;
-}
-
-/** Session time: [h:]mm:ss.mmm since the session started. */
-export function formatSessionTime(elapsedNs: number): string {
-  const totalMs = Math.floor(elapsedNs / 1e6);
-  const ms = totalMs % 1000;
-  const totalSeconds = Math.floor(totalMs / 1000);
-  const seconds = totalSeconds % 60;
-  const minutes = Math.floor(totalSeconds / 60) % 60;
-  const hours = Math.floor(totalSeconds / 3600);
-  const mmss = `${String(minutes).padStart(2, '0')}:${String(seconds).padStart(2, '0')}.${String(ms).padStart(3, '0')}`;
-  return hours > 0 ? `${hours}:${mmss}` : mmss;
-}
-
-/** A duration in ns: µs, ms, s, min or h as fits. */
-export function formatDuration(ns: number): string {
-  if (ns < 1e6) return `${oneDecimal.format(ns / 1e3)} µs`;
-  if (ns < 1e9) return `${oneDecimal.format(ns / 1e6)} ms`;
-  if (ns < 60e9) return `${oneDecimal.format(ns / 1e9)} s`;
-  if (ns < 3600e9) return `${Math.floor(ns / 60e9)} min ${Math.floor((ns % 60e9) / 1e9)} s`;
-  if (ns < 48 * 3600e9) return `${Math.floor(ns / 3600e9)} h ${Math.floor((ns % 3600e9) / 60e9)} min`;
-  return `${Math.floor(ns / 86400e9)} d ${Math.floor((ns % 86400e9) / 3600e9)} h`;
-}
-
-/** Seconds since the session started as m:ss (h:mm:ss from an hour on), for time axes. */
-export function formatAxisTime(seconds: number): string {
-  const s = Math.round(seconds);
-  const minutes = Math.floor(s / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return minutes >= 60 ? `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}:${ss}` : `${minutes}:${ss}`;
-}
-
-/** The noun for a count: plural(1, 'peer', 'peers') is 'peer'. */
-export function plural(count: number, one: string, many: string): string {
-  return count === 1 ? one : many;
-}
+export {
+  countOf,
+  formatAxisTime,
+  formatBtc,
+  formatBytes,
+  formatCount,
+  formatDecimal,
+  formatDuration,
+  formatInt64,
+  formatSessionTime,
+  formatTwoDecimals,
+  formatWholeSeconds,
+  plural,
+} from '../../src/shared/format';
 
 export function cssColor(name: string, fallback: string): string {
   const value = getComputedStyle(document.body).getPropertyValue(name).trim();

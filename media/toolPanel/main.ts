@@ -207,6 +207,7 @@ function renderReport(): ToolRenderReport {
     truncatedText: header.cutCounter.textContent ?? '',
     lostAlarm: header.lossBanner.classList.contains('alarm'),
     chartCanvasCount: content.querySelectorAll('canvas').length,
+    charts: view?.chartReports() ?? [],
     ...activeElementCounts(app),
     scriptElementsInDocument: document.querySelectorAll('script').length,
     scriptElementsAtStart: scriptsAtStart,

@@ -1,9 +1,10 @@
 // How a tool's view is described (summary, charts, table columns, optional extra drawing) and the generic
 // renderer that turns the description into DOM: every cell is text, untrusted cells go through
 // setUntrustedText.
+import type { ChartReport } from '../../src/shared/chartAxis';
 import type { ToolCounters, ToolView } from '../../src/shared/toolPanelProtocol';
 import { ChartSlot, type ChartSpec } from '../shared/charts';
-import { el, formatCount, setText, setUntrustedText } from '../shared/dom';
+import { el, formatCount, plural, setText, setUntrustedText } from '../shared/dom';
 
 export interface CellContent {
   readonly text: string;
@@ -39,8 +40,8 @@ export interface ViewSpec<V extends ToolView, R> {
   readonly tool: V['tool'];
   readonly filterPlaceholder: string;
   readonly kinds: readonly { readonly value: string; readonly label: string }[];
-  /** What a row is called, plural ("connections"). */
-  readonly rowNoun: string;
+  /** What a row is called: one, many ("connection", "connections"). */
+  readonly rowNoun: readonly [string, string];
   readonly tableTitle: string;
   is(view: ToolView): view is V;
   summary(view: V, counters: ToolCounters): readonly SummaryItem[];
@@ -70,6 +71,7 @@ export interface ToolViewRenderer {
   mount(parts: ViewParts): void;
   update(view: ToolView, counters: ToolCounters): void;
   rebuildCharts(): void;
+  chartReports(): ChartReport[];
   tableRows(): readonly HTMLTableRowElement[];
   summaryTexts(): Record<string, string>;
 }
@@ -178,15 +180,20 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
       shownRows = shown;
       const { matching, total } = spec.counts(view);
       if (shown === 0) {
-        setText(emptyCell, total === 0 ? `No ${spec.rowNoun} yet.` : `No ${spec.rowNoun.replace(/s$/, '')} matches the filter.`);
+        const [one, many] = spec.rowNoun;
+        setText(emptyCell, total === 0 ? `No ${many} yet.` : `No ${one} matches the filter.`);
         body.append(emptyRow);
       }
       const more = matching > shown ? ` (newest ${formatCount(shown)} shown)` : '';
-      setText(parts.matchCount, matching === total ? `${formatCount(total)} ${spec.rowNoun}${more}` : `${formatCount(matching)} of ${formatCount(total)} ${spec.rowNoun}${more}`);
+      const noun = plural(total, ...spec.rowNoun);
+      setText(parts.matchCount, matching === total ? `${formatCount(total)} ${noun}${more}` : `${formatCount(matching)} of ${formatCount(total)} ${noun}${more}`);
     },
     rebuildCharts(): void {
       for (const chart of charts) chart.rebuild();
       extra?.rebuild?.();
+    },
+    chartReports(): ChartReport[] {
+      return charts.filter((chart) => !chart.box.hidden).map((chart) => chart.report());
     },
     tableRows(): readonly HTMLTableRowElement[] {
       return rowElements.slice(0, shownRows);

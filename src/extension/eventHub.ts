@@ -11,6 +11,8 @@ export interface SessionDescriptor {
   readonly pid: number | null;
   /** ISO 8601 */
   readonly startedAt: string;
+  /** The tool's parameters as launched (live sessions; a recording does not keep them). */
+  readonly params?: Readonly<Record<string, string>>;
 }
 
 export interface SessionEvents {

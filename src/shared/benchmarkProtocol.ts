@@ -5,6 +5,7 @@
 // sums over the blocks of one chain (≈ 10^9 transactions, connect times of hours ≈ 10^13 ns), far below 2^53.
 // Block hashes cross as 64 hex digits in display order.
 
+import type { ChartReport } from './chartAxis';
 import type { DataFrameTimes } from './panelTiming';
 import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type RenderReportRequest, type SessionChoice } from './panelProtocol';
 
@@ -57,6 +58,14 @@ export interface BenchmarkSummary {
   readonly wallTimeNs: number | null;
 }
 
+/** The probe's parameters: from the session while it runs (live), from the summary once it has one. */
+export interface BenchmarkParams {
+  readonly startHeight: number;
+  /** 0: no end height. */
+  readonly endHeight: number;
+  readonly thresholdMs: number;
+}
+
 export interface SessionNote {
   readonly level: 'info' | 'warning' | 'error';
   readonly message: string;
@@ -79,6 +88,13 @@ export interface BenchmarkRunView {
   readonly slowBlocksReceived: number;
   readonly totals: BenchmarkTotals | null;
   readonly summary: BenchmarkSummary | null;
+  /** Heights and threshold: the summary's, else the session's launch parameters; null when neither is known yet. */
+  readonly params: BenchmarkParams | null;
+  /**
+   * Before the summary: from the first counted block to the newest one seen so far (per-second rate snapshots
+   * included, so to about a second); null when no block was counted yet.
+   */
+  readonly wallTimeSoFarNs: number | null;
   readonly lostEvents: number;
   readonly ignoredEvents: number;
   readonly notes: readonly SessionNote[];
@@ -132,6 +148,10 @@ export interface BenchmarkRenderReport {
   readonly lostText: string;
   readonly lostAlarm: boolean;
   readonly notes: readonly string[];
+  /** Run A's summary card as shown, by item (blocks, total, wall, perBlock, transactions, inputs, sigops, heights, threshold). */
+  readonly summaryA: Readonly<Record<string, string>>;
+  /** The rate charts' and the histogram's legends and y-axis labels as drawn. */
+  readonly charts: readonly ChartReport[];
   readonly activeElementsInPanel: number;
   readonly imgElementsInDocument: number;
   readonly dataFrames: DataFrameTimes;
@@ -193,21 +213,3 @@ export function parseBenchmarkFromWebview(value: unknown): FromWebview | undefin
   });
 }
 
-function threeDigits(value: number): string {
-  const abs = Math.abs(value);
-  return value.toFixed(abs < 10 ? 2 : abs < 100 ? 1 : 0);
-}
-
-/** A duration in nanoseconds with a unit that suits it: "812 ns", "4.21 µs", "35.7 ms", "2 min 03.4 s". */
-export function formatDurationNs(ns: number): string {
-  const abs = Math.abs(ns);
-  if (abs < 1e3) return `${Math.round(ns)} ns`;
-  if (abs < 1e6) return `${threeDigits(ns / 1e3)} µs`;
-  if (abs < 1e9) return `${threeDigits(ns / 1e6)} ms`;
-  if (abs < 60e9) return `${(ns / 1e9).toFixed(3)} s`;
-  const totalSeconds = ns / 1e9;
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor((totalSeconds % 3600) / 60);
-  const seconds = (totalSeconds % 60).toFixed(1).padStart(4, '0');
-  return hours > 0 ? `${hours} h ${String(minutes).padStart(2, '0')} min ${seconds} s` : `${minutes} min ${seconds} s`;
-}

@@ -141,6 +141,10 @@ export interface RawRenderReport {
   readonly listRowsInDom: number;
   readonly firstRows: readonly { readonly seq: number; readonly msgType: string; readonly peer: string; readonly direction: string; readonly size: string; readonly captured: string; readonly cut: boolean }[];
   readonly selectedSeq: number | null;
+  /** The lowest contrast of any text in the selected row (time, direction, peer, type, size) on its background; null: no selected row in view. */
+  readonly selectedRowContrast: number | null;
+  /** The theme kind VS Code gave the page (its body class: vscode-light, vscode-dark, vscode-high-contrast, vscode-high-contrast-light). */
+  readonly themeKind: string;
   /** Hex rows in the DOM (virtualized) and the total number of rows the message has. */
   readonly hexRowsInDom: number;
   readonly hexTotalRows: number;

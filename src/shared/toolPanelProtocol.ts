@@ -6,6 +6,7 @@
 // Counters, sizes, durations in µs and elapsed nanoseconds cross as numbers (far below 2^53 in any session).
 // Every view is bounded: the host sends at most the newest MAX_*_ROWS rows that pass the filter.
 
+import type { ChartReport } from './chartAxis';
 import type { NamedCount, SessionStatus } from './p2pProtocol';
 import type { DataFrameTimes } from './panelTiming';
 import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
@@ -198,6 +199,16 @@ export interface ReplacementDetail {
   readonly byTransaction: boolean | null;
 }
 
+/**
+ * Time between entry and removal, to the precision of its source: `added` — from the `added` event this session
+ * saw (ns, on the probe's clock); `entry_time` — the tracepoint's entry time (whole UNIX seconds) against the
+ * removal's wall-clock second, so whole seconds only.
+ */
+export interface TimeInMempool {
+  readonly ns: number;
+  readonly from: 'added' | 'entry_time';
+}
+
 export interface MempoolRow {
   readonly seq: number;
   readonly elapsedNs: number;
@@ -209,8 +220,8 @@ export interface MempoolRow {
   /** sat/vB */
   readonly feeRate: number | null;
   readonly reason: string | null;
-  /** Seconds between entry and removal (removed, replaced), when the session's wall clock is known. */
-  readonly secondsInMempool: number | null;
+  /** How long the transaction was in the mempool (removed, replaced); null when unknown. */
+  readonly inMempool: TimeInMempool | null;
   readonly replacement: ReplacementDetail | null;
 }
 
@@ -305,6 +316,8 @@ export interface ToolRenderReport {
   readonly truncatedText: string;
   readonly lostAlarm: boolean;
   readonly chartCanvasCount: number;
+  /** Each chart's legend and y-axis labels as drawn. */
+  readonly charts: readonly ChartReport[];
   readonly activeElementsInPanel: number;
   readonly imgElementsInDocument: number;
   /** <script> elements in the document now and when the page started (VS Code injects its own). */

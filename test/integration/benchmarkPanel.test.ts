@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { loadRecording } from '../../src/core/events/recording';
-import { formatDurationNs } from '../../src/shared/benchmarkProtocol';
-import { benchmarkPanelReport, closePanelTabs, extensionApis, focusPanelForScreenshots, repoRoot } from './integrationHelpers';
+import { formatDuration } from '../../src/shared/format';
+import { assertChartsReadable, benchmarkPanelReport, closePanelTabs, extensionApis, focusPanelForScreenshots, repoRoot } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
 const recordings = join(repoRoot, 'test', 'fixtures', 'recordings');
@@ -15,6 +15,9 @@ interface ExpectedRun {
   connectTimeNs: number;
   slowBlocks: { height: number; durationNs: number }[];
   buckets: number;
+  startHeight: number;
+  endHeight: number;
+  thresholdMs: number;
 }
 
 async function expectedRun(path: string): Promise<ExpectedRun> {
@@ -22,14 +25,24 @@ async function expectedRun(path: string): Promise<ExpectedRun> {
   assert.deepEqual(recording.malformed, []);
   assert.equal(recording.header.tool, 'connectblock-benchmark');
   const events = recording.events as unknown as Record<string, unknown>[];
-  const summary = events.find((e) => e.event === 'validation:connect_summary') as { totals: { blocks: number }; connect_time_ns: number } | undefined;
+  const summary = events.find((e) => e.event === 'validation:connect_summary') as
+    | { totals: { blocks: number }; connect_time_ns: number; start_height: number; end_height: number; threshold_ms: number }
+    | undefined;
   assert.ok(summary, 'the recording has a final summary');
   const histograms = events.filter((e) => e.event === 'validation:connect_histogram') as unknown as { buckets: unknown[] }[];
   const slowBlocks = events
     .filter((e) => e.event === 'validation:block_connected')
     .map((e) => ({ height: e.height as number, durationNs: Number(e.duration_ns) }))
     .sort((a, b) => b.durationNs - a.durationNs);
-  return { blocks: summary.totals.blocks, connectTimeNs: Number(summary.connect_time_ns), slowBlocks, buckets: histograms[histograms.length - 1].buckets.length };
+  return {
+    blocks: summary.totals.blocks,
+    connectTimeNs: Number(summary.connect_time_ns),
+    slowBlocks,
+    buckets: histograms[histograms.length - 1].buckets.length,
+    startHeight: summary.start_height,
+    endHeight: summary.end_height,
+    thresholdMs: summary.threshold_ms,
+  };
 }
 
 describe('ConnectBlock benchmark panel', function () {
@@ -54,13 +67,13 @@ describe('ConnectBlock benchmark panel', function () {
     const report = await benchmarkPanelReport((r) => r.runA === opened && r.totalTimeText !== '—' && r.totalTimeText !== '' && r.slowBlockRows > 0);
     assert.equal(report.runB, null);
     assert.equal(report.blockCountText, expected.blocks.toLocaleString('en-US'));
-    assert.equal(report.totalTimeText, formatDurationNs(expected.connectTimeNs));
+    assert.equal(report.totalTimeText, formatDuration(expected.connectTimeNs));
     assert.match(report.totalTimeText, /^\d+\.\d{3} s$/, 'a total of tens of seconds is shown in seconds');
     assert.equal(report.slowBlockRows, expected.slowBlocks.length);
-    // Sorted by duration, slowest first, in milliseconds.
+    // Sorted by duration, slowest first, in the one duration format the summary uses too.
     assert.deepEqual(
       report.firstSlowBlocks.map((b) => b.duration),
-      expected.slowBlocks.slice(0, 10).map((b) => `${(b.durationNs / 1e6).toFixed(1)} ms`),
+      expected.slowBlocks.slice(0, 10).map((b) => formatDuration(b.durationNs)),
     );
     assert.equal(report.firstSlowBlocks[0].height, expected.slowBlocks[0].height.toLocaleString('en-US'));
     assert.match(report.firstSlowBlocks[0].hash, /^0{16}[0-9a-f]{48}$/);
@@ -68,6 +81,12 @@ describe('ConnectBlock benchmark panel', function () {
     assert.equal(report.rateChartSeries, 1);
     assert.equal(report.histogramBars, expected.buckets);
     assert.equal(report.lostText, 'Lost blocks: 0');
+    // Every figure of the card is there, none a placeholder: heights and threshold from the summary, the wall time.
+    for (const [name, text] of Object.entries(report.summaryA)) assert.ok(text !== '' && text !== '—', `summary item ${name} shows ${JSON.stringify(text)}`);
+    const en = (n: number): string => n.toLocaleString('en-US');
+    assert.equal(report.summaryA.heights, expected.endHeight > 0 ? `${en(expected.startHeight)} – ${en(expected.endHeight)}` : expected.startHeight > 0 ? `from ${en(expected.startHeight)}` : 'all');
+    assert.equal(report.summaryA.threshold, expected.thresholdMs > 0 ? `over ${en(expected.thresholdMs)} ms` : 'every block');
+    assertChartsReadable(report.charts);
     assert.equal(report.lostAlarm, false);
     assert.equal(report.activeElementsInPanel, 0);
     assert.equal(report.imgElementsInDocument, 0);
@@ -86,8 +105,8 @@ describe('ConnectBlock benchmark panel', function () {
     assert.equal(panel.runB, runB);
     const report = await benchmarkPanelReport((r) => r.runB === runB && r.totalTimeTextB !== '' && r.totalTimeTextB !== '—' && r.rateChartSeries === 2);
     assert.equal(report.runA, runA);
-    assert.equal(report.totalTimeText, formatDurationNs(expectedA.connectTimeNs));
-    assert.equal(report.totalTimeTextB, formatDurationNs(expectedB.connectTimeNs));
+    assert.equal(report.totalTimeText, formatDuration(expectedA.connectTimeNs));
+    assert.equal(report.totalTimeTextB, formatDuration(expectedB.connectTimeNs));
     assert.equal(report.blockCountTextB, expectedB.blocks.toLocaleString('en-US'));
     assert.ok(report.histogramBars >= Math.max(expectedA.buckets, expectedB.buckets));
     assert.ok(report.chartCanvasCount >= 5);

@@ -11,6 +11,7 @@ import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import type { LauncherApi } from '../../src/extension/launch/launcherApi';
 import type { ExtensionApi } from '../../src/extension/testApi';
 import type { BenchmarkRenderReport } from '../../src/shared/benchmarkProtocol';
+import type { ChartReport } from '../../src/shared/chartAxis';
 import type { P2pRenderReport } from '../../src/shared/p2pProtocol';
 import type { RawRenderReport } from '../../src/shared/rawMessagesProtocol';
 import type { ToolPanelTool, ToolRenderReport } from '../../src/shared/toolPanelProtocol';
@@ -207,6 +208,19 @@ export async function rawPanelReport(accept: (report: RawRenderReport) => boolea
 export async function benchmarkPanelReport(accept: (report: BenchmarkRenderReport) => boolean, timeoutMs?: number): Promise<BenchmarkRenderReport> {
   const { benchmarkPanel } = await extensionApis('benchmarkPanel');
   return waitForReport('the benchmark panel', (t) => benchmarkPanel.renderReport(t), accept, timeoutMs);
+}
+
+/**
+ * Charts that read without a hover: each legend shows the newest values (no "—" while the chart has data) and
+ * no two y-axis labels are alike (a low-rate chart once read "1, 1, 0").
+ */
+export function assertChartsReadable(charts: readonly ChartReport[]): void {
+  assert.ok(charts.length > 0, 'the report lists no chart');
+  for (const chart of charts) {
+    assert.ok(chart.legend !== '' && !chart.legend.includes('—'), `${chart.title}: the legend shows no values without a hover: ${chart.legend}`);
+    assert.ok(chart.yLabels.length >= 2, `${chart.title}: y axis labels ${JSON.stringify(chart.yLabels)}`);
+    assert.equal(new Set(chart.yLabels).size, chart.yLabels.length, `${chart.title}: repeated y axis labels ${JSON.stringify(chart.yLabels)}`);
+  }
 }
 
 /** The index of column `title` in a tool panel's report. */

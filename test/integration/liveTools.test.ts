@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { loadRecording } from '../../src/core/events/recording';
 import { findTool, TOOLS } from '../../src/core/tools/toolCatalog';
 import type { BenchmarkRenderReport } from '../../src/shared/benchmarkProtocol';
+import { formatDuration } from '../../src/shared/format';
 import type { ToolPanelTool, ToolRenderReport } from '../../src/shared/toolPanelProtocol';
 import type { TracepointTreeNode } from '../../src/extension/tree/treeNodes';
 import {
@@ -166,7 +167,10 @@ describe('every bpftrace tool live (real helper and bpftrace against the workspa
         await waitFor('the benchmark panel to open', 10_000, () => benchmarkPanel.isOpen);
         await vscode.commands.executeCommand('bitcoinUsdt.showBenchmarkPanel');
         const shows = (r: BenchmarkRenderReport): boolean => r.slowBlockRows > 0 && r.blockCountText !== '' && r.blockCountText !== '0' && r.blockCountText !== '—';
-        await benchmarkReport(shows);
+        // While it runs: the heights and threshold it was started with, and the wall time so far (no placeholder).
+        const running = await benchmarkReport((r) => shows(r) && r.summaryA.wall !== undefined && /^\d[\d ,.a-z]* s( so far)?$/.test(r.summaryA.wall));
+        assert.equal(running.summaryA.heights, `from ${en(start)}`);
+        assert.equal(running.summaryA.threshold, `over ${en(thresholdMs)} ms`);
         await screenshotPanel('live-connectblock-benchmark', () => vscode.commands.executeCommand('bitcoinUsdt.showBenchmarkPanel'), () => benchmarkReport((r) => shows(r) && r.histogramBars > 0));
       },
     });
@@ -178,7 +182,7 @@ describe('every bpftrace tool live (real helper and bpftrace against the workspa
     assert.equal(final.slowBlockRows, slow.length);
     const slowest = [...slow].sort((a, b) => (b.duration_ns as number) - (a.duration_ns as number))[0];
     assert.equal(final.firstSlowBlocks[0].height, en(slowest.height as number));
-    assert.equal(final.firstSlowBlocks[0].duration, `${((slowest.duration_ns as number) / 1e6).toFixed(1)} ms`);
+    assert.equal(final.firstSlowBlocks[0].duration, formatDuration(slowest.duration_ns as number));
     // Run B is whatever an earlier comparison left in the panel; this run is A.
     assert.match(final.lostText, /^Lost blocks: (A )?0( · B \d+)?$/);
     assert.ok(final.histogramBars > 0);

@@ -104,6 +104,17 @@ describe('Raw P2P messages panel', function () {
     assert.ok(cut && cut.size === 1_000_000 && cut.captured === 600_000);
     panel.applyUiState({ filter: { msgType: 'block', peerId: '', direction: 'in', text: '' }, selectedSeq: cut.seq, follow: false });
     const report = await rawPanelReport((r) => r.matching === blocks.length && r.listRowsInDom === blocks.length && r.selectedSeq === cut.seq && r.decodedStatus === 'partial' && r.hexRowsInDom > 0 && !r.firstHexRows[0].includes('…'));
+    // The selected row reads in every kind of theme: all its text (the peer's address too) against the selection.
+    const workbench = vscode.workspace.getConfiguration('workbench');
+    try {
+      for (const [theme, kind] of [['Default Light Modern', 'vscode-light'], ['Default High Contrast', 'vscode-high-contrast'], ['Default High Contrast Light', 'vscode-high-contrast-light'], ['Default Dark Modern', 'vscode-dark']]) {
+        await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+        const themed = await rawPanelReport((r) => r.themeKind === kind && r.selectedSeq === cut.seq && r.selectedRowContrast !== null);
+        assert.ok((themed.selectedRowContrast ?? 0) >= 4.5, `${theme}: the selected row's text has a contrast of ${themed.selectedRowContrast?.toFixed(2)} (4.5 needed)`);
+      }
+    } finally {
+      await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+    }
     assert.deepEqual(report.firstRows.map((r) => r.msgType), blocks.map(() => 'block'));
     const cutRow = report.firstRows.find((r) => r.seq === cut.seq);
     assert.ok(cutRow);

@@ -8,7 +8,8 @@ import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import type { ToolFilter, ToolPanelTool, ToolRenderReport } from '../../src/shared/toolPanelProtocol';
 import { escapeInvisible } from '../../src/shared/visibleText';
 import type { ToolPanelsTestApi } from '../../src/extension/toolPanels/registerToolPanels';
-import { column, extensionApis, repoRoot, toolPanelReport } from './integrationHelpers';
+import { formatDuration } from '../../src/shared/format';
+import { assertChartsReadable, column, extensionApis, repoRoot, toolPanelReport } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'recordings');
@@ -209,6 +210,7 @@ describe('Tool panels', function () {
     assert.equal(report.summary['Last 10 min'], windowText(600));
     assert.notEqual(count('added', lastSecond - 600), count('added'), 'the fixture should span more than 10 minutes');
     assert.ok(report.chartCanvasCount >= 1);
+    assertChartsReadable(report.charts);
     assertNoMarkup(report);
     await panelScreenshot(panels, 'mempool-monitor', true);
 
@@ -219,8 +221,16 @@ describe('Tool panels', function () {
     const replaced = await filtered(panels, 'mempool-monitor', { text: '', kind: 'replaced' }, count('replaced'));
     assert.match(replaced.firstRows[0][column(replaced, 'Reason / replacement')], /^by tx [0-9a-f]{16}…: \d+ vB, fee [\d,]+ sat \([\d.]+ sat\/vB\)$/);
     const expiry = await filtered(panels, 'mempool-monitor', { text: 'expiry', kind: '' }, 1);
-    // Expired after two weeks in the mempool.
-    assert.equal(expiry.firstRows[0][column(expiry, 'In mempool')], '14 d 0 h');
+    // Expired after two weeks in the mempool: added before the session, so known from entry_time, to the second.
+    assert.equal(expiry.firstRows[0][column(expiry, 'In mempool')], '14 d 00:00:00');
+    // Removed by a block: the session saw them added, so their stay is exact (ns) from the two events.
+    const addedAt = new Map(log.filter((e) => e.event === 'mempool:added').map((e) => [e.txid as string, e.elapsed_ns ?? 0]));
+    const removedRows = await filtered(panels, 'mempool-monitor', { text: 'block', kind: 'removed' }, log.filter((e) => e.event === 'mempool:removed' && e.reason === 'block').length);
+    const newestRemovals = log.filter((e) => e.event === 'mempool:removed' && e.reason === 'block').reverse().slice(0, removedRows.firstRows.length);
+    assert.deepEqual(
+      removedRows.firstRows.map((r) => r[column(removedRows, 'In mempool')]),
+      newestRemovals.map((e) => formatDuration((e.elapsed_ns ?? 0) - (addedAt.get(e.txid as string) ?? NaN))),
+    );
     await filtered(panels, 'mempool-monitor', { text: '', kind: '' }, Math.min(log.length, 1000));
   });
 

@@ -4,9 +4,10 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BenchmarkRun, histogramBucketOf, type BenchmarkInputEvent } from '../../src/core/benchmark/benchmarkRun';
+import { BenchmarkRun, benchmarkParamsOf, histogramBucketOf, type BenchmarkInputEvent } from '../../src/core/benchmark/benchmarkRun';
 import { alignHistograms, alignRates, compareRuns } from '../../src/core/benchmark/runComparison';
-import { formatDurationNs, parseBenchmarkFromWebview, parseBenchmarkUiState, type RateSeries } from '../../src/shared/benchmarkProtocol';
+import { parseBenchmarkFromWebview, parseBenchmarkUiState, type RateSeries } from '../../src/shared/benchmarkProtocol';
+import { formatDuration } from '../../src/shared/format';
 import { ToolRecordStream } from './helpers/toolRecordStream';
 
 const CAPTURE = join(__dirname, '..', 'fixtures', 'bpftrace', 'connectblock-benchmark-v29.ndjson');
@@ -61,7 +62,7 @@ describe('benchmark: one run (real bpftrace capture: heights 800010–800030, th
     assert.equal(view.summary.thresholdMs, 100);
     assert.equal(view.summary.totals.connectTimeNs, 4_377_655_800);
     assert.ok(view.summary.wallTimeNs !== null && view.summary.wallTimeNs > 0);
-    assert.equal(formatDurationNs(view.summary.totals.connectTimeNs), '4.378 s');
+    assert.equal(formatDuration(view.summary.totals.connectTimeNs), '4.378 s');
     assert.equal(view.histogramSource, 'kernel');
     assert.equal(view.histogram.reduce((s, b) => s + b.count, 0), 21);
     assert.deepEqual(view.histogram.map((b) => b.min), [8192, 16384, 32768, 65536, 131072, 262144, 524288]);
@@ -131,6 +132,39 @@ describe('benchmark: one run (real bpftrace capture: heights 800010–800030, th
   });
 });
 
+describe('benchmark: while a run goes on', () => {
+  it('shows the heights and threshold it was launched with and the wall time so far, before any summary', () => {
+    const params = benchmarkParamsOf({ start: '800010', end: '800030', threshold_ms: '100' });
+    assert.deepEqual(params, { startHeight: 800_010, endHeight: 800_030, thresholdMs: 100 });
+    assert.deepEqual(benchmarkParamsOf({}), { startHeight: 0, endHeight: 0, thresholdMs: 0 });
+    assert.equal(benchmarkParamsOf({ start: '-1' }), null);
+    assert.equal(benchmarkParamsOf(undefined), null);
+    const run = new BenchmarkRun('live-1', 'master', 'live', undefined, params);
+    run.ingestAll([rates(1, 0, 0), rates(2, 1, 0)]);
+    assert.equal(run.view().wallTimeSoFarNs, null, 'no block counted yet');
+    assert.deepEqual(run.view().params, params);
+    // Blocks connect in the third and fourth second, one slow block streams at 3.5 s.
+    run.ingestAll([
+      rates(3, 1, 4),
+      { event: 'validation:block_connected', elapsed_ns: 3.5e9, block_hash: 'ab'.repeat(32), height: 800_015, transactions: 1, inputs: 1, sigops: 1, duration_ns: 150e6 } as BenchmarkInputEvent,
+      rates(4, 1, 2),
+      rates(5, 1, 0),
+    ]);
+    const view = run.view();
+    assert.equal(view.summary, null);
+    // From the first counted block (the start of the second in which it connected) to the newest one seen.
+    assert.equal(view.wallTimeSoFarNs, 2e9);
+    assert.deepEqual(view.params, params);
+  });
+
+  it('takes the heights and threshold from the summary once there is one (recordings keep no launch parameters)', () => {
+    const run = new BenchmarkRun('s1', 'master', 'recording');
+    assert.equal(run.view().params, null);
+    run.ingestAll(captureEvents());
+    assert.deepEqual(run.view().params, { startHeight: 800_010, endHeight: 800_030, thresholdMs: 100 });
+  });
+});
+
 describe('benchmark: two runs side by side', () => {
   function series(seconds: number[], blocks: number[], pointSeconds = 1): RateSeries {
     return { seconds, blocksPerS: blocks, transactionsPerS: blocks.map((b) => b * 2), inputsPerS: blocks.map((b) => b * 3), sigopsPerS: blocks.map((b) => b * 4), pointSeconds };
@@ -192,13 +226,13 @@ describe('benchmark: two runs side by side', () => {
 
 describe('benchmark: units and protocol', () => {
   it('formats durations in fitting units', () => {
-    assert.equal(formatDurationNs(812), '812 ns');
-    assert.equal(formatDurationNs(4_210), '4.21 µs');
-    assert.equal(formatDurationNs(35_700_000), '35.7 ms');
-    assert.equal(formatDurationNs(999_999_999), '1000 ms');
-    assert.equal(formatDurationNs(4_377_655_800), '4.378 s');
-    assert.equal(formatDurationNs(123.4e9), '2 min 03.4 s');
-    assert.equal(formatDurationNs(3 * 3600e9 + 5 * 60e9 + 7e9), '3 h 05 min 07.0 s');
+    assert.equal(formatDuration(812), '812 ns');
+    assert.equal(formatDuration(4_210), '4.21 µs');
+    assert.equal(formatDuration(35_700_000), '35.7 ms');
+    assert.equal(formatDuration(999_999_999), '1000 ms');
+    assert.equal(formatDuration(4_377_655_800), '4.378 s');
+    assert.equal(formatDuration(123.4e9), '2 min 03.4 s');
+    assert.equal(formatDuration(3 * 3600e9 + 5 * 60e9 + 7e9), '3 h 05 min 07.0 s');
   });
 
   it('validates webview messages and UI state', () => {

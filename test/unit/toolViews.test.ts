@@ -270,6 +270,38 @@ describe('tool views: utxos', () => {
 });
 
 describe('tool views: mempool-monitor', () => {
+  it('times a stay from the added event it saw (ns), never from the whole-second entry_time beside event times', () => {
+    // The session started at 1,000,000.900 s (UNIX); the transaction entered at 1,000,005.990 and left 12 ms later.
+    const agg = new MempoolAggregator({ startedAtMs: 1_000_000_900 });
+    agg.ingestAll([
+      { event: 'mempool:added', elapsed_ns: 5_090_000_000, txid: txid(1), vsize: 100, fee: 1000 },
+      { event: 'mempool:removed', elapsed_ns: 5_102_000_000, txid: txid(1), reason: 'block', vsize: 100, fee: 1000, entry_time: 1_000_005 },
+    ] as Ev[]);
+    const removal = (agg.snapshot(EMPTY_FILTER).view as MempoolView).rows.find((r) => r.kind === 'removed');
+    assert.deepEqual(removal?.inMempool, { ns: 12_000_000, from: 'added' });
+  });
+
+  it('times a transaction added before the session from entry_time, in whole seconds against the removal second', () => {
+    const agg = new MempoolAggregator({ startedAtMs: 1_000_000_900, maxTrackedEntries: 2 });
+    agg.ingestAll([
+      // Entered at 999,992.x s, removed at 1,000,001.2 s: the node's own clocks (whole seconds) say 9 s.
+      { event: 'mempool:removed', elapsed_ns: 300_000_000, txid: txid(2), reason: 'block', vsize: 1, fee: 1, entry_time: 999_992 },
+      // Added events remembered are bounded: the oldest (txid 3) is forgotten, its removal falls back to entry_time.
+      { event: 'mempool:added', elapsed_ns: 1 * S, txid: txid(3), vsize: 1, fee: 1 },
+      { event: 'mempool:added', elapsed_ns: 2 * S, txid: txid(4), vsize: 1, fee: 1 },
+      { event: 'mempool:added', elapsed_ns: 3 * S, txid: txid(5), vsize: 1, fee: 1 },
+      { event: 'mempool:removed', elapsed_ns: 4 * S, txid: txid(3), reason: 'block', vsize: 1, fee: 1, entry_time: 1_000_001 },
+      { event: 'mempool:removed', elapsed_ns: 4 * S, txid: txid(4), reason: 'block', vsize: 1, fee: 1, entry_time: 1_000_002 },
+      // No entry time and no added event: unknown, not zero.
+      { event: 'mempool:removed', elapsed_ns: 5 * S, txid: txid(6), reason: 'block', vsize: 1, fee: 1, entry_time: 0 },
+    ] as Ev[]);
+    const removed = (agg.snapshot(EMPTY_FILTER).view as MempoolView).rows.filter((r) => r.kind === 'removed');
+    assert.deepEqual(
+      removed.map((r) => r.inMempool),
+      [{ ns: 9 * S, from: 'entry_time' }, { ns: 3 * S, from: 'entry_time' }, { ns: 2 * S, from: 'added' }, null],
+    );
+  });
+
   it('counts over the session, the last minute and the last ten minutes', () => {
     const agg = new MempoolAggregator({ startedAtMs: 1_700_000_000_000 });
     const events: Ev[] = [];
@@ -290,7 +322,8 @@ describe('tool views: mempool-monitor', () => {
     assert.equal(later.lastTenMinutes.added, 479); // seconds 421..899
     const removal = view.rows.find((r) => r.kind === 'removed' && r.txid === txid(870));
     assert.ok(removal);
-    assert.equal(removal.secondsInMempool, 870);
+    // Its added event was seen 1 ns before: the time comes from it, not from the whole-second entry_time.
+    assert.deepEqual(removal.inMempool, { ns: 1, from: 'added' });
     assert.equal(removal.feeRate, 5);
     assert.equal(removal.reason, 'block');
   });
@@ -310,7 +343,7 @@ describe('tool views: mempool-monitor', () => {
     const replaced = rows(filter('', 'replaced'));
     assert.equal(replaced.length, 1);
     assert.deepEqual(replaced[0].replacement, { replacedVsize: 141, replacedFee: '2820', replacementId: txid(0xbb), replacementVsize: 141, replacementFee: '5640', byTransaction: true });
-    assert.equal(replaced[0].secondsInMempool, 12); // started at 1000 s, +2 s, entered at 990 s
+    assert.deepEqual(replaced[0].inMempool, { ns: 2 * S - 1, from: 'added' }); // added at 1 ns, replaced at 2 s
     assert.equal(replaced[0].feeRate, 20);
     assert.deepEqual(rows(filter(txid(0xbb).slice(0, 63))).map((r) => r.kind), ['replaced']);
     assert.deepEqual(rows(filter('INSUFFICIENT')).map((r) => r.kind), ['rejected']);

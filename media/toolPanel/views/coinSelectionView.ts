@@ -35,7 +35,7 @@ export const coinSelectionView = defineView<CoinSelectionView, CoinSelectionAtte
     { value: 'failed', label: 'Failed' },
     { value: 'aps', label: 'Tried APS' },
   ],
-  rowNoun: 'attempts',
+  rowNoun: ['attempt', 'attempts'],
   tableTitle: 'Transaction attempts (newest first)',
   is: (view): view is CoinSelectionView => view.tool === 'coin-selection',
   summary: (view) => [

@@ -1,5 +1,5 @@
 import type { ConnectionRow, ConnectionsView, ToolCounters } from '../../../src/shared/toolPanelProtocol';
-import { cssColor, el, formatAxisTime, formatCount, formatDuration, formatSessionTime, visibleText } from '../../shared/dom';
+import { countOf, cssColor, el, formatAxisTime, formatCount, formatDuration, formatSessionTime, visibleText } from '../../shared/dom';
 import { defineView, newestFirst, type ExtraPart } from '../viewModule';
 
 /** Rows are taller when there are few connections. */
@@ -112,7 +112,7 @@ function createTimeline(): ExtraPart<ConnectionsView> {
       // Oldest connection at the top; those opened before the session first.
       const rows = view.rows.slice(-MAX_TIMELINE_ROWS).sort((a, b) => (a.openedNs ?? -1) - (b.openedNs ?? -1));
       last = { rows, endNs: counters.lastElapsedNs };
-      note.textContent = view.rows.length > rows.length ? `Newest ${rows.length} of ${formatCount(view.matchingRows)} connections drawn (the table lists up to 1,000).` : '';
+      note.textContent = view.rows.length > rows.length ? `Newest ${formatCount(rows.length)} of ${countOf(view.matchingRows, 'connection', 'connections')} drawn (the table lists up to 1,000).` : '';
       draw();
     },
     rebuild: draw,
@@ -132,7 +132,7 @@ export const connectionsView = defineView<ConnectionsView, ConnectionRow>({
     { value: 'misbehaving', label: 'Misbehaving' },
     ...['outbound-full-relay', 'block-relay-only', 'manual', 'feeler', 'addr-fetch', 'private-broadcast'].map((t) => ({ value: t, label: t })),
   ],
-  rowNoun: 'connections',
+  rowNoun: ['connection', 'connections'],
   tableTitle: 'Connections (newest first)',
   is: (view): view is ConnectionsView => view.tool === 'p2p-connections',
   summary: (view) => [

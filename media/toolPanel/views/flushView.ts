@@ -12,7 +12,7 @@ export const flushView = defineView<FlushView, FlushRow>({
     { value: 'prune', label: 'For prune' },
     ...['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_SYNC'].map((m) => ({ value: m, label: m })),
   ],
-  rowNoun: 'flushes',
+  rowNoun: ['flush', 'flushes'],
   tableTitle: 'Flushes',
   is: (view): view is FlushView => view.tool === 'utxocache-flush',
   summary: (view) => [

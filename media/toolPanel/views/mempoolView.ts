@@ -1,9 +1,17 @@
-import type { MempoolCounts, MempoolRow, MempoolView } from '../../../src/shared/toolPanelProtocol';
-import { formatCount, formatDecimal, formatDuration, formatInt64, formatSessionTime } from '../../shared/dom';
+import type { MempoolCounts, MempoolRow, MempoolView, TimeInMempool } from '../../../src/shared/toolPanelProtocol';
+import { formatCount, formatDecimal, formatDuration, formatInt64, formatSessionTime, formatWholeSeconds } from '../../shared/dom';
 import { defineView, newestFirst, type Cell } from '../viewModule';
 
 function line(counts: MempoolCounts): string {
   return `${formatCount(counts.added)} added · ${formatCount(counts.removed)} removed · ${formatCount(counts.replaced)} replaced · ${formatCount(counts.rejected)} rejected`;
+}
+
+/** To the precision of its source: ns from the session's own `added` event, whole seconds from entry_time. */
+function inMempool(time: TimeInMempool | null): Cell {
+  if (time === null) return '';
+  return time.from === 'added'
+    ? { text: formatDuration(time.ns), title: 'From its added event in this session' }
+    : { text: formatWholeSeconds(time.ns / 1e9), title: 'From the tracepoint’s entry time (whole seconds): added before this session started' };
 }
 
 function shortId(id: string): string {
@@ -32,7 +40,7 @@ export const mempoolView = defineView<MempoolView, MempoolRow>({
     { value: 'replaced', label: 'replaced' },
     { value: 'rejected', label: 'rejected' },
   ],
-  rowNoun: 'events',
+  rowNoun: ['event', 'events'],
   tableTitle: 'Event log (newest first)',
   is: (view): view is MempoolView => view.tool === 'mempool-monitor',
   summary: (view) => [
@@ -62,7 +70,7 @@ export const mempoolView = defineView<MempoolView, MempoolRow>({
     { title: 'vsize', numeric: true, cell: (r) => (r.vsize === null ? '' : `${formatCount(r.vsize)} vB`) },
     { title: 'Fee (sat)', numeric: true, cell: (r) => (r.fee === null ? '' : formatInt64(r.fee)) },
     { title: 'sat/vB', numeric: true, cell: (r) => (r.feeRate === null ? '' : formatDecimal(r.feeRate)) },
-    { title: 'In mempool', numeric: true, tooltip: 'Time between entry and removal', cell: (r) => (r.secondsInMempool === null ? '' : formatDuration(r.secondsInMempool * 1e9)) },
+    { title: 'In mempool', numeric: true, tooltip: 'Time between entry and removal', cell: (r) => inMempool(r.inMempool) },
     { title: 'Reason / replacement', cell: details },
     { title: 'txid', tooltip: 'For replaced: the replaced transaction', cell: (r) => ({ text: r.txid, className: 'mono' }) },
   ],

@@ -13,7 +13,7 @@ export const utxosView = defineView<UtxosView, UtxoRow>({
     { value: 'spent', label: 'spent' },
     { value: 'uncache', label: 'uncache' },
   ],
-  rowNoun: 'operations',
+  rowNoun: ['operation', 'operations'],
   tableTitle: 'Operations (newest first)',
   is: (view): view is UtxosView => view.tool === 'utxos',
   summary: (view) => {

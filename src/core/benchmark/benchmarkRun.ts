@@ -5,6 +5,7 @@
 
 import type { Int64Field } from '../events/eventTypes';
 import type {
+  BenchmarkParams,
   BenchmarkRunView,
   BenchmarkSummary,
   BenchmarkTotals,
@@ -55,6 +56,23 @@ function parseTotals(value: unknown): BenchmarkTotals | undefined {
   return { blocks, transactions, inputs, sigops, connectTimeNs: duration, printed: int64Number(value.printed) ?? 0 };
 }
 
+/**
+ * The heights and threshold of a connectblock-benchmark launch from its parameters (`start`, `end`,
+ * `threshold_ms`, each 0 when not given); null for anything that is not a plain decimal.
+ */
+export function benchmarkParamsOf(params: Readonly<Record<string, string>> | undefined): BenchmarkParams | null {
+  if (params === undefined) return null;
+  const value = (name: string): number | undefined => {
+    const text = params[name] ?? '0';
+    return /^\d{1,10}$/.test(text) ? Number(text) : undefined;
+  };
+  const startHeight = value('start');
+  const endHeight = value('end');
+  const thresholdMs = value('threshold_ms');
+  if (startHeight === undefined || endHeight === undefined || thresholdMs === undefined) return null;
+  return { startHeight, endHeight, thresholdMs };
+}
+
 /** Power-of-2 bucket (µs) that holds `us`, as bpftrace's hist() makes them: [0,1), [1,2), [2,4), … */
 export function histogramBucketOf(us: number): { min: number; max: number } {
   if (us < 1) return { min: 0, max: 0 };
@@ -85,6 +103,8 @@ export class BenchmarkRun {
   private pending: PendingPoint = { count: 0, seconds: 0, sums: [0, 0, 0, 0] };
   /** elapsed_ns when the run's first block connected (the rate axis starts there). */
   private originNs: number | null = null;
+  /** elapsed_ns of the newest counted block seen (a streamed block, or the end of a rate snapshot with blocks). */
+  private newestBlockNs: number | null = null;
   private kernelHistogram: HistogramBucket[] | null = null;
   /** Histogram of the streamed blocks, for recordings without kernel histograms. */
   private readonly blockHistogram = new Map<number, { min: number; max: number; count: number }>();
@@ -105,6 +125,8 @@ export class BenchmarkRun {
     readonly label: string,
     readonly source: 'live' | 'recording',
     private readonly limits: BenchmarkLimits = DEFAULT_BENCHMARK_LIMITS,
+    /** The probe's parameters as launched (live sessions); recordings bring them in their summary. */
+    private readonly launchParams: BenchmarkParams | null = null,
   ) {}
 
   /** Something changed since the last `takeChanged()`. */
@@ -181,6 +203,7 @@ export class BenchmarkRun {
     }
     const elapsedNs = finiteNumber(fields.elapsed_ns) ?? this.lastElapsedNs;
     this.noteRunStart(elapsedNs - durationNs);
+    this.noteBlockSeen(elapsedNs);
     this.slowBlocksReceived++;
     this.slowBlocks.push({ height, hash, transactions, inputs, sigops, durationNs, elapsedNs });
     // Amortized: sort and cut once the list holds twice the limit.
@@ -209,7 +232,10 @@ export class BenchmarkRun {
     // The first snapshot of a bpftrace run covers no interval: nothing to plot.
     if (interval <= 0) return;
     const [blocks, transactions, inputs, sigops] = values as number[];
-    if (blocks > 0) this.noteRunStart(elapsedNs - interval);
+    if (blocks > 0) {
+      this.noteRunStart(elapsedNs - interval);
+      this.noteBlockSeen(elapsedNs);
+    }
     const p = this.pending;
     p.count++;
     p.seconds = elapsedNs / 1e9;
@@ -234,6 +260,10 @@ export class BenchmarkRun {
   /** The run's time axis starts when its first block connected (idle time after attaching is not shown). */
   private noteRunStart(elapsedNs: number): void {
     if (this.originNs === null || elapsedNs < this.originNs) this.originNs = Math.max(0, elapsedNs);
+  }
+
+  private noteBlockSeen(elapsedNs: number): void {
+    if (this.newestBlockNs === null || elapsedNs > this.newestBlockNs) this.newestBlockNs = elapsedNs;
   }
 
   /** Halves the number of points: each pair becomes its mean (rates per second stay rates per second). */
@@ -336,6 +366,8 @@ export class BenchmarkRun {
       slowBlocksReceived: this.slowBlocksReceived,
       totals: this.totals,
       summary: this.summary,
+      params: this.summary ? { startHeight: this.summary.startHeight, endHeight: this.summary.endHeight, thresholdMs: this.summary.thresholdMs } : this.launchParams,
+      wallTimeSoFarNs: this.originNs !== null && this.newestBlockNs !== null ? Math.max(0, this.newestBlockNs - this.originNs) : null,
       lostEvents: this.lostEvents,
       ignoredEvents: this.ignoredEvents,
       notes: [...this.notes],

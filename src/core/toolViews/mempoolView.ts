@@ -1,13 +1,15 @@
 // mempool-monitor: counts of added/removed/replaced/rejected transactions over the whole session, the last
 // minute and the last ten minutes (1-second buckets over the session clock), rates, and an event log.
 
-import { MAX_SENT_ROWS, MEMPOOL_KINDS, type MempoolCounts, type MempoolKind, type MempoolRow, type MempoolView, type ToolFilter } from '../../shared/toolPanelProtocol';
+import { MAX_SENT_ROWS, MEMPOOL_KINDS, type MempoolCounts, type MempoolKind, type MempoolRow, type MempoolView, type TimeInMempool, type ToolFilter } from '../../shared/toolPanelProtocol';
 import { boolField, int64Text, isHash, numberField, stringField, type ToolEventLike } from './eventFields';
 import { BoundedRing, SecondBuckets } from './secondBuckets';
 import { filterNeedle, ToolViewBase, type ToolViewOptions } from './toolViewBase';
 
 const NS_PER_SECOND = 1e9;
 const TEN_MINUTES = 600;
+/** Transactions whose `added` event is remembered (its time), for their time in the mempool; the oldest go first. */
+const DEFAULT_MAX_TRACKED_ENTRIES = 100_000;
 
 function kindOf(event: string): MempoolKind | null {
   switch (event) {
@@ -35,18 +37,41 @@ export class MempoolAggregator extends ToolViewBase {
   private readonly totals = { added: 0, removed: 0, replaced: 0, rejected: 0 };
   private readonly buckets: SecondBuckets;
   private seq = 0;
+  /** txid → elapsed_ns of its `added` event in this session (insertion order: oldest first). */
+  private readonly addedAt = new Map<string, number>();
+  private readonly maxTrackedEntries: number;
 
-  constructor(options: ToolViewOptions & { maxRows?: number; rateWindowSeconds?: number } = {}) {
+  constructor(options: ToolViewOptions & { maxRows?: number; rateWindowSeconds?: number; maxTrackedEntries?: number } = {}) {
     super(options);
+    this.maxTrackedEntries = options.maxTrackedEntries ?? DEFAULT_MAX_TRACKED_ENTRIES;
     this.rows = new BoundedRing<MempoolRow>(options.maxRows ?? 20_000);
     this.buckets = new SecondBuckets(4, Math.max(TEN_MINUTES, options.rateWindowSeconds ?? TEN_MINUTES));
   }
 
-  /** Seconds the transaction spent in the mempool, from its UNIX entry time and the session's wall clock. */
-  private secondsSince(entryTime: unknown, elapsedNs: number): number | null {
+  /**
+   * How long a transaction leaving the mempool at `elapsedNs` was in it: from its `added` event when this session
+   * saw it (ns), else from the tracepoint's entry time, a whole UNIX second, against the wall-clock second of the
+   * removal (whole seconds: both clocks are read to the second, as the node's own `time` fields are).
+   */
+  private timeInMempool(txid: string, entryTime: unknown, elapsedNs: number): TimeInMempool | null {
+    const added = this.addedAt.get(txid);
+    if (added !== undefined) {
+      this.addedAt.delete(txid);
+      if (elapsedNs >= added) return { ns: elapsedNs - added, from: 'added' };
+    }
     const entry = numberField(entryTime);
     if (entry === null || entry <= 0 || this.startedAtMs === null) return null;
-    return Math.max(0, this.startedAtMs / 1000 + elapsedNs / NS_PER_SECOND - entry);
+    const removedAtSecond = Math.floor(this.startedAtMs / 1000 + elapsedNs / NS_PER_SECOND);
+    return { ns: Math.max(0, removedAtSecond - entry) * NS_PER_SECOND, from: 'entry_time' };
+  }
+
+  private rememberAdded(txid: string, elapsedNs: number): void {
+    this.addedAt.delete(txid);
+    this.addedAt.set(txid, elapsedNs);
+    if (this.addedAt.size > this.maxTrackedEntries) {
+      const oldest = this.addedAt.keys().next();
+      if (!oldest.done) this.addedAt.delete(oldest.value);
+    }
   }
 
   protected ingestToolEvent(event: ToolEventLike, f: Readonly<Record<string, unknown>>, elapsedNs: number): 'accepted' | 'ignored' | 'other' {
@@ -58,14 +83,15 @@ export class MempoolAggregator extends ToolViewBase {
       if (!isHash(f.replaced_txid)) return 'ignored';
       const vsize = numberField(f.replaced_vsize);
       const fee = int64Text(f.replaced_fee);
+      const txid = f.replaced_txid.toLowerCase();
       row = {
         ...base,
-        txid: f.replaced_txid.toLowerCase(),
+        txid,
         vsize,
         fee,
         feeRate: feeRate(fee, vsize),
         reason: null,
-        secondsInMempool: this.secondsSince(f.replaced_entry_time, elapsedNs),
+        inMempool: this.timeInMempool(txid, f.replaced_entry_time, elapsedNs),
         replacement: {
           replacedVsize: vsize,
           replacedFee: fee,
@@ -79,14 +105,16 @@ export class MempoolAggregator extends ToolViewBase {
       if (!isHash(f.txid)) return 'ignored';
       const vsize = kind === 'rejected' ? null : numberField(f.vsize);
       const fee = kind === 'rejected' ? null : int64Text(f.fee);
+      const txid = f.txid.toLowerCase();
+      if (kind === 'added') this.rememberAdded(txid, elapsedNs);
       row = {
         ...base,
-        txid: f.txid.toLowerCase(),
+        txid,
         vsize,
         fee,
         feeRate: feeRate(fee, vsize),
         reason: kind === 'removed' || kind === 'rejected' ? (stringField(f.reason) ?? '') : null,
-        secondsInMempool: kind === 'removed' ? this.secondsSince(f.entry_time, elapsedNs) : null,
+        inMempool: kind === 'removed' ? this.timeInMempool(txid, f.entry_time, elapsedNs) : null,
         replacement: null,
       };
     }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { BenchmarkRun } from '../../core/benchmark/benchmarkRun';
+import { BenchmarkRun, benchmarkParamsOf, DEFAULT_BENCHMARK_LIMITS } from '../../core/benchmark/benchmarkRun';
 import { compareRuns } from '../../core/benchmark/runComparison';
 import type { NormalizedEvent } from '../../core/events/eventTypes';
 import {
@@ -65,7 +65,7 @@ export class BenchmarkPanelController extends PanelHost<BenchmarkRun, BenchmarkU
   }
 
   protected createModel(descriptor: SessionDescriptor): BenchmarkRun {
-    return new BenchmarkRun(descriptor.id, descriptor.label, descriptor.source);
+    return new BenchmarkRun(descriptor.id, descriptor.label, descriptor.source, DEFAULT_BENCHMARK_LIMITS, benchmarkParamsOf(descriptor.params));
   }
 
   protected parsePageMessage(raw: unknown): FromWebview | undefined {

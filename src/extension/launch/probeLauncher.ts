@@ -91,7 +91,7 @@ export class ProbeLauncher implements vscode.Disposable {
       });
       this.lastCommand = command;
       this.lastHelperTerminal = terminal.terminal;
-      return this.track(this.createSession(request.tool, binaryPath, pid, socket, terminal, command, inputs));
+      return this.track(this.createSession(request.tool, binaryPath, pid, socket, terminal, command, inputs, params));
     } catch (error) {
       terminal?.dispose();
       await socket.close();
@@ -123,6 +123,7 @@ export class ProbeLauncher implements vscode.Disposable {
     terminal: HelperTerminal,
     command: readonly string[],
     inputs: RootCommandInputs,
+    params: Readonly<Record<string, string>>,
   ): LiveProbeSession {
     const descriptor: SessionDescriptor = {
       id: `live-${++this.sequence}-${Date.now()}`,
@@ -132,6 +133,7 @@ export class ProbeLauncher implements vscode.Disposable {
       binary: binaryPath,
       pid,
       startedAt: new Date().toISOString(),
+      params,
     };
     return new LiveProbeSession({
       hub: this.hub,

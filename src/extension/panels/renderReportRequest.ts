@@ -18,21 +18,21 @@ export class RenderReportRequests<T> {
   ) {}
 
   /**
-   * Asks the page for its render report with `post(requestId)`. Waits until the page is ready, brings a hidden
-   * panel to the front without taking focus (only a visible page draws), and asks again every second until it
-   * answers: a page being rebuilt drops messages.
+   * Asks the page for its render report with `post(requestId)`. Brings a hidden panel to the front without taking
+   * focus (a page is not kept while hidden: only a visible one loads, gets ready and draws), waits until the page
+   * is ready, and asks again every second until it answers: a page being rebuilt drops messages.
    */
   async request(timeoutMs: number, post: (requestId: number) => void): Promise<T> {
     const { what } = this.page;
     const pending = this.pending;
     const deadline = Date.now() + timeoutMs;
     let panel = this.page.panel();
-    while (!(panel && this.page.ready())) {
-      if (Date.now() > deadline) throw new Error(panel ? `${what} webview did not get ready` : `${what} is not open`);
+    while (!(panel && panel.visible && this.page.ready())) {
+      if (Date.now() > deadline) throw new Error(panel ? `${what} webview did not get ready${panel.visible ? '' : ' (it stayed hidden)'}` : `${what} is not open`);
+      if (panel && !panel.visible) panel.reveal(undefined, true);
       await new Promise((resolve) => setTimeout(resolve, 50));
       panel = this.page.panel();
     }
-    if (!panel.visible) panel.reveal(undefined, true);
     const requestId = this.nextRequestId++;
     return new Promise<T>((resolve, reject) => {
       const retry = setInterval(() => post(requestId), 1_000);
