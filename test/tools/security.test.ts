@@ -309,6 +309,36 @@ describe('security: a local user with the sudo rule for the helper', function ()
     assert.deepEqual(rootSession.counts(), { delivered: 330, fired: 330 }, 'root traces every process');
   });
 
+  it("--follow re-attaches to the attacker's next process of the binary, never to root's", async () => {
+    const stopFile = join('/tmp', `bitcoin-usdt-security-stop-follow-${process.pid}`);
+    cleanups.push(() => rmSync(stopFile, { force: true }));
+    const first = new Tracee(stage.binary, true, 5);
+    cleanups.push(() => first.kill());
+    await first.ready;
+    const session = new AttackerSession(stage, ['--tool', 'p2p-traffic', '--binary', stage.binary, '--pid', String(first.pid), '--follow'], { stopFile });
+    cleanups.push(() => session.kill());
+    await session.waitFor('attached', 60_000);
+    assert.equal(await first.fire(), 5);
+    await session.waitFor('bpftrace_exit', 30_000);
+    // A process of the binary started by root while the session waits: not the attacker's, so not followed.
+    const rootTracee = new Tracee(stage.binary, false, 40);
+    cleanups.push(() => rootTracee.kill());
+    await rootTracee.ready;
+    await new Promise((r) => setTimeout(r, 2500)); // five of the helper's polls
+    assert.ok(!session.events().includes('reattached'), "the helper did not follow root's process");
+    assert.equal(await rootTracee.fire(), 40);
+    const next = new Tracee(stage.binary, true, 7);
+    cleanups.push(() => next.kill());
+    await next.ready;
+    await waitUntil(() => session.events().filter((e) => e === 'attached').length === 2, 60_000, 're-attached to the next process');
+    assert.equal(session.records.find((r) => r.data.event === 'reattached')?.data.pid, next.pid);
+    assert.equal(await next.fire(), 7);
+    await new Promise((r) => setTimeout(r, 1000));
+    writeFileSync(stopFile, '');
+    await session.end;
+    assert.equal(session.counts().delivered, 12, "the attacker's own 5 + 7 messages, none of root's 40");
+  });
+
   it('the socket symlink race: over 1,000 swaps, root never connects to the swapped-in socket', async () => {
     // Root's private socket, which the attacker must never reach through the helper.
     const rootDir = mkdtempSync('/tmp/bitcoin-usdt-root-');
