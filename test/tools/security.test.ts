@@ -134,8 +134,21 @@ class AttackerSession {
     return { delivered, fired };
   }
 
+  /** The session's end; when it has not ended within `ms`, stops it (SIGINT to the helper) and fails. */
+  async ended(ms = 60_000): Promise<SessionEnd> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+    const result = await Promise.race([this.end, late]);
+    clearTimeout(timer);
+    if (result !== 'late') return result;
+    this.kill();
+    await this.end;
+    throw new Error(`the helper was still running after ${ms} ms (records: ${this.events().join(', ')})`);
+  }
+
+  /** Stops the session: the helper gets SIGINT through sudo, and the session script ends. */
   kill(): void {
-    this.child.kill('SIGKILL');
+    this.child.kill('SIGTERM');
   }
 }
 
@@ -267,7 +280,7 @@ describe('security: a local user with the sudo rule for the helper', function ()
     await Promise.all([rootTracee.ready, ownTracee.ready]);
 
     const refused = new AttackerSession(stage, ['--tool', 'p2p-traffic', '--binary', stage.binary, '--pid', String(rootTracee.pid)]);
-    const refusedEnd = await refused.end;
+    const refusedEnd = await refused.ended();
     assertRefused(refused, refusedEnd, /process \d+ belongs to another user \(real uid 0, effective uid 0\): as uid \d+ you may trace only your own processes/);
     assert.match(String(refused.records.find((r) => r.data.event === 'error')?.data.message), /belongs to another user/);
 
@@ -337,6 +350,33 @@ describe('security: a local user with the sudo rule for the helper', function ()
     writeFileSync(stopFile, '');
     await session.end;
     assert.equal(session.counts().delivered, 12, "the attacker's own 5 + 7 messages, none of root's 40");
+  });
+
+  it('a tracee in its own mount namespace, where the path names another file, is refused', async () => {
+    // The attacker starts the staged binary in a user and mount namespace of their own, then binds another
+    // ELF file with tracepoints over its path there: /proc/PID/exe is the checked file, but bpftrace -p
+    // would open /proc/PID/root/<path>, the other one.
+    const other = mkdtempSync('/tmp/bitcoin-usdt-other-');
+    chmodSync(other, 0o755);
+    const otherBinary = join(other, 'bitcoind');
+    copyFileSync(join(ROOT, 'test', 'tracee', 'build', 'tracee-v29'), otherBinary);
+    chmodSync(otherBinary, 0o755);
+    cleanups.push(() => rmSync(other, { recursive: true, force: true }));
+    const script = `${stage.binary} --scenario p2p --count 1 --wait-signal & sleep 0.5; mount --bind ${otherBinary} ${stage.binary}; echo mounted; wait`;
+    const argv = asAttacker(['/usr/bin/unshare', '--map-root-user', '--mount', '/bin/sh', '-c', script]);
+    const inner = spawn(argv[0], argv.slice(1), { env: ENV, stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanups.push(() => inner.kill('SIGKILL'));
+    const lines = createInterface({ input: inner.stdout! });
+    let pid = 0;
+    await new Promise<void>((r) => lines.on('line', (line) => {
+      const ready = /^ready pid=(\d+)/.exec(line);
+      if (ready) pid = Number(ready[1]);
+      if (line === 'mounted') r();
+    }));
+    assert.ok(pid > 0);
+    const session = new AttackerSession(stage, ['--tool', 'p2p-traffic', '--binary', stage.binary, '--pid', String(pid)]);
+    assertRefused(session, await session.ended(), new RegExp(`process ${pid} sees another file at ${stage.binary} \\(it runs in its own mount namespace\\)`));
+    process.kill(pid, 'SIGKILL');
   });
 
   it('the socket symlink race: over 1,000 swaps, root never connects to the swapped-in socket', async () => {
@@ -410,7 +450,7 @@ describe('security: a local user with the sudo rule for the helper', function ()
     const opens = await countOpens([device!, secretFile], async () => {
       for (const binary of [device!, secretFile, join(secret, 'no-such-file')]) {
         const session = new AttackerSession(stage, ['--tool', 'p2p-traffic', '--binary', binary]);
-        ends[binary] = await session.end;
+        ends[binary] = await session.ended();
         assertRefused(session, ends[binary], /refused: (binary .* is not a regular file|cannot read binary)/);
       }
     });
@@ -434,7 +474,7 @@ describe('security: a local user with the sudo rule for the helper', function ()
     cleanups.push(() => own.kill());
     await own.ready;
     const session = new AttackerSession(stage, ['--tool', 'p2p-traffic', '--binary', stage.binary, '--pid', String(own.pid), '--bpftrace', link]);
-    assertRefused(session, await session.end, /bpftrace path .*bpftrace-evil leads to .*not-bpftrace, which does not name a bpftrace program/);
+    assertRefused(session, await session.ended(), /bpftrace path .*bpftrace-evil leads to .*not-bpftrace, which does not name a bpftrace program/);
     assert.ok(!existsSync(stage.mark('not-bpftrace-ran')), 'the program never ran');
     own.kill();
   });
@@ -444,10 +484,10 @@ describe('security: a local user with the sudo rule for the helper', function ()
     cleanups.push(() => own.kill());
     await own.ready;
     const bcc = new AttackerSession(stage, ['--tool', 'raw-p2p-msgs', '--binary', stage.binary, '--pid', String(own.pid)], { helper: bccWritable });
-    assertRefused(bcc, await bcc.end, /tool script .*bcc_common\.py is not owned by root or is writable by group or others/);
+    assertRefused(bcc, await bcc.ended(), /tool script .*bcc_common\.py is not owned by root or is writable by group or others/);
     assert.ok(!existsSync(stage.mark('bcc-common-imported')), 'bcc_common.py was never imported');
     const dir = new AttackerSession(stage, ['--tool', 'p2p-traffic', '--binary', stage.binary, '--pid', String(own.pid)], { helper: dirWritable });
-    assertRefused(dir, await dir.end, /probes directory .*dir-writable\/probes .*is not owned by root or is writable by group or others/);
+    assertRefused(dir, await dir.ended(), /probes directory .*dir-writable\/probes .*is not owned by root or is writable by group or others/);
     nothingRunningBut([own.pid]);
     own.kill();
   });
@@ -463,7 +503,7 @@ describe('security: a local user with the sudo rule for the helper', function ()
     assert.equal(bpftraces().length, 4, 'one bpftrace per running session');
     for (let i = 0; i < 4; i++) {
       const extra = new AttackerSession(stage, ['--tool', 'p2p-monitor', '--binary', stage.binary], { stopFile });
-      assertRefused(extra, await extra.end, /uid \d+ already runs 4 probe sessions, the most one user may run at once \(root sets max_sessions_per_user in \/etc\/bitcoin-usdt\/helper\.conf\); stop one first/);
+      assertRefused(extra, await extra.ended(), /uid \d+ already runs 4 probe sessions, the most one user may run at once \(root sets max_sessions_per_user in \/etc\/bitcoin-usdt\/helper\.conf\); stop one first/);
     }
     assert.equal(bpftraces().length, 4, 'the refused sessions started nothing');
     writeFileSync(stopFile, '');

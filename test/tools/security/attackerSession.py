@@ -7,6 +7,7 @@ arrives (one JSON line each), then {"end": {"code": exit code, "stderr": its std
 
 --stop-after-attached: SIGINT the helper that many seconds after it reports "attached".
 --stop-file: SIGINT it once that file exists (the test creates it when it has done its part).
+SIGTERM to this script: SIGINT the helper (sudo relays it), then finish as usual.
 """
 
 import json
@@ -39,11 +40,13 @@ def main(argv):
     connection = None
     attached_at = None
     stop_sent = False
+    terminated = []
+    signal.signal(signal.SIGTERM, lambda *_: terminated.append(True))
     while True:
         if proc.poll() is not None and connection is None:
             break
         if not stop_sent and ((attached_at and stop_after is not None and time.monotonic() - attached_at > stop_after)
-                              or (stop_file and os.path.exists(stop_file))):
+                              or (stop_file and os.path.exists(stop_file)) or terminated):
             proc.send_signal(signal.SIGINT)
             stop_sent = True
         watched = [proc.stderr] + ([connection] if connection else [listener])
