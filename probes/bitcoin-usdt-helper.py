@@ -8,14 +8,21 @@ It runs one of the bpftrace scripts shipped next to it against a validated bitco
 bpftrace's `-f json` lines unchanged to the Unix socket of the (unprivileged) user who started it, plus
 its own records {"type": "helper", "data": {"event": ...}}. It stops bpftrace when the socket closes, on
 SIGINT/SIGTERM/SIGHUP, and exits when bpftrace exits. bpftrace dies with it (PR_SET_PDEATHSIG).
-Python standard library only.
+
+It acts for exactly one user, the one who invoked it (SUDO_UID/PKEXEC_UID, or root): every path that user
+names is opened with that user's credentials, only that user's processes are traced (checked for a PID, and
+filtered in the kernel by uid for binary-wide and --follow sessions), and what runs as root (bpftrace,
+Python, the probe files) is opened through root-controlled directories and run through the checked
+descriptor. SECURITY.md explains each rule and names its test. Python standard library only.
 """
 
 import argparse
 import ctypes
 import errno
+import fcntl
 import json
 import os
+import pwd
 import re
 import select
 import signal
@@ -83,11 +90,20 @@ MAX_LINE_BYTES = 1024 * 1024  # a bpftrace line longer than this is dropped (the
 MAX_BCC_LINE_BYTES = 8 * 1024 * 1024 + 64 * 1024
 # BCC programs run with the system interpreter, whose root-owned dist-packages has python3-bpfcc
 BCC_PYTHON = '/usr/bin/python3'
+# files of probes/ that BCC programs import: checked like the programs themselves
+BCC_SHARED_FILES = ['bcc_common.py']
+# -B writes no bytecode; the prefix that cannot exist makes Python read none either, so only the checked
+# sources run (a stale or planted __pycache__ next to them is never loaded).
+BCC_PYTHON_FLAGS = ['-I', '-S', '-B', '-X', 'pycache_prefix=/dev/null']
 BCC_ENV = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'LANG': 'C'}
 # bpftrace reads the binary path inside an attach point (`usdt:$1:net:...`): ':' would split it and
 # '*?[]{}' would make it a wildcard matching other files. Control characters would hide it in the terminal.
 UNSAFE_PATH_CHARACTERS = re.compile(r'[\x00-\x1f\x7f:*?\[\]{}"\\]')
 SOCKET_NAME = 'probe.sock'
+# A user runs at most this many sessions at once; root may set another limit in HELPER_CONF.
+HELPER_CONF = '/etc/bitcoin-usdt/helper.conf'
+DEFAULT_MAX_SESSIONS = 4
+SESSION_LOCK_DIR = '/run/bitcoin-usdt'
 BCC_ATTACHED = re.compile(rb'^[a-z0-9-]+\.py: attached \d+ probes')
 
 
@@ -100,26 +116,178 @@ def say(text):
     sys.stderr.flush()
 
 
-# ---------------------------------------------------------------- validation
+# ---------------------------------------------------------------- the invoking user
+
+class User:
+    """The one user the helper acts for: uid, primary gid and groups from the user database."""
+
+    def __init__(self, uid):
+        self.uid = uid
+        if uid == 0:
+            self.gid, self.groups, self.name = 0, [], 'root'
+            return
+        try:
+            entry = pwd.getpwuid(uid)
+        except KeyError:
+            raise Refused('uid %d has no entry in the user database' % uid)
+        self.gid, self.name = entry.pw_gid, entry.pw_name
+        self.groups = os.getgrouplist(entry.pw_name, entry.pw_gid)
+
+    @property
+    def is_root(self):
+        return self.uid == 0
+
 
 def invoking_uid():
+    """The uid the helper acts for. Started by a non-root user directly: that user, whatever the environment
+    says. Started as root: sudo and pkexec set SUDO_UID / PKEXEC_UID themselves from the user who called them
+    (sudo overwrites a SUDO_UID in the caller's environment and refuses VAR=value without a SETENV rule;
+    pkexec clears the environment), so a user cannot claim another uid through them. A root caller that sets
+    one itself can only narrow the helper to that user. Both set and different is ambiguous: refused."""
+    if os.getuid() != 0:
+        return os.getuid()
+    claimed = set()
     for name in ('SUDO_UID', 'PKEXEC_UID'):
-        value = os.environ.get(name, '')
-        if re.fullmatch(r'[0-9]{1,10}', value):
-            return int(value)
-    return os.getuid()
+        value = os.environ.get(name)
+        if value is None:
+            continue
+        if not re.fullmatch(r'0|[1-9][0-9]{0,9}', value) or int(value) >= 0xFFFFFFFF:
+            raise Refused('%s=%r is not a uid' % (name, value))
+        claimed.add(int(value))
+    if len(claimed) > 1:
+        raise Refused('SUDO_UID and PKEXEC_UID name different users; start the helper through one of them')
+    return claimed.pop() if claimed else 0
+
+
+def as_user(user, action, *args):
+    """Runs action(*args) -> (descriptors, value) with the user's credentials and returns its result. For a
+    non-root user it runs in a child process that has dropped to the user's uid, gid and groups (and with
+    them every capability) and passes the open descriptors back over a socket pair; a Refused in the child is
+    raised here with the same text, so an error says only what the user could have seen. For root it runs
+    here."""
+    if user.is_root:
+        return action(*args)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+    child = os.fork()
+    if child == 0:
+        try:
+            ours.close()
+            os.setgroups(user.groups)
+            os.setresgid(user.gid, user.gid, user.gid)
+            os.setresuid(user.uid, user.uid, user.uid)
+            fds, value = action(*args)
+            socket.send_fds(theirs, [json.dumps({'value': value}).encode()], fds)
+        except Refused as err:
+            theirs.send(json.dumps({'refused': str(err)}).encode())
+        except BaseException as err:  # noqa: B902 (the child must never return into the helper)
+            theirs.send(json.dumps({'refused': 'internal error as uid %d: %s' % (user.uid, err)}).encode())
+        finally:
+            os._exit(0)
+    theirs.close()
+    try:
+        message, fds, _, _ = socket.recv_fds(ours, 65536, 8)
+    finally:
+        ours.close()
+        os.waitpid(child, 0)
+    if not message:
+        raise Refused('could not act as uid %d' % user.uid)
+    reply = json.loads(message)
+    if 'refused' in reply:
+        raise Refused(reply['refused'])
+    return fds, reply['value']
+
+
+# ---------------------------------------------------------------- what runs as root
+
+def trusted_owners():
+    """Root, and the owner of the helper itself: whoever can edit the helper can run code as root through
+    it already (see SECURITY.md, password-less use), so files they own add nothing."""
+    return {0, os.stat(os.path.abspath(__file__)).st_uid}
+
+
+def open_trusted(path, owners, what, directory=False):
+    """Opens a file that root will run or read (bpftrace, Python, a probe file, a configuration file) through
+    its real path, one component at a time from / without following links, and checks each on its
+    descriptor: every directory and the file itself owned by one of `owners` and writable by nobody else.
+    Returns the file's O_PATH descriptor (running or reading /proc/self/fd/N uses exactly what was checked)
+    and its real path. Only `owners` can change what the checked path names afterwards."""
+    real = os.path.realpath(path)
+    fd = os.open('/', os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        parts = [part for part in real.split('/') if part]
+        for depth, part in enumerate(parts + [None]):
+            st = os.fstat(fd)
+            here = '/' + '/'.join(parts[:depth])
+            if stat.S_ISLNK(st.st_mode):
+                raise Refused('%s %s changed while it was checked (%s is a symlink)' % (what, path, here))
+            if part is None:
+                if not (stat.S_ISDIR(st.st_mode) if directory else stat.S_ISREG(st.st_mode)):
+                    raise Refused('%s %s is not a %s' % (what, path, 'directory' if directory else 'regular file'))
+                if st.st_uid not in owners or st.st_mode & 0o022:
+                    raise Refused('%s %s (%s) is not owned by root or is writable by group or others'
+                                  % (what, path, real))
+                return fd, real
+            if st.st_uid not in owners or st.st_mode & 0o022:
+                raise Refused('%s %s is in %s, which someone other than root can change' % (what, path, here))
+            next_fd = os.open(part, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            os.close(fd)
+            fd = next_fd
+    except OSError as err:
+        os.close(fd)
+        raise Refused('cannot use %s %s: %s' % (what, path, err.strerror))
+    except Refused:
+        os.close(fd)
+        raise
+
+
+def fd_path(fd):
+    return '/proc/self/fd/%d' % fd
+
+
+def read_trusted(path, owners, what, limit=1 << 20):
+    """The bytes of a file checked by open_trusted (e.g. a configuration root wrote)."""
+    fd, _ = open_trusted(path, owners, what)
+    try:
+        with open(os.open(fd_path(fd), os.O_RDONLY | os.O_CLOEXEC), 'rb') as f:
+            return f.read(limit)
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------- validation
+
+class Script:
+    """A tool's script as checked descriptors: the probes directory (checked from / down) and the files in
+    it that run. `path` reaches the script through the directory's descriptor, so a BCC program imports
+    bcc_common from the very directory that was checked."""
+
+    def __init__(self, name):
+        owners = trusted_owners()
+        self.name = name
+        self.is_bcc = name.endswith('.py')
+        self.dir_fd, self.real_dir = open_trusted(HERE, owners, 'probes directory', directory=True)
+        for file_name in [name] + (BCC_SHARED_FILES if self.is_bcc else []):
+            check_file_in(self.dir_fd, file_name, owners)
+        self.path = '%s/%s' % (fd_path(self.dir_fd), name)
+        self.shown_path = os.path.join(self.real_dir, name)
+
+
+def check_file_in(dir_fd, name, owners):
+    """A file in a checked directory: a regular file, owned by one of `owners`, writable by nobody else."""
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError as err:
+        raise Refused('cannot use tool script %s: %s' % (os.path.join(HERE, name), err.strerror))
+    if not stat.S_ISREG(st.st_mode):
+        raise Refused('tool script %s is not a regular file' % os.path.join(HERE, name))
+    if st.st_uid not in owners or st.st_mode & 0o022:
+        raise Refused('tool script %s is not owned by root or is writable by group or others' % os.path.join(HERE, name))
 
 
 def check_tool(name):
     if name not in TOOLS:
         raise Refused('unknown tool %r (known: %s)' % (name, ', '.join(sorted(TOOLS))))
-    script = os.path.join(HERE, TOOLS[name])
-    st = os.lstat(script)
-    if not stat.S_ISREG(st.st_mode):
-        raise Refused('tool script %s is not a regular file' % script)
-    if st.st_mode & 0o022 or st.st_uid not in (0, os.stat(__file__).st_uid):
-        raise Refused('tool script %s is writable by others or not owned by the helper\'s owner' % script)
-    return script
+    return Script(TOOLS[name])
 
 
 def check_params(tool, params):
@@ -135,24 +303,39 @@ def check_params(tool, params):
     return parsed
 
 
-def check_binary(path):
-    """Opens the binary without following a final symlink and validates the opened file (not the path):
-    returns its stat. Every later check (PID, sections) uses this stat or re-checks the path against it."""
+def open_binary(path):
+    """(With the user's credentials.) Opens `path` without following a link, and only when the descriptor
+    shows a regular file reopens it for reading: a device, FIFO or socket is never opened."""
+    try:
+        fd = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as err:
+        raise Refused('cannot read binary %s: %s' % (path, err.strerror))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISLNK(st.st_mode):
+            raise Refused('binary %s is a symlink; pass the real file' % path)
+        if not stat.S_ISREG(st.st_mode):
+            raise Refused('binary %s is not a regular file' % path)
+        try:
+            return [os.open(fd_path(fd), os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY)], None
+        except OSError as err:
+            raise Refused('cannot read binary %s: %s' % (path, err.strerror))
+    finally:
+        os.close(fd)
+
+
+def check_binary(path, user):
+    """Opens the binary as the user, without following a final symlink, and validates the opened file (not
+    the path): returns its stat. Every later check (PID, sections) uses this stat or re-checks the path
+    against it."""
     if not os.path.isabs(path):
         raise Refused('binary path must be absolute: %r' % path)
     if UNSAFE_PATH_CHARACTERS.search(path):
         raise Refused('binary path %r contains a character bpftrace would misread (: * ? [ ] { } " \\ or a '
                       'control character); move or link the build to a plain path' % path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, 'O_NOCTTY', 0))
-    except OSError as err:
-        if err.errno == errno.ELOOP:
-            raise Refused('binary %s is a symlink; pass the real file' % path)
-        raise Refused('cannot read binary %s: %s' % (path, err.strerror))
+    (fd,), _ = as_user(user, open_binary, path)
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise Refused('binary %s is not a regular file' % path)
         if os.pread(fd, 4, 0) != b'\x7fELF':
             raise Refused('binary %s is not an ELF file' % path)
         with os.fdopen(os.dup(fd), 'rb') as f:
@@ -174,14 +357,38 @@ def check_same_file(path, binary_stat):
         raise Refused('binary %s was replaced after it was checked' % path)
 
 
-def check_pid(text, binary_stat):
+def process_uids(pid):
+    """(real uid, effective uid) of a process, or None when it is gone."""
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('Uid:'):
+                    real, effective = line.split()[1:3]
+                    return int(real), int(effective)
+    except OSError:
+        return None
+    return None
+
+
+def owned_by(pid, user):
+    """Root may trace any process; another user only those whose real and effective uid are theirs."""
+    uids = process_uids(pid)
+    return uids is not None and (user.is_root or uids == (user.uid, user.uid))
+
+
+def check_pid(text, binary_path, binary_stat, user):
     if not re.fullmatch(r'[0-9]{1,10}', text or '') or int(text) <= 0:
         raise Refused('PID must be a positive decimal number: %r' % text)
     pid = int(text)
-    if not os.path.exists('/proc/%d' % pid):
+    uids = process_uids(pid)
+    if uids is None:
         raise Refused('no process with PID %d' % pid)
+    if not owned_by(pid, user):
+        raise Refused('process %d belongs to another user (real uid %d, effective uid %d): as uid %d you may '
+                      'trace only your own processes' % (pid, uids[0], uids[1], user.uid))
     if not same_executable(pid, binary_stat):
         raise Refused('process %d does not run the binary given (/proc/%d/exe is another file)' % (pid, pid))
+    check_same_file_seen_by(pid, binary_path, binary_stat)
     return pid
 
 
@@ -193,9 +400,22 @@ def same_executable(pid, binary_stat):
     return (st.st_dev, st.st_ino) == (binary_stat.st_dev, binary_stat.st_ino)
 
 
-def check_bpftrace(path):
-    """Returns the real path of a root-owned bpftrace that only root can replace (every directory on its
-    real path is root-owned and not writable by group or others)."""
+def check_same_file_seen_by(pid, binary_path, binary_stat):
+    """bpftrace -p PID opens the binary as /proc/PID/root/<path>, in the target's mount namespace: that must
+    be the file that was checked, not one the target's namespace puts there."""
+    try:
+        st = os.stat('/proc/%d/root%s' % (pid, binary_path))
+    except OSError:
+        st = None
+    if st is None or (st.st_dev, st.st_ino) != (binary_stat.st_dev, binary_stat.st_ino):
+        raise Refused('process %d sees another file at %s (it runs in its own mount namespace); trace it '
+                      'from inside that namespace' % (pid, binary_path))
+
+
+def check_bpftrace(path, user):
+    """The bpftrace to run: the given path (resolved and checked as the user, who named it) or the first
+    system candidate. Its real path must name a bpftrace program, and it and every directory above it must
+    be root-owned and not group/other-writable. Returns (O_PATH descriptor, real path)."""
     candidates = [path] if path else [p for p in BPFTRACE_CANDIDATES if os.path.exists(p)]
     if not candidates:
         raise Refused('bpftrace not found in %s; install it (Debian/Ubuntu: apt install bpftrace)'
@@ -205,50 +425,35 @@ def check_bpftrace(path):
         raise Refused('bpftrace path must be a plain absolute path: %r' % chosen)
     if not os.path.basename(chosen).startswith('bpftrace'):
         raise Refused('bpftrace path %s does not name a bpftrace program' % chosen)
-    real = os.path.realpath(chosen)
-    try:
-        st = os.stat(real)
-    except OSError as err:
-        raise Refused('cannot use bpftrace %s: %s' % (chosen, err.strerror))
-    if not stat.S_ISREG(st.st_mode):
-        raise Refused('bpftrace %s is not a regular file' % chosen)
-    if st.st_uid != 0:
-        raise Refused('bpftrace %s is not owned by root' % chosen)
-    if st.st_mode & 0o022:
-        raise Refused('bpftrace %s is writable by group or others' % chosen)
-    directory = os.path.dirname(real)
-    while True:
-        dst = os.stat(directory)
-        if dst.st_uid != 0 or dst.st_mode & 0o022:
-            raise Refused('bpftrace %s is in %s, which someone other than root can change' % (chosen, directory))
-        if directory == '/':
-            break
-        directory = os.path.dirname(directory)
-    return real
+    (fd,), real = as_user(user, open_bpftrace, chosen)
+    if not os.path.basename(real).startswith('bpftrace'):
+        os.close(fd)
+        raise Refused('bpftrace path %s leads to %s, which does not name a bpftrace program' % (chosen, real))
+    return fd, real
+
+
+def open_bpftrace(path):
+    """(With the user's credentials: the user named the path.)"""
+    fd, real = open_trusted(path, {0}, 'bpftrace')
+    return [fd], real
 
 
 def check_bcc_python():
-    """The interpreter for BCC programs: the system python3, root-owned and replaceable only by root."""
-    try:
-        st = os.stat(BCC_PYTHON)
-    except OSError as err:
-        raise Refused('%s is needed for BCC tools: %s' % (BCC_PYTHON, err.strerror))
-    if st.st_uid != 0 or st.st_mode & 0o022:
-        raise Refused('%s is not root-owned or is writable by others' % BCC_PYTHON)
+    """The interpreter for BCC programs: the system python3, root-owned and replaceable only by root.
+    Returns (O_PATH descriptor, real path)."""
+    fd, real = open_trusted(BCC_PYTHON, {0}, 'the interpreter for BCC tools')
     if not any(os.path.isdir(os.path.join(d, 'bcc')) for d in ('/usr/lib/python3/dist-packages',
                                                                '/usr/local/lib/python3/dist-packages')):
+        os.close(fd)
         raise Refused('BCC is not installed: install python3-bpfcc (Debian/Ubuntu) or python3-bcc')
-    return BCC_PYTHON
+    return fd, real
 
 
-def check_socket(path, uid):
-    """Validates the socket's directory through an fd opened without following symlinks, and returns that
-    fd: connecting through /proc/self/fd/N/probe.sock reaches exactly the directory that was checked."""
-    if not os.path.isabs(path) or UNSAFE_PATH_CHARACTERS.search(path):
-        raise Refused('socket path must be a plain absolute path: %r' % path)
+def connect_socket(path, uid):
+    """(With the user's credentials.) Validates the socket's directory through a descriptor opened without
+    following links, then connects through /proc/self/fd/N/probe.sock: exactly the directory that was
+    checked, and only to a socket the user could reach anyway. Returns the connected socket's descriptor."""
     directory = os.path.dirname(path)
-    if os.path.basename(path) != SOCKET_NAME:
-        raise Refused('socket must be named %s (is %r)' % (SOCKET_NAME, os.path.basename(path)))
     try:
         dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as err:
@@ -269,10 +474,25 @@ def check_socket(path, uid):
             raise Refused('%s is not a socket' % path)
         if sst.st_uid != uid:
             raise Refused('socket %s is not owned by uid %d' % (path, uid))
-    except Refused:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        try:
+            sock.connect('/proc/self/fd/%d/%s' % (dir_fd, SOCKET_NAME))
+        except OSError as err:
+            sock.close()
+            raise Refused('cannot connect to %s: %s' % (path, err.strerror))
+        return [sock.detach()], None
+    finally:
         os.close(dir_fd)
-        raise
-    return dir_fd
+
+
+def check_socket(path, user):
+    """The connected socket to the invoking user's reader (connected as that user)."""
+    if not os.path.isabs(path) or UNSAFE_PATH_CHARACTERS.search(path):
+        raise Refused('socket path must be a plain absolute path: %r' % path)
+    if os.path.basename(path) != SOCKET_NAME:
+        raise Refused('socket must be named %s (is %r)' % (SOCKET_NAME, os.path.basename(path)))
+    (fd,), _ = as_user(user, connect_socket, path, user.uid)
+    return socket.socket(fileno=fd)
 
 
 def check_peer(sock, uid):
@@ -281,6 +501,51 @@ def check_peer(sock, uid):
     _, peer_uid, _ = struct.unpack('3i', creds)
     if peer_uid != uid:
         raise Refused('the socket is served by uid %d, not by the invoking user (uid %d)' % (peer_uid, uid))
+
+
+def max_sessions():
+    """The per-user limit on concurrent sessions: DEFAULT_MAX_SESSIONS, or `max_sessions_per_user = N` in
+    HELPER_CONF, a file only root can change."""
+    if not os.path.lexists(HELPER_CONF):
+        return DEFAULT_MAX_SESSIONS
+    text = read_trusted(HELPER_CONF, {0}, 'configuration').decode('utf-8', 'replace')
+    for line in text.splitlines():
+        key, sep, value = line.partition('=')
+        if sep and key.strip() == 'max_sessions_per_user':
+            if not re.fullmatch(r'[1-9][0-9]{0,3}', value.strip()):
+                raise Refused('%s: max_sessions_per_user must be a number from 1 to 9999' % HELPER_CONF)
+            return int(value.strip())
+    return DEFAULT_MAX_SESSIONS
+
+
+def take_session_slot(user):
+    """Holds one of the user's session slots for the helper's life: an flock on
+    SESSION_LOCK_DIR/<uid>.<n> (n below the limit), released by the kernel when the helper exits however it
+    exits. Root is not limited. Returns the lock's descriptor (or None for root)."""
+    if user.is_root:
+        return None
+    limit = max_sessions()
+    try:
+        os.mkdir(SESSION_LOCK_DIR, 0o700)
+    except FileExistsError:
+        pass
+    dir_fd = os.open(SESSION_LOCK_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        dst = os.fstat(dir_fd)
+        if dst.st_uid != 0 or stat.S_IMODE(dst.st_mode) & 0o077:
+            raise Refused('%s must be a directory owned by root with mode 0700' % SESSION_LOCK_DIR)
+        for slot in range(limit):
+            fd = os.open('%d.%d' % (user.uid, slot), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                         dir_fd=dir_fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                os.close(fd)
+    finally:
+        os.close(dir_fd)
+    raise Refused('uid %d already runs %d probe sessions, the most one user may run at once (root sets '
+                  'max_sessions_per_user in %s); stop one first' % (user.uid, limit, HELPER_CONF))
 
 
 def check_privileges():
@@ -298,12 +563,22 @@ def check_privileges():
                       'start it with sudo')
 
 
-def bpftrace_version(bpftrace):
+def run_tracer(tracer, argv, timeout):
+    """Runs the checked bpftrace to completion (--version, --info): (stdout, stderr)."""
+    with tracer.run(argv, env=BPFTRACE_ENV, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, cwd='/', text=True, errors='replace') as proc:
+        try:
+            return proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+
+
+def bpftrace_version(tracer):
     try:
-        out = subprocess.run([bpftrace, '--version'], env=BPFTRACE_ENV, stdin=subprocess.DEVNULL, cwd='/',
-                             capture_output=True, text=True, errors='replace', timeout=20).stdout
+        out, _ = run_tracer(tracer, ['--version'], 20)
     except (OSError, subprocess.SubprocessError) as err:
-        raise Refused('cannot run %s --version: %s' % (bpftrace, err))
+        raise Refused('cannot run %s --version: %s' % (tracer.real, err))
     match = re.match(r'\s*bpftrace v?(\d+)\.(\d+)(?:\.(\d+))?', out)
     if not match:
         raise Refused('cannot read the bpftrace version from %r' % out.strip()[:80])
@@ -314,13 +589,12 @@ def bpftrace_version(bpftrace):
     return '%d.%d.%d' % version
 
 
-def check_features(bpftrace, needs_refcount):
+def check_features(tracer, needs_refcount):
     try:
-        result = subprocess.run([bpftrace, '--info'], env=BPFTRACE_ENV, stdin=subprocess.DEVNULL, cwd='/',
-                                capture_output=True, text=True, errors='replace', timeout=30)
+        out, err_text = run_tracer(tracer, ['--info'], 30)
     except (OSError, subprocess.SubprocessError) as err:
-        raise Refused('cannot run %s --info: %s' % (bpftrace, err))
-    info = result.stdout + result.stderr
+        raise Refused('cannot run %s --info: %s' % (tracer.real, err))
+    info = out + err_text
     missing = []
     if not re.search(r'probe_read(_user)?_str: yes', info):
         missing.append('the probe_read_user_str kernel helper (reading strings from bitcoind)')
@@ -373,16 +647,13 @@ def elf_has_section(f, wanted):
 class Link:
     """The socket to the unprivileged reader: non-blocking, with a bounded outgoing buffer."""
 
-    def __init__(self, dir_fd, uid):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    def __init__(self, sock, uid):
+        self.sock = sock
         try:
-            self.sock.connect('/proc/self/fd/%d/%s' % (dir_fd, SOCKET_NAME))
             check_peer(self.sock, uid)
         except BaseException:
             self.sock.close()
             raise
-        finally:
-            os.close(dir_fd)
         self.sock.setblocking(False)
         self.pending = bytearray()
         self.closed = False
@@ -445,23 +716,38 @@ def on_stop_signal(signum, _frame):
     stop_requested.append(signum)
 
 
-def probe_argv(tracer, script, binary, pid, positional=()):
-    """The fixed command line of one probe: bpftrace with a .bt script, or a BCC .py program."""
-    if script.endswith('.py'):
-        return [BCC_PYTHON, '-I', '-S', script, '--binary', binary] + (['--pid', str(pid)] if pid else [])
-    return [tracer, '-f', 'json'] + (['-p', str(pid)] if pid else []) + [script, binary] + list(positional)
+class Tracer:
+    """The checked program that runs a script as root: bpftrace, or Python for BCC programs. It is run
+    through its O_PATH descriptor (/proc/self/fd/N); argv[0] shows its real path."""
+
+    def __init__(self, fd, real, version):
+        self.fd, self.real, self.version = fd, real, version
+
+    def run(self, argv, **options):
+        return subprocess.Popen([self.real] + argv, executable=fd_path(self.fd), pass_fds=[self.fd] + options.pop('pass_fds', []),
+                                **options)
 
 
-def run_bpftrace(link, bpftrace, script, binary, pid, positional=()):
+def probe_argv(script, binary, pid, uid, positional=()):
+    """The fixed arguments of one probe after the program: bpftrace's, with the tool's positional
+    parameters and then the invoking user's uid (the scripts' kernel-side filter: 0, root, traces every
+    process), or a BCC program's (per PID only for non-root users: see command_run)."""
+    if script.is_bcc:
+        return BCC_PYTHON_FLAGS + [script.path, '--binary', binary] + (['--pid', str(pid)] if pid else [])
+    return ['-f', 'json'] + (['-p', str(pid)] if pid else []) + [script.path, binary] + list(positional) + [str(uid)]
+
+
+def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
     """Runs one probe (bpftrace or a BCC program) until it exits; returns (exit code, why it stopped)."""
-    argv = probe_argv(bpftrace, script, binary, pid, positional)
-    is_bcc = script.endswith('.py')
+    argv = probe_argv(script, binary, pid, uid, positional)
+    is_bcc = script.is_bcc
     max_line_bytes = MAX_BCC_LINE_BYTES if is_bcc else MAX_LINE_BYTES
-    proc = subprocess.Popen(argv, env=BCC_ENV if is_bcc else RUN_ENV, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, process_group=0, cwd='/',
-                            preexec_fn=pdeathsig_setter(os.getpid()))
-    say('running: ' + ' '.join(argv))
-    link.record('started', argv=argv, pid=pid, bpftrace_pid=proc.pid, monotonic_ns=time.monotonic_ns())
+    proc = tracer.run(argv, env=BCC_ENV if is_bcc else RUN_ENV, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, process_group=0, cwd='/', pass_fds=[script.dir_fd],
+                      preexec_fn=pdeathsig_setter(os.getpid()))
+    shown = [tracer.real] + [script.shown_path if arg == script.path else arg for arg in argv]
+    say('running: ' + ' '.join(shown))
+    link.record('started', argv=shown, pid=pid, bpftrace_pid=proc.pid, monotonic_ns=time.monotonic_ns())
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
     buffers = {out_fd: b'', err_fd: b''}
     open_fds = {out_fd, err_fd}
@@ -562,16 +848,21 @@ def reap(proc):
     return proc.wait()
 
 
-def wait_for_new_process(binary_path, link):
-    """--follow: polls /proc until a process runs the binary (re-stat each time: it may be rebuilt)."""
+def wait_for_new_process(binary_path, link, user):
+    """--follow: polls /proc until one of the user's processes runs the binary (re-checked each time: it may
+    be rebuilt)."""
     while not stop_requested:
         try:
-            binary_stat, _ = check_binary(binary_path)
+            binary_stat, _ = check_binary(binary_path, user)
         except Refused:
             binary_stat = None
         if binary_stat is not None:
             for entry in os.listdir('/proc'):
-                if entry.isdigit() and same_executable(int(entry), binary_stat):
+                if entry.isdigit() and owned_by(int(entry), user) and same_executable(int(entry), binary_stat):
+                    try:
+                        check_same_file_seen_by(int(entry), binary_path, binary_stat)
+                    except Refused:
+                        continue
                     return int(entry)
         ready = select.select([link.sock], [], [], FOLLOW_POLL_SECONDS)[0]
         if ready and link.peer_gone():
@@ -580,43 +871,49 @@ def wait_for_new_process(binary_path, link):
 
 
 def command_run(args):
-    uid = invoking_uid()
-    link = Link(check_socket(args.socket, uid), uid)
+    user = User(invoking_uid())
+    link = Link(check_socket(args.socket, user), user.uid)
     try:
+        session_slot = take_session_slot(user)  # noqa: F841 (held until the helper exits)
         script = check_tool(args.tool)
         params = check_params(args.tool, args.param or [])
         positional = [params.get(name, default) for name, default in TOOL_POSITIONAL.get(args.tool, ())]
-        binary_stat, semaphores = check_binary(args.binary)
-        pid = check_pid(args.pid, binary_stat) if args.pid is not None else None
+        binary_stat, semaphores = check_binary(args.binary, user)
+        pid = check_pid(args.pid, args.binary, binary_stat, user) if args.pid is not None else None
         if args.follow and pid is None:
             raise Refused('--follow needs --pid')
         check_privileges()
-        if script.endswith('.py'):
+        if script.is_bcc:
             if semaphores and pid is None:
                 raise Refused('%s needs --pid on this binary: its tracepoints have semaphores (Bitcoin Core '
                               'v29+), which BCC raises in one running process' % args.tool)
-            bpftrace, version = check_bcc_python(), 'BCC'
+            if pid is None and not user.is_root:
+                raise Refused('%s needs --pid when run for uid %d: BCC programs trace one process, and only '
+                              'root may trace every process of a binary with them' % (args.tool, user.uid))
+            tracer = Tracer(*check_bcc_python(), version='BCC')
         else:
-            bpftrace = check_bpftrace(args.bpftrace)
-            version = bpftrace_version(bpftrace)
-            check_features(bpftrace, semaphores)
+            fd, real = check_bpftrace(args.bpftrace, user)
+            tracer = Tracer(fd, real, None)
+            tracer.version = bpftrace_version(tracer)
+            check_features(tracer, semaphores)
         check_same_file(args.binary, binary_stat)
     except Refused as err:
         say('refused: %s' % err)
         link.record('error', message=str(err))
         link.flush_blocking(2)
         return 2
+    version = tracer.version
     link.record('target', tool=args.tool, binary=args.binary, pid=pid, semaphores=semaphores,
-                bpftrace=bpftrace, bpftrace_version=version)
+                bpftrace=tracer.real, bpftrace_version=version)
     say('tool %s on %s%s with %s' % (args.tool, args.binary, ' (PID %d)' % pid if pid else '',
                                     'BCC' if version == 'BCC' else 'bpftrace %s' % version))
     while True:
-        code, reason = run_bpftrace(link, bpftrace, script, args.binary, pid, positional)
+        code, reason = run_bpftrace(link, tracer, script, args.binary, pid, user.uid, positional)
         link.record('bpftrace_exit', code=code, reason=reason)
         if not (args.follow and reason.startswith('target process') and not stop_requested and not link.closed):
             break
         say('target exited; waiting for a new process running %s (Ctrl-C to stop)' % args.binary)
-        new_pid = wait_for_new_process(args.binary, link)
+        new_pid = wait_for_new_process(args.binary, link, user)
         if new_pid is None:
             reason = 'stopped while waiting for a new process'
             break
@@ -653,11 +950,6 @@ def main(argv):
     except Refused as err:
         say('refused: %s' % err)
         return 2
-    except OSError as err:
-        if err.errno in (errno.ECONNREFUSED, errno.ENOENT):
-            say('cannot connect to %s: %s' % (args.socket, err.strerror))
-            return 2
-        raise
 
 
 if __name__ == '__main__':

@@ -20,7 +20,8 @@ apt_packages=(
   xz-utils python3 libsqlite3-0 libevent-2.1-7 libevent-pthreads-2.1-7 libevent-core-2.1-7
   # the offline VS Code server and its browser; unzip checks the packaged extension
   chromium ripgrep unzip ca-certificates git procps
-  # the non-root integration run: VS Code as a normal user who starts probes through sudo
+  # the non-root integration run (VS Code as a normal user who starts probes through sudo) and the security
+  # tests (the helper run by a second, unprivileged user through the README's sudo rule)
   sudo
 )
 

@@ -19,7 +19,7 @@
 // (realNodeGoToSource.test.ts). Set the variables with `eval "$(bash scripts/unpack-real-node.sh)"`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile, chmod } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, unlink, writeFile, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -307,6 +307,31 @@ async function requestedWindowSize(requestPath: string): Promise<{ width: number
   }
 }
 
+const NOTIFICATIONS_REQUEST = '.notifications-request';
+
+/**
+ * Answers <name>.notifications-request with <name>.notifications.json: the text of every notification the
+ * workbench shows and the links VS Code rendered in it (anchors inside the message, not the toolbar).
+ */
+async function answerNotificationsRequest(page: Page, requestsDir: string, name: string, log: RunLog): Promise<void> {
+  const shown = screenshotNamePattern.test(name)
+    ? await page.$$eval('.notification-list-item', (items) => items.map((item) => {
+      const message = item.querySelector('.notification-list-item-message');
+      return {
+        text: message?.textContent ?? '',
+        links: [...(message?.querySelectorAll('a') ?? [])].map((a) => a.getAttribute('href') ?? a.getAttribute('data-href') ?? a.textContent ?? ''),
+      };
+    }))
+    : null;
+  if (shown) {
+    await writeFile(join(requestsDir, `${name}.notifications.partial`), JSON.stringify(shown));
+    await rename(join(requestsDir, `${name}.notifications.partial`), join(requestsDir, `${name}.notifications.json`));
+  } else {
+    log.write(`[runner] ignored notifications request with bad name ${JSON.stringify(name)}\n`);
+  }
+  await unlink(join(requestsDir, `${name}${NOTIFICATIONS_REQUEST}`)).catch(() => undefined);
+}
+
 /** Saves <directory>/<name>.png for every <name>.request a test of this run wrote into requestsDir, then removes the request. */
 async function serveScreenshotRequests(page: Page, requestsDir: string, directory: string, log: RunLog): Promise<void> {
   let names: string[];
@@ -316,6 +341,10 @@ async function serveScreenshotRequests(page: Page, requestsDir: string, director
     return;
   }
   for (const fileName of names) {
+    if (fileName.endsWith(NOTIFICATIONS_REQUEST)) {
+      await answerNotificationsRequest(page, requestsDir, fileName.slice(0, -NOTIFICATIONS_REQUEST.length), log);
+      continue;
+    }
     if (!fileName.endsWith('.request')) continue;
     const name = fileName.slice(0, -'.request'.length);
     const requestPath = join(requestsDir, fileName);

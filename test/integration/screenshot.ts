@@ -2,7 +2,7 @@
 // workbench: it writes <requests>/<name>.request, the runner saves <screenshots>/<name>.png and deletes the request.
 // <requests> is private to one run (BITCOIN_USDT_SCREENSHOT_REQUESTS), <screenshots> is .vscode-test/screenshots.
 import { existsSync } from 'node:fs';
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -30,4 +30,30 @@ export async function screenshot(name: string, timeoutMs = 20_000, windowSize?: 
   }
   await rm(requestPath, { force: true });
   throw new Error(`no screenshot ${name} within ${timeoutMs} ms`);
+}
+
+export interface ShownNotification {
+  readonly text: string;
+  /** What VS Code rendered as links in the message (their targets). */
+  readonly links: readonly string[];
+}
+
+/**
+ * The notifications the workbench shows now, read from its DOM by the offline runner. Returns undefined when
+ * the tests do not run under the offline runner.
+ */
+export async function shownNotifications(name: string, timeoutMs = 20_000): Promise<ShownNotification[] | undefined> {
+  const requestsDir = process.env.BITCOIN_USDT_SCREENSHOT_REQUESTS;
+  if (!requestsDir) return undefined;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/.test(name)) throw new Error(`bad request name ${JSON.stringify(name)}`);
+  const answer = join(requestsDir, `${name}.notifications.json`);
+  await rm(answer, { force: true });
+  await writeFile(join(requestsDir, `${name}.notifications-request`), new Date().toISOString());
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const text = await readFile(answer, 'utf8').catch(() => undefined);
+    if (text !== undefined) return JSON.parse(text) as ShownNotification[];
+    await delay(100);
+  }
+  throw new Error(`no answer to the notifications request ${name} within ${timeoutMs} ms`);
 }

@@ -14,6 +14,7 @@ import {
 } from '../../shared/benchmarkProtocol';
 import type { SessionDescriptor } from '../eventHub';
 import { PanelHost, type PanelServices, type PanelSession } from '../panels/panelHost';
+import { showWarning } from '../notifications';
 
 export const BENCHMARK_PANEL_VIEW_TYPE = 'bitcoinUsdt.benchmarkPanel';
 /** Runs held for comparison (each is small and bounded); the oldest ended ones not shown go first. */
@@ -136,7 +137,7 @@ export class BenchmarkPanelController extends PanelHost<BenchmarkRun, BenchmarkU
     }
     if (sessionId === undefined) return undefined;
     if (!this.sessions.has(sessionId)) {
-      void vscode.window.showWarningMessage('Bitcoin USDT: that recording holds no connectblock-benchmark events.');
+      void showWarning('Bitcoin USDT: that recording holds no connectblock-benchmark events.');
       return undefined;
     }
     return this.setRunB(sessionId);

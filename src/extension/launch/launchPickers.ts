@@ -11,6 +11,7 @@ import { findTool, toolsAvailableFor, type ToolAvailability, type ToolDefinition
 import { BinaryRegistry, type BinaryOrigin } from '../binaries/binaryRegistry';
 import type { TreeNodeTarget } from '../services';
 import { parameterDefault, parameterProblem, type LaunchRequest } from './launchRequest';
+import { showError, showInformation, showWarning } from '../notifications';
 
 /** What a tree node passes to Start probe…: its binary and tracepoint, and on a "Probe tools" entry the tool. */
 export interface ProbeLaunchTarget extends TreeNodeTarget {
@@ -46,11 +47,11 @@ async function presetTool(binaryPath: string, toolId: string): Promise<string | 
   if (!availability) return undefined;
   const wanted = availability.find((a) => a.tool.id === toolId);
   if (!wanted) {
-    void vscode.window.showErrorMessage(`Unknown probe tool ${JSON.stringify(toolId)}.`);
+    void showError(`Unknown probe tool ${JSON.stringify(toolId)}.`);
     return undefined;
   }
   if (!wanted.available) {
-    void vscode.window.showErrorMessage(`${wanted.tool.title} cannot run against ${binaryPath}: ${wanted.reason ?? 'unavailable'}.`);
+    void showError(`${wanted.tool.title} cannot run against ${binaryPath}: ${wanted.reason ?? 'unavailable'}.`);
     return undefined;
   }
   return wanted.tool.id;
@@ -82,7 +83,7 @@ async function readAvailability(binaryPath: string): Promise<ToolAvailability[] 
     const report = await readStapsdtNotes(binaryPath);
     return toolsAvailableFor(report.notes.map((note) => `${note.provider}:${note.name}`));
   } catch (error) {
-    void vscode.window.showErrorMessage(`Cannot read the tracepoints of ${binaryPath}: ${error instanceof Error ? error.message : String(error)}`);
+    void showError(`Cannot read the tracepoints of ${binaryPath}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
 }
@@ -137,7 +138,7 @@ async function pickTool(binaryPath: string, node: TreeNodeTarget | undefined): P
   const unavailable = availability.filter((a) => !a.available);
   if (available.length === 0) {
     const reasons = unavailable.map((a) => `${a.tool.title}: ${a.reason ?? 'unavailable'}`).join('; ');
-    void vscode.window.showErrorMessage(`No probe tool can run against ${binaryPath}. ${reasons}`);
+    void showError(`No probe tool can run against ${binaryPath}. ${reasons}`);
     return undefined;
   }
   const items: ToolItem[] = [
@@ -149,7 +150,7 @@ async function pickTool(binaryPath: string, node: TreeNodeTarget | undefined): P
     const picked = await vscode.window.showQuickPick(items, { title: `Start probe: tool for ${path.basename(binaryPath)}`, placeHolder: 'Which probe tool?', matchOnDetail: true });
     if (!picked?.availability) return undefined;
     if (picked.availability.available) return picked.availability.tool.id;
-    await vscode.window.showWarningMessage(`${picked.availability.tool.title} cannot run: ${picked.availability.reason ?? 'unavailable'}.`, { modal: true });
+    await showWarning(`${picked.availability.tool.title} cannot run: ${picked.availability.reason ?? 'unavailable'}.`, { modal: true });
   }
 }
 
@@ -212,7 +213,7 @@ async function pickTarget(binaryPath: string, tool: string): Promise<PickedTarge
   quickPick.dispose();
   if (!picked?.target) return undefined;
   if (picked.target === 'all') {
-    if (follow) void vscode.window.showInformationMessage('Every process of this binary is traced already, including restarts: "Follow restarts" is only needed for a single process.');
+    if (follow) void showInformation('Every process of this binary is traced already, including restarts: "Follow restarts" is only needed for a single process.');
     return { binaryPath, pid: 'all', follow: false };
   }
   const chosen = picked.target;
@@ -221,13 +222,13 @@ async function pickTarget(binaryPath: string, tool: string): Promise<PickedTarge
     case 'unknown':
       return { binaryPath, pid: chosen.pid, follow };
     case 'rebuilt':
-      void vscode.window.showErrorMessage(
+      void showError(
         `PID ${chosen.pid}: the binary was rebuilt since this process started, so its tracepoints are in a file that no longer exists. Restart bitcoind to probe it.`,
       );
       return undefined;
     case 'different': {
       if (!chosen.exePath) return undefined;
-      const answer = await vscode.window.showWarningMessage(
+      const answer = await showWarning(
         `PID ${chosen.pid} runs ${chosen.exePath}, not ${binaryPath}. Probe that binary instead?`,
         { modal: true },
         'Probe its binary',

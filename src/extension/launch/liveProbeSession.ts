@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
 import * as path from 'node:path';
-import * as vscode from 'vscode';
 import type { NormalizedEvent } from '../../core/events/eventTypes';
 import { BpftraceDecoder } from '../../core/events/bpftraceDecoder';
 import { ProbeSessionReader, type PrivateSocket } from '../../core/probeSession';
@@ -8,6 +7,7 @@ import { findTool, streamedTracepoints } from '../../core/tools/toolCatalog';
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import { HelperTerminal, type HelperExit } from './helperTerminal';
 import type { ProbeCounters } from './probeStatusBar';
+import { showError, showInformation, showWarning } from '../notifications';
 
 export type LiveSessionState = 'waiting' | 'connected' | 'ended';
 
@@ -244,6 +244,6 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 
 export function noticeToWindow(notice: SessionNotice): void {
   const show =
-    notice.level === 'error' ? vscode.window.showErrorMessage : notice.level === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    notice.level === 'error' ? showError : notice.level === 'warning' ? showWarning : showInformation;
   void show(notice.text);
 }

@@ -6,6 +6,7 @@ import { isLaunchRequest, type LaunchRequest } from './launchRequest';
 import { LaunchRefused, PROBE_RUNNING_CONTEXT_KEY, ProbeLauncher } from './probeLauncher';
 import { PROBE_STATUS_ACTIONS_COMMAND, ProbeStatusBar } from './probeStatusBar';
 import { panelCommand, panelOfTool } from '../panels/panelRouting';
+import { showWarning } from '../notifications';
 
 /**
  * Start probe… / Stop probe, the terminal running the privileged helper, and the status bar item.
@@ -27,7 +28,7 @@ export function registerProbeLauncher(services: Services): void {
         throw new LaunchRefused('Starting a probe runs a helper as root, which is disabled in untrusted workspaces. Trust this workspace first (Workspaces: Manage Workspace Trust).');
       }
       if (!automated && launcher.activeSession) {
-        const stopFirst = await vscode.window.showWarningMessage(`A probe is already running (${launcher.activeSession.descriptor.label}).`, 'Stop it and start another');
+        const stopFirst = await showWarning(`A probe is already running (${launcher.activeSession.descriptor.label}).`, {}, 'Stop it and start another');
         if (!stopFirst) return undefined;
         await launcher.stop();
       }

@@ -6,6 +6,7 @@ import type { SessionDescriptor } from '../eventHub';
 import type { Services } from '../services';
 import { replayRecording, type ReplayResult } from './recordingReplay';
 import { SessionRecorder } from './sessionRecorder';
+import { showError, showInformation, showWarning } from '../notifications';
 
 export interface RecordingService {
   readonly recorder: SessionRecorder;
@@ -40,11 +41,11 @@ export function registerRecording(services: Services): RecordingService {
     const replay = (async () => {
       try {
         const result = await replayRecording(hub, path, (session: SessionDescriptor) => recorder.noteRecordingFile(session, path));
-        if (result.malformed.length > 0) void vscode.window.showWarningMessage(describeMalformed(result));
+        if (result.malformed.length > 0) void showWarning(describeMalformed(result));
         return result;
       } catch (error) {
         const message = error instanceof RecordingError ? error.message : `cannot open ${path}: ${(error as Error).message}`;
-        void vscode.window.showErrorMessage(`Bitcoin USDT: ${message}`);
+        void showError(`Bitcoin USDT: ${message}`);
         return undefined;
       } finally {
         opening.delete(path);
@@ -67,7 +68,7 @@ export function registerRecording(services: Services): RecordingService {
       }
       if (!uri) return undefined;
       if (uri.scheme !== 'file') {
-        void vscode.window.showErrorMessage(`Bitcoin USDT: recordings must be local files (${uri.toString()})`);
+        void showError(`Bitcoin USDT: recordings must be local files (${uri.toString()})`);
         return undefined;
       }
       const result = await openRecording(uri.fsPath);
@@ -100,7 +101,7 @@ export function registerRecording(services: Services): RecordingService {
         await copyFile(source.path, destination.fsPath);
       }
       const still = source.live ? ' (the session is still running: saved what was recorded so far)' : '';
-      void vscode.window.showInformationMessage(`Bitcoin USDT: recording saved to ${destination.fsPath}${still}`);
+      void showInformation(`Bitcoin USDT: recording saved to ${destination.fsPath}${still}`);
       return destination.fsPath;
     }),
   );
@@ -149,7 +150,7 @@ async function pickRecording(recorder: SessionRecorder): Promise<RecordingChoice
     choices.push({ label: basename(path), description: 'earlier session', detail: path, path, live: false });
   }
   if (choices.length === 0) {
-    void vscode.window.showInformationMessage('Bitcoin USDT: no recorded session yet. Start a probe, or open a recording.');
+    void showInformation('Bitcoin USDT: no recorded session yet. Start a probe, or open a recording.');
     return undefined;
   }
   return vscode.window.showQuickPick(choices, { title: 'Save which recording?', matchOnDetail: true });

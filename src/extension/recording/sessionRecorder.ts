@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { readdir, rm } from 'node:fs/promises';
 import { RecordingWriter } from '../../core/events/recording';
 import type { EventHub, SessionDescriptor } from '../eventHub';
+import { showWarning } from '../notifications';
 
 /** Automatic recordings kept in global storage; older ones are deleted. */
 export const KEPT_RECORDINGS = 20;
@@ -101,7 +102,7 @@ export class SessionRecorder implements vscode.Disposable {
         this.remember({ session, path: file.fsPath, live: true });
         return created;
       } catch (error) {
-        void vscode.window.showWarningMessage(
+        void showWarning(
           `Bitcoin USDT: the session "${session.label}" is not being recorded: ${(error as Error).message}`,
         );
         return undefined;
@@ -126,7 +127,7 @@ export class SessionRecorder implements vscode.Disposable {
   private warnWriteFailed(session: SessionDescriptor, writer: RecordingWriter): void {
     if (this.warned.has(session.id) || !writer.error) return;
     this.warned.add(session.id);
-    void vscode.window.showWarningMessage(
+    void showWarning(
       `Bitcoin USDT: recording of "${session.label}" stopped (${writer.error.message}). The session goes on; ` +
         `${basename(writer.path)} keeps what was written before the error.`,
     );
@@ -136,7 +137,7 @@ export class SessionRecorder implements vscode.Disposable {
   private warnDisk(session: SessionDescriptor, writer: RecordingWriter): void {
     if (this.warned.has(session.id)) return;
     this.warned.add(session.id);
-    void vscode.window.showWarningMessage(
+    void showWarning(
       `Bitcoin USDT: the disk could not keep up with "${session.label}": ${basename(writer.path)} misses some ` +
         'events, counted as lost (source "recording") where they are missing. The live view has them all.',
     );

@@ -4,6 +4,7 @@ import type { CallSite } from '../../core/source/callSiteFinder';
 import type { TreeNodeTarget } from '../services';
 import type { CallSiteCache } from './callSiteCache';
 import type { TracepointModel } from './tracepointModel';
+import { showInformation } from '../notifications';
 
 /**
  * Opens the TRACEPOINT / TRACEn call site of a tracepoint node (or of one picked from a list), with
@@ -18,7 +19,7 @@ export async function goToSource(target: TreeNodeTarget | undefined, model: Trac
   );
   const [context, event] = splitTracepoint(tracepoint);
   if (found.length === 0) {
-    void vscode.window.showInformationMessage(
+    void showInformation(
       `No TRACEPOINT(${context}, ${event}, …) call site found in the workspace folders. Open a Bitcoin Core source tree as a workspace folder to go to the source.`,
     );
     return;

@@ -5,6 +5,7 @@ import { CallSiteCache } from './callSiteCache';
 import { goToSource } from './goToSource';
 import { TracepointModel } from './tracepointModel';
 import { TracepointTreeProvider } from './tracepointTreeProvider';
+import { showInformation } from '../notifications';
 
 export const TRACEPOINT_VIEW_ID = 'bitcoinUsdt.tracepoints';
 
@@ -42,7 +43,7 @@ export function registerTracepointTree(services: Services): void {
     vscode.commands.registerCommand('bitcoinUsdt.removeBinary', async (target?: TreeNodeTarget) => {
       if (!target?.binaryPath) return;
       if (!(await registry.removeBinary(target.binaryPath))) {
-        void vscode.window.showInformationMessage(
+        void showInformation(
           `${target.binaryPath} was not added with "Add bitcoind binary…": binaries found in the workspace or listed in bitcoinUsdt.bitcoindPaths stay in the list.`,
         );
       }
@@ -50,7 +51,7 @@ export function registerTracepointTree(services: Services): void {
     vscode.commands.registerCommand('bitcoinUsdt.goToSource', (target?: TreeNodeTarget) => goToSource(target, model, callSites)),
     vscode.commands.registerCommand('bitcoinUsdt.copyAttachPoint', async (target?: TreeNodeTarget) => {
       if (!target?.binaryPath || !target.tracepoint) {
-        void vscode.window.showInformationMessage('Copy bpftrace attach point works on a tracepoint in the Tracepoints view.');
+        void showInformation('Copy bpftrace attach point works on a tracepoint in the Tracepoints view.');
         return;
       }
       const attachPoint = `usdt:${target.binaryPath}:${target.tracepoint}`;

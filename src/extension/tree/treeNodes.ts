@@ -20,7 +20,7 @@ import { toolsAvailableFor, type ToolAvailability } from '../../core/tools/toolC
 import type { DiscoveredBinary } from '../binaries/binaryRegistry';
 import type { TreeNodeTarget } from '../services';
 import type { BinaryInspection } from './binaryInspection';
-import { markdownCode, markdownText } from './markdownText';
+import { markdownCode, markdownText } from '../../shared/untrustedText';
 
 export const CONTEXT_VALUES = {
   binary: 'bitcoinUsdt.binary',
