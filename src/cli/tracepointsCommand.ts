@@ -6,12 +6,13 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   SEMAPHORE_NOTE,
-  describeArgumentCountMismatch,
+  describeInterfaceMismatches,
   matchCatalog,
   type CatalogMatch,
   type MatchedTracepoint,
 } from '../core/catalog/catalogMatch';
 import { findContextDoc } from '../core/catalog/tracepointCatalog';
+import { describeClientVersion } from '../core/elf/clientVersion';
 import { isElfReadError } from '../core/elf/elfErrors';
 import { formatAddress, readStapsdtNotes, type StapsdtNote, type StapsdtReport } from '../core/elf/stapsdtNotes';
 import { findCallSites, type CallSite, type CallSiteIndex } from '../core/source/callSiteFinder';
@@ -181,8 +182,7 @@ export function formatTracepointTable(match: CatalogMatch, callSites: CallSiteIn
   const table = formatTextTable(header, rows);
   const after: string[] = [];
   for (const tracepoint of match.tracepoints) {
-    const mismatch = describeArgumentCountMismatch(tracepoint);
-    if (mismatch) after.push(`warning: ${printable(mismatch)}`);
+    for (const mismatch of describeInterfaceMismatches(tracepoint)) after.push(`warning: ${printable(mismatch)}`);
   }
   if (match.isBitcoinCore) {
     for (const context of match.missingContexts) {
@@ -213,7 +213,9 @@ function summaryLine(match: CatalogMatch): string {
     `${undocumented} undocumented`,
     `${match.missing.length} documented missing`,
   ];
-  const version = match.minimumVersion ? `; Bitcoin Core ${match.minimumVersion} or newer` : '';
+  const version = match.clientVersion
+    ? `; Bitcoin Core ${describeClientVersion(match.clientVersion)}`
+    : match.minimumVersion ? `; Bitcoin Core ${match.minimumVersion} or newer` : '';
   return `${printable(match.path)}: ${parts.join(', ')}${version}`;
 }
 

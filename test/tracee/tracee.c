@@ -4,7 +4,11 @@
  *
  * Built twice from this one file:
  *   -DTRACEE_V29     Bitcoin Core v29 style (src/util/trace.h): semaphore-gated TRACEPOINT(ctx, event, ...)
- *   -DTRACEE_LEGACY  Bitcoin Core v22-v28 style: TRACEn(ctx, event, ...), no semaphores
+ *   -DTRACEE_LEGACY  Bitcoin Core v22-v28 style: TRACEn(ctx, event, ...), no semaphores; like the real 28.99
+ *                    node, mempool:replaced has 7 arguments and block_connected's duration is unsigned
+ *   -DTRACEE_V29 -DTRACEE_INTERFACE_CHANGED  the v29 build with a changed interface, for the interface diff:
+ *                    mempool:added passes vsize as int64 (-8@ instead of -4@), coin_selection:attempting_aps_create_tx
+ *                    is gone
  * Every tracepoint has exactly one call site per style, in the tp_* functions below (noipa, so the
  * compiler cannot copy a call site and add a second note).
  *
@@ -43,7 +47,13 @@ static bool g_probe_fired;
             g_probe_fired = true;                                \
         }                                                        \
     } while (0)
+#ifdef TRACEE_INTERFACE_CHANGED
+#define TRACEE_BUILD_NAME "v29-changed"
+#else
 #define TRACEE_BUILD_NAME "v29"
+#endif
+/* Bitcoin Core passes Ticks<std::chrono::nanoseconds>(…), a signed int64 (the real 31.99 node: -8@). */
+typedef int64_t connect_duration_t;
 #elif defined(TRACEE_LEGACY)
 /* ---- Bitcoin Core v22-v28 src/util/trace.h (TRACEn = DTRACE_PROBEn), plus the fired mark ---- */
 #include <sys/sdt.h>
@@ -59,9 +69,11 @@ static bool g_probe_fired;
     do { DTRACE_PROBE5(context, event, a, b, c, d, e); g_probe_fired = true; } while (0)
 #define TRACE6(context, event, a, b, c, d, e, f) \
     do { DTRACE_PROBE6(context, event, a, b, c, d, e, f); g_probe_fired = true; } while (0)
-#define TRACE8(context, event, a, b, c, d, e, f, g, h) \
-    do { DTRACE_PROBE8(context, event, a, b, c, d, e, f, g, h); g_probe_fired = true; } while (0)
+#define TRACE7(context, event, a, b, c, d, e, f, g) \
+    do { DTRACE_PROBE7(context, event, a, b, c, d, e, f, g); g_probe_fired = true; } while (0)
 #define TRACEE_BUILD_NAME "legacy"
+/* Bitcoin Core up to 28.99 passes a std::chrono duration object, which sdt.h marks unsigned (8@). */
+typedef uint64_t connect_duration_t;
 #else
 #error "define TRACEE_V29 or TRACEE_LEGACY"
 #endif
@@ -509,7 +521,7 @@ TP_FUNCTION void tp_net_outbound_connection(int64_t peer_id, const char *addr, c
 }
 
 TP_FUNCTION void tp_net_evicted_inbound_connection(int64_t peer_id, const char *addr, const char *conn_type,
-                                                    uint32_t network, uint64_t time_established)
+                                                    uint32_t network, int64_t time_established)
 {
     g_called[TP_NET_EVICTED_INBOUND_CONNECTION]++;
     g_probe_fired = false;
@@ -547,7 +559,7 @@ TP_FUNCTION void tp_net_misbehaving_connection(int64_t peer_id, const char *mess
 }
 
 TP_FUNCTION void tp_net_closed_connection(int64_t peer_id, const char *addr, const char *conn_type,
-                                           uint32_t network, uint64_t time_established)
+                                           uint32_t network, int64_t time_established)
 {
     g_called[TP_NET_CLOSED_CONNECTION]++;
     g_probe_fired = false;
@@ -565,8 +577,8 @@ TP_FUNCTION void tp_net_closed_connection(int64_t peer_id, const char *addr, con
 }
 
 TP_FUNCTION void tp_validation_block_connected(const unsigned char *block_hash, int32_t height,
-                                                uint64_t transactions, int32_t inputs, uint64_t sigops,
-                                                uint64_t duration_ns)
+                                                uint64_t transactions, int32_t inputs, int64_t sigops,
+                                                connect_duration_t duration_ns)
 {
     g_called[TP_VALIDATION_BLOCK_CONNECTED]++;
     g_probe_fired = false;
@@ -584,8 +596,8 @@ TP_FUNCTION void tp_validation_block_connected(const unsigned char *block_hash, 
         ex_i64("height", height);
         ex_u64("transactions", transactions);
         ex_i64("inputs", inputs);
-        ex_u64("sigops", sigops);
-        ex_u64("duration_ns", duration_ns);
+        ex_i64("sigops", sigops);
+        ex_u64("duration_ns", (uint64_t)duration_ns);
         ex_end();
     }
 }
@@ -681,7 +693,10 @@ TP_FUNCTION void tp_mempool_added(const unsigned char *txid, int32_t vsize, int6
 {
     g_called[TP_MEMPOOL_ADDED]++;
     g_probe_fired = false;
-#ifdef TRACEE_V29
+#if defined(TRACEE_INTERFACE_CHANGED)
+    int64_t wide_vsize = vsize;
+    TRACEPOINT(mempool, added, txid, wide_vsize, fee);
+#elif defined(TRACEE_V29)
     TRACEPOINT(mempool, added, txid, vsize, fee);
 #else
     TRACE3(mempool, added, txid, vsize, fee);
@@ -733,8 +748,9 @@ TP_FUNCTION void tp_mempool_replaced(const unsigned char *replaced_txid, int32_t
     TRACEPOINT(mempool, replaced, replaced_txid, replaced_vsize, replaced_fee, replaced_entry_time, replacement_id,
                replacement_vsize, replacement_fee, replaced_by_transaction);
 #else
-    TRACE8(mempool, replaced, replaced_txid, replaced_vsize, replaced_fee, replaced_entry_time, replacement_id,
-           replacement_vsize, replacement_fee, replaced_by_transaction);
+    (void)replaced_by_transaction; /* the 8th argument came with v29 (2024-11-07) */
+    TRACE7(mempool, replaced, replaced_txid, replaced_vsize, replaced_fee, replaced_entry_time, replacement_id,
+           replacement_vsize, replacement_fee);
 #endif
     if (!g_probe_fired)
         return;
@@ -748,7 +764,11 @@ TP_FUNCTION void tp_mempool_replaced(const unsigned char *replaced_txid, int32_t
         ex_hash("replacement_id", replacement_id);
         ex_i64("replacement_vsize", replacement_vsize);
         ex_i64("replacement_fee", replacement_fee);
+#ifdef TRACEE_V29
         ex_bool("replaced_by_transaction", replaced_by_transaction);
+#else
+        fputs(",\"replaced_by_transaction\":null", g_expect);
+#endif
         ex_end();
     }
 }
@@ -824,7 +844,9 @@ TP_FUNCTION void tp_coin_selection_attempting_aps_create_tx(const char *wallet_n
 {
     g_called[TP_COIN_SELECTION_ATTEMPTING_APS_CREATE_TX]++;
     g_probe_fired = false;
-#ifdef TRACEE_V29
+#if defined(TRACEE_INTERFACE_CHANGED)
+    (void)wallet_name; /* this build lacks the tracepoint */
+#elif defined(TRACEE_V29)
     TRACEPOINT(coin_selection, attempting_aps_create_tx, wallet_name);
 #else
     TRACE1(coin_selection, attempting_aps_create_tx, wallet_name);
@@ -1233,8 +1255,8 @@ static bool step_block_connected(void)
     hash[21] |= 1;
     uint64_t transactions = rng_percent(3) ? 1 : rng_range(500, 5000);
     int32_t inputs = (int32_t)(transactions * rng_range(18, 30) / 10);
-    uint64_t sigops = transactions * rng_range(2, 12);
-    uint64_t duration_ns = rng_range(2000000, 40000000) + transactions * rng_range(20000, 120000);
+    int64_t sigops = (int64_t)(transactions * rng_range(2, 12));
+    connect_duration_t duration_ns = (connect_duration_t)(rng_range(2000000, 40000000) + transactions * rng_range(20000, 120000));
     if (!next_slot())
         return false;
     tp_validation_block_connected(hash, g_height, transactions, inputs, sigops, duration_ns);

@@ -1,6 +1,8 @@
 // Matches the USDT notes of one binary against the Bitcoin Core tracepoint catalog.
 
+import type { ClientVersion } from '../elf/clientVersion';
 import type { StapsdtNote, StapsdtReport } from '../elf/stapsdtNotes';
+import { checkInterface, describeInterfaceMismatch, type InterfaceMismatch } from './interfaceCheck';
 import {
   CONTEXT_DOCS,
   TRACEPOINT_CATALOG,
@@ -31,6 +33,8 @@ export interface MatchedTracepoint {
   /** True when any call site has a semaphore (v29+ TRACEPOINT). */
   readonly hasSemaphore: boolean;
   readonly argumentCountMismatch: ArgumentCountMismatch | null;
+  /** How the notes' argument count, sizes or signs differ from the catalog for this build's version. */
+  readonly interfaceMismatch: InterfaceMismatch | null;
 }
 
 export interface CatalogMatch {
@@ -48,6 +52,8 @@ export interface CatalogMatch {
   /** Oldest release that can have produced these tracepoints, e.g. "v29"; null when nothing documented matched. */
   readonly minimumVersion: BitcoinCoreVersion | null;
   readonly noteCount: number;
+  /** The Bitcoin Core version read from the binary (CLIENT_BUILD in .rodata), null when unknown. */
+  readonly clientVersion: ClientVersion | null;
   /** Set when the binary has no USDT tracepoints: what to tell the user, with the build flag. */
   readonly noUsdtMessage: string | null;
 }
@@ -71,6 +77,8 @@ export function noUsdtMessage(path: string, hasNoteSection: boolean): string {
 }
 
 export function matchCatalog(report: StapsdtReport): CatalogMatch {
+  const version = report.clientVersion ?? null;
+  const pointerBytes = report.elf.elfClass === 32 ? 4 : 8;
   const notesById = new Map<string, StapsdtNote[]>();
   for (const note of report.notes) {
     const id = tracepointId(note.provider, note.name);
@@ -83,13 +91,13 @@ export function matchCatalog(report: StapsdtReport): CatalogMatch {
   const missing: TracepointDoc[] = [];
   for (const entry of TRACEPOINT_CATALOG) {
     const notes = notesById.get(entry.id);
-    if (notes) documented.push(matched(entry.id, notes, entry));
+    if (notes) documented.push(matched(entry.id, notes, entry, version, pointerBytes));
     else missing.push(entry);
   }
   const undocumented = [...notesById.keys()]
     .filter((id) => !findTracepointDocById(id))
     .sort()
-    .map((id) => matched(id, notesById.get(id) ?? [], null));
+    .map((id) => matched(id, notesById.get(id) ?? [], null, version, pointerBytes));
 
   const tracepoints = [...documented, ...undocumented];
   const usesSemaphores = tracepoints.some((tracepoint) => tracepoint.hasSemaphore);
@@ -107,12 +115,14 @@ export function matchCatalog(report: StapsdtReport): CatalogMatch {
     usesSemaphores,
     minimumVersion: minimumVersionOf(documented, usesSemaphores),
     noteCount: report.notes.length,
+    clientVersion: version,
     noUsdtMessage: report.notes.length === 0 ? noUsdtMessage(report.path, report.hasNoteSection) : null,
   };
 }
 
-function matched(id: string, notes: StapsdtNote[], doc: TracepointDoc | null): MatchedTracepoint {
+function matched(id: string, notes: StapsdtNote[], doc: TracepointDoc | null, version: ClientVersion | null, pointerBytes: 4 | 8): MatchedTracepoint {
   const first = notes[0];
+  const interfaceMismatch = doc ? checkInterface(doc, notes, version, pointerBytes) : null;
   return {
     id,
     provider: first?.provider ?? id.split(':')[0] ?? '',
@@ -121,14 +131,9 @@ function matched(id: string, notes: StapsdtNote[], doc: TracepointDoc | null): M
     doc,
     notes,
     hasSemaphore: notes.some((note) => note.semaphore !== null && note.semaphore !== 0n),
-    argumentCountMismatch: doc ? argumentCountMismatch(doc, notes) : null,
+    argumentCountMismatch: interfaceMismatch?.count ?? null,
+    interfaceMismatch,
   };
-}
-
-function argumentCountMismatch(doc: TracepointDoc, notes: readonly StapsdtNote[]): ArgumentCountMismatch | null {
-  const actual = [...new Set(notes.map((note) => note.args.length))].sort((a, b) => a - b);
-  if (actual.every((count) => doc.acceptedArgCounts.includes(count))) return null;
-  return { expected: doc.acceptedArgCounts, actual };
 }
 
 function minimumVersionOf(documented: readonly MatchedTracepoint[], usesSemaphores: boolean): BitcoinCoreVersion | null {
@@ -147,4 +152,9 @@ export function describeArgumentCountMismatch(tracepoint: MatchedTracepoint): st
   if (!mismatch) return null;
   const expected = mismatch.expected.join(' or ');
   return `${tracepoint.id}: the binary passes ${mismatch.actual.join('/')} argument(s), the catalog documents ${expected}`;
+}
+
+/** One line per way the tracepoint's interface differs from the catalog for this build (empty when none). */
+export function describeInterfaceMismatches(tracepoint: MatchedTracepoint): string[] {
+  return tracepoint.interfaceMismatch ? describeInterfaceMismatch(tracepoint.interfaceMismatch).map((line) => `${tracepoint.id}: ${line}`) : [];
 }

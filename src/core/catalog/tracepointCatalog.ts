@@ -1,11 +1,27 @@
-// Bitcoin Core's USDT tracepoints (v22 to v29.x), as documented in the shared tracepoints.md.
+// Bitcoin Core's USDT tracepoints (v22 to v31 and master 31.99), as documented in the shared tracepoints.md and
+// checked against the notes and call sites of real builds (master 31.99 of 2026-08-18, 28.99 of 2024-09-10).
 // Argument indexes are 0-based (bpftrace `argN`); BCC's `bpf_usdt_readarg(i, …)` is 1-based.
 // The `field` names are the names used in the event stream: keep them stable.
 
+import type { ClientVersion } from '../elf/clientVersion';
+
 export type TracepointContext = 'net' | 'validation' | 'utxocache' | 'mempool' | 'coin_selection';
 
-/** The Bitcoin Core release that introduced a tracepoint. */
-export type BitcoinCoreVersion = 'v22' | 'v23' | 'v24' | 'v25' | 'v29';
+/** A Bitcoin Core release (v32 is the one master 31.99 leads to). */
+export type BitcoinCoreVersion = 'v22' | 'v23' | 'v24' | 'v25' | 'v29' | 'v30' | 'v31' | 'v32';
+
+/** Whether a build has what release `since` introduced: 'maybe' for a development build just before it (N.99). */
+export function versionAtLeast(version: ClientVersion, since: BitcoinCoreVersion): boolean | 'maybe' {
+  const release = Number(since.slice(1));
+  if (version.major >= release) return true;
+  return version.major === release - 1 && version.minor === 99 ? 'maybe' : false;
+}
+
+/** A change of a tracepoint between releases, with the release it holds from and the evidence. */
+export interface TracepointChange {
+  readonly since: BitcoinCoreVersion;
+  readonly change: string;
+}
 
 /** The C type of a tracepoint argument, as the documentation names it. */
 export type ArgCType = 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'char*' | 'uchar*';
@@ -39,6 +55,8 @@ export interface TracepointArgDoc {
   readonly rawToolOnly?: boolean;
   /** Not passed by every release that has this tracepoint. */
   readonly notInOlderReleases?: string;
+  /** Releases before `before` pass one of `cTypes` instead (the interface check accepts them there). */
+  readonly olderCType?: { readonly before: BitcoinCoreVersion; readonly cTypes: readonly ArgCType[]; readonly note: string };
 }
 
 export interface TracepointDoc {
@@ -55,8 +73,12 @@ export interface TracepointDoc {
    * current count, equal to `args.length`.
    */
   readonly acceptedArgCounts: readonly number[];
+  /** Releases before `before` pass `count` arguments. */
+  readonly olderArgCount?: { readonly before: BitcoinCoreVersion; readonly count: number };
   /** Things that surprise users of this tracepoint. */
   readonly caveats: readonly string[];
+  /** What changed in which release. */
+  readonly changes: readonly TracepointChange[];
 }
 
 export interface ContextDoc {
@@ -75,8 +97,13 @@ export const BPFTRACE_017_MAX_ARG_INDEX = 5;
 /** `network` argument of the connection tracepoints, indexed by value. */
 export const NETWORK_NAMES: readonly string[] = ['unroutable', 'IPv4', 'IPv6', 'Onion', 'I2P', 'CJDNS'];
 
-/** `mode` argument of `utxocache:flush`, indexed by value (FORCE_SYNC only in the newest sources). */
-export const FLUSH_MODE_NAMES: readonly string[] = ['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_SYNC'];
+/**
+ * `mode` argument of `utxocache:flush` (FlushStateMode), indexed by value, since v31 (Bitcoin Core #33680
+ * renamed ALWAYS to FORCE_FLUSH and added FORCE_SYNC; validation.h of master 31.99).
+ */
+export const FLUSH_MODE_NAMES: readonly string[] = ['NONE', 'IF_NEEDED', 'PERIODIC', 'FORCE_FLUSH', 'FORCE_SYNC'];
+/** The same before v31 (v23 to v30): mode 3 was ALWAYS, there was no mode 4. */
+export const FLUSH_MODE_NAMES_BEFORE_V31: readonly string[] = ['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS'];
 
 export interface ConnectionTypeDoc {
   readonly name: string;
@@ -91,12 +118,24 @@ export const CONNECTION_TYPES: readonly ConnectionTypeDoc[] = [
   { name: 'feeler', description: 'Short-lived outbound connection testing that an address is reachable.' },
   { name: 'block-relay-only', description: 'Automatic outbound connection relaying blocks only.' },
   { name: 'addr-fetch', description: 'Short-lived outbound connection asking for addresses.' },
-  { name: 'private-broadcast', description: 'Short-lived connection broadcasting our own transaction (newer releases).' },
+  {
+    name: 'private-broadcast',
+    description: 'Short-lived outbound connection (through Tor or I2P) that only broadcasts one of our own transactions (v31+, -privatebroadcast).',
+  },
 ];
 
-/** Name of a `utxocache:flush` mode (mode 3 is called FORCE_FLUSH in some sources). */
-export function flushModeName(mode: number): string {
-  return FLUSH_MODE_NAMES[mode] ?? `unknown (${mode})`;
+/**
+ * The FlushStateMode names of a build: before v31 mode 3 is ALWAYS, from v31 FORCE_FLUSH and mode 4 FORCE_SYNC.
+ * A build of unknown version, or a development build just before v31 (30.99), gets the current names.
+ */
+export function flushModeNames(version: ClientVersion | null | undefined): readonly string[] {
+  if (!version) return FLUSH_MODE_NAMES;
+  return versionAtLeast(version, 'v31') === false ? FLUSH_MODE_NAMES_BEFORE_V31 : FLUSH_MODE_NAMES;
+}
+
+/** Name of a `utxocache:flush` mode in a build of this version (current names when unknown). */
+export function flushModeName(mode: number, version?: ClientVersion | null): string {
+  return flushModeNames(version)[mode] ?? `unknown (${mode})`;
 }
 
 export function networkName(network: number): string {
@@ -170,7 +209,7 @@ function connTypeArg(): TracepointArgDoc {
     field: 'conn_type',
     cType: 'char*',
     kind: 'string',
-    meaning: 'Connection type (inbound, outbound-full-relay, manual, feeler, block-relay-only, addr-fetch, …)',
+    meaning: 'Connection type (inbound, outbound-full-relay, manual, feeler, block-relay-only, addr-fetch; private-broadcast since v31)',
     limits: '≤ 20 chars',
     maxLength: 20,
   };
@@ -240,7 +279,7 @@ function doc(
   description: string,
   args: TracepointArgDoc[],
   caveats: string[] = [],
-  olderArgCounts: number[] = [],
+  history: { changes?: TracepointChange[]; olderArgCount?: { before: BitcoinCoreVersion; count: number } } = {},
 ): TracepointDoc {
   return {
     id: `${context}:${event}`,
@@ -249,8 +288,21 @@ function doc(
     versionAdded,
     description,
     args,
-    acceptedArgCounts: [args.length, ...olderArgCounts],
+    acceptedArgCounts: [args.length, ...(history.olderArgCount ? [history.olderArgCount.count] : [])],
+    ...(history.olderArgCount ? { olderArgCount: history.olderArgCount } : {}),
     caveats,
+    changes: history.changes ?? [],
+  };
+}
+
+function timeEstablishedArg(): TracepointArgDoc {
+  return {
+    index: 4,
+    field: 'time_established',
+    cType: 'int64',
+    kind: 'integer',
+    meaning: 'When the connection was established (a signed 64-bit count; doc/tracing.md says uint64)',
+    units: 'UNIX seconds',
   };
 }
 
@@ -309,15 +361,16 @@ export const TRACEPOINT_CATALOG: readonly TracepointDoc[] = [
     'net',
     'evicted_inbound_connection',
     'v29',
-    'Fires when an inbound connection is evicted to make room for a new one (the node is at its inbound limit). ' +
-      'Passes the evicted peer and when the connection was established.',
-    [
-      peerIdArg(),
-      peerAddrArg(),
-      connTypeArg(),
-      networkArg(),
-      { index: 4, field: 'time_established', cType: 'uint64', kind: 'integer', meaning: 'When the connection was established', units: 'UNIX seconds' },
-    ],
+    'Fires when an inbound connection is evicted to make room for a new one (the node is at its inbound limit; ' +
+      'in builds after v31 also when the inbound slots for transaction-relaying peers are full). Passes the ' +
+      'evicted peer and when the connection was established.',
+    [peerIdArg(), peerAddrArg(), connTypeArg(), networkArg(), timeEstablishedArg()],
+    [],
+    {
+      changes: [
+        { since: 'v32', change: 'Also fires when the inbound slots for transaction-relaying peers are full (AttemptToEvictConnection(evict_tx_relay_peer_only), #28463; in master 31.99).' },
+      ],
+    },
   ),
   doc(
     'net',
@@ -325,23 +378,26 @@ export const TRACEPOINT_CATALOG: readonly TracepointDoc[] = [
     'v29',
     'Fires when a connection to a peer is closed, for any reason (disconnect, eviction, misbehaviour, shutdown). ' +
       'Passes the peer and when the connection was established, so connection lifetimes can be measured.',
-    [
-      peerIdArg(),
-      peerAddrArg(),
-      connTypeArg(),
-      networkArg(),
-      { index: 4, field: 'time_established', cType: 'uint64', kind: 'integer', meaning: 'When the connection was established', units: 'UNIX seconds' },
-    ],
+    [peerIdArg(), peerAddrArg(), connTypeArg(), networkArg(), timeEstablishedArg()],
   ),
   doc(
     'net',
     'misbehaving_connection',
     'v29',
-    'Fires when a peer is marked as misbehaving (it will be disconnected). Passes the peer id and the reason.',
+    'Fires when a peer is marked as misbehaving. Passes the peer id and the reason. The peer is then normally ' +
+      'disconnected and discouraged, but not when it has the noban permission or is a manual connection ' +
+      '(a local peer is disconnected, not discouraged). Since v30 (and v29.3) invalid transactions no longer ' +
+      'mark a peer as misbehaving: only blocks, headers and malformed messages do.',
     [
       peerIdArg(),
       { index: 1, field: 'message', cType: 'char*', kind: 'string', meaning: 'Why the peer is misbehaving', limits: '≤ 128 chars', maxLength: 128 },
     ],
+    ['Not every misbehaving peer is disconnected: noban and manual peers stay (MaybeDiscourageAndDisconnect).'],
+    {
+      changes: [
+        { since: 'v30', change: 'No longer fires for invalid transactions (MaybePunishNodeForTx removed, #33050; backported to v29.3).' },
+      ],
+    },
   ),
   doc(
     'validation',
@@ -354,21 +410,40 @@ export const TRACEPOINT_CATALOG: readonly TracepointDoc[] = [
       { index: 0, field: 'block_hash', cType: 'uchar*', kind: 'hash', meaning: 'Block header hash', limits: HASH_LIMITS, byteLength: 32 },
       { index: 1, field: 'height', cType: 'int32', kind: 'integer', meaning: 'Block height' },
       { index: 2, field: 'transactions', cType: 'uint64', kind: 'integer', meaning: 'Transactions in the block' },
-      { index: 3, field: 'inputs', cType: 'int32', kind: 'integer', meaning: 'Inputs spent in the block' },
-      { index: 4, field: 'sigops', cType: 'uint64', kind: 'integer', meaning: 'Signature operations in the block, without the coinbase' },
+      { index: 3, field: 'inputs', cType: 'int32', kind: 'integer', meaning: 'Inputs of all transactions in the block, the coinbase\'s one input included' },
+      {
+        index: 4,
+        field: 'sigops',
+        cType: 'int64',
+        kind: 'integer',
+        meaning: 'Signature operation cost of the block (legacy sigops ×4 + P2SH + witness), the coinbase\'s legacy sigops included',
+        units: 'sigop cost (block limit 80,000)',
+      },
       {
         index: 5,
         field: 'duration_ns',
-        cType: 'uint64',
+        cType: 'int64',
         kind: 'integer',
         meaning: 'Time it took to connect the block',
         units: 'nanoseconds (since about v24; documented as µs before v28)',
+        olderCType: {
+          before: 'v29',
+          cTypes: ['uint64'],
+          note: 'Builds up to 28.99 pass a std::chrono duration object, which sdt.h marks unsigned (8@); 31.99 passes Ticks<nanoseconds>, a signed int64 (-8@).',
+        },
       },
     ],
     [
       'The duration has been in nanoseconds since about v24 although the documentation said microseconds until ' +
         'v28: divide by 1e6 for milliseconds (contrib/tracing/connectblock_benchmark.bt divides by 1e9 and prints seconds as "ms").',
+      'doc/tracing.md says sigops are a uint64 "excluding coinbase SigOps" and the duration a uint64: both are signed ' +
+        '64-bit values, and the sigop cost includes the coinbase (GetTransactionSigOpCost over every transaction).',
     ],
+    {
+      changes: [
+        { since: 'v29', change: 'duration_ns is a signed int64 (-8@); 28.99 passed it unsigned (8@).' },
+      ],
+    },
   ),
   doc(
     'utxocache',
@@ -384,15 +459,20 @@ export const TRACEPOINT_CATALOG: readonly TracepointDoc[] = [
         field: 'mode',
         cType: 'uint32',
         kind: 'integer',
-        meaning: 'Flush state mode: 0 NONE, 1 IF_NEEDED, 2 PERIODIC, 3 ALWAYS, 4 FORCE_SYNC (newest sources)',
-        limits: '0 … 4',
+        meaning: 'Flush state mode: 0 NONE, 1 IF_NEEDED, 2 PERIODIC, 3 FORCE_FLUSH, 4 FORCE_SYNC (v31+; before: 3 ALWAYS, no 4)',
+        limits: '0 … 4 (0 … 3 before v31)',
         valueNames: 'flushMode',
       },
       { index: 2, field: 'coins_count', cType: 'uint64', kind: 'integer', meaning: 'Coins in the cache before the flush' },
       { index: 3, field: 'coins_mem_usage', cType: 'uint64', kind: 'integer', meaning: 'Memory used by the cache', units: 'bytes' },
       { index: 4, field: 'is_flush_for_prune', cType: 'bool', kind: 'boolean', meaning: 'Whether pruning caused the flush' },
     ],
-    ['Mode 4 (FORCE_SYNC) exists only in the newest sources; mode 3 is called FORCE_FLUSH in some of them.'],
+    ['The names of the modes follow the build: mode 3 is ALWAYS before v31 and FORCE_FLUSH from v31; mode 4 (FORCE_SYNC) exists from v31.'],
+    {
+      changes: [
+        { since: 'v31', change: 'Mode 3 ALWAYS is renamed FORCE_FLUSH and mode 4 FORCE_SYNC is added (#33680).' },
+      ],
+    },
   ),
   doc(
     'utxocache',
@@ -461,11 +541,13 @@ export const TRACEPOINT_CATALOG: readonly TracepointDoc[] = [
     'replaced',
     'v25',
     'Fires when a mempool transaction is replaced (RBF), once per replaced transaction: a replacement that ' +
-      'evicts several transactions fires several times with the same replacement data. Passes both sides.',
+      'evicts several transactions fires several times with the same replacement data. Passes both sides: the ' +
+      'replaced transaction\'s own vsize and base fee, and (since v29) the whole replacing sub-package\'s total ' +
+      'vsize and modified fee.',
     [
       { index: 0, field: 'replaced_txid', cType: 'uchar*', kind: 'hash', meaning: 'Txid of the replaced transaction', limits: HASH_LIMITS, byteLength: 32 },
       { index: 1, field: 'replaced_vsize', cType: 'int32', kind: 'integer', meaning: 'Virtual size of the replaced transaction', units: 'vbytes' },
-      { index: 2, field: 'replaced_fee', cType: 'int64', kind: 'integer', meaning: 'Fee of the replaced transaction', units: 'satoshis' },
+      { index: 2, field: 'replaced_fee', cType: 'int64', kind: 'integer', meaning: 'Base fee of the replaced transaction (without prioritisetransaction deltas)', units: 'satoshis' },
       {
         index: 3,
         field: 'replaced_entry_time',
@@ -483,13 +565,20 @@ export const TRACEPOINT_CATALOG: readonly TracepointDoc[] = [
         limits: HASH_LIMITS,
         byteLength: 32,
       },
-      { index: 5, field: 'replacement_vsize', cType: 'int32', kind: 'integer', meaning: 'Virtual size of the replacement', units: 'vbytes' },
+      {
+        index: 5,
+        field: 'replacement_vsize',
+        cType: 'int32',
+        kind: 'integer',
+        meaning: 'Total virtual size of the replacing sub-package (one transaction: its vsize)',
+        units: 'vbytes',
+      },
       {
         index: 6,
         field: 'replacement_fee',
         cType: 'int64',
         kind: 'integer',
-        meaning: 'Fee of the replacement',
+        meaning: 'Modified fee of the whole replacing sub-package (one transaction: its fee plus prioritisetransaction deltas)',
         units: 'satoshis',
         limits: 'arg 6: beyond bpftrace 0.17 (arg0 … arg5)',
       },
@@ -500,14 +589,25 @@ export const TRACEPOINT_CATALOG: readonly TracepointDoc[] = [
         kind: 'boolean',
         meaning: 'true: replacement_id is a txid; false: it is a package hash',
         limits: 'arg 7: beyond bpftrace 0.17 (arg0 … arg5)',
-        notInOlderReleases: 'Releases before package RBF pass 7 arguments (no replaced_by_transaction).',
+        notInOlderReleases: 'Releases before v29 (v25 to v28) pass 7 arguments: no replaced_by_transaction.',
       },
     ],
     [
       'bpftrace 0.17 reads only arg0 … arg5: replacement_fee (arg 6) and replaced_by_transaction (arg 7) need ' +
         'another front end (BCC, libbpf) or a newer bpftrace.',
+      'v25 to v28 pass 7 arguments: a tool that reads the 8th fails to load there (BCC: "jump out of range").',
     ],
-    [7],
+    {
+      olderArgCount: { before: 'v29', count: 7 },
+      changes: [
+        {
+          since: 'v29',
+          change: 'An 8th argument, replaced_by_transaction, and replacement_id may be a package hash; the replacement ' +
+            'vsize and fee become those of the whole sub-package (package RBF, 2024-11-07; the 28.99 build of ' +
+            '2024-09-10 has 7 arguments).',
+        },
+      ],
+    },
   ),
   doc(
     'mempool',
@@ -521,11 +621,21 @@ export const TRACEPOINT_CATALOG: readonly TracepointDoc[] = [
         field: 'reason',
         cType: 'char*',
         kind: 'string',
-        meaning: 'Rejection reason, e.g. "min relay fee not met" or "mandatory-script-verify-flag-failed (…)"',
-        limits: '≤ 118 chars',
+        meaning: 'Rejection reason, e.g. "min relay fee not met" or "mempool-script-verify-flag-failed (…)" (before v30: "mandatory-script-verify-flag-failed (…)" / "non-mandatory-script-verify-flag (…)")',
+        limits: '≤ 116 chars since v30 (≤ 118 before)',
         maxLength: 118,
       },
     ],
+    [],
+    {
+      changes: [
+        {
+          since: 'v30',
+          change: 'Script failures are "mempool-script-verify-flag-failed (…)" (≤ 116 chars) instead of ' +
+            '"mandatory-script-verify-flag-failed (…)" (≤ 118) / "non-mandatory-script-verify-flag (…)" (#33183).',
+        },
+      ],
+    },
   ),
   doc(
     'coin_selection',
@@ -585,7 +695,7 @@ export const GENERAL_CAVEATS: readonly string[] = [
     'BCC needs USDT(pid=…) of a running bitcoind.',
   'v22 to v28 binaries (TRACEx macros) have no semaphores: the arguments are always computed.',
   'bpftrace cuts strings at 64 bytes by default: raise BPFTRACE_STRLEN for Tor v3 addresses (68 chars) and ' +
-    'long rejection reasons (118 chars); bpftrace 0.17 keeps strings on the 512-byte BPF stack, so a few long ' +
+    'long rejection reasons (116 chars, 118 before v30); bpftrace 0.17 keeps strings on the 512-byte BPF stack, so a few long ' +
     'strings in one event can fail to load.',
   'bpftrace 0.17 reads only arg0 … arg5 on x86-64; tracepoints with more arguments (mempool:replaced) need ' +
     'another front end (BCC, libbpf) or a newer bpftrace for the rest.',

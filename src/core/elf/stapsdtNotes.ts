@@ -1,4 +1,5 @@
 import { parseArgSpecs, type ArgSpec } from './argSpec';
+import { readClientVersion, type ClientVersion } from './clientVersion';
 import { FileByteSource, type ElfByteSource } from './elfByteSource';
 import { ElfReadError } from './elfErrors';
 import {
@@ -39,6 +40,8 @@ export interface StapsdtReport {
   hasNoteSection: boolean;
   notes: StapsdtNote[];
   fileSize: number;
+  /** Bitcoin Core version from the binary's `.rodata` (CLIENT_BUILD), null when it has none; absent when not read. */
+  clientVersion?: ClientVersion | null;
 }
 
 export const STAPSDT_SECTION = '.note.stapsdt';
@@ -96,7 +99,8 @@ export async function readStapsdtNotesFromReader(reader: ElfByteSource, path = '
       });
     }
   }
-  return { path, elf: elf.header.identity, hasNoteSection: noteSections.length > 0, notes, fileSize: reader.size };
+  const clientVersion = notes.length > 0 ? await readClientVersion(elf, sections) : null;
+  return { path, elf: elf.header.identity, hasNoteSection: noteSections.length > 0, notes, fileSize: reader.size, clientVersion };
 }
 
 /** `0x` and lowercase hex digits, no padding. */
