@@ -8,9 +8,11 @@ import {
   SEMAPHORE_NOTE,
   describeInterfaceMismatches,
   matchCatalog,
+  noUsdtMessage,
   type CatalogMatch,
   type MatchedTracepoint,
 } from '../core/catalog/catalogMatch';
+import { diffInterfaces, formatInterfaceDiffMarkdown, interfaceDiffJson } from '../core/catalog/interfaceDiff';
 import { findContextDoc } from '../core/catalog/tracepointCatalog';
 import { describeClientVersion } from '../core/elf/clientVersion';
 import { isElfReadError } from '../core/elf/elfErrors';
@@ -19,18 +21,29 @@ import { findCallSites, type CallSite, type CallSiteIndex } from '../core/source
 import { CliFailure, CliUsageError, EXIT_OK, PROGRAM_NAME, type CliCommand, type CliIo } from './cliCommand';
 import { formatTextTable } from './textTable';
 
+/** `--diff`: the two builds' tracepoint interfaces differ. */
+export const EXIT_INTERFACE_CHANGED = 3;
+
 const HELP = `Usage: ${PROGRAM_NAME} tracepoints [options] <binary>
+       ${PROGRAM_NAME} tracepoints --diff [--json] <binary A> <binary B>
 
 Lists the USDT tracepoints of a binary (normally bitcoind built with -DWITH_USDT=ON) and matches them
-against the documented Bitcoin Core tracepoints.
+against the documented Bitcoin Core tracepoints for the binary's version (read from the binary): every
+argument's count, size and sign. Warnings name what differs.
+
+With --diff, compares the tracepoint interfaces of two builds (say master and a branch): tracepoints
+added, removed, or whose arguments (count, size, sign) or semaphore changed, as Markdown (or --json).
 
 Options:
   --json          One JSON object per note (call site): provider, name, address, semaphore, arguments,
-                  semaphore_file_offset, documented, fields, … (addresses as "0x…" strings)
+                  semaphore_file_offset, documented, fields, … (addresses as "0x…" strings);
+                  with --diff: the differences as one JSON object
   --source <dir>  Also find the TRACEPOINT(…)/TRACEn(…) call sites in this source tree (repeatable)
+  --diff          Compare two binaries' tracepoint interfaces
   -h, --help      Show this help
 
-Exit status: 0 tracepoints listed, 1 error (file missing, not ELF, no USDT tracepoints), 2 bad usage.
+Exit status: 0 tracepoints listed (--diff: same interface), 1 error (file missing, not ELF, no USDT
+tracepoints), 2 bad usage, ${EXIT_INTERFACE_CHANGED} (--diff) the interface changed.
 `;
 
 /** One element of the --json array (one per note). */
@@ -66,6 +79,15 @@ export const tracepointsCommand: CliCommand = {
       io.out(HELP);
       return EXIT_OK;
     }
+    if (options.diff) {
+      const [a, b] = await Promise.all([readReport(options.binary), readReport(options.other)]);
+      for (const report of [a, b]) {
+        if (report.notes.length === 0) throw new CliFailure(noUsdtMessage(report.path, report.hasNoteSection));
+      }
+      const diff = diffInterfaces(a, b);
+      io.out(options.json ? `${JSON.stringify(interfaceDiffJson(diff), null, 2)}\n` : formatInterfaceDiffMarkdown(diff));
+      return diff.interfaceChanged ? EXIT_INTERFACE_CHANGED : EXIT_OK;
+    }
     const report = await readReport(options.binary);
     const match = matchCatalog(report);
     if (match.noUsdtMessage) throw new CliFailure(match.noUsdtMessage);
@@ -77,6 +99,9 @@ export const tracepointsCommand: CliCommand = {
 
 interface TracepointsOptions {
   binary: string;
+  /** With --diff: binary B. */
+  other: string;
+  diff: boolean;
   json: boolean;
   help: boolean;
   sources: string[];
@@ -91,6 +116,7 @@ function parseTracepointsArgs(args: readonly string[]): TracepointsOptions {
       strict: true,
       options: {
         json: { type: 'boolean', default: false },
+        diff: { type: 'boolean', default: false },
         source: { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -100,11 +126,19 @@ function parseTracepointsArgs(args: readonly string[]): TracepointsOptions {
   }
   const { values, positionals } = parsed;
   const help = values.help === true;
-  if (!help && positionals.length === 0) throw new CliUsageError('tracepoints: missing <binary> argument (see --help)');
-  if (positionals.length > 1) {
-    throw new CliUsageError(`tracepoints: expected one <binary>, got ${positionals.length} arguments (see --help)`);
+  const diff = values.diff === true;
+  if (diff && !help) {
+    if (positionals.length !== 2) {
+      throw new CliUsageError(`tracepoints --diff: expected <binary A> <binary B>, got ${positionals.length} argument(s) (see --help)`);
+    }
+    if ((values.source ?? []).length > 0) throw new CliUsageError('tracepoints --diff: --source does not apply (see --help)');
+  } else {
+    if (!help && positionals.length === 0) throw new CliUsageError('tracepoints: missing <binary> argument (see --help)');
+    if (positionals.length > 1) {
+      throw new CliUsageError(`tracepoints: expected one <binary>, got ${positionals.length} arguments (see --help)`);
+    }
   }
-  return { binary: positionals[0] ?? '', json: values.json === true, help, sources: values.source ?? [] };
+  return { binary: positionals[0] ?? '', other: positionals[1] ?? '', diff, json: values.json === true, help, sources: values.source ?? [] };
 }
 
 async function readReport(binary: string): Promise<StapsdtReport> {
