@@ -48,6 +48,22 @@ TOOLS = {
     'raw-p2p-msgs': 'raw-p2p-msgs.py',
     'mempool-monitor': 'mempool-monitor.py',
 }
+# tool name -> the tracepoints it attaches to; all must be in the binary's notes (src/core/tools/toolCatalog.ts
+# has the same lists).
+P2P_MESSAGES = ('net:inbound_message', 'net:outbound_message')
+TOOL_TRACEPOINTS = {
+    'p2p-traffic': P2P_MESSAGES,
+    'p2p-monitor': P2P_MESSAGES,
+    'p2p-connections': ('net:inbound_connection', 'net:outbound_connection', 'net:evicted_inbound_connection',
+                        'net:misbehaving_connection', 'net:closed_connection'),
+    'connectblock-benchmark': ('validation:block_connected',),
+    'utxocache-flush': ('utxocache:flush',),
+    'utxos': ('utxocache:add', 'utxocache:spent', 'utxocache:uncache'),
+    'coin-selection': ('coin_selection:selected_coins', 'coin_selection:normal_create_tx_internal',
+                       'coin_selection:attempting_aps_create_tx', 'coin_selection:aps_create_tx_internal'),
+    'raw-p2p-msgs': P2P_MESSAGES,
+    'mempool-monitor': ('mempool:added', 'mempool:removed', 'mempool:replaced', 'mempool:rejected'),
+}
 # tool name -> allowed --param names and their value pattern. No tool takes parameters yet.
 TOOL_PARAMS = {
     'p2p-traffic': {},
@@ -340,11 +356,95 @@ def check_binary(path, user):
             raise Refused('binary %s is not an ELF file' % path)
         with os.fdopen(os.dup(fd), 'rb') as f:
             has_probes = elf_has_section(f, '.probes')
-    except (OSError, struct.error, IndexError) as err:
+        tracepoints = usdt_tracepoints(fd)
+    except (OSError, struct.error, IndexError, ValueError) as err:
         raise Refused('cannot read binary %s: %s' % (path, getattr(err, 'strerror', None) or err))
     finally:
         os.close(fd)
-    return st, has_probes
+    return st, has_probes, tracepoints
+
+
+def usdt_tracepoints(fd):
+    """The USDT tracepoints in the ELF notes of the open file `fd`: {"provider:name": set of argument counts}.
+
+    Reads (os.pread, bounded) only the ELF header, the section header table, the section name table and the
+    `.note.stapsdt` section; {} when the file has none. Self-contained: Python standard library only.
+    """
+    ident = os.pread(fd, 64, 0)
+    if len(ident) < 52 or ident[:4] != b'\x7fELF' or ident[4] not in (1, 2) or ident[5] not in (1, 2):
+        raise ValueError('not a valid ELF header')
+    is64 = ident[4] == 2
+    end = '<' if ident[5] == 1 else '>'
+    if is64:
+        shoff, = struct.unpack_from(end + 'Q', ident, 0x28)
+        shentsize, shnum, shstrndx = struct.unpack_from(end + 'HHH', ident, 0x3A)
+    else:
+        shoff, = struct.unpack_from(end + 'I', ident, 0x20)
+        shentsize, shnum, shstrndx = struct.unpack_from(end + 'HHH', ident, 0x2E)
+    if shoff == 0 or shnum == 0 or shstrndx >= shnum or shentsize < (64 if is64 else 40) or shentsize * shnum > 1 << 24:
+        return {}
+    table = os.pread(fd, shentsize * shnum, shoff)
+    if len(table) < shentsize * shnum:
+        raise ValueError('section header table cut short')
+
+    def section(i):  # (name offset, type, file offset, size, address alignment)
+        raw = table[i * shentsize:(i + 1) * shentsize]
+        if is64:
+            name, kind, _, _, offset, size, _, _, align = struct.unpack_from(end + 'IIQQQQIIQ', raw)
+        else:
+            name, kind, _, _, offset, size, _, _, align = struct.unpack_from(end + 'IIIIIIIII', raw)
+        return name, kind, offset, size, align
+
+    _, _, names_offset, names_size, _ = section(shstrndx)
+    names = os.pread(fd, min(names_size, 1 << 20), names_offset)
+    word = 8 if is64 else 4
+    found = {}
+    for i in range(shnum):
+        name_offset, kind, offset, size, align = section(i)
+        if names[name_offset:names.find(b'\0', name_offset)] != b'.note.stapsdt' or kind != 7:  # SHT_NOTE
+            continue
+        data = os.pread(fd, min(size, 1 << 24), offset)
+        pad = 8 if align == 8 else 4
+        pos = 0
+        while pos + 12 <= len(data):
+            namesz, descsz, note_type = struct.unpack_from(end + 'III', data, pos)
+            desc = pos + 12 + (namesz + pad - 1) // pad * pad
+            if desc + descsz > len(data):
+                break
+            owner = data[pos + 12:pos + 12 + namesz].rstrip(b'\0')
+            if owner == b'stapsdt' and note_type == 3 and descsz > 3 * word:
+                strings = data[desc + 3 * word:desc + descsz].split(b'\0')
+                if len(strings) >= 3:
+                    tokens, depth, current = [], 0, ''
+                    for character in strings[2].decode('latin-1') + ' ':  # aarch64 writes `4@[sp, 96]`
+                        if character in '[(':
+                            depth += 1
+                        elif character in '])' and depth:
+                            depth -= 1
+                        if character.isspace() and depth == 0:
+                            if current:
+                                tokens.append(current)
+                            current = ''
+                        else:
+                            current += character
+                    tracepoint = '%s:%s' % (strings[0].decode('latin-1'), strings[1].decode('latin-1'))
+                    found.setdefault(tracepoint, set()).add(len(tokens))
+            pos = desc + (descsz + pad - 1) // pad * pad
+    return found
+
+
+def check_tool_tracepoints(tool, tracepoints, pid):
+    """Refuses a binary (or the PID's executable) without the tracepoints the tool attaches to."""
+    missing = [name for name in TOOL_TRACEPOINTS[tool] if name not in tracepoints]
+    if not missing:
+        return
+    contexts = set(name.split(':')[0] for names in TOOL_TRACEPOINTS.values() for name in names)
+    if not any(name.split(':')[0] in contexts for name in tracepoints):
+        what = 'process %d is not a bitcoind with USDT tracepoints' % pid if pid else 'the binary is not a bitcoind with USDT tracepoints'
+        why = 'it has no USDT tracepoints' if not tracepoints else 'none of its %d USDT tracepoints is Bitcoin Core\'s' % len(tracepoints)
+        raise Refused('%s (%s); %s needs %s' % (what, why, tool, ', '.join(TOOL_TRACEPOINTS[tool])))
+    what = 'the executable of process %d' % pid if pid else 'the binary'
+    raise Refused('%s lacks the tracepoint(s) %s that %s attaches to' % (what, ', '.join(missing), tool))
 
 
 def check_same_file(path, binary_stat):
@@ -878,8 +978,9 @@ def command_run(args):
         script = check_tool(args.tool)
         params = check_params(args.tool, args.param or [])
         positional = [params.get(name, default) for name, default in TOOL_POSITIONAL.get(args.tool, ())]
-        binary_stat, semaphores = check_binary(args.binary, user)
+        binary_stat, semaphores, tracepoints = check_binary(args.binary, user)
         pid = check_pid(args.pid, args.binary, binary_stat, user) if args.pid is not None else None
+        check_tool_tracepoints(args.tool, tracepoints, pid)
         if args.follow and pid is None:
             raise Refused('--follow needs --pid')
         check_privileges()

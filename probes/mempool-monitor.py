@@ -6,8 +6,9 @@ Run (as root):  /usr/bin/python3 -I -S probes/mempool-monitor.py --pid PID [--bi
 Bitcoin Core v29+ gates tracepoints with semaphores, which BCC raises only in a running process: --pid.
 
 Unlike contrib/tracing/mempool_monitor.py, pointers are passed to bpf_usdt_readarg by address (the contrib
-script's hashes and reasons are garbage), all 8 arguments of mempool:replaced are read (bpftrace 0.17 reads
-only 6), and records are lean (56 to 176 bytes) in a 32 MiB ring, so the burst of thousands of
+script's hashes and reasons are garbage), all arguments of mempool:replaced are read (bpftrace 0.17 reads
+only 6): 8 since v29, 7 in v25 to v28 (no replaced_by_transaction, printed as null there). The count comes from
+the binary's notes (as BCC reads them): reading an argument the note lacks fails to load. Records are lean (56 to 176 bytes) in a 32 MiB ring, so the burst of thousands of
 mempool:removed at a block connect arrives whole; what does not fit is counted in the kernel.
 
 Output (one JSON object per line; the envelope and counting records are described in bcc_common.py).
@@ -15,7 +16,7 @@ Hashes are 64 hex characters in display order (the reverse of the bytes Bitcoin 
   ["mempool:added", elapsed_ns, txid, vsize, fee]
   ["mempool:removed", elapsed_ns, txid, reason, vsize, fee, entry_time]
   ["mempool:replaced", elapsed_ns, replaced_txid, replaced_vsize, replaced_fee, replaced_entry_time,
-                       replacement_id, replacement_vsize, replacement_fee, replaced_by_transaction]
+                       replacement_id, replacement_vsize, replacement_fee, replaced_by_transaction (null: 7-argument build)]
   ["mempool:rejected", elapsed_ns, txid, reason]
 each as {"type": "value", "data": [...]}. Reasons are read up to REMOVED_REASON_LEN - 1 and
 REJECTED_REASON_LEN - 1 bytes; a reason of that length may be cut.
@@ -144,7 +145,7 @@ PROBE_BODIES = {
     bpf_usdt_readarg(5, ctx, &replacement_id_ptr);
     bpf_usdt_readarg(6, ctx, &replacement_vsize);
     bpf_usdt_readarg(7, ctx, &replacement_fee);
-    bpf_usdt_readarg(8, ctx, &replaced_by_transaction);
+%(read_replaced_by_transaction)s
     r->replaced_vsize = replaced_vsize;
     r->replaced_fee = replaced_fee;
     r->replaced_entry_time = replaced_entry_time;
@@ -166,20 +167,54 @@ PROBE_BODIES = {
         r->reason[0] = 0;"""),
 }
 
-PROGRAM = (PROGRAM_HEAD % {
-    'removed_reason_len': REMOVED_REASON_LEN,
-    'rejected_reason_len': REJECTED_REASON_LEN,
-    'ring_pages': RING_BYTES // 4096,
-}) + bcc_common.counting_maps(TRACEPOINTS) + ''.join(
-    PROBE_FUNCTION % {
-        'function': function,
-        'opening': bcc_common.probe_opening(index),
-        'record': PROBE_BODIES[index][0],
-        'count_if_not_reserved': bcc_common.count_if_not_reserved('r'),
-        'body': PROBE_BODIES[index][1],
-    }
-    for index, function in enumerate(TRACEPOINTS.values())
-)
+# mempool:replaced passes 8 arguments since v29 and 7 before (v25 to v28): the 8th is read only when the note has
+# it; without it replaced_by_transaction is UNKNOWN_BY_TRANSACTION and prints as null.
+UNKNOWN_BY_TRANSACTION = 2
+READ_REPLACED_BY_TRANSACTION = {
+    8: '    bpf_usdt_readarg(8, ctx, &replaced_by_transaction);',
+    7: '    replaced_by_transaction = %d;  /* a 7-argument (pre-v29) build */' % UNKNOWN_BY_TRANSACTION,
+}
+
+
+def build_program(replaced_arg_count):
+    bodies = dict(PROBE_BODIES)
+    bodies[REPLACED] = (PROBE_BODIES[REPLACED][0], PROBE_BODIES[REPLACED][1] % {
+        'read_replaced_by_transaction': READ_REPLACED_BY_TRANSACTION[replaced_arg_count]})
+    return (PROGRAM_HEAD % {
+        'removed_reason_len': REMOVED_REASON_LEN,
+        'rejected_reason_len': REJECTED_REASON_LEN,
+        'ring_pages': RING_BYTES // 4096,
+    }) + bcc_common.counting_maps(TRACEPOINTS) + ''.join(
+        PROBE_FUNCTION % {
+            'function': function,
+            'opening': bcc_common.probe_opening(index),
+            'record': bodies[index][0],
+            'count_if_not_reserved': bcc_common.count_if_not_reserved('r'),
+            'body': bodies[index][1],
+        }
+        for index, function in enumerate(TRACEPOINTS.values())
+    )
+
+
+def replaced_arg_count(argv):
+    """How many arguments mempool:replaced has in the target's notes, as BCC reads them: 7 or 8. When they cannot
+    be read here (no BCC, no such process, no such tracepoint), 8: bcc_common.run() then reports the real problem."""
+    path = None
+    for option, value in zip(argv, argv[1:]):
+        if option == '--binary':
+            path = value
+        elif option == '--pid' and path is None and value.isdigit():
+            path = '/proc/%s/exe' % value
+    if path is None:
+        return 8
+    try:
+        usdt = bcc_common.import_bcc().USDT(path=path)
+        for probe in usdt.enumerate_probes():
+            if probe.provider == b'mempool' and probe.name == b'replaced' and probe.num_arguments in READ_REPLACED_BY_TRANSACTION:
+                return probe.num_arguments
+    except Exception:  # BCC raises USDTException (not exported everywhere), ProbeError or OSError
+        pass
+    return 8
 
 ADDED_RECORD = struct.Struct('<IiQq32s')
 REMOVED_RECORD = struct.Struct('<IiQqQ32s%ds' % REMOVED_REASON_LEN)
@@ -204,7 +239,8 @@ def print_record(out, start_ns, data, size):
          replacement_fee, replaced_txid, replacement_id) = REPLACED_RECORD.unpack_from(raw)
         fields = '"%s", %d, %d, %d, "%s", %d, %d, %s' % (
             hash_hex(replaced_txid), replaced_vsize, replaced_fee, replaced_entry_time, hash_hex(replacement_id),
-            replacement_vsize, replacement_fee, 'true' if by_transaction & 0xff else 'false')
+            replacement_vsize, replacement_fee,
+            'null' if by_transaction == UNKNOWN_BY_TRANSACTION else 'true' if by_transaction & 0xff else 'false')
     else:
         _, ts_ns, txid, reason = REJECTED_RECORD.unpack_from(raw)
         fields = '"%s", %s' % (hash_hex(txid), c_string(reason))
@@ -214,4 +250,5 @@ def print_record(out, start_ns, data, size):
 NAMES = list(TRACEPOINTS)
 
 if __name__ == '__main__':
-    sys.exit(bcc_common.run('Mempool events (BCC).', PROGRAM, TRACEPOINTS, 'records', print_record, sys.argv[1:]))
+    sys.exit(bcc_common.run('Mempool events (BCC).', build_program(replaced_arg_count(sys.argv[1:])), TRACEPOINTS,
+                            'records', print_record, sys.argv[1:]))

@@ -1368,7 +1368,9 @@ static const char *const reject_reasons[] = {
     "dust",
     "txn-already-in-mempool",
     "mandatory-script-verify-flag-failed (Signature must be zero for failed CHECK(MULTI)SIG operation)",
-    NULL, /* the 118-char reason, built at start */
+    /* v30+ names (#33183); the longest script error makes it 116 chars */
+    "mempool-script-verify-flag-failed (Script evaluated without error but finished with a false/empty top stack element)",
+    NULL, /* the 118-char reason (pre-v30 "mandatory-…" with the longest script error), built at start */
 };
 #define REJECT_REASON_COUNT (sizeof reject_reasons / sizeof reject_reasons[0])
 static char g_reason_118[119];

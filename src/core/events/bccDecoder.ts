@@ -191,7 +191,9 @@ function mempoolEvent(tracepoint: string, elapsedNs: number, fields: readonly Js
       if (!isInt(replacedFee) || !isInt(replacementFee) || !isInt(replacedEntryTime)) {
         return 'fees and replaced_entry_time must be integers';
       }
-      if (typeof byTransaction !== 'boolean') return 'replaced_by_transaction must be a boolean';
+      if (typeof byTransaction !== 'boolean' && byTransaction !== null) {
+        return 'replaced_by_transaction must be a boolean (or null from a 7-argument, pre-v29 build)';
+      }
       const event: MempoolReplacedEvent = {
         event: tracepoint,
         elapsed_ns: elapsedNs,

@@ -46,7 +46,8 @@ export interface MempoolReplacedEvent {
   replacement_id: string;
   replacement_vsize: number;
   replacement_fee: Int64Field;
-  replaced_by_transaction: boolean;
+  /** null: the build passes 7 arguments (v25 to v28), without this one. */
+  replaced_by_transaction: boolean | null;
 }
 
 export interface MempoolRejectedEvent {

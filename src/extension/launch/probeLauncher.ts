@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createPrivateSocket, type PrivateSocket } from '../../core/probeSession';
 import { findTool, type ToolDefinition } from '../../core/tools/toolCatalog';
+import { toolTargetRefusal } from '../../core/tools/toolTarget';
 import { readRootSettings } from '../config';
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import { HelperTerminal } from './helperTerminal';
@@ -78,6 +79,8 @@ export class ProbeLauncher implements vscode.Disposable {
     const follow = request.follow ?? false;
     if (follow && pid === null) throw new LaunchRefused('"Follow restarts" needs one process: pick a PID.');
     const binaryPath = await this.resolveBinary(request.binaryPath);
+    const refusal = await toolTargetRefusal({ toolId: request.tool, binaryPath, pid });
+    if (refusal) throw new LaunchRefused(`${refusal.charAt(0).toUpperCase()}${refusal.slice(1)}.`);
 
     const inputs = this.rootInputs();
     const socket = await createPrivateSocket();

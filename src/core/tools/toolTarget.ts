@@ -1,0 +1,49 @@
+// Before anything runs as root: does the target binary (or the PID's executable) have the tracepoints the tool
+// attaches to? Read from its ELF notes, so a bash or python process is refused with a clear message instead of
+// bpftrace's "couldn't get argument 0 for …".
+
+import { isElfReadError } from '../elf/elfErrors';
+import { readStapsdtNotes } from '../elf/stapsdtNotes';
+import { findTracepointDocById } from '../catalog/tracepointCatalog';
+import { findTool } from './toolCatalog';
+
+export interface ToolTarget {
+  readonly toolId: string;
+  /** The real path of the binary (for a PID: its /proc/PID/exe). */
+  readonly binaryPath: string;
+  readonly pid: number | null;
+}
+
+/** Why the tool cannot run against this target, in words for the user; null when it can. */
+export async function toolTargetRefusal(target: ToolTarget): Promise<string | null> {
+  const tool = findTool(target.toolId);
+  if (!tool) return `unknown probe tool ${JSON.stringify(target.toolId)}`;
+  const what = target.pid === null ? target.binaryPath : `process ${target.pid} (${target.binaryPath})`;
+  const needs = `${tool.id} needs ${tool.tracepoints.join(', ')}`;
+  let present: Set<string>;
+  let hasNoteSection: boolean;
+  try {
+    const report = await readStapsdtNotes(target.binaryPath);
+    present = new Set(report.notes.map((note) => `${note.provider}:${note.name}`));
+    hasNoteSection = report.hasNoteSection;
+  } catch (error) {
+    if (!isElfReadError(error)) throw error;
+    return `${what} is not a bitcoind with USDT tracepoints (${error.message}); ${needs}`;
+  }
+  const missing = tool.tracepoints.filter((id) => !present.has(id));
+  if (missing.length === 0) return null;
+  const usage = 'Pick the PID of a running bitcoind, or a bitcoind built with -DWITH_USDT=ON (CMake, v29+) or --enable-usdt (v22–v28).';
+  if (present.size === 0) {
+    const why = hasNoteSection ? 'its .note.stapsdt section holds no notes' : 'no .note.stapsdt section';
+    return `${what} is not a bitcoind with USDT tracepoints (${why}); ${needs}. ${usage}`;
+  }
+  if (![...present].some((id) => findTracepointDocById(id))) {
+    // Provider names come from the binary: no control characters into a terminal or a message.
+    const providers = [...new Set([...present].map((id) => id.split(':')[0].replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')))].slice(0, 5).join(', ');
+    return `${what} is not a bitcoind with USDT tracepoints (its ${present.size} USDT tracepoint(s) are of ${providers}, ` +
+      `none of Bitcoin Core's); ${needs}. ${usage}`;
+  }
+  const added = missing.map((id) => findTracepointDocById(id)?.versionAdded).filter((version): version is NonNullable<typeof version> => !!version);
+  const hint = added.length > 0 ? ` (added in ${[...new Set(added)].join(', ')}: the build may be older)` : '';
+  return `${what} lacks the tracepoint(s) ${missing.join(', ')} that ${tool.id} attaches to${hint}`;
+}
