@@ -19,7 +19,7 @@ import {
   withPrivilegePrefix,
 } from '../core/probeSession';
 import { TOOLS, findTool, streamedTracepoints, type ToolDefinition } from '../core/tools/toolCatalog';
-import { toolTargetRefusal } from '../core/tools/toolTarget';
+import { checkToolTarget } from '../core/tools/toolTarget';
 import {
   CliFailure,
   CliUsageError,
@@ -216,8 +216,8 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
   const options = await parseRunArgs(args);
   const tool = findTool(options.toolId);
   if (!tool) throw new CliUsageError(`unknown tool '${options.toolId}'`);
-  const refusal = await toolTargetRefusal({ toolId: tool.id, binaryPath: options.binary, pid: options.pid });
-  if (refusal) throw new CliFailure(`refused: ${refusal}`);
+  const target = await checkToolTarget({ toolId: tool.id, binaryPath: options.binary, pid: options.pid });
+  if (target.refusal) throw new CliFailure(`refused: ${target.refusal}`);
   const probesDir = findProbesDir();
   const socket = await createPrivateSocket();
   const isRoot = process.geteuid?.() === 0;
@@ -264,7 +264,7 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
       }),
     ]);
     const reader = new ProbeSessionReader({
-      decoder: new BpftraceDecoder({ streamedTracepoints: streamedTracepoints(tool) }),
+      decoder: new BpftraceDecoder({ streamedTracepoints: streamedTracepoints(tool), clientVersion: target.clientVersion }),
       onBatch: (events) => {
         recorder?.write(events);
         printer.print(events);

@@ -8,6 +8,7 @@ import {
   SEMAPHORE_NOTE,
   describeInterfaceMismatches,
   matchCatalog,
+  readBitcoindNotes,
   noUsdtMessage,
   type CatalogMatch,
   type MatchedTracepoint,
@@ -16,7 +17,7 @@ import { diffInterfaces, formatInterfaceDiffMarkdown, interfaceDiffJson } from '
 import { findContextDoc } from '../core/catalog/tracepointCatalog';
 import { describeClientVersion } from '../core/elf/clientVersion';
 import { isElfReadError } from '../core/elf/elfErrors';
-import { formatAddress, readStapsdtNotes, type StapsdtNote, type StapsdtReport } from '../core/elf/stapsdtNotes';
+import { formatAddress, type StapsdtNote, type StapsdtReport } from '../core/elf/stapsdtNotes';
 import { findCallSites, type CallSite, type CallSiteIndex } from '../core/source/callSiteFinder';
 import { CliFailure, CliUsageError, EXIT_OK, PROGRAM_NAME, type CliCommand, type CliIo } from './cliCommand';
 import { formatTextTable } from './textTable';
@@ -143,7 +144,7 @@ function parseTracepointsArgs(args: readonly string[]): TracepointsOptions {
 
 async function readReport(binary: string): Promise<StapsdtReport> {
   try {
-    return await readStapsdtNotes(binary);
+    return await readBitcoindNotes(binary);
   } catch (error) {
     if (isElfReadError(error)) throw new CliFailure(error.message);
     throw error;

@@ -11,6 +11,7 @@ import {
   CONNECTION_TYPES,
   CONTEXT_DOCS,
   FLUSH_MODE_NAMES,
+  FLUSH_MODE_NAMES_BEFORE_V31,
   GENERAL_CAVEATS,
   NETWORK_NAMES,
   TRACEPOINT_CATALOG,
@@ -20,7 +21,9 @@ import {
   flushModeName,
   networkName,
   tracepointsOfContext,
+  versionAtLeast,
 } from '../../src/core/catalog/tracepointCatalog';
+import type { ClientVersion } from '../../src/core/elf/clientVersion';
 import { parseArgSpecs } from '../../src/core/elf/argSpec';
 import { readStapsdtNotes, type StapsdtNote, type StapsdtReport } from '../../src/core/elf/stapsdtNotes';
 import { readelfStapsdtNotes } from './helpers/readelfNotes';
@@ -159,11 +162,24 @@ describe('tracepoint catalog', () => {
 
   it('names networks, flush modes and connection types', () => {
     assert.deepEqual([...NETWORK_NAMES], ['unroutable', 'IPv4', 'IPv6', 'Onion', 'I2P', 'CJDNS']);
-    assert.deepEqual([...FLUSH_MODE_NAMES], ['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_SYNC']);
+    // validation.h of master 31.99: NONE, IF_NEEDED, PERIODIC, FORCE_FLUSH, FORCE_SYNC (#33680, v31); before: 3 was ALWAYS.
+    assert.deepEqual([...FLUSH_MODE_NAMES], ['NONE', 'IF_NEEDED', 'PERIODIC', 'FORCE_FLUSH', 'FORCE_SYNC']);
+    assert.deepEqual([...FLUSH_MODE_NAMES_BEFORE_V31], ['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS']);
     assert.equal(networkName(3), 'Onion');
     assert.equal(networkName(9), 'unknown (9)');
     assert.equal(flushModeName(4), 'FORCE_SYNC');
+    assert.equal(flushModeName(3), 'FORCE_FLUSH', 'unknown version: the current names');
     assert.equal(flushModeName(7), 'unknown (7)');
+    const version = (major: number, minor: number): ClientVersion => ({ major, minor, patch: 0, rc: null, text: `v${major}.${minor}.0` });
+    assert.equal(flushModeName(3, version(28, 99)), 'ALWAYS');
+    assert.equal(flushModeName(3, version(30, 2)), 'ALWAYS');
+    assert.equal(flushModeName(4, version(30, 2)), 'unknown (4)');
+    assert.equal(flushModeName(3, version(30, 99)), 'FORCE_FLUSH', 'a development build just before v31: the current names');
+    assert.equal(flushModeName(3, version(31, 0)), 'FORCE_FLUSH');
+    assert.equal(flushModeName(4, version(31, 99)), 'FORCE_SYNC');
+    assert.equal(versionAtLeast(version(28, 99), 'v29'), 'maybe');
+    assert.equal(versionAtLeast(version(28, 2), 'v29'), false);
+    assert.equal(versionAtLeast(version(29, 0), 'v29'), true);
     assert.deepEqual(
       CONNECTION_TYPES.map((type) => type.name),
       ['inbound', 'outbound-full-relay', 'manual', 'feeler', 'block-relay-only', 'addr-fetch', 'private-broadcast'],

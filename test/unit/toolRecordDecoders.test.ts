@@ -19,6 +19,7 @@ import {
   hashFromWords,
   histogramBuckets,
 } from '../../src/core/events/toolRecordDecoders';
+import type { ClientVersion } from '../../src/core/elf/clientVersion';
 import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import { parseBpftraceJson } from '../../src/core/events/bpftraceJson';
@@ -187,9 +188,22 @@ describe('toolRecordDecoders: utxocache-flush (real capture, v29 tracee)', () =>
     assert.deepEqual(stream.fields('utxocache:flush').map(withoutDerivedFields), expect);
     assert.deepEqual(
       stream.fields('utxocache:flush').map((e) => `${String(e.mode_name)}/${String(e.is_flush_for_prune)}`),
-      ['false', 'true'].flatMap((prune) => ['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_SYNC'].map((m) => `${m}/${prune}`)),
+      // The tracee has no Bitcoin Core version: the current (v31+) names.
+      ['false', 'true'].flatMap((prune) => ['NONE', 'IF_NEEDED', 'PERIODIC', 'FORCE_FLUSH', 'FORCE_SYNC'].map((m) => `${m}/${prune}`)),
     );
     assert.equal(stream.delivered, stream.fired['utxocache:flush']);
+  });
+
+  it('names modes as the traced build does: ALWAYS before v31, FORCE_FLUSH and FORCE_SYNC from v31', () => {
+    const names = (clientVersion: ClientVersion | null): string[] => {
+      const decoder = new BpftraceDecoder({ toolId: 'utxocache-flush', streamedTracepoints: ['utxocache:flush'], clientVersion });
+      return [0, 1, 2, 3, 4].flatMap((mode) => decoder.decodeLine(`{"type": "value", "data": ["flush",1000,5,${mode},10,20,0]}`))
+        .map((event) => (event.event === 'utxocache:flush' ? event.mode_name : event.event));
+    };
+    const version = (major: number, minor: number): ClientVersion => ({ major, minor, patch: 0, rc: null, text: `v${major}.${minor}.0` });
+    assert.deepEqual(names(version(28, 99)), ['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'UNKNOWN(4)']);
+    assert.deepEqual(names(version(31, 99)), ['NONE', 'IF_NEEDED', 'PERIODIC', 'FORCE_FLUSH', 'FORCE_SYNC']);
+    assert.deepEqual(names(null), ['NONE', 'IF_NEEDED', 'PERIODIC', 'FORCE_FLUSH', 'FORCE_SYNC']);
   });
 });
 

@@ -173,7 +173,7 @@ describe('tool views: p2p-connections', () => {
 });
 
 describe('tool views: utxocache-flush', () => {
-  it('lists every flush with mode names (incl. FORCE_SYNC) and counts by mode; filters by mode and prune', () => {
+  it('lists every flush with mode names (incl. FORCE_SYNC; current names without a decoder name) and counts by mode; filters by mode and prune', () => {
     const agg = new FlushAggregator({ maxFlushes: 4 });
     const modes = [1, 2, 4, 3, 0, 7];
     agg.ingestAll(
@@ -182,13 +182,13 @@ describe('tool views: utxocache-flush', () => {
     const view = agg.snapshot(EMPTY_FILTER).view as FlushView;
     assert.equal(view.totalFlushes, 6);
     assert.equal(view.forgottenFlushes, 2);
-    assert.deepEqual(view.rows.map((r) => r.modeName), ['FORCE_SYNC', 'ALWAYS', 'NONE', 'UNKNOWN(7)']);
+    assert.deepEqual(view.rows.map((r) => r.modeName), ['FORCE_SYNC', 'FORCE_FLUSH', 'NONE', 'UNKNOWN(7)']);
     assert.deepEqual(view.rows.map((r) => r.seq), [3, 4, 5, 6]);
     assert.equal(view.maxDurationUs, 600);
     assert.equal(view.totalDurationUs, 2100);
-    assert.deepEqual(Object.fromEntries(view.byMode.map((m) => [m.name, m.count])), { IF_NEEDED: 1, PERIODIC: 1, FORCE_SYNC: 1, ALWAYS: 1, NONE: 1, 'UNKNOWN(7)': 1 });
+    assert.deepEqual(Object.fromEntries(view.byMode.map((m) => [m.name, m.count])), { IF_NEEDED: 1, PERIODIC: 1, FORCE_SYNC: 1, FORCE_FLUSH: 1, NONE: 1, 'UNKNOWN(7)': 1 });
     assert.deepEqual((agg.snapshot(filter('', 'prune')).view as FlushView).rows.map((r) => r.seq), [6]);
-    assert.deepEqual((agg.snapshot(filter('force')).view as FlushView).rows.map((r) => r.seq), [3]);
+    assert.deepEqual((agg.snapshot(filter('force')).view as FlushView).rows.map((r) => r.seq), [3, 4]);
     assert.equal(agg.snapshot(EMPTY_FILTER).counters.delivered, 6);
   });
 

@@ -10,7 +10,8 @@ export const flushView = defineView<FlushView, FlushRow>({
   kinds: [
     { value: '', label: 'All flushes' },
     { value: 'prune', label: 'For prune' },
-    ...['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_SYNC'].map((m) => ({ value: m, label: m })),
+    // Mode names follow the traced build's version (ALWAYS before v31, FORCE_FLUSH and FORCE_SYNC from v31).
+    ...['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_FLUSH', 'FORCE_SYNC'].map((m) => ({ value: m, label: m })),
   ],
   rowNoun: ['flush', 'flushes'],
   tableTitle: 'Flushes',
@@ -33,7 +34,7 @@ export const flushView = defineView<FlushView, FlushRow>({
     { title: '#', numeric: true, cell: (r) => String(r.seq) },
     { title: 'Time', numeric: true, tooltip: 'Since the session started', cell: (r) => formatSessionTime(r.elapsedNs) },
     { title: 'Duration', numeric: true, cell: (r) => `${formatTwoDecimals(r.durationUs / 1000)} ms` },
-    { title: 'Mode', cell: (r) => ({ text: r.modeName, untrusted: true, className: r.modeName === 'FORCE_SYNC' || r.modeName === 'ALWAYS' ? 'mode-strong' : '', title: r.mode === null ? 'mode unknown' : `mode ${r.mode}` }) },
+    { title: 'Mode', cell: (r) => ({ text: r.modeName, untrusted: true, className: ['ALWAYS', 'FORCE_FLUSH', 'FORCE_SYNC'].includes(r.modeName) ? 'mode-strong' : '', title: r.mode === null ? 'mode unknown' : `mode ${r.mode}` }) },
     { title: 'Coins', numeric: true, cell: (r) => formatCount(r.coinsCount) },
     { title: 'Memory', numeric: true, tooltip: 'Cache memory usage (MiB)', cell: (r) => `${formatTwoDecimals(r.memBytes / MIB)} MB` },
     { title: 'Prune', cell: (r) => (r.forPrune ? { text: 'yes', className: 'flag' } : '') },

@@ -1,7 +1,7 @@
 // Matches the USDT notes of one binary against the Bitcoin Core tracepoint catalog.
 
 import type { ClientVersion } from '../elf/clientVersion';
-import type { StapsdtNote, StapsdtReport } from '../elf/stapsdtNotes';
+import { readStapsdtNotes, type StapsdtNote, type StapsdtReport } from '../elf/stapsdtNotes';
 import { checkInterface, describeInterfaceMismatch, type InterfaceMismatch } from './interfaceCheck';
 import {
   CONTEXT_DOCS,
@@ -61,6 +61,17 @@ export interface CatalogMatch {
 export const SEMAPHORE_NOTE =
   'these tracepoints use semaphores (Bitcoin Core v29+ style): they fire only while a tracer is attached. ' +
   'bpftrace raises the semaphores itself; BCC needs the PID of the running process (USDT(pid=…)).';
+
+/**
+ * The notes of a binary and, when it has Bitcoin Core tracepoints, its Bitcoin Core version (CLIENT_BUILD in
+ * `.rodata`, a bounded scan of that one section).
+ */
+export function readBitcoindNotes(path: string): Promise<StapsdtReport> {
+  return readStapsdtNotes(path, { clientVersionFor: BITCOIN_CORE_CONTEXTS });
+}
+
+/** The providers of Bitcoin Core's tracepoints. */
+export const BITCOIN_CORE_CONTEXTS: readonly string[] = CONTEXT_DOCS.map((context) => context.context);
 
 export function tracepointId(provider: string, name: string): string {
   return `${provider}:${name}`;

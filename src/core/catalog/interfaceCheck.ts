@@ -107,7 +107,7 @@ export function describeShape(shape: string): string {
 export function describeInterfaceMismatch(mismatch: InterfaceMismatch): string[] {
   const lines: string[] = [];
   if (mismatch.count) {
-    lines.push(`passes ${mismatch.count.actual.join('/')} argument(s), the catalog documents ${mismatch.count.expected.join(' or ')} for this build`);
+    lines.push(`the binary passes ${mismatch.count.actual.join('/')} argument(s), the catalog documents ${mismatch.count.expected.join(' or ')}`);
   }
   for (const arg of mismatch.args) {
     lines.push(

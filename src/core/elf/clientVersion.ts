@@ -20,8 +20,19 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 export const MAX_VERSION_SCAN_BYTES = 64 * 1024 * 1024;
 const OVERLAP = 128;
 const MARKER = 'Bitcoin Core';
-// v22.0.0 … v99.99.99, optional rcN, optional -g<commit> or other suffix; not preceded by a letter or digit.
-const VERSION = /(?<![0-9A-Za-z])v(\d{2})\.(\d{1,2})\.(\d{1,2})(?:rc(\d{1,2}))?(-[0-9A-Za-z.]{1,64})?/g;
+// v22.0.0 … v99.99.99, optional rcN, optional -g<commit>[-dirty], at the start of the text. The strings are not
+// always NUL-terminated in .rodata (the linker merges them), so the commit is hex digits only.
+const VERSION_AT_START = /^v(\d{2})\.(\d{1,2})\.(\d{1,2})(?:rc(\d{1,2}))?(?:-g[0-9a-f]{4,40}(?:-dirty)?)?/;
+const LETTER_V = 0x76;
+const MARKER_BYTES = Buffer.from(MARKER, 'latin1');
+
+function isDigit(byte: number | undefined): boolean {
+  return byte !== undefined && byte >= 0x30 && byte <= 0x39;
+}
+
+function isAlphanumeric(byte: number | undefined): boolean {
+  return byte !== undefined && (isDigit(byte) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a));
+}
 
 /**
  * The CLIENT_BUILD version of a Bitcoin Core binary, or null when `.rodata` has none (not Bitcoin Core,
@@ -36,16 +47,20 @@ export async function readClientVersion(elf: ElfSectionReader, sections: readonl
   for (let start = 0; start < size; start += CHUNK_BYTES) {
     const from = Math.max(0, start - OVERLAP);
     const length = Math.min(size, start + CHUNK_BYTES) - from;
-    const text = (await elf.readRange(rodata.offset + BigInt(from), BigInt(length), `section ${SECTION}`)).toString('latin1');
-    if (!sawMarker && text.includes(MARKER)) sawMarker = true;
-    for (const found of text.matchAll(VERSION)) {
-      const at = from + (found.index ?? 0);
+    const bytes = await elf.readRange(rodata.offset + BigInt(from), BigInt(length), `section ${SECTION}`);
+    if (!sawMarker && bytes.includes(MARKER_BYTES)) sawMarker = true;
+    // Native indexOf over the bytes, a regex only where "vNN." starts: a few ms for a 3.4 MB .rodata.
+    for (let position = bytes.indexOf(LETTER_V); position >= 0; position = bytes.indexOf(LETTER_V, position + 1)) {
+      if (!isDigit(bytes[position + 1]) || !isDigit(bytes[position + 2]) || bytes[position + 3] !== 0x2e) continue;
+      if (position > 0 && isAlphanumeric(bytes[position - 1])) continue;
       // A match near a chunk's end may be cut: the next chunk, which starts OVERLAP bytes earlier, reads it whole.
-      if (from + length < size && at >= from + length - OVERLAP) continue;
+      if (from + length < size && position >= length - OVERLAP) continue;
+      const found = VERSION_AT_START.exec(bytes.toString('latin1', position, Math.min(length, position + OVERLAP)));
+      if (!found) continue;
       const version = clientVersionOf(found);
       const entry = counts.get(version.text);
       if (entry) entry.count++;
-      else counts.set(version.text, { count: 1, first: at, version });
+      else counts.set(version.text, { count: 1, first: from + position, version });
     }
   }
   if (!sawMarker || counts.size === 0) return null;

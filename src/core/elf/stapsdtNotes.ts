@@ -49,18 +49,26 @@ export const STAPSDT_BASE_SECTION = '.stapsdt.base';
 const STAPSDT_OWNER = 'stapsdt';
 const NT_STAPSDT = 3;
 
-/** Lists the USDT probes of an ELF file, reading only its headers and the note section. */
-export async function readStapsdtNotes(path: string): Promise<StapsdtReport> {
+export interface ReadNotesOptions {
+  /**
+   * Also read the Bitcoin Core version (CLIENT_BUILD) from `.rodata` when the notes have a tracepoint of one of
+   * these providers: a bounded scan of that one section (a few MB), so only for what looks like a bitcoind.
+   */
+  readonly clientVersionFor?: readonly string[];
+}
+
+/** Lists the USDT probes of an ELF file, reading only its headers and the note section (and `.rodata`, see options). */
+export async function readStapsdtNotes(path: string, options: ReadNotesOptions = {}): Promise<StapsdtReport> {
   const source = await FileByteSource.open(path);
   try {
-    return await readStapsdtNotesFromReader(source, path);
+    return await readStapsdtNotesFromReader(source, path, options);
   } finally {
     await source.close();
   }
 }
 
 /** Same as readStapsdtNotes over any byte source (a Buffer in tests, a counting wrapper, …). */
-export async function readStapsdtNotesFromReader(reader: ElfByteSource, path = '<memory>'): Promise<StapsdtReport> {
+export async function readStapsdtNotesFromReader(reader: ElfByteSource, path = '<memory>', options: ReadNotesOptions = {}): Promise<StapsdtReport> {
   const elf = await ElfSectionReader.open(reader, path);
   const sections = await elf.readSections();
   const noteSections = sections.filter((section) => section.name === STAPSDT_SECTION);
@@ -99,7 +107,8 @@ export async function readStapsdtNotesFromReader(reader: ElfByteSource, path = '
       });
     }
   }
-  const clientVersion = notes.length > 0 ? await readClientVersion(elf, sections) : null;
+  const providers = new Set(options.clientVersionFor ?? []);
+  const clientVersion = notes.some((note) => providers.has(note.provider)) ? await readClientVersion(elf, sections) : null;
   return { path, elf: elf.header.identity, hasNoteSection: noteSections.length > 0, notes, fileSize: reader.size, clientVersion };
 }
 

@@ -2,6 +2,8 @@
 // normalized events. Stateful: it keeps the kernel-side counts to account for every lost event, and the
 // map snapshots of aggregating tools. It never throws on input: a bad line becomes a warning.
 
+import { flushModeNames } from '../catalog/tracepointCatalog';
+import type { ClientVersion } from '../elf/clientVersion';
 import { JsonObject, JsonSyntaxError, JsonValue, byteLength, parseBpftraceJson } from './bpftraceJson';
 import type {
   Int64Field,
@@ -24,6 +26,8 @@ export interface DecoderOptions {
   toolId?: string;
   /** Decode every line with the exact JSON reader, without the fast path for message tuples (for tests). */
   exactOnly?: boolean;
+  /** The traced build's Bitcoin Core version (names of flush modes follow it); unknown: the current names. */
+  clientVersion?: ClientVersion | null;
 }
 
 export interface DecoderStats {
@@ -60,11 +64,13 @@ export class BpftraceDecoder {
   private readonly streamed: ReadonlySet<string>;
   private readonly stringLimit: number;
   private readonly fastPath: boolean;
+  private readonly flushModes: readonly string[];
   private toolDecoder: ToolRecordDecoder | undefined;
   private readonly toolContext: ToolRecordContext = {
     elapsedNs: (value) => this.elapsedNs(value),
     lastElapsedNs: () => this.lastElapsed,
     delivered: () => this.countDelivered(),
+    flushModeNames: () => this.flushModes,
     checkCut: (field, value) => {
       const out: NormalizedEvent[] = [];
       this.checkCut(field, value, out);
@@ -110,6 +116,7 @@ export class BpftraceDecoder {
     this.streamed = new Set(options.streamedTracepoints ?? ['net:inbound_message', 'net:outbound_message']);
     this.stringLimit = options.stringLimitBytes ?? PROBE_STRING_LIMIT_BYTES;
     this.fastPath = options.exactOnly !== true;
+    this.flushModes = flushModeNames(options.clientVersion);
     this.toolDecoder = options.toolId === undefined ? undefined : createToolRecordDecoder(options.toolId);
   }
 

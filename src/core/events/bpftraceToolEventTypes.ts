@@ -114,13 +114,14 @@ export interface ConnectSummaryEvent extends ToolEventBase {
 
 // ---------------------------------------------------------------- utxocache-flush
 
-export const FLUSH_MODE_NAMES = ['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_SYNC'] as const;
-
 export interface UtxoCacheFlushEvent extends ToolEventBase {
   event: 'utxocache:flush';
   duration_us: Int64Field;
   mode: number;
-  /** `FLUSH_MODE_NAMES[mode]`, or `UNKNOWN(<n>)`. */
+  /**
+   * The mode's name in the traced build (flushModeNames of src/core/catalog/tracepointCatalog.ts: ALWAYS for 3 before
+   * v31, FORCE_FLUSH and FORCE_SYNC from v31 and when the version is unknown), or `UNKNOWN(<n>)`.
+   */
   mode_name: string;
   coins_count: Int64Field;
   coins_mem_usage: Int64Field;

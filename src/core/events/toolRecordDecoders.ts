@@ -6,7 +6,6 @@
 
 import { JsonObject, bytesToString, byteLength, stringToBytes, type JsonValue } from './bpftraceJson';
 import {
-  FLUSH_MODE_NAMES,
   NETWORK_NAMES,
   type BlockTotals,
   type BpftraceToolEvent,
@@ -40,6 +39,8 @@ export interface ToolRecordContext {
   reconcile(printed: number): NormalizedEvent[];
   /** Events to add when `value` reached the probe's string limit (it may have been cut), else none. */
   checkCut(field: string, value: string): NormalizedEvent[];
+  /** The `utxocache:flush` mode names of the traced build (they follow its Bitcoin Core version). */
+  flushModeNames(): readonly string[];
 }
 
 export type ToolRecordDecoder = (record: ToolRecord, context: ToolRecordContext) => ToolDecodedEvent[] | null;
@@ -307,7 +308,7 @@ export function createUtxocacheFlushDecoder(): ToolRecordDecoder {
       elapsed_ns: context.elapsedNs(int(elapsed, 'elapsed')),
       duration_us: int(duration, 'duration_us'),
       mode: modeNumber,
-      mode_name: FLUSH_MODE_NAMES[modeNumber] ?? `UNKNOWN(${modeNumber})`,
+      mode_name: context.flushModeNames()[modeNumber] ?? `UNKNOWN(${modeNumber})`,
       coins_count: int(count, 'coins_count'),
       coins_mem_usage: int(memory, 'coins_mem_usage'),
       is_flush_for_prune: flag(prune, 'is_flush_for_prune'),

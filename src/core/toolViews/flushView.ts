@@ -1,11 +1,12 @@
 // utxocache-flush: every flush of the UTXO cache (bounded ring of the newest), counts by mode.
 
 import { MAX_SENT_ROWS, type FlushRow, type FlushView, type ToolFilter } from '../../shared/toolPanelProtocol';
-import { FLUSH_MODE_NAMES } from '../events/bpftraceToolEventTypes';
+import { FLUSH_MODE_NAMES } from '../catalog/tracepointCatalog';
 import { boolField, numberField, stringField, type ToolEventLike } from './eventFields';
 import { BoundedRing } from './secondBuckets';
 import { filterNeedle, ToolViewBase, type ToolViewOptions } from './toolViewBase';
 
+/** The decoder's name for the mode (it follows the build's version); else the current name. */
 export function flushModeName(mode: number | null, given: string | null): string {
   if (given !== null && given !== '') return given;
   if (mode === null) return 'unknown';

@@ -64,7 +64,7 @@ export const TOOLS: readonly ToolDefinition[] = [
     id: 'mempool-monitor',
     title: 'Mempool monitor',
     description:
-      'Transactions added to, removed from (with reason), replaced in (all 8 arguments) and rejected by the mempool. BCC; needs a PID on v29+ builds.',
+      'Transactions added to, removed from (with reason), replaced in (every argument the build passes: 8 since v29, 7 before) and rejected by the mempool. BCC; needs a PID on v29+ builds.',
     script: 'mempool-monitor.py',
     tracepoints: ['mempool:added', 'mempool:removed', 'mempool:replaced', 'mempool:rejected'],
     mode: 'stream',

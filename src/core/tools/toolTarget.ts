@@ -2,8 +2,9 @@
 // attaches to? Read from its ELF notes, so a bash or python process is refused with a clear message instead of
 // bpftrace's "couldn't get argument 0 for …".
 
+import type { ClientVersion } from '../elf/clientVersion';
 import { isElfReadError } from '../elf/elfErrors';
-import { readStapsdtNotes } from '../elf/stapsdtNotes';
+import { readBitcoindNotes } from '../catalog/catalogMatch';
 import { findTracepointDocById } from '../catalog/tracepointCatalog';
 import { findTool } from './toolCatalog';
 
@@ -14,8 +15,21 @@ export interface ToolTarget {
   readonly pid: number | null;
 }
 
-/** Why the tool cannot run against this target, in words for the user; null when it can. */
-export async function toolTargetRefusal(target: ToolTarget): Promise<string | null> {
+export interface ToolTargetCheck {
+  /** Why the tool cannot run against this target, in words for the user; null when it can. */
+  readonly refusal: string | null;
+  /** The binary's Bitcoin Core version (names of values follow it), null when unknown. */
+  readonly clientVersion: ClientVersion | null;
+}
+
+/** Reads the target's notes: can the tool run there, and which Bitcoin Core version is it? */
+export async function checkToolTarget(target: ToolTarget): Promise<ToolTargetCheck> {
+  let clientVersion: ClientVersion | null = null;
+  const refusal = await toolTargetRefusal(target, (version) => (clientVersion = version));
+  return { refusal, clientVersion };
+}
+
+async function toolTargetRefusal(target: ToolTarget, onVersion: (version: ClientVersion | null) => void): Promise<string | null> {
   const tool = findTool(target.toolId);
   if (!tool) return `unknown probe tool ${JSON.stringify(target.toolId)}`;
   const what = target.pid === null ? target.binaryPath : `process ${target.pid} (${target.binaryPath})`;
@@ -23,7 +37,8 @@ export async function toolTargetRefusal(target: ToolTarget): Promise<string | nu
   let present: Set<string>;
   let hasNoteSection: boolean;
   try {
-    const report = await readStapsdtNotes(target.binaryPath);
+    const report = await readBitcoindNotes(target.binaryPath);
+    onVersion(report.clientVersion ?? null);
     present = new Set(report.notes.map((note) => `${note.provider}:${note.name}`));
     hasNoteSection = report.hasNoteSection;
   } catch (error) {

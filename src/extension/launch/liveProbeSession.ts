@@ -1,3 +1,4 @@
+import type { ClientVersion } from '../../core/elf/clientVersion';
 import type { Socket } from 'node:net';
 import * as path from 'node:path';
 import type { NormalizedEvent } from '../../core/events/eventTypes';
@@ -23,6 +24,8 @@ export interface LiveProbeSessionOptions {
   readonly socket: PrivateSocket;
   readonly terminal: HelperTerminal;
   readonly command: readonly string[];
+  /** The traced build's Bitcoin Core version, read from the binary (value names follow it). */
+  readonly clientVersion: ClientVersion | null;
   /** How long to wait for the helper to connect (the user may be typing a password). */
   readonly connectTimeoutMs: number;
   /** Explains an exit before the helper connected ("a wrong or cancelled sudo password…"). */
@@ -161,7 +164,7 @@ export class LiveProbeSession {
     this.stateValue = 'connected';
     const tool = findTool(this.descriptor.tool);
     this.reader = new ProbeSessionReader({
-      decoder: new BpftraceDecoder({ streamedTracepoints: tool ? streamedTracepoints(tool) : [] }),
+      decoder: new BpftraceDecoder({ streamedTracepoints: tool ? streamedTracepoints(tool) : [], clientVersion: this.options.clientVersion }),
       onBatch: (events) => this.onBatch(events),
     });
     this.reader.attach(connection);

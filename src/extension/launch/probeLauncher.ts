@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createPrivateSocket, type PrivateSocket } from '../../core/probeSession';
 import { findTool, type ToolDefinition } from '../../core/tools/toolCatalog';
-import { toolTargetRefusal } from '../../core/tools/toolTarget';
+import { checkToolTarget } from '../../core/tools/toolTarget';
+import type { ClientVersion } from '../../core/elf/clientVersion';
 import { readRootSettings } from '../config';
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import { HelperTerminal } from './helperTerminal';
@@ -79,7 +80,7 @@ export class ProbeLauncher implements vscode.Disposable {
     const follow = request.follow ?? false;
     if (follow && pid === null) throw new LaunchRefused('"Follow restarts" needs one process: pick a PID.');
     const binaryPath = await this.resolveBinary(request.binaryPath);
-    const refusal = await toolTargetRefusal({ toolId: request.tool, binaryPath, pid });
+    const { refusal, clientVersion } = await checkToolTarget({ toolId: request.tool, binaryPath, pid });
     if (refusal) throw new LaunchRefused(`${refusal.charAt(0).toUpperCase()}${refusal.slice(1)}.`);
 
     const inputs = this.rootInputs();
@@ -94,7 +95,7 @@ export class ProbeLauncher implements vscode.Disposable {
       });
       this.lastCommand = command;
       this.lastHelperTerminal = terminal.terminal;
-      return this.track(this.createSession(request.tool, binaryPath, pid, socket, terminal, command, inputs, params));
+      return this.track(this.createSession(request.tool, binaryPath, pid, clientVersion, socket, terminal, command, inputs, params));
     } catch (error) {
       terminal?.dispose();
       await socket.close();
@@ -122,6 +123,7 @@ export class ProbeLauncher implements vscode.Disposable {
     tool: string,
     binaryPath: string,
     pid: number | null,
+    clientVersion: ClientVersion | null,
     socket: PrivateSocket,
     terminal: HelperTerminal,
     command: readonly string[],
@@ -144,6 +146,7 @@ export class ProbeLauncher implements vscode.Disposable {
       socket,
       terminal,
       command,
+      clientVersion,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       earlyExitHint: (status) => earlyExitHint(inputs.settings.privilege, inputs.isRoot, status),
       notify: (notice) => this.notify(notice),

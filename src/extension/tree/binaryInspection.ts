@@ -1,6 +1,6 @@
-import { matchCatalog, type CatalogMatch } from '../../core/catalog/catalogMatch';
+import { matchCatalog, readBitcoindNotes, type CatalogMatch } from '../../core/catalog/catalogMatch';
 import { isElfReadError, type ElfErrorCode } from '../../core/elf/elfErrors';
-import { readStapsdtNotes, type StapsdtReport } from '../../core/elf/stapsdtNotes';
+import type { StapsdtReport } from '../../core/elf/stapsdtNotes';
 import type { DiscoveredBinary } from '../binaries/binaryRegistry';
 
 /** What reading one binary gave: its notes matched against the catalog, or why it could not be read. */
@@ -11,7 +11,7 @@ export type BinaryInspection =
 /** Never rejects: a failure is a value the tree shows as a node. */
 export async function inspectBinary(binary: DiscoveredBinary): Promise<BinaryInspection> {
   try {
-    const report = await readStapsdtNotes(binary.path);
+    const report = await readBitcoindNotes(binary.path);
     return { kind: 'read', report, match: matchCatalog(report) };
   } catch (error) {
     if (isElfReadError(error)) return { kind: 'failed', code: error.code, message: error.message };

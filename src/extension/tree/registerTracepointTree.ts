@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { BinaryRegistry } from '../binaries/binaryRegistry';
 import type { Services, TreeNodeTarget } from '../services';
 import { CallSiteCache } from './callSiteCache';
+import { compareBuilds } from './compareBuilds';
 import { goToSource } from './goToSource';
 import { TracepointModel } from './tracepointModel';
 import { TracepointTreeProvider } from './tracepointTreeProvider';
@@ -48,6 +49,7 @@ export function registerTracepointTree(services: Services): void {
         );
       }
     }),
+    vscode.commands.registerCommand('bitcoinUsdt.compareBuilds', (target?: TreeNodeTarget) => compareBuilds(registry, target)),
     vscode.commands.registerCommand('bitcoinUsdt.goToSource', (target?: TreeNodeTarget) => goToSource(target, model, callSites)),
     vscode.commands.registerCommand('bitcoinUsdt.copyAttachPoint', async (target?: TreeNodeTarget) => {
       if (!target?.binaryPath || !target.tracepoint) {

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   SEMAPHORE_NOTE,
-  describeArgumentCountMismatch,
+  describeInterfaceMismatches,
   formatAddress,
   type CatalogMatch,
   type MatchedTracepoint,
@@ -14,7 +14,10 @@ import {
   type TracepointArgDoc,
   type TracepointDoc,
 } from '../../core/catalog/tracepointCatalog';
+import type { ArgShapeMismatch } from '../../core/catalog/interfaceCheck';
+import { describeShape } from '../../core/catalog/interfaceCheck';
 import { describeOperand, type ArgSpec } from '../../core/elf/argSpec';
+import { describeClientVersion } from '../../core/elf/clientVersion';
 import type { StapsdtNote, StapsdtReport } from '../../core/elf/stapsdtNotes';
 import { toolsAvailableFor, type ToolAvailability } from '../../core/tools/toolCatalog';
 import type { DiscoveredBinary } from '../binaries/binaryRegistry';
@@ -126,8 +129,10 @@ export class BinaryNode extends TracepointTreeNode {
         item.iconPath = new vscode.ThemeIcon('warning', WARNING_COLOR);
         tooltip.appendMarkdown(`$(warning) ${markdownText(match.noUsdtMessage)}`);
       } else {
-        item.description = `${location} · ${countText(match.tracepoints.length, 'tracepoint')}${match.minimumVersion ? ` · ${match.minimumVersion}+` : ''}`;
-        item.iconPath = new vscode.ThemeIcon('file-binary');
+        const version = match.clientVersion ? ` · ${match.clientVersion.text.replace(/-g([0-9a-f]{12})[0-9a-f]*$/, '-g$1')}` : match.minimumVersion ? ` · ${match.minimumVersion}+` : '';
+        const mismatches = match.tracepoints.filter((tracepoint) => tracepoint.interfaceMismatch !== null).length;
+        item.description = `${location} · ${countText(match.tracepoints.length, 'tracepoint')}${version}${mismatches > 0 ? ` · ${countText(mismatches, 'interface mismatch')}` : ''}`;
+        item.iconPath = mismatches > 0 ? new vscode.ThemeIcon('warning', WARNING_COLOR) : new vscode.ThemeIcon('file-binary');
         appendBinaryMatch(tooltip, match);
       }
     }
@@ -197,14 +202,16 @@ export class TracepointNode extends TracepointTreeNode {
     const docs = this.matched.doc?.args ?? [];
     const count = Math.max(specs.length, docs.length);
     return Array.from({ length: count }, (_, index) =>
-      new ArgumentNode(this, this.binaryPath, this.tracepoint, index, docs[index], specs[index]));
+      new ArgumentNode(this, this.binaryPath, this.tracepoint, index, docs[index], specs[index],
+        this.matched.interfaceMismatch?.args.find((mismatch) => mismatch.index === index)));
   }
 
   toTreeItem(): vscode.TreeItem {
     const { matched } = this;
     const hasArguments = (matched.notes[0]?.args.length ?? 0) > 0 || (matched.doc?.args.length ?? 0) > 0;
     const item = this.item(matched.name, hasArguments ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    const mismatch = describeArgumentCountMismatch(matched);
+    const mismatches = describeInterfaceMismatches(matched);
+    const mismatch = mismatches.length > 0;
     const descriptionParts: string[] = [];
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${markdownText(matched.id)}**`);
@@ -220,8 +227,8 @@ export class TracepointNode extends TracepointTreeNode {
       tooltip.appendMarkdown(`\n\n$(warning) **Undocumented**: in this binary, but not a documented Bitcoin Core tracepoint.\n\n`);
     }
     if (mismatch) {
-      descriptionParts.push('argument count differs');
-      tooltip.appendMarkdown(`$(warning) ${markdownText(mismatch)}\n\n`);
+      descriptionParts.push(matched.interfaceMismatch?.count ? 'argument count differs' : 'argument types differ');
+      tooltip.appendMarkdown(`$(warning) **Interface differs from the catalog for this build's version**:\n\n${mismatches.map((line) => `- ${markdownText(line)}`).join('\n')}\n\n`);
     }
     if (matched.notes.length > 1) descriptionParts.push(`${matched.notes.length} call sites`);
     if (matched.hasSemaphore) descriptionParts.push('semaphore');
@@ -229,6 +236,9 @@ export class TracepointNode extends TracepointTreeNode {
     appendNotes(tooltip, matched.notes);
     if (matched.doc && matched.doc.caveats.length > 0) {
       tooltip.appendMarkdown(`\n\n**Caveats**\n\n${matched.doc.caveats.map((caveat) => `- ${markdownText(caveat)}`).join('\n')}`);
+    }
+    if (matched.doc && matched.doc.changes.length > 0) {
+      tooltip.appendMarkdown(`\n\n**Changes**\n\n${matched.doc.changes.map((change) => `- ${change.since}: ${markdownText(change.change)}`).join('\n')}`);
     }
     item.tooltip = tooltip;
     return item;
@@ -246,6 +256,8 @@ export class ArgumentNode extends TracepointTreeNode {
     readonly index: number,
     readonly doc: TracepointArgDoc | undefined,
     readonly spec: ArgSpec | undefined,
+    /** How this argument's size or sign differs from the catalog for the build's version. */
+    readonly mismatch?: ArgShapeMismatch,
   ) {
     super();
     this.id = `${parent.id}/arg:${index}`;
@@ -259,8 +271,9 @@ export class ArgumentNode extends TracepointTreeNode {
     if (doc) parts.push(doc.cType);
     else if (spec) parts.push(specType(spec));
     parts.push(spec ? spec.raw : 'not passed by this binary');
+    if (this.mismatch) parts.push(`differs: ${this.mismatch.actual.map(describeShape).join(' / ')}, documented ${this.mismatch.expected.map(describeShape).join(' or ')}`);
     item.description = parts.join(' · ');
-    item.iconPath = doc && spec ? new vscode.ThemeIcon('symbol-field') : new vscode.ThemeIcon('symbol-field', WARNING_COLOR);
+    item.iconPath = doc && spec && !this.mismatch ? new vscode.ThemeIcon('symbol-field') : new vscode.ThemeIcon('symbol-field', WARNING_COLOR);
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**arg${index}**${doc ? ` · ${markdownCode(doc.field)} · ${markdownCode(doc.cType)}` : ''}\n\n`);
     if (doc) {
@@ -269,6 +282,11 @@ export class ArgumentNode extends TracepointTreeNode {
       if (doc.limits) tooltip.appendMarkdown(`Limits: ${markdownText(doc.limits)}\n\n`);
       if (doc.rawToolOnly) tooltip.appendMarkdown('Read only by raw tools (not part of the normal event stream).\n\n');
       if (doc.notInOlderReleases) tooltip.appendMarkdown(`${markdownText(doc.notInOlderReleases)}\n\n`);
+      if (doc.olderCType) tooltip.appendMarkdown(`Before ${doc.olderCType.before}: ${markdownText(doc.olderCType.note)}\n\n`);
+      if (this.mismatch) {
+        tooltip.appendMarkdown(`$(warning) This build passes ${this.mismatch.actual.map(describeShape).join(' / ')}; the catalog documents ` +
+          `${this.mismatch.expected.map(describeShape).join(' or ')} for its version.\n\n`);
+      }
     } else {
       tooltip.appendMarkdown('$(warning) Not in the documentation of this tracepoint.\n\n');
     }
@@ -500,7 +518,9 @@ function appendBinaryMatch(tooltip: vscode.MarkdownString, match: CatalogMatch):
     `**${countText(match.tracepoints.length, 'tracepoint')}** (${documented} documented${undocumented > 0 ? `, ${undocumented} undocumented` : ''}) ` +
       `at ${countText(match.noteCount, 'call site')}`,
   );
-  if (match.minimumVersion) tooltip.appendMarkdown(` · built from Bitcoin Core ${match.minimumVersion} or later`);
+  if (match.clientVersion) {
+    tooltip.appendMarkdown(` · Bitcoin Core ${markdownText(describeClientVersion(match.clientVersion))} (CLIENT_BUILD ${markdownCode(match.clientVersion.text)} in .rodata)`);
+  } else if (match.minimumVersion) tooltip.appendMarkdown(` · built from Bitcoin Core ${match.minimumVersion} or later`);
   tooltip.appendMarkdown('\n\n');
   tooltip.appendMarkdown(
     match.usesSemaphores

@@ -2,6 +2,7 @@
 // BpftraceDecoder delegates to it, and keeps the session's accounts: kernel fired counts, delivered,
 // bpftrace-reported losses, malformed lines, cut strings. Used by the unit and the tools tests.
 
+import { FLUSH_MODE_NAMES } from '../../../src/core/catalog/tracepointCatalog';
 import { JsonObject, byteLength, parseBpftraceJson } from '../../../src/core/events/bpftraceJson';
 import type { Int64Field, NormalizedEvent } from '../../../src/core/events/eventTypes';
 import {
@@ -24,7 +25,8 @@ export class ToolRecordStream {
   private readonly decoder: ToolRecordDecoder;
   private readonly context: ToolRecordContext;
 
-  constructor(readonly toolId: string) {
+  /** `flushModeNames`: the traced build's names of flush modes (default: the current ones, for an unknown version). */
+  constructor(readonly toolId: string, flushModeNames: readonly string[] = FLUSH_MODE_NAMES) {
     const decoder = createToolRecordDecoder(toolId);
     if (!decoder) throw new Error(`no record decoder for tool ${toolId}`);
     this.decoder = decoder;
@@ -38,6 +40,7 @@ export class ToolRecordStream {
         const unreported = printed - this.delivered - this.lostReported;
         return unreported === 0 ? [] : [{ event: 'lost', elapsed_ns: this.lastElapsed, count: unreported, source: 'reconciled' }];
       },
+      flushModeNames: () => flushModeNames,
       checkCut: (field: string, value: string): NormalizedEvent[] =>
         byteLength(value) >= STRING_LIMIT_BYTES ? [{ event: 'truncated', elapsed_ns: this.lastElapsed, field, count: 1 }] : [],
     };
