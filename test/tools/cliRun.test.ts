@@ -252,3 +252,39 @@ describe('bitcoin-usdt run <tool> --json against the v29 tracee (real helper, re
     assertFired(run, tracepoints);
   });
 });
+
+describe('bitcoin-usdt run refuses a target without the tool\'s tracepoints (before anything runs as root)', function () {
+  this.timeout(60_000);
+
+  function runRefused(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolvePromise) => {
+      execFile(process.execPath, [CLI, 'run', ...args], { cwd: ROOT }, (error, _out, stderr) =>
+        resolvePromise({ code: error && typeof error.code === 'number' ? error.code : 0, stderr }));
+    });
+  }
+
+  it('a bash process, python3.11 (USDT, but not Bitcoin Core\'s) and a bitcoind too old for the tool', async () => {
+    assert.ok(existsSync(CLI), `${CLI} is missing: npm run build`);
+    const bash = spawn('/usr/bin/bash', ['-c', 'sleep 30; exit 0']); // not a lone command: bash stays, it does not exec sleep
+    await new Promise((r) => setTimeout(r, 300)); // the child has exec'd bash
+    try {
+      const byPid = await runRefused(['p2p-traffic', '--pid', String(bash.pid)]);
+      assert.equal(byPid.code, 1);
+      assert.equal(byPid.stderr,
+        `bitcoin-usdt: refused: process ${bash.pid} (/usr/bin/bash) is not a bitcoind with USDT tracepoints (no .note.stapsdt section); ` +
+        'p2p-traffic needs net:inbound_message, net:outbound_message. Pick the PID of a running bitcoind, or a bitcoind built with ' +
+        '-DWITH_USDT=ON (CMake, v29+) or --enable-usdt (v22–v28).\n');
+    } finally {
+      bash.kill('SIGKILL');
+    }
+    const python = await runRefused(['p2p-traffic', '--binary', '/usr/bin/python3.11']);
+    assert.equal(python.code, 1);
+    assert.match(python.stderr, /^bitcoin-usdt: refused: \/usr\/bin\/python3\.11 is not a bitcoind with USDT tracepoints \(its \d+ USDT tracepoint\(s\) are of python, none of Bitcoin Core's\); p2p-traffic needs net:inbound_message, net:outbound_message\./);
+    const old = process.env.BITCOIND_OLD ?? join(ROOT, '.real-node', 'v28.99', 'bin', 'bitcoind');
+    assert.ok(existsSync(old), `${old} is missing: run scripts/unpack-real-node.sh (or set BITCOIND_OLD)`);
+    const tooOld = await runRefused(['p2p-connections', '--binary', old]);
+    assert.equal(tooOld.code, 1);
+    assert.match(tooOld.stderr, /lacks the tracepoint\(s\) net:inbound_connection, net:outbound_connection, net:evicted_inbound_connection, net:misbehaving_connection, net:closed_connection that p2p-connections attaches to \(added in v29: the build may be older\)\n$/);
+    for (const run of [python, tooOld]) assert.doesNotMatch(run.stderr, /bitcoin-usdt: running/, 'the helper never started');
+  });
+});

@@ -124,6 +124,25 @@ describe('bitcoin-usdt-helper.py refuses bad input', function () {
     refuses(helperArgv(socket.path, { binary: 'test/tracee/build/tracee-legacy' }), /must be absolute/);
   });
 
+  it('refuses a target without the tool\'s tracepoints (read from its notes), naming them, before anything runs', async () => {
+    const bash = spawn('/usr/bin/bash', ['-c', 'sleep 30; exit 0']); // not a lone command: bash stays, it does not exec sleep
+    await new Promise((r) => setTimeout(r, 300)); // the child has exec'd bash
+    try {
+      refuses(helperArgv(socket.path, { binary: '/usr/bin/bash', pid: String(bash.pid) }),
+        new RegExp(`refused: process ${bash.pid} is not a bitcoind with USDT tracepoints \\(it has no USDT tracepoints\\); ` +
+          'p2p-traffic needs net:inbound_message, net:outbound_message'));
+    } finally {
+      bash.kill('SIGKILL');
+    }
+    refuses(helperArgv(socket.path, { binary: '/usr/bin/python3.11' }),
+      /refused: the binary is not a bitcoind with USDT tracepoints \(none of its \d+ USDT tracepoints is Bitcoin Core's\); p2p-traffic needs net:inbound_message, net:outbound_message/);
+    const old = process.env.BITCOIND_OLD ?? join(ROOT, '.real-node', 'v28.99', 'bin', 'bitcoind');
+    assert.ok(existsSync(old), `${old} is missing: run scripts/unpack-real-node.sh (or set BITCOIND_OLD)`);
+    refuses(helperArgv(socket.path, { tool: 'p2p-connections', binary: old }),
+      /refused: the binary lacks the tracepoint\(s\) net:inbound_connection, net:outbound_connection, net:evicted_inbound_connection, net:misbehaving_connection, net:closed_connection that p2p-connections attaches to/);
+    assert.deepEqual(processesWith('bpftrace').filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(old)), [], 'no bpftrace started');
+  });
+
   it('refuses a socket in a directory others can reach', async () => {
     chmodSync(socket.directory, 0o777);
     refuses(helperArgv(socket.path, { binary: TRACEE }), /mode 0700/);
