@@ -102,6 +102,8 @@ run_step setup bash scripts/setup.sh
 run_step typecheck npm run typecheck
 run_step lint npm run lint
 run_step build npm run build
+# The real Bitcoin Core (master 31.99 and 28.99) into .real-node/: the interface and real-node tests need it.
+run_step real-node bash scripts/unpack-real-node.sh
 run_suite unit npx mocha --config test/.mocharc.unit.json
 # BCC (raw-p2p-msgs, mempool-monitor) compiles against kernel headers; test machines only (see the script).
 run_step bcc-headers as_root bash scripts/setup-bcc-test-headers.sh
