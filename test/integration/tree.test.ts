@@ -305,10 +305,15 @@ describe('tracepoint tree', () => {
       assert.equal(blockConnected.icon, 'warning');
       assert.match(blockConnected.description, /argument count differs/);
       assert.match(blockConnected.tooltip, /passes 3 argument/);
+      // The interface check: arg 1 (height) is documented int32, the binary passes a long.
+      assert.match(blockConnected.tooltip, /arg 1 \(height\): the binary passes signed 8 bytes, the catalog documents signed 4 bytes/);
+      assert.match(binary.description, /1 interface mismatch/);
       const blockArgs = await children(tree, blockConnected.node);
       const blockDoc = TRACEPOINT_CATALOG.find((doc) => doc.id === 'validation:block_connected');
       assert.ok(blockDoc);
       assert.deepEqual(blockArgs.map((shown) => shown.label), blockDoc.args.map((arg) => arg.field));
+      assert.match(blockArgs[1].description, /^arg1 · int32 · differs: signed 8 bytes, documented signed 4 bytes · -8@\S+$/);
+      assert.equal(blockArgs[1].icon, 'symbol-field');
       assert.ok(blockArgs.slice(3).every((shown) => shown.description.endsWith('not passed by this binary')));
       await tree.reveal(blockConnected.node, { expand: true });
       await screenshot('tracepoint-tree-partial');

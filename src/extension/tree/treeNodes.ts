@@ -131,8 +131,8 @@ export class BinaryNode extends TracepointTreeNode {
       } else {
         const version = match.clientVersion ? ` · ${match.clientVersion.text.replace(/-g([0-9a-f]{12})[0-9a-f]*$/, '-g$1')}` : match.minimumVersion ? ` · ${match.minimumVersion}+` : '';
         const mismatches = match.tracepoints.filter((tracepoint) => tracepoint.interfaceMismatch !== null).length;
-        item.description = `${location} · ${countText(match.tracepoints.length, 'tracepoint')}${version}${mismatches > 0 ? ` · ${countText(mismatches, 'interface mismatch')}` : ''}`;
-        item.iconPath = mismatches > 0 ? new vscode.ThemeIcon('warning', WARNING_COLOR) : new vscode.ThemeIcon('file-binary');
+        item.description = `${location} · ${countText(match.tracepoints.length, 'tracepoint')}${version}${mismatches > 0 ? ` · ${mismatches} interface mismatch${mismatches === 1 ? '' : 'es'}` : ''}`;
+        item.iconPath = new vscode.ThemeIcon('file-binary');
         appendBinaryMatch(tooltip, match);
       }
     }
@@ -270,8 +270,8 @@ export class ArgumentNode extends TracepointTreeNode {
     const parts = [`arg${index}`];
     if (doc) parts.push(doc.cType);
     else if (spec) parts.push(specType(spec));
-    parts.push(spec ? spec.raw : 'not passed by this binary');
     if (this.mismatch) parts.push(`differs: ${this.mismatch.actual.map(describeShape).join(' / ')}, documented ${this.mismatch.expected.map(describeShape).join(' or ')}`);
+    parts.push(spec ? spec.raw : 'not passed by this binary');
     item.description = parts.join(' · ');
     item.iconPath = doc && spec && !this.mismatch ? new vscode.ThemeIcon('symbol-field') : new vscode.ThemeIcon('symbol-field', WARNING_COLOR);
     const tooltip = new vscode.MarkdownString(undefined, true);
