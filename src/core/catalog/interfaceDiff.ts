@@ -3,7 +3,7 @@
 
 import { describeClientVersion } from '../elf/clientVersion';
 import type { StapsdtNote, StapsdtReport } from '../elf/stapsdtNotes';
-import { markdownCode, markdownText } from '../text/markdownText';
+import { markdownCode, markdownText } from '../../shared/untrustedText';
 import { argShape, describeShape } from './interfaceCheck';
 import { findTracepointDocById } from './tracepointCatalog';
 
