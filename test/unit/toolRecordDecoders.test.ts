@@ -22,9 +22,11 @@ import {
 import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import { parseBpftraceJson } from '../../src/core/events/bpftraceJson';
-import { NODE_STATE_TOOLS } from '../../src/core/tools/nodeStateTools';
 import { TOOLS } from '../../src/core/tools/toolCatalog';
 import { ToolRecordStream, readNdjson, withoutDerivedFields } from './helpers/toolRecordStream';
+
+/** The bpftrace tools for node state (those not on the P2P panel). */
+const NODE_STATE_TOOLS = TOOLS.filter((t) => t.frontEnd === 'bpftrace' && t.panel !== 'p2p');
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'bpftrace');
 

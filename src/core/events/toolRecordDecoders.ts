@@ -15,6 +15,7 @@ import {
 } from './bpftraceToolEventTypes';
 import type { Int64Field, NormalizedEvent } from './eventTypes';
 import { decodeBccRecord } from './bccDecoder';
+import { TOOL_IDS, isToolId, type ToolId } from '../tools/toolManifest';
 
 export type ToolDecodedEvent = NormalizedEvent | BpftraceToolEvent;
 
@@ -436,7 +437,10 @@ export function createCoinSelectionDecoder(): ToolRecordDecoder {
 
 // ------------------------------------------------------------------ by tool id
 
-const FACTORIES: Readonly<Record<string, () => ToolRecordDecoder>> = {
+/** Each tool's record decoder; null: the session decoder (BpftraceDecoder) decodes the tool's records itself. */
+const FACTORIES: Readonly<Record<ToolId, (() => ToolRecordDecoder) | null>> = {
+  'p2p-traffic': null,
+  'p2p-monitor': null,
   'p2p-connections': createP2pConnectionsDecoder,
   'connectblock-benchmark': createConnectblockBenchmarkDecoder,
   'utxocache-flush': createUtxocacheFlushDecoder,
@@ -447,9 +451,9 @@ const FACTORIES: Readonly<Record<string, () => ToolRecordDecoder>> = {
 };
 
 /** Tool ids that have a record decoder here. */
-export const TOOL_RECORD_DECODER_IDS: readonly string[] = Object.keys(FACTORIES);
+export const TOOL_RECORD_DECODER_IDS: readonly ToolId[] = TOOL_IDS.filter((id) => FACTORIES[id] !== null);
 
 /** A fresh (stateful) record decoder for one session of the tool, or undefined for tools decoded elsewhere. */
 export function createToolRecordDecoder(toolId: string): ToolRecordDecoder | undefined {
-  return Object.prototype.hasOwnProperty.call(FACTORIES, toolId) ? FACTORIES[toolId]() : undefined;
+  return isToolId(toolId) ? FACTORIES[toolId]?.() : undefined;
 }
