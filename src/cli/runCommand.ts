@@ -10,6 +10,7 @@ import { version } from '../../package.json';
 import { BpftraceDecoder } from '../core/events/bpftraceDecoder';
 import type { NormalizedEvent, PeerTotals } from '../core/events/eventTypes';
 import { RecordingWriter } from '../core/events/recording';
+import { SessionAccount } from '../core/session/sessionAccount';
 import {
   HELPER_SCRIPT,
   buildHelperArgv,
@@ -259,9 +260,12 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
         throw new CliFailure(`the helper exited (code ${code ?? '?'}) before connecting`);
       }),
     ]);
+    const streamed = new Set(streamedTracepoints(tool));
+    const account = new SessionAccount();
     const reader = new ProbeSessionReader({
-      decoder: new BpftraceDecoder({ streamedTracepoints: streamedTracepoints(tool) }),
+      decoder: new BpftraceDecoder({ streamedTracepoints: [...streamed] }),
       onBatch: (events) => {
+        for (const event of events) if (!account.take(event) && streamed.has(event.event)) account.accepted();
         recorder?.write(events);
         printer.print(events);
       },
@@ -272,10 +276,10 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
     const code = await Promise.race([childExit, new Promise<null>((r) => (graceTimer = setTimeout(() => r(null), STOP_GRACE_MS)))]);
     clearTimeout(graceTimer);
     if (recorder) await recorder.close().catch((error: Error) => printer.fail(error.message));
-    const stats = reader.decoder.stats;
     if (!options.json && tool.mode === 'stream') {
-      const fired = Object.values(stats.fired).reduce((a, b) => a + b, 0);
-      io.err(`${PROGRAM_NAME}: ${stats.delivered} events delivered, ${stats.lostReported + stats.lostReconciled} lost, ${fired} fired\n`);
+      const counts = account.counts();
+      const fired = counts.fired.reduce((sum, f) => sum + f.count, 0);
+      io.err(`${PROGRAM_NAME}: ${counts.delivered} events delivered, ${counts.lostEvents} lost, ${fired} fired\n`);
     }
     if (printer.failure) throw new CliFailure(printer.failure);
     if (code !== 0 && code !== null) throw new CliFailure(`the helper exited with code ${code}`);

@@ -81,6 +81,8 @@ export interface BenchmarkRunView {
   readonly summary: BenchmarkSummary | null;
   readonly lostEvents: number;
   readonly ignoredEvents: number;
+  /** The kernel's cumulative count per tracepoint. */
+  readonly fired: readonly { readonly name: string; readonly count: number }[];
   readonly notes: readonly SessionNote[];
   readonly lastElapsedNs: number;
 }
