@@ -38,6 +38,8 @@ export interface FieldSpec {
   readonly maxBytes?: number;
   /** Not printed by the probe: computed by the tool's decoder from the printed fields. */
   readonly derived?: boolean;
+  /** Printed by the probe from its context (bpftrace's `comm`, `tid`, …), not from a tracepoint argument. */
+  readonly context?: boolean;
 }
 
 export interface RecordSpec {
@@ -233,6 +235,11 @@ export function tupleLength(spec: RecordSpec): number {
 /** The record specs of one tool, by tuple tag. */
 export function recordsOfTool(tool: ToolId): ReadonlyMap<string, RecordSpec> {
   return new Map((RECORD_SPECS as readonly RecordSpec[]).filter((r) => r.tool === tool).map((r) => [r.tag, r]));
+}
+
+/** Fields of an event that are not tracepoint arguments (derived, or from the probe's context). */
+export function nonArgumentFields(): ReadonlySet<string> {
+  return new Set((RECORD_SPECS as readonly RecordSpec[]).flatMap((r) => r.fields.filter((f) => f.derived || f.context).map((f) => f.name)));
 }
 
 /** Fields of each event name over all tools (an event printed by two tools has both tools' fields). */
