@@ -36,7 +36,7 @@ export function eventFieldTables(): string {
     lines.push(`### ${tool.title} (tool \`${tool.id}\`, ${tool.frontEnd === 'bcc' ? 'BCC' : 'bpftrace'})`, '');
     lines.push('| event | tuple | field | kind | meaning |', '|---|---|---|---|---|');
     for (const record of records) {
-      const fields = record.fields.map((f) => `| \`${record.event}\` | \`${record.tag}\` | \`${f.name}\` | ${kindText(f)}${f.derived ? ', derived' : ''}${f.context ? ', probe context' : ''} | ${cell(f.doc)} |`);
+      const fields = record.fields.map((f) => `| \`${record.event}\` | \`${record.tag}\` | \`${f.name}\` | ${kindText(f)}${f.derived ? ', derived' : ''}${f.context ? ', probe context' : ''}${f.optional ? ', optional in older recordings' : ''} | ${cell(f.doc)} |`);
       lines.push(`| \`${record.event}\` | \`${record.tag}\` | \`elapsed_ns\` | number | ${cell(record.doc)} |`, ...fields);
     }
     lines.push('');

@@ -40,6 +40,11 @@ export interface FieldSpec {
   readonly derived?: boolean;
   /** Printed by the probe from its context (bpftrace's `comm`, `tid`, …), not from a tracepoint argument. */
   readonly context?: boolean;
+  /**
+   * Added after recordings of the record existed: the decoder always sets it, but a recording may lack it
+   * (the event type has it optional; docs/events.md: new optional fields keep the recording version).
+   */
+  readonly optional?: boolean;
 }
 
 export interface RecordSpec {
@@ -202,7 +207,9 @@ type KindValue<K extends FieldKind> = K extends 'u64' | 'i64' ? Int64Field : K e
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
-type FieldsOf<F extends readonly FieldSpec[]> = { [E in F[number] as E['name']]: KindValue<E['kind']> };
+type FieldsOf<F extends readonly FieldSpec[]> = { [E in F[number] as E extends { optional: true } ? never : E['name']]: KindValue<E['kind']> } & {
+  [E in F[number] as E extends { optional: true } ? E['name'] : never]?: KindValue<E['kind']>;
+};
 
 type RecordOf<Tool extends ToolId, Event extends string> = Extract<(typeof RECORD_SPECS)[number], { tool: Tool; event: Event }>;
 

@@ -64,6 +64,7 @@ export function fieldProblem(field: FieldSpec, v: unknown): string | null {
 
 function recordProblem(spec: RecordSpec, value: Record<string, unknown>): string | null {
   for (const field of spec.fields) {
+    if (field.optional && value[field.name] === undefined) continue;
     const problem = fieldProblem(field, value[field.name]);
     if (problem !== null) return problem;
   }
