@@ -143,10 +143,10 @@ export class ToolTextFormatter {
         return null;
       case 'utxocache:flush': {
         const row = `${pad(String(event.duration_us), 15, true)} ${pad(event.mode_name, 10, true)} ${pad(String(event.coins_count), 15, true)} ` +
-          `${pad(`${(Number(event.coins_mem_usage) / 1000).toFixed(2)} kB`, 15, true)} ${event.is_flush_for_prune ? 'True' : 'False'}`;
+          `${pad(`${(Number(event.coins_mem_usage) / 1000).toFixed(2)} kB`, 15, true)} ${pad(event.is_flush_for_prune ? 'True' : 'False', 5, true)} ${terminalSafe(event.thread ?? '')}`.trimEnd();
         if (this.flushHeaderPrinted) return row;
         this.flushHeaderPrinted = true;
-        return `${pad('Duration (µs)', 15, true)} ${pad('Mode', 10, true)} ${pad('Coins Count', 15, true)} ${pad('Memory Usage', 15, true)} Prune\n${row}`;
+        return `${pad('Duration (µs)', 15, true)} ${pad('Mode', 10, true)} ${pad('Coins Count', 15, true)} ${pad('Memory Usage', 15, true)} Prune Thread\n${row}`;
       }
       case 'utxocache:add':
       case 'utxocache:spent':

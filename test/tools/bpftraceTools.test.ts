@@ -306,6 +306,8 @@ for (const build of BUILDS) {
         assert.deepEqual(got.map(withoutDerivedFields), flushes);
         const names = ['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_SYNC'];
         for (const e of got) assert.equal(e.mode_name, names[e.mode as number]);
+        // bpftrace's comm: the tracee's one thread is named after its executable (at most 15 bytes).
+        for (const e of got) assert.equal(e.thread, build.slice(0, 15));
         assertNoLoss(result, ['utxocache:flush']);
       });
 

@@ -192,6 +192,8 @@ describe('toolRecordDecoders: utxocache-flush (real capture, v29 tracee)', () =>
       ['false', 'true'].flatMap((prune) => ['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_SYNC'].map((m) => `${m}/${prune}`)),
     );
     assert.equal(stream.delivered, stream.fired['utxocache:flush']);
+    // The tracee is single-threaded: bpftrace's comm is its executable's name.
+    assert.deepEqual(new Set(stream.fields('utxocache:flush').map((e) => e.thread)), new Set(['tracee-v29']));
   });
 });
 

@@ -144,6 +144,7 @@ export const RECORD_SPECS = [
       { name: 'coins_count', kind: 'u64', doc: 'coins flushed' },
       { name: 'coins_mem_usage', kind: 'u64', doc: 'memory of the coins flushed, **bytes**' },
       { name: 'is_flush_for_prune', kind: 'bool', doc: 'flushed to prune' },
+      { name: 'thread', kind: 'string', limit: 16, context: true, optional: true, doc: 'the bitcoind thread that flushed (`b-scheduler`: periodic; `b-msghand`, `bitcoin-init`, `bitcoin-shutoff`, …)' },
       { name: 'mode_name', kind: 'string', derived: true, doc: '`NONE` (0), `IF_NEEDED`, `PERIODIC`, `ALWAYS`, `FORCE_SYNC` (4), or `UNKNOWN(<n>)`' },
     ],
   },
