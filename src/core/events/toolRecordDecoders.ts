@@ -110,24 +110,29 @@ function schemaTuples<E extends BpftraceToolEvent>(
   };
 }
 
+/** The decoder of a tool whose records are all tuples in the event schema. */
+export function schemaDecoder(tool: ToolId, derive?: (fields: Record<string, unknown>) => void): () => ToolRecordDecoder {
+  return () => {
+    const tuples = schemaTuples(tool, derive);
+    return (record, context) => {
+      const kind = tupleKind(record);
+      if (kind === null) return null;
+      const events = tuples(kind, record, context);
+      if (events === null) throw new RecordShapeError(`unknown ${tool} tuple ${JSON.stringify(kind)}`);
+      return events;
+    };
+  };
+}
+
 // ------------------------------------------------------------------ p2p-connections
 
 function networkName(network: number): string {
   return NETWORK_NAMES[network] ?? `unknown(${network})`;
 }
 
-export function createP2pConnectionsDecoder(): ToolRecordDecoder {
-  const tuples = schemaTuples('p2p-connections', (e) => {
-    if (e.network !== undefined) e.network_name = networkName(e.network as number);
-  });
-  return (record, context) => {
-    const kind = tupleKind(record);
-    if (kind === null) return null;
-    const events = tuples(kind, record, context);
-    if (events === null) throw new RecordShapeError(`unknown p2p-connections tuple ${JSON.stringify(kind)}`);
-    return events;
-  };
-}
+export const createP2pConnectionsDecoder = schemaDecoder('p2p-connections', (e) => {
+  e.network_name = networkName(e.network as number);
+});
 
 // ------------------------------------------------------------------ connectblock-benchmark
 
@@ -245,19 +250,10 @@ export function histogramBuckets(value: JsonValue): HistogramBucket[] {
 
 // ------------------------------------------------------------------ utxocache-flush
 
-export function createUtxocacheFlushDecoder(): ToolRecordDecoder {
-  const tuples = schemaTuples('utxocache-flush', (e) => {
-    const mode = e.mode as number;
-    e.mode_name = FLUSH_MODE_NAMES[mode] ?? `UNKNOWN(${mode})`;
-  });
-  return (record, context) => {
-    const kind = tupleKind(record);
-    if (kind === null) return null;
-    const events = tuples(kind, record, context);
-    if (events === null) throw new RecordShapeError(`unknown utxocache-flush tuple ${JSON.stringify(kind)}`);
-    return events;
-  };
-}
+export const createUtxocacheFlushDecoder = schemaDecoder('utxocache-flush', (e) => {
+  const mode = e.mode as number;
+  e.mode_name = FLUSH_MODE_NAMES[mode] ?? `UNKNOWN(${mode})`;
+});
 
 // ------------------------------------------------------------------ utxos
 
@@ -301,16 +297,7 @@ export function createUtxosDecoder(): ToolRecordDecoder {
 
 // ------------------------------------------------------------------ coin-selection
 
-export function createCoinSelectionDecoder(): ToolRecordDecoder {
-  const tuples = schemaTuples('coin-selection');
-  return (record, context) => {
-    const kind = tupleKind(record);
-    if (kind === null) return null;
-    const events = tuples(kind, record, context);
-    if (events === null) throw new RecordShapeError(`unknown coin-selection tuple ${JSON.stringify(kind)}`);
-    return events;
-  };
-}
+export const createCoinSelectionDecoder = schemaDecoder('coin-selection');
 
 // ------------------------------------------------------------------ by tool id
 
