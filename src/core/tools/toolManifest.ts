@@ -23,7 +23,7 @@ export type ToolId = (typeof TOOL_IDS)[number];
 export type FrontEnd = 'bpftrace' | 'bcc';
 
 /** Which panel shows the tool's sessions: `tool` is the generic tool panel. */
-export type PanelKind = 'p2p' | 'raw-messages' | 'benchmark' | 'tool';
+export type PanelKind = 'p2p' | 'rawMessages' | 'benchmark' | 'tool';
 
 export interface ManifestParameter {
   /** The helper's `--param` name, and the bpftrace positional parameter in manifest order ($2, $3, …). */
@@ -56,7 +56,7 @@ export interface ManifestTool {
 }
 
 const FRONT_ENDS: readonly string[] = ['bpftrace', 'bcc'];
-const PANELS: readonly string[] = ['p2p', 'raw-messages', 'benchmark', 'tool'];
+const PANELS: readonly string[] = ['p2p', 'rawMessages', 'benchmark', 'tool'];
 
 function checkedManifest(): readonly ManifestTool[] {
   const tools = manifest.tools;
