@@ -35,37 +35,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# tool name -> script file in this directory. Nothing else can be run.
-TOOLS = {
-    'p2p-traffic': 'p2p-traffic.bt',
-    'p2p-monitor': 'p2p-monitor.bt',
-    'p2p-connections': 'p2p-connections.bt',
-    'connectblock-benchmark': 'connectblock-benchmark.bt',
-    'utxocache-flush': 'utxocache-flush.bt',
-    'utxos': 'utxos.bt',
-    'coin-selection': 'coin-selection.bt',
-    # BCC programs: for what bpftrace 0.17 cannot do (whole message bytes, arguments past arg5)
-    'raw-p2p-msgs': 'raw-p2p-msgs.py',
-    'mempool-monitor': 'mempool-monitor.py',
-}
-# tool name -> allowed --param names and their value pattern. No tool takes parameters yet.
-TOOL_PARAMS = {
-    'p2p-traffic': {},
-    'p2p-monitor': {},
-    'p2p-connections': {},
-    # decimal without leading zeros: bpftrace reads positional parameters like 010 as octal
-    'connectblock-benchmark': {'start': r'0|[1-9][0-9]{0,9}', 'end': r'0|[1-9][0-9]{0,9}',
-                               'threshold_ms': r'0|[1-9][0-9]{0,9}'},
-    'utxocache-flush': {},
-    'utxos': {},
-    'coin-selection': {},
-    'raw-p2p-msgs': {},
-    'mempool-monitor': {},
-}
-# tool name -> (parameter, default) passed to bpftrace in this order after the binary: $2, $3, ...
-TOOL_POSITIONAL = {
-    'connectblock-benchmark': (('start', '0'), ('end', '0'), ('threshold_ms', '0')),
-}
+# The tools (id, script in this directory, parameters with their patterns and order) are listed in
+# tools.json next to this file, checked like the scripts are. Nothing else can be run.
+MANIFEST = os.path.join(HERE, 'tools.json')
+SCRIPT_NAME = re.compile(r'[a-z0-9][a-z0-9-]*\.(bt|py)')
+PARAM_NAME = re.compile(r'[a-z][a-z0-9_]*')
 
 BPFTRACE_CANDIDATES = ('/usr/bin/bpftrace', '/usr/local/bin/bpftrace', '/usr/sbin/bpftrace')
 MIN_BPFTRACE = (0, 17)
@@ -284,14 +258,37 @@ def check_file_in(dir_fd, name, owners):
         raise Refused('tool script %s is not owned by root or is writable by group or others' % os.path.join(HERE, name))
 
 
+def tool_manifest(_cache={}):
+    """tools.json as {tool id: {'script': file, 'params': {name: pattern}, 'positional': ((name, default), ...)}},
+    read through open_trusted like the scripts. Parameters are passed to bpftrace in the manifest's order after
+    the binary: $2, $3, ..."""
+    if not _cache:
+        data = read_trusted(MANIFEST, trusted_owners(), 'tool manifest')
+        try:
+            tools = json.loads(data.decode('utf-8'))['tools']
+            for tool in tools:
+                params = tool['parameters']
+                if not (SCRIPT_NAME.fullmatch(tool['script']) and all(
+                        PARAM_NAME.fullmatch(p['name']) and re.compile(p['pattern']) and re.fullmatch(p['pattern'], p['default'])
+                        for p in params)):
+                    raise ValueError('tool %r: bad script name or parameter' % tool['id'])
+                _cache[tool['id']] = {'script': tool['script'], 'params': {p['name']: p['pattern'] for p in params},
+                                      'positional': tuple((p['name'], p['default']) for p in params)}
+        except (ValueError, KeyError, TypeError, re.error) as err:
+            _cache.clear()
+            raise Refused('tool manifest %s is invalid: %s' % (MANIFEST, err))
+    return _cache
+
+
 def check_tool(name):
-    if name not in TOOLS:
-        raise Refused('unknown tool %r (known: %s)' % (name, ', '.join(sorted(TOOLS))))
-    return Script(TOOLS[name])
+    tools = tool_manifest()
+    if name not in tools:
+        raise Refused('unknown tool %r (known: %s)' % (name, ', '.join(sorted(tools))))
+    return Script(tools[name]['script'])
 
 
 def check_params(tool, params):
-    allowed = TOOL_PARAMS[tool]
+    allowed = tool_manifest()[tool]['params']
     parsed = {}
     for item in params:
         key, sep, value = item.partition('=')
@@ -877,7 +874,7 @@ def command_run(args):
         session_slot = take_session_slot(user)  # noqa: F841 (held until the helper exits)
         script = check_tool(args.tool)
         params = check_params(args.tool, args.param or [])
-        positional = [params.get(name, default) for name, default in TOOL_POSITIONAL.get(args.tool, ())]
+        positional = [params.get(name, default) for name, default in tool_manifest()[args.tool]['positional']]
         binary_stat, semaphores = check_binary(args.binary, user)
         pid = check_pid(args.pid, args.binary, binary_stat, user) if args.pid is not None else None
         if args.follow and pid is None:

@@ -22,9 +22,11 @@ import {
 import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import { parseBpftraceJson } from '../../src/core/events/bpftraceJson';
-import { NODE_STATE_TOOLS } from '../../src/core/tools/nodeStateTools';
 import { TOOLS } from '../../src/core/tools/toolCatalog';
 import { ToolRecordStream, readNdjson, withoutDerivedFields } from './helpers/toolRecordStream';
+
+/** The bpftrace tools for node state (those not on the P2P panel). */
+const NODE_STATE_TOOLS = TOOLS.filter((t) => t.frontEnd === 'bpftrace' && t.panel !== 'p2p');
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'bpftrace');
 
@@ -190,6 +192,8 @@ describe('toolRecordDecoders: utxocache-flush (real capture, v29 tracee)', () =>
       ['false', 'true'].flatMap((prune) => ['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_SYNC'].map((m) => `${m}/${prune}`)),
     );
     assert.equal(stream.delivered, stream.fired['utxocache:flush']);
+    // The tracee is single-threaded: bpftrace's comm is its executable's name.
+    assert.deepEqual(new Set(stream.fields('utxocache:flush').map((e) => e.thread)), new Set(['tracee-v29']));
   });
 });
 
