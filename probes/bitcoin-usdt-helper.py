@@ -35,53 +35,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# tool name -> script file in this directory. Nothing else can be run.
-TOOLS = {
-    'p2p-traffic': 'p2p-traffic.bt',
-    'p2p-monitor': 'p2p-monitor.bt',
-    'p2p-connections': 'p2p-connections.bt',
-    'connectblock-benchmark': 'connectblock-benchmark.bt',
-    'utxocache-flush': 'utxocache-flush.bt',
-    'utxos': 'utxos.bt',
-    'coin-selection': 'coin-selection.bt',
-    # BCC programs: for what bpftrace 0.17 cannot do (whole message bytes, arguments past arg5)
-    'raw-p2p-msgs': 'raw-p2p-msgs.py',
-    'mempool-monitor': 'mempool-monitor.py',
-}
-# tool name -> the tracepoints it attaches to; all must be in the binary's notes (src/core/tools/toolCatalog.ts
-# has the same lists).
-P2P_MESSAGES = ('net:inbound_message', 'net:outbound_message')
-TOOL_TRACEPOINTS = {
-    'p2p-traffic': P2P_MESSAGES,
-    'p2p-monitor': P2P_MESSAGES,
-    'p2p-connections': ('net:inbound_connection', 'net:outbound_connection', 'net:evicted_inbound_connection',
-                        'net:misbehaving_connection', 'net:closed_connection'),
-    'connectblock-benchmark': ('validation:block_connected',),
-    'utxocache-flush': ('utxocache:flush',),
-    'utxos': ('utxocache:add', 'utxocache:spent', 'utxocache:uncache'),
-    'coin-selection': ('coin_selection:selected_coins', 'coin_selection:normal_create_tx_internal',
-                       'coin_selection:attempting_aps_create_tx', 'coin_selection:aps_create_tx_internal'),
-    'raw-p2p-msgs': P2P_MESSAGES,
-    'mempool-monitor': ('mempool:added', 'mempool:removed', 'mempool:replaced', 'mempool:rejected'),
-}
-# tool name -> allowed --param names and their value pattern. No tool takes parameters yet.
-TOOL_PARAMS = {
-    'p2p-traffic': {},
-    'p2p-monitor': {},
-    'p2p-connections': {},
-    # decimal without leading zeros: bpftrace reads positional parameters like 010 as octal
-    'connectblock-benchmark': {'start': r'0|[1-9][0-9]{0,9}', 'end': r'0|[1-9][0-9]{0,9}',
-                               'threshold_ms': r'0|[1-9][0-9]{0,9}'},
-    'utxocache-flush': {},
-    'utxos': {},
-    'coin-selection': {},
-    'raw-p2p-msgs': {},
-    'mempool-monitor': {},
-}
-# tool name -> (parameter, default) passed to bpftrace in this order after the binary: $2, $3, ...
-TOOL_POSITIONAL = {
-    'connectblock-benchmark': (('start', '0'), ('end', '0'), ('threshold_ms', '0')),
-}
+# The tools (id, script in this directory, parameters with their patterns and order) are listed in
+# tools.json next to this file, checked like the scripts are. Nothing else can be run.
+MANIFEST = os.path.join(HERE, 'tools.json')
+SCRIPT_NAME = re.compile(r'[a-z0-9][a-z0-9-]*\.(bt|py)')
+PARAM_NAME = re.compile(r'[a-z][a-z0-9_]*')
 
 BPFTRACE_CANDIDATES = ('/usr/bin/bpftrace', '/usr/local/bin/bpftrace', '/usr/sbin/bpftrace')
 MIN_BPFTRACE = (0, 17)
@@ -300,14 +258,38 @@ def check_file_in(dir_fd, name, owners):
         raise Refused('tool script %s is not owned by root or is writable by group or others' % os.path.join(HERE, name))
 
 
+def tool_manifest(_cache={}):
+    """tools.json as {tool id: {'script': file, 'params': {name: pattern}, 'positional': ((name, default), ...)}},
+    read through open_trusted like the scripts. Parameters are passed to bpftrace in the manifest's order after
+    the binary: $2, $3, ..."""
+    if not _cache:
+        data = read_trusted(MANIFEST, trusted_owners(), 'tool manifest')
+        try:
+            tools = json.loads(data.decode('utf-8'))['tools']
+            for tool in tools:
+                params = tool['parameters']
+                if not (SCRIPT_NAME.fullmatch(tool['script']) and all(
+                        PARAM_NAME.fullmatch(p['name']) and re.compile(p['pattern']) and re.fullmatch(p['pattern'], p['default'])
+                        for p in params)):
+                    raise ValueError('tool %r: bad script name or parameter' % tool['id'])
+                _cache[tool['id']] = {'script': tool['script'], 'params': {p['name']: p['pattern'] for p in params},
+                                      'positional': tuple((p['name'], p['default']) for p in params),
+                                      'tracepoints': tuple(tool['tracepoints'])}
+        except (ValueError, KeyError, TypeError, re.error) as err:
+            _cache.clear()
+            raise Refused('tool manifest %s is invalid: %s' % (MANIFEST, err))
+    return _cache
+
+
 def check_tool(name):
-    if name not in TOOLS:
-        raise Refused('unknown tool %r (known: %s)' % (name, ', '.join(sorted(TOOLS))))
-    return Script(TOOLS[name])
+    tools = tool_manifest()
+    if name not in tools:
+        raise Refused('unknown tool %r (known: %s)' % (name, ', '.join(sorted(tools))))
+    return Script(tools[name]['script'])
 
 
 def check_params(tool, params):
-    allowed = TOOL_PARAMS[tool]
+    allowed = tool_manifest()[tool]['params']
     parsed = {}
     for item in params:
         key, sep, value = item.partition('=')
@@ -435,14 +417,14 @@ def usdt_tracepoints(fd):
 
 def check_tool_tracepoints(tool, tracepoints, pid):
     """Refuses a binary (or the PID's executable) without the tracepoints the tool attaches to."""
-    missing = [name for name in TOOL_TRACEPOINTS[tool] if name not in tracepoints]
+    missing = [name for name in tool_manifest()[tool]['tracepoints'] if name not in tracepoints]
     if not missing:
         return
-    contexts = set(name.split(':')[0] for names in TOOL_TRACEPOINTS.values() for name in names)
+    contexts = set(name.split(':')[0] for entry in tool_manifest().values() for name in entry['tracepoints'])
     if not any(name.split(':')[0] in contexts for name in tracepoints):
         what = 'process %d is not a bitcoind with USDT tracepoints' % pid if pid else 'the binary is not a bitcoind with USDT tracepoints'
         why = 'it has no USDT tracepoints' if not tracepoints else 'none of its %d USDT tracepoints is Bitcoin Core\'s' % len(tracepoints)
-        raise Refused('%s (%s); %s needs %s' % (what, why, tool, ', '.join(TOOL_TRACEPOINTS[tool])))
+        raise Refused('%s (%s); %s needs %s' % (what, why, tool, ', '.join(tool_manifest()[tool]['tracepoints'])))
     what = 'the executable of process %d' % pid if pid else 'the binary'
     raise Refused('%s lacks the tracepoint(s) %s that %s attaches to' % (what, ', '.join(missing), tool))
 
@@ -977,7 +959,7 @@ def command_run(args):
         session_slot = take_session_slot(user)  # noqa: F841 (held until the helper exits)
         script = check_tool(args.tool)
         params = check_params(args.tool, args.param or [])
-        positional = [params.get(name, default) for name, default in TOOL_POSITIONAL.get(args.tool, ())]
+        positional = [params.get(name, default) for name, default in tool_manifest()[args.tool]['positional']]
         binary_stat, semaphores, tracepoints = check_binary(args.binary, user)
         pid = check_pid(args.pid, args.binary, binary_stat, user) if args.pid is not None else None
         check_tool_tracepoints(args.tool, tracepoints, pid)

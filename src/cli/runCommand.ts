@@ -10,6 +10,7 @@ import { version } from '../../package.json';
 import { BpftraceDecoder } from '../core/events/bpftraceDecoder';
 import type { NormalizedEvent, PeerTotals } from '../core/events/eventTypes';
 import { RecordingWriter } from '../core/events/recording';
+import { SessionAccount } from '../core/session/sessionAccount';
 import {
   HELPER_SCRIPT,
   buildHelperArgv,
@@ -18,7 +19,7 @@ import {
   ProbeSessionReader,
   withPrivilegePrefix,
 } from '../core/probeSession';
-import { TOOLS, findTool, streamedTracepoints, type ToolDefinition } from '../core/tools/toolCatalog';
+import { TOOLS, findTool, streamedTracepoints, type ToolDefinition, type ToolParameter } from '../core/tools/toolCatalog';
 import { checkToolTarget } from '../core/tools/toolTarget';
 import {
   CliFailure,
@@ -35,12 +36,17 @@ import { ToolTextFormatter, terminalSafe as safe } from './toolEventOutput';
 
 const TOOL_ID_WIDTH = Math.max(...TOOLS.map((t) => t.id.length));
 
-/** Options of `run` that set a tool's parameters: option name → the tool's parameter. */
-export const PARAMETER_OPTIONS: Readonly<Record<string, { tool: string; param: string; what: string }>> = {
-  start: { tool: 'connectblock-benchmark', param: 'start', what: 'first block height counted (default 0: from the first block)' },
-  end: { tool: 'connectblock-benchmark', param: 'end', what: 'last block height counted; stops there (default 0: no end)' },
-  threshold: { tool: 'connectblock-benchmark', param: 'threshold_ms', what: 'list blocks slower than MS milliseconds (default 0: every block)' },
-};
+/** Options of `run` that set a tool's parameters (from probes/tools.json): option name → tool and parameter. */
+export const PARAMETER_OPTIONS: ReadonlyMap<string, { tool: ToolDefinition; parameter: ToolParameter }> = new Map(
+  TOOLS.flatMap((tool) => tool.parameters.map((parameter) => [parameter.option, { tool, parameter }] as const)),
+);
+
+function parameterHelp(): string {
+  const width = Math.max(0, ...[...PARAMETER_OPTIONS.values()].map(({ parameter: p }) => `--${p.option} ${p.metavar}`.length));
+  return TOOLS.filter((t) => t.parameters.length > 0)
+    .map((t) => `${t.id}:\n${t.parameters.map((p) => `  ${`--${p.option} ${p.metavar}`.padEnd(width)}  ${p.description}`).join('\n')}\n`)
+    .join('\n');
+}
 
 const HELP = `Usage: ${PROGRAM_NAME} run <tool> (--pid N | --binary PATH) [options]
 
@@ -60,11 +66,8 @@ Options:
   --bpftrace PATH  Absolute path of bpftrace (default: /usr/bin, /usr/local/bin, /usr/sbin)
   -h, --help       Show this help
 
-connectblock-benchmark (use with bitcoind -reindex or -reindex-chainstate):
-  --start H        First block height counted (default 0: from the first block connected)
-  --end H          Last block height counted; the benchmark stops there (default 0: no end)
-  --threshold MS   List every block whose ConnectBlock took more than MS milliseconds (default 0: every block)
-
+Tool parameters (connectblock-benchmark: use with bitcoind -reindex or -reindex-chainstate):
+${parameterHelp()}
 Output: like Bitcoin Core's contrib/tracing scripts: one line per message, connection, flush, coin or
 coin selection step; per-peer tables for p2p-monitor; BENCH lines every second, slow blocks, the
 connect-time histogram and the total time for connectblock-benchmark. Notes go to stderr.
@@ -134,9 +137,7 @@ export async function parseRunArgs(args: readonly string[]): Promise<RunOptions>
         json: { type: 'boolean' },
         record: { type: 'string' },
         bpftrace: { type: 'string' },
-        start: { type: 'string' },
-        end: { type: 'string' },
-        threshold: { type: 'string' },
+        ...Object.fromEntries([...PARAMETER_OPTIONS.keys()].map((option) => [option, { type: 'string' } as const])),
       },
     });
   } catch (error) {
@@ -147,7 +148,7 @@ export async function parseRunArgs(args: readonly string[]): Promise<RunOptions>
   const toolId = positionals[0];
   const tool = findTool(toolId);
   if (!tool) throw new CliUsageError(`unknown tool '${toolId}' (tools: ${TOOLS.map((t) => t.id).join(', ')})`);
-  const params = toolParams(tool, { start: values.start, end: values.end, threshold: values.threshold });
+  const params = toolParams(tool, Object.fromEntries([...PARAMETER_OPTIONS.keys()].map((option) => [option, (values as Record<string, string | boolean | undefined>)[option] as string | undefined])));
   let pid: number | null = null;
   if (values.pid !== undefined) {
     if (!/^[1-9]\d{0,9}$/.test(values.pid)) throw new CliUsageError(`--pid must be a positive number, not '${values.pid}'`);
@@ -178,15 +179,14 @@ export async function parseRunArgs(args: readonly string[]): Promise<RunOptions>
   };
 }
 
-/** The helper parameters of the tool from `--start`/`--end`/`--threshold`, checked against its patterns. */
+/** The helper parameters of the tool from its options (`--start`, `--end`, `--threshold`), checked against its patterns. */
 function toolParams(tool: ToolDefinition, options: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const params: Record<string, string> = {};
   for (const [option, value] of Object.entries(options)) {
     if (value === undefined) continue;
-    const target = PARAMETER_OPTIONS[option];
-    if (!target || target.tool !== tool.id) throw new CliUsageError(`--${option} is only for ${target?.tool ?? 'another tool'}, not ${tool.id}`);
-    const parameter = tool.parameters.find((p) => p.name === target.param);
-    if (!parameter) throw new CliUsageError(`${tool.id} takes no parameter ${target.param}`);
+    const target = PARAMETER_OPTIONS.get(option);
+    if (!target || target.tool.id !== tool.id) throw new CliUsageError(`--${option} is only for ${target?.tool.id ?? 'another tool'}, not ${tool.id}`);
+    const parameter = target.parameter;
     if (!new RegExp(parameter.pattern).test(value)) {
       throw new CliUsageError(`--${option} must be a whole number from 0 to 9999999999 without leading zeros, not '${value}'`);
     }
@@ -263,9 +263,12 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
         throw new CliFailure(`the helper exited (code ${code ?? '?'}) before connecting`);
       }),
     ]);
+    const streamed = new Set(streamedTracepoints(tool));
+    const account = new SessionAccount();
     const reader = new ProbeSessionReader({
-      decoder: new BpftraceDecoder({ streamedTracepoints: streamedTracepoints(tool), clientVersion: target.clientVersion }),
+      decoder: new BpftraceDecoder({ streamedTracepoints: [...streamed], clientVersion: target.clientVersion }),
       onBatch: (events) => {
+        for (const event of events) if (!account.take(event) && streamed.has(event.event)) account.accepted();
         recorder?.write(events);
         printer.print(events);
       },
@@ -276,10 +279,10 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
     const code = await Promise.race([childExit, new Promise<null>((r) => (graceTimer = setTimeout(() => r(null), STOP_GRACE_MS)))]);
     clearTimeout(graceTimer);
     if (recorder) await recorder.close().catch((error: Error) => printer.fail(error.message));
-    const stats = reader.decoder.stats;
     if (!options.json && tool.mode === 'stream') {
-      const fired = Object.values(stats.fired).reduce((a, b) => a + b, 0);
-      io.err(`${PROGRAM_NAME}: ${stats.delivered} events delivered, ${stats.lostReported + stats.lostReconciled} lost, ${fired} fired\n`);
+      const counts = account.counts();
+      const fired = counts.fired.reduce((sum, f) => sum + f.count, 0);
+      io.err(`${PROGRAM_NAME}: ${counts.delivered} events delivered, ${counts.lostEvents} lost, ${fired} fired\n`);
     }
     if (printer.failure) throw new CliFailure(printer.failure);
     if (code !== 0 && code !== null) throw new CliFailure(`the helper exited with code ${code}`);

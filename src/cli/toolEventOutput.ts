@@ -10,11 +10,30 @@ import type {
   UtxoOpsEvent,
 } from '../core/events/bpftraceToolEventTypes';
 import type { NormalizedEvent } from '../core/events/eventTypes';
+import { isToolId, type ToolId } from '../core/tools/toolManifest';
 
 /** The run's parameters, as passed to the helper (`start`, `end`, `threshold_ms` for the benchmark). */
 export type ToolParams = Readonly<Record<string, string>>;
 
 const HISTOGRAM_BAR_WIDTH = 52;
+
+/** What `run` prints first for each tool (null: nothing; the P2P tools print their own table headers). */
+const START_BANNERS: Readonly<Record<ToolId, ((params: ToolParams) => string) | null>> = {
+  'p2p-traffic': null,
+  'p2p-monitor': null,
+  'raw-p2p-msgs': null,
+  'mempool-monitor': null,
+  'connectblock-benchmark': (params) => {
+    const start = params.start ?? '0';
+    const end = params.end ?? '0';
+    const threshold = params.threshold_ms ?? '0';
+    return `Logging blocks from height ${start} to ${end === '0' ? 'no end' : end}; listing blocks ${threshold === '0' ? 'all' : `slower than ${threshold} ms`}`;
+  },
+  'utxocache-flush': () => '# Logging utxocache flushes. Ctrl-C to end...',
+  'p2p-connections': () => '# Logging opened, closed, evicted and misbehaving P2P connections. Ctrl-C to end...',
+  utxos: () => '# Logging coins added, spent and uncached. Ctrl-C to end...',
+  'coin-selection': () => '# Logging wallet coin selection. Ctrl-C to end...',
+};
 /** Events after which a benchmark summary is printed: the run is over (end, re-attach) or a new one is under way. */
 const SUMMARY_FLUSHING_EVENTS: ReadonlySet<string> = new Set([
   'session:end', 'session:message', 'session:attached', 'validation:block_rates', 'validation:block_connected',
@@ -124,10 +143,10 @@ export class ToolTextFormatter {
         return null;
       case 'utxocache:flush': {
         const row = `${pad(String(event.duration_us), 15, true)} ${pad(event.mode_name, 10, true)} ${pad(String(event.coins_count), 15, true)} ` +
-          `${pad(`${(Number(event.coins_mem_usage) / 1000).toFixed(2)} kB`, 15, true)} ${event.is_flush_for_prune ? 'True' : 'False'}`;
+          `${pad(`${(Number(event.coins_mem_usage) / 1000).toFixed(2)} kB`, 15, true)} ${pad(event.is_flush_for_prune ? 'True' : 'False', 5, true)} ${terminalSafe(event.thread ?? '')}`.trimEnd();
         if (this.flushHeaderPrinted) return row;
         this.flushHeaderPrinted = true;
-        return `${pad('Duration (µs)', 15, true)} ${pad('Mode', 10, true)} ${pad('Coins Count', 15, true)} ${pad('Memory Usage', 15, true)} Prune\n${row}`;
+        return `${pad('Duration (µs)', 15, true)} ${pad('Mode', 10, true)} ${pad('Coins Count', 15, true)} ${pad('Memory Usage', 15, true)} Prune Thread\n${row}`;
       }
       case 'utxocache:add':
       case 'utxocache:spent':
@@ -159,24 +178,7 @@ export class ToolTextFormatter {
   }
 
   private startBanner(): string | null {
-    switch (this.toolId) {
-      case 'connectblock-benchmark': {
-        const start = this.params.start ?? '0';
-        const end = this.params.end ?? '0';
-        const threshold = this.params.threshold_ms ?? '0';
-        return `Logging blocks from height ${start} to ${end === '0' ? 'no end' : end}; listing blocks ${threshold === '0' ? 'all' : `slower than ${threshold} ms`}`;
-      }
-      case 'utxocache-flush':
-        return '# Logging utxocache flushes. Ctrl-C to end...';
-      case 'p2p-connections':
-        return '# Logging opened, closed, evicted and misbehaving P2P connections. Ctrl-C to end...';
-      case 'utxos':
-        return '# Logging coins added, spent and uncached. Ctrl-C to end...';
-      case 'coin-selection':
-        return '# Logging wallet coin selection. Ctrl-C to end...';
-      default:
-        return null;
-    }
+    return isToolId(this.toolId) ? START_BANNERS[this.toolId]?.(this.params) ?? null : null;
   }
 
   private benchmarkSummary(event: ConnectSummaryEvent): string {

@@ -97,6 +97,8 @@ export interface BenchmarkRunView {
   readonly wallTimeSoFarNs: number | null;
   readonly lostEvents: number;
   readonly ignoredEvents: number;
+  /** The kernel's cumulative count per tracepoint. */
+  readonly fired: readonly { readonly name: string; readonly count: number }[];
   readonly notes: readonly SessionNote[];
   readonly lastElapsedNs: number;
 }

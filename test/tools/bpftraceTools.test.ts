@@ -17,10 +17,13 @@ import type {
   UtxoOpsEvent,
 } from '../../src/core/events/bpftraceToolEventTypes';
 import { buildHelperArgv, createPrivateSocket } from '../../src/core/probeSession';
-import { NODE_STATE_TOOLS } from '../../src/core/tools/nodeStateTools';
+import { TOOLS } from '../../src/core/tools/toolCatalog';
 import { ToolRecordStream, readNdjson, withoutDerivedFields } from '../unit/helpers/toolRecordStream';
 import { FLUSH_MODE_NAMES } from '../../src/core/catalog/tracepointCatalog';
 import { exited, waitForText } from './childProcessWaits';
+
+/** The bpftrace tools for node state (those not on the P2P panel). */
+const NODE_STATE_TOOLS = TOOLS.filter((t) => t.frontEnd === 'bpftrace' && t.panel !== 'p2p');
 
 const ROOT = resolve(__dirname, '..', '..');
 const PROBES = join(ROOT, 'probes');
@@ -304,6 +307,8 @@ for (const build of BUILDS) {
         assert.deepEqual(got.map(withoutDerivedFields), flushes);
         const names = FLUSH_MODE_NAMES; // the tracee has no Bitcoin Core version: the current (v31+) names
         for (const e of got) assert.equal(e.mode_name, names[e.mode as number]);
+        // bpftrace's comm: the tracee's one thread is named after its executable (at most 15 bytes).
+        for (const e of got) assert.equal(e.thread, build.slice(0, 15));
         assertNoLoss(result, ['utxocache:flush']);
       });
 

@@ -153,14 +153,16 @@ describe('bitcoin-usdt run: tool output', () => {
     assert.equal(formatHistogram('t', [{ min: 1, max: 1, count: 0 }]), 't\n(no values)');
   });
 
-  it('utxocache-flush: a table like log_utxocache_flush.py (header once, memory in kB)', () => {
-    const flush = { event: 'utxocache:flush', duration_us: 2081066, mode: 4, mode_name: 'FORCE_SYNC', coins_count: 59938210, coins_mem_usage: 5454377110, is_flush_for_prune: true } as const;
-    const lines = formatAll('utxocache-flush', [{ event: 'session:attached', probes: 2, pid: 1 }, flush, { ...flush, is_flush_for_prune: false }]);
+  it('utxocache-flush: a table like log_utxocache_flush.py (header once, memory in kB) with the thread that flushed', () => {
+    const flush = { event: 'utxocache:flush', duration_us: 2081066, mode: 4, mode_name: 'FORCE_SYNC', coins_count: 59938210, coins_mem_usage: 5454377110, is_flush_for_prune: true, thread: 'b-scheduler' } as const;
+    const recorded = Object.fromEntries(Object.entries(flush).filter(([name]) => name !== 'thread')) as unknown as NormalizedEvent; // a recording made before the thread was printed
+    const lines = formatAll('utxocache-flush', [{ event: 'session:attached', probes: 2, pid: 1 }, flush, { ...flush, is_flush_for_prune: false }, recorded]);
     assert.deepEqual(lines, [
       '# Logging utxocache flushes. Ctrl-C to end...',
-      'Duration (µs)   Mode       Coins Count     Memory Usage    Prune',
+      'Duration (µs)   Mode       Coins Count     Memory Usage    Prune Thread',
+      '2081066         FORCE_SYNC 59938210        5454377.11 kB   True  b-scheduler',
+      '2081066         FORCE_SYNC 59938210        5454377.11 kB   False b-scheduler',
       '2081066         FORCE_SYNC 59938210        5454377.11 kB   True',
-      '2081066         FORCE_SYNC 59938210        5454377.11 kB   False',
     ]);
   });
 

@@ -23,9 +23,11 @@ import type { ClientVersion } from '../../src/core/elf/clientVersion';
 import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import { parseBpftraceJson } from '../../src/core/events/bpftraceJson';
-import { NODE_STATE_TOOLS } from '../../src/core/tools/nodeStateTools';
 import { TOOLS } from '../../src/core/tools/toolCatalog';
 import { ToolRecordStream, readNdjson, withoutDerivedFields } from './helpers/toolRecordStream';
+
+/** The bpftrace tools for node state (those not on the P2P panel). */
+const NODE_STATE_TOOLS = TOOLS.filter((t) => t.frontEnd === 'bpftrace' && t.panel !== 'p2p');
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'bpftrace');
 
@@ -192,6 +194,8 @@ describe('toolRecordDecoders: utxocache-flush (real capture, v29 tracee)', () =>
       ['false', 'true'].flatMap((prune) => ['NONE', 'IF_NEEDED', 'PERIODIC', 'FORCE_FLUSH', 'FORCE_SYNC'].map((m) => `${m}/${prune}`)),
     );
     assert.equal(stream.delivered, stream.fired['utxocache:flush']);
+    // The tracee is single-threaded: bpftrace's comm is its executable's name.
+    assert.deepEqual(new Set(stream.fields('utxocache:flush').map((e) => e.thread)), new Set(['tracee-v29']));
   });
 
   it('names modes as the traced build does: ALWAYS before v31, FORCE_FLUSH and FORCE_SYNC from v31', () => {

@@ -4,6 +4,10 @@
 // `maxRatePoints`, and only the `maxSlowBlocks` slowest blocks are kept.
 
 import type { Int64Field } from '../events/eventTypes';
+import { DEFAULT_ACCOUNT_LIMITS, SessionAccount } from '../session/sessionAccount';
+
+/** A session note longer than this is shown cut. */
+const MAX_NOTE_CHARS = 2_000;
 import type {
   BenchmarkParams,
   BenchmarkRunView,
@@ -11,7 +15,6 @@ import type {
   BenchmarkTotals,
   HistogramBucket,
   RateSeries,
-  SessionNote,
   SlowBlock,
 } from '../../shared/benchmarkProtocol';
 
@@ -112,12 +115,9 @@ export class BenchmarkRun {
   private slowBlocksReceived = 0;
   private totals: BenchmarkTotals | null = null;
   private summary: BenchmarkSummary | null = null;
-  private lostEvents = 0;
-  private ignoredEvents = 0;
-  private readonly notes: SessionNote[] = [];
+  /** Losses, kernel counts, events with fields of the wrong types, notes and the end of the session. */
+  private readonly account: SessionAccount;
   private lastElapsedNs = 0;
-  private ended = false;
-  private endReason: string | null = null;
   private changed = true;
 
   constructor(
@@ -127,7 +127,9 @@ export class BenchmarkRun {
     private readonly limits: BenchmarkLimits = DEFAULT_BENCHMARK_LIMITS,
     /** The probe's parameters as launched (live sessions); recordings bring them in their summary. */
     private readonly launchParams: BenchmarkParams | null = null,
-  ) {}
+  ) {
+    this.account = new SessionAccount({ maxNamedCounters: DEFAULT_ACCOUNT_LIMITS.maxNamedCounters, maxSessionNotes: limits.maxNotes });
+  }
 
   /** Something changed since the last `takeChanged()`. */
   takeChanged(): boolean {
@@ -137,7 +139,7 @@ export class BenchmarkRun {
   }
 
   get isEnded(): boolean {
-    return this.ended;
+    return this.account.ended;
   }
 
   ingestAll(events: readonly BenchmarkInputEvent[]): void {
@@ -161,32 +163,15 @@ export class BenchmarkRun {
       case 'validation:connect_summary':
         this.ingestSummary(fields);
         break;
-      case 'lost': {
-        const count = finiteNumber(fields.count);
-        if (count === undefined) this.ignoredEvents++;
-        else this.lostEvents += count;
-        break;
-      }
-      case 'session:message':
-        this.notes.push({
-          level: fields.level === 'error' || fields.level === 'warning' ? fields.level : 'info',
-          message: String(fields.message).slice(0, 2_000),
-        });
-        if (this.notes.length > this.limits.maxNotes) this.notes.splice(0, this.notes.length - this.limits.maxNotes);
-        break;
-      case 'session:end':
-        this.markEnded(typeof fields.reason === 'string' ? fields.reason : 'ended');
-        break;
       default:
-        return;
+        if (!this.account.take(event)) return;
     }
     this.changed = true;
   }
 
   markEnded(reason: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.endReason = reason;
+    if (this.account.ended) return;
+    this.account.markEnded(reason);
     this.changed = true;
   }
 
@@ -198,7 +183,7 @@ export class BenchmarkRun {
     const durationNs = int64Number(fields.duration_ns);
     const hash = typeof fields.block_hash === 'string' ? fields.block_hash : undefined;
     if (height === undefined || transactions === undefined || inputs === undefined || sigops === undefined || durationNs === undefined || hash === undefined) {
-      this.ignoredEvents++;
+      this.account.ignore();
       return;
     }
     const elapsedNs = finiteNumber(fields.elapsed_ns) ?? this.lastElapsedNs;
@@ -226,7 +211,7 @@ export class BenchmarkRun {
     const elapsedNs = finiteNumber(fields.elapsed_ns);
     const values = [fields.blocks_per_s, fields.transactions_per_s, fields.inputs_per_s, fields.sigops_per_s].map(finiteNumber);
     if (interval === undefined || elapsedNs === undefined || values.some((v) => v === undefined)) {
-      this.ignoredEvents++;
+      this.account.ignore();
       return;
     }
     // The first snapshot of a bpftrace run covers no interval: nothing to plot.
@@ -293,7 +278,7 @@ export class BenchmarkRun {
 
   private ingestHistogram(fields: Fields): void {
     if (!Array.isArray(fields.buckets)) {
-      this.ignoredEvents++;
+      this.account.ignore();
       return;
     }
     const buckets: HistogramBucket[] = [];
@@ -312,7 +297,7 @@ export class BenchmarkRun {
   private ingestSummary(fields: Fields): void {
     const totals = parseTotals(fields.totals);
     if (!totals) {
-      this.ignoredEvents++;
+      this.account.ignore();
       return;
     }
     this.totals = totals;
@@ -352,13 +337,15 @@ export class BenchmarkRun {
 
   view(): BenchmarkRunView {
     this.trimSlowBlocks();
+    const account = this.account.status();
+    const counts = this.account.counts();
     const histogram = this.histogram();
     return {
       sessionId: this.sessionId,
       label: this.label,
       source: this.source,
-      ended: this.ended,
-      endReason: this.endReason,
+      ended: account.ended,
+      endReason: account.endReason,
       rates: this.rateSeries(),
       histogram: histogram.buckets,
       histogramSource: histogram.source,
@@ -368,9 +355,10 @@ export class BenchmarkRun {
       summary: this.summary,
       params: this.summary ? { startHeight: this.summary.startHeight, endHeight: this.summary.endHeight, thresholdMs: this.summary.thresholdMs } : this.launchParams,
       wallTimeSoFarNs: this.originNs !== null && this.newestBlockNs !== null ? Math.max(0, this.newestBlockNs - this.originNs) : null,
-      lostEvents: this.lostEvents,
-      ignoredEvents: this.ignoredEvents,
-      notes: [...this.notes],
+      lostEvents: counts.lostEvents,
+      ignoredEvents: counts.ignoredEvents,
+      fired: counts.fired,
+      notes: account.notes.map((n) => ({ level: n.level, message: n.message.slice(0, MAX_NOTE_CHARS) })),
       lastElapsedNs: this.lastElapsedNs,
     };
   }

@@ -14,6 +14,11 @@ import type {
 } from './eventTypes';
 import { toolFrontEnd } from '../tools/toolCatalog';
 import { createToolRecordDecoder, type ToolRecordContext, type ToolRecordDecoder } from './toolRecordDecoders';
+import { recordsOfTool } from './eventSchema';
+import { TupleShapeError, decodeTuple } from './tupleDecoder';
+
+/** p2p-traffic's message tuples (`in`, `out`), for lines the fast path does not take. */
+const P2P_TRAFFIC_RECORDS = recordsOfTool('p2p-traffic');
 
 /** bpftrace runs with BPFTRACE_STRLEN=72: 71 bytes of text and the NUL. A 71-byte string may have been cut. */
 export const PROBE_STRING_LIMIT_BYTES = 71;
@@ -48,13 +53,6 @@ const HARMLESS_STDERR = [
   /failed to detach probe/,
   /^(raw-p2p-msgs|mempool-monitor)\.py: (attached \d+ probes|stopped by signal|target process \d+ exited|the reader closed stdout)/,
 ];
-
-type Direction = 'in' | 'out';
-
-const MESSAGE_EVENT: Record<Direction, NetMessageEvent['event']> = {
-  in: 'net:inbound_message',
-  out: 'net:outbound_message',
-};
 
 const PEER_MAPS = ['@msgs_in', '@bytes_in', '@msgs_out', '@bytes_out'] as const;
 const TYPE_MAPS = ['@type_msgs_in', '@type_bytes_in', '@type_msgs_out', '@type_bytes_out'] as const;
@@ -281,29 +279,17 @@ export class BpftraceDecoder {
   private onValue(data: JsonValue | undefined, line: string | Uint8Array): NormalizedEvent[] {
     if (!Array.isArray(data)) return [this.malformedLine(line, 'value without a tuple')];
     const kind = data[0];
-    if ((kind === 'in' || kind === 'out') && data.length === 7) {
-      const [, elapsed, peerId, addr, connType, msgType, size] = data;
-      if (
-        !isInt(elapsed) || !isInt(peerId) || !isInt(size) ||
-        typeof addr !== 'string' || typeof connType !== 'string' || typeof msgType !== 'string'
-      ) {
-        return [this.malformedLine(line, 'message tuple with unexpected field types')];
+    const spec = typeof kind === 'string' ? P2P_TRAFFIC_RECORDS.get(kind) : undefined;
+    if (spec !== undefined) {
+      let decoded;
+      try {
+        decoded = decodeTuple(spec, data, this.toolContext);
+      } catch (err) {
+        if (!(err instanceof TupleShapeError)) throw err;
+        return [this.malformedLine(line, `message tuple with unexpected field types (${err.message})`)];
       }
-      const event: NetMessageEvent = {
-        event: MESSAGE_EVENT[kind],
-        elapsed_ns: this.elapsedNs(elapsed),
-        peer_id: peerId,
-        peer_addr: addr,
-        conn_type: connType,
-        msg_type: msgType,
-        msg_size: size,
-      };
       this.countDelivered();
-      const out: NormalizedEvent[] = [event];
-      this.checkCut('peer_addr', addr, out);
-      this.checkCut('conn_type', connType, out);
-      this.checkCut('msg_type', msgType, out);
-      return out;
+      return [decoded.event as NetMessageEvent, ...decoded.cuts];
     }
     if (kind === 'totals' && data.length === 2 && isInt(data[1])) {
       return [...this.totalsSnapshot(this.elapsedNs(data[1])), ...this.truncationReport()];

@@ -1,7 +1,8 @@
 // Events of the bpftrace tools p2p-connections, connectblock-benchmark, utxocache-flush, utxos and
-// coin-selection (decoded by toolRecordDecoders.ts). Same conventions as eventTypes.ts: field names from
-// shared/docs/tracepoints.md, 64-bit integers as `Int64Field`, hashes as 64 hex digits in display order.
+// coin-selection (decoded by toolRecordDecoders.ts). Same conventions as eventTypes.ts. The events of tuple
+// records are derived from their field tables in eventSchema.ts; the kernel-side aggregates are declared here.
 
+import type { SchemaEvent } from './eventSchema';
 import type { Int64Field } from './eventTypes';
 
 interface ToolEventBase {
@@ -14,47 +15,13 @@ interface ToolEventBase {
 /** Bitcoin Core's network ids 0..5, in order. */
 export const NETWORK_NAMES = ['unroutable', 'ipv4', 'ipv6', 'onion', 'i2p', 'cjdns'] as const;
 
-export interface NetConnectionOpenedEvent extends ToolEventBase {
-  event: 'net:inbound_connection' | 'net:outbound_connection';
-  peer_id: Int64Field;
-  peer_addr: string;
-  conn_type: string;
-  network: number;
-  /** `NETWORK_NAMES[network]`, or `unknown(<n>)`. */
-  network_name: string;
-  /** Open connections of that direction, this one included. */
-  existing: Int64Field;
-}
-
-export interface NetConnectionEndedEvent extends ToolEventBase {
-  event: 'net:evicted_inbound_connection' | 'net:closed_connection';
-  peer_id: Int64Field;
-  peer_addr: string;
-  conn_type: string;
-  network: number;
-  network_name: string;
-  /** When the connection was established, UNIX seconds. */
-  time_established: Int64Field;
-}
-
-export interface NetMisbehavingEvent extends ToolEventBase {
-  event: 'net:misbehaving_connection';
-  peer_id: Int64Field;
-  /** The reason (≤ 128 bytes in Bitcoin Core; read whole up to 142 bytes). */
-  message: string;
-}
+export type NetConnectionOpenedEvent = SchemaEvent<'p2p-connections', 'net:inbound_connection' | 'net:outbound_connection'>;
+export type NetConnectionEndedEvent = SchemaEvent<'p2p-connections', 'net:evicted_inbound_connection' | 'net:closed_connection'>;
+export type NetMisbehavingEvent = SchemaEvent<'p2p-connections', 'net:misbehaving_connection'>;
 
 // ---------------------------------------------------------------- connectblock-benchmark
 
-export interface BlockConnectedEvent extends ToolEventBase {
-  event: 'validation:block_connected';
-  block_hash: string;
-  height: number;
-  transactions: Int64Field;
-  inputs: number;
-  sigops: Int64Field;
-  duration_ns: Int64Field;
-}
+export type BlockConnectedEvent = SchemaEvent<'connectblock-benchmark', 'validation:block_connected'>;
 
 /** Cumulative sums over the blocks counted since attach (start ≤ height ≤ end), from the kernel. */
 export interface BlockTotals {
@@ -114,34 +81,13 @@ export interface ConnectSummaryEvent extends ToolEventBase {
 
 // ---------------------------------------------------------------- utxocache-flush
 
-export interface UtxoCacheFlushEvent extends ToolEventBase {
-  event: 'utxocache:flush';
-  duration_us: Int64Field;
-  mode: number;
-  /**
-   * The mode's name in the traced build (flushModeNames of src/core/catalog/tracepointCatalog.ts: ALWAYS for 3 before
-   * v31, FORCE_FLUSH and FORCE_SYNC from v31 and when the version is unknown), or `UNKNOWN(<n>)`.
-   */
-  mode_name: string;
-  coins_count: Int64Field;
-  coins_mem_usage: Int64Field;
-  is_flush_for_prune: boolean;
-}
+export type UtxoCacheFlushEvent = SchemaEvent<'utxocache-flush', 'utxocache:flush'>;
 
 // ---------------------------------------------------------------- utxos
 
 export type UtxoOperation = 'add' | 'spent' | 'uncache';
 
-export interface UtxoCoinEvent extends ToolEventBase {
-  event: 'utxocache:add' | 'utxocache:spent' | 'utxocache:uncache';
-  txid: string;
-  index: number;
-  height: number;
-  value: Int64Field;
-  is_coinbase: boolean;
-  /** `txid:index` */
-  outpoint: string;
-}
+export type UtxoCoinEvent = SchemaEvent<'utxos', 'utxocache:add' | 'utxocache:spent' | 'utxocache:uncache'>;
 
 /** Once a second: operations counted in the kernel (exact at any rate), cumulative, and per second. */
 export interface UtxoOpsEvent extends ToolEventBase {
@@ -154,37 +100,10 @@ export interface UtxoOpsEvent extends ToolEventBase {
 
 // ---------------------------------------------------------------- coin-selection
 
-export interface CoinSelectedEvent extends ToolEventBase {
-  event: 'coin_selection:selected_coins';
-  wallet_name: string;
-  algo: string;
-  target: Int64Field;
-  waste: Int64Field;
-  selected_value: Int64Field;
-}
-
-export interface NormalCreateTxEvent extends ToolEventBase {
-  event: 'coin_selection:normal_create_tx_internal';
-  wallet_name: string;
-  success: boolean;
-  fee: Int64Field;
-  /** −1: no change output. */
-  change_pos: number;
-}
-
-export interface AttemptingApsCreateTxEvent extends ToolEventBase {
-  event: 'coin_selection:attempting_aps_create_tx';
-  wallet_name: string;
-}
-
-export interface ApsCreateTxEvent extends ToolEventBase {
-  event: 'coin_selection:aps_create_tx_internal';
-  wallet_name: string;
-  use_aps: boolean;
-  success: boolean;
-  fee: Int64Field;
-  change_pos: number;
-}
+export type CoinSelectedEvent = SchemaEvent<'coin-selection', 'coin_selection:selected_coins'>;
+export type NormalCreateTxEvent = SchemaEvent<'coin-selection', 'coin_selection:normal_create_tx_internal'>;
+export type AttemptingApsCreateTxEvent = SchemaEvent<'coin-selection', 'coin_selection:attempting_aps_create_tx'>;
+export type ApsCreateTxEvent = SchemaEvent<'coin-selection', 'coin_selection:aps_create_tx_internal'>;
 
 /** To be merged into eventTypes.ts's NormalizedEvent union. */
 export type BpftraceToolEvent =

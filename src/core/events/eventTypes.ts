@@ -5,6 +5,7 @@
 // decimal string, so no value is ever rounded.
 
 import type { BpftraceToolEvent } from './bpftraceToolEventTypes';
+import type { SchemaEvent } from './eventSchema';
 import type { ToolEvent as BccToolEvent } from './toolEventTypes';
 
 export type Int64Field = number | string;
@@ -14,14 +15,8 @@ interface EventBase {
   elapsed_ns?: number;
 }
 
-export interface NetMessageEvent extends EventBase {
-  event: 'net:inbound_message' | 'net:outbound_message';
-  peer_id: Int64Field;
-  peer_addr: string;
-  conn_type: string;
-  msg_type: string;
-  msg_size: Int64Field;
-}
+/** One P2P message (p2p-traffic), from its field table in eventSchema.ts. */
+export type NetMessageEvent = SchemaEvent<'p2p-traffic', 'net:inbound_message' | 'net:outbound_message'>;
 
 /** Per-peer totals counted in the kernel and flushed periodically (cumulative since session start). */
 export interface PeerTotalsEvent extends EventBase {

@@ -2,6 +2,7 @@
 
 import { constants as fsConstants, createReadStream, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { validateEvent } from './eventValidator';
 import { RECORDING_FORMAT, RECORDING_VERSION, type NormalizedEvent, type RecordingHeader } from './eventTypes';
 
 export class RecordingError extends Error {}
@@ -289,7 +290,7 @@ function checkEventLine(line: string): NormalizedEvent | string {
     return 'not JSON (the line may have been cut)';
   }
   if (!isObject(value) || typeof value.event !== 'string') return 'not an event (no "event" field)';
-  return value as unknown as NormalizedEvent;
+  return validateEvent(value);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -4,7 +4,7 @@
 // or null when the record is not its own (`@fired`, which BpftraceDecoder accounts for). A record of its
 // own with unexpected contents throws, and BpftraceDecoder reports the line as malformed.
 
-import { JsonObject, bytesToString, byteLength, stringToBytes, type JsonValue } from './bpftraceJson';
+import { JsonObject, type JsonValue } from './bpftraceJson';
 import {
   NETWORK_NAMES,
   type BlockTotals,
@@ -14,6 +14,11 @@ import {
 } from './bpftraceToolEventTypes';
 import type { Int64Field, NormalizedEvent } from './eventTypes';
 import { decodeBccRecord } from './bccDecoder';
+import { TOOL_IDS, isToolId, type ToolId } from '../tools/toolManifest';
+import { recordsOfTool, type RecordSpec } from './eventSchema';
+import { decodeTuple } from './tupleDecoder';
+
+export { hashFromWords } from './tupleDecoder';
 
 export type ToolDecodedEvent = NormalizedEvent | BpftraceToolEvent;
 
@@ -45,9 +50,6 @@ export interface ToolRecordContext {
 
 export type ToolRecordDecoder = (record: ToolRecord, context: ToolRecordContext) => ToolDecodedEvent[] | null;
 
-/** bpftrace string limit (BPFTRACE_STRLEN=72) less the NUL: the two parts of a misbehaving reason split here. */
-const STRING_PART_BYTES = 71;
-
 // ------------------------------------------------------------------ field readers
 
 class RecordShapeError extends Error {}
@@ -62,31 +64,9 @@ function small(v: JsonValue | undefined, what: string): number {
   throw new RecordShapeError(`${what} is not a 32-bit integer`);
 }
 
-function text(v: JsonValue | undefined, what: string): string {
-  if (typeof v === 'string') return v;
-  throw new RecordShapeError(`${what} is not a string`);
-}
-
-function flag(v: JsonValue | undefined, what: string): boolean {
-  if (v === 0 || v === 1) return v === 1;
-  throw new RecordShapeError(`${what} is not 0 or 1`);
-}
-
 function tuple(data: JsonValue | undefined, length: number, kind: string): JsonValue[] {
   if (!Array.isArray(data) || data.length !== length) throw new RecordShapeError(`${kind} tuple without ${length} fields`);
   return data;
-}
-
-/** Four little-endian 64-bit words of a 32-byte hash (internal order) → 64 hex digits in display order. */
-export function hashFromWords(words: readonly JsonValue[]): string {
-  if (words.length !== 4) throw new RecordShapeError('a hash needs 4 words');
-  let hex = '';
-  for (let k = 3; k >= 0; k--) {
-    const word = BigInt(int(words[k], `hash word ${k}`));
-    if (word < 0n || word >= 1n << 64n) throw new RecordShapeError(`hash word ${k} out of range`);
-    hex += word.toString(16).padStart(16, '0');
-  }
-  return hex;
 }
 
 function toInt64Field(value: bigint): Int64Field {
@@ -111,62 +91,52 @@ function tupleKind(record: ToolRecord): string | null {
   return record.type === 'value' && Array.isArray(record.data) && typeof record.data[0] === 'string' ? record.data[0] : null;
 }
 
-// ------------------------------------------------------------------ p2p-connections
+/**
+ * The streamed tuple records of a tool, decoded by their field tables (eventSchema.ts): the event (with
+ * `derive` adding its derived fields) and the `truncated` events of its cut strings, or null when `kind`
+ * has no table.
+ */
+function schemaTuples<E extends BpftraceToolEvent>(
+  tool: ToolId,
+  derive: DeriveFields = () => {},
+): (kind: string, record: ToolRecord, context: ToolRecordContext) => ToolDecodedEvent[] | null {
+  const records: ReadonlyMap<string, RecordSpec> = recordsOfTool(tool);
+  return (kind, record, context) => {
+    const spec = records.get(kind);
+    if (spec === undefined) return null;
+    const { event, cuts } = decodeTuple(spec, record.data as JsonValue[], context);
+    derive(event, context);
+    context.delivered();
+    return [event as unknown as E, ...cuts];
+  };
+}
 
-const CONNECTION_KINDS = {
-  inbound_connection: ['net:inbound_connection', 'existing'],
-  outbound_connection: ['net:outbound_connection', 'existing'],
-  evicted_inbound_connection: ['net:evicted_inbound_connection', 'time_established'],
-  closed_connection: ['net:closed_connection', 'time_established'],
-} as const;
+/** The decoder of a tool whose records are all tuples in the event schema. */
+/** Adds a record's derived fields (eventSchema.ts `derived`) from its printed ones and the session's context. */
+type DeriveFields = (fields: Record<string, unknown>, context: ToolRecordContext) => void;
+
+export function schemaDecoder(tool: ToolId, derive?: DeriveFields): () => ToolRecordDecoder {
+  return () => {
+    const tuples = schemaTuples(tool, derive);
+    return (record, context) => {
+      const kind = tupleKind(record);
+      if (kind === null) return null;
+      const events = tuples(kind, record, context);
+      if (events === null) throw new RecordShapeError(`unknown ${tool} tuple ${JSON.stringify(kind)}`);
+      return events;
+    };
+  };
+}
+
+// ------------------------------------------------------------------ p2p-connections
 
 function networkName(network: number): string {
   return NETWORK_NAMES[network] ?? `unknown(${network})`;
 }
 
-function isConnectionKind(kind: string): kind is keyof typeof CONNECTION_KINDS {
-  return Object.prototype.hasOwnProperty.call(CONNECTION_KINDS, kind);
-}
-
-export function createP2pConnectionsDecoder(): ToolRecordDecoder {
-  return (record, context) => {
-    const kind = tupleKind(record);
-    if (kind === null) return null;
-    if (isConnectionKind(kind)) {
-      const [, elapsed, peerId, addr, connType, network, last] = tuple(record.data, 7, kind);
-      const [event, lastField] = CONNECTION_KINDS[kind];
-      const base = {
-        elapsed_ns: context.elapsedNs(int(elapsed, 'elapsed')),
-        peer_id: int(peerId, 'peer_id'),
-        peer_addr: text(addr, 'peer_addr'),
-        conn_type: text(connType, 'conn_type'),
-        network: small(network, 'network'),
-        network_name: networkName(small(network, 'network')),
-      };
-      const value = int(last, lastField);
-      const decoded: BpftraceToolEvent =
-        event === 'net:inbound_connection' || event === 'net:outbound_connection'
-          ? { event, ...base, existing: value }
-          : { event, ...base, time_established: value };
-      context.delivered();
-      return [decoded, ...context.checkCut('peer_addr', base.peer_addr), ...context.checkCut('conn_type', base.conn_type)];
-    }
-    if (kind === 'misbehaving_connection') {
-      const [, elapsed, peerId, first, second] = tuple(record.data, 5, kind);
-      const part1 = text(first, 'message');
-      const part2 = text(second, 'message (second part)');
-      // The first part ends before the limit when the string did: the second is then unrelated memory.
-      const whole = byteLength(part1) < STRING_PART_BYTES;
-      const message = whole ? part1 : bytesToString(Buffer.concat([stringToBytes(part1), stringToBytes(part2)]));
-      context.delivered();
-      return [
-        { event: 'net:misbehaving_connection', elapsed_ns: context.elapsedNs(int(elapsed, 'elapsed')), peer_id: int(peerId, 'peer_id'), message },
-        ...(whole ? [] : context.checkCut('message', part2)),
-      ];
-    }
-    throw new RecordShapeError(`unknown p2p-connections tuple ${JSON.stringify(kind)}`);
-  };
-}
+export const createP2pConnectionsDecoder = schemaDecoder('p2p-connections', (e) => {
+  e.network_name = networkName(e.network as number);
+});
 
 // ------------------------------------------------------------------ connectblock-benchmark
 
@@ -175,6 +145,7 @@ const TOTAL_KEYS = ['blocks', 'transactions', 'inputs', 'sigops', 'duration_ns',
 type TotalKey = (typeof TOTAL_KEYS)[number];
 
 export function createConnectblockBenchmarkDecoder(): ToolRecordDecoder {
+  const blocks = schemaTuples('connectblock-benchmark');
   let totals: Record<TotalKey, bigint> | null = null;
   let previous: { totals: Record<TotalKey, bigint>; elapsedNs: number } | null = null;
   let summarized = false;
@@ -231,20 +202,8 @@ export function createConnectblockBenchmarkDecoder(): ToolRecordDecoder {
     }
     const kind = tupleKind(record);
     if (kind === null) return null;
-    if (kind === 'block') {
-      const [, elapsed, w0, w1, w2, w3, height, transactions, inputs, sigops, duration] = tuple(record.data, 11, kind);
-      context.delivered();
-      return [{
-        event: 'validation:block_connected',
-        elapsed_ns: context.elapsedNs(int(elapsed, 'elapsed')),
-        block_hash: hashFromWords([w0, w1, w2, w3]),
-        height: small(height, 'height'),
-        transactions: int(transactions, 'transactions'),
-        inputs: small(inputs, 'inputs'),
-        sigops: int(sigops, 'sigops'),
-        duration_ns: int(duration, 'duration_ns'),
-      }];
-    }
+    const block = blocks(kind, record, context);
+    if (block !== null) return block;
     if (kind === 'tick') {
       const [, elapsed, height] = tuple(record.data, 3, kind);
       context.elapsedNs(int(elapsed, 'elapsed'));
@@ -295,36 +254,19 @@ export function histogramBuckets(value: JsonValue): HistogramBucket[] {
 
 // ------------------------------------------------------------------ utxocache-flush
 
-export function createUtxocacheFlushDecoder(): ToolRecordDecoder {
-  return (record, context) => {
-    const kind = tupleKind(record);
-    if (kind === null) return null;
-    if (kind !== 'flush') throw new RecordShapeError(`unknown utxocache-flush tuple ${JSON.stringify(kind)}`);
-    const [, elapsed, duration, mode, count, memory, prune] = tuple(record.data, 7, kind);
-    const modeNumber = small(mode, 'mode');
-    context.delivered();
-    return [{
-      event: 'utxocache:flush',
-      elapsed_ns: context.elapsedNs(int(elapsed, 'elapsed')),
-      duration_us: int(duration, 'duration_us'),
-      mode: modeNumber,
-      mode_name: context.flushModeNames()[modeNumber] ?? `UNKNOWN(${modeNumber})`,
-      coins_count: int(count, 'coins_count'),
-      coins_mem_usage: int(memory, 'coins_mem_usage'),
-      is_flush_for_prune: flag(prune, 'is_flush_for_prune'),
-    }];
-  };
-}
+export const createUtxocacheFlushDecoder = schemaDecoder('utxocache-flush', (e, context) => {
+  const mode = e.mode as number;
+  e.mode_name = context.flushModeNames()[mode] ?? `UNKNOWN(${mode})`;
+});
 
 // ------------------------------------------------------------------ utxos
 
 const UTXO_OPERATIONS: readonly UtxoOperation[] = ['add', 'spent', 'uncache'];
 
-function isUtxoOperation(kind: string): kind is UtxoOperation {
-  return (UTXO_OPERATIONS as readonly string[]).includes(kind);
-}
-
 export function createUtxosDecoder(): ToolRecordDecoder {
+  const coins = schemaTuples('utxos', (e) => {
+    e.outpoint = `${e.txid as string}:${e.index as number}`;
+  });
   let previous: { counts: Record<UtxoOperation, number>; elapsedNs: number } | null = null;
   return (record, context) => {
     const ops = mapOf(record, '@ops');
@@ -351,93 +293,22 @@ export function createUtxosDecoder(): ToolRecordDecoder {
       context.elapsedNs(int(elapsed, 'elapsed'));
       return [];
     }
-    if (!isUtxoOperation(kind)) throw new RecordShapeError(`unknown utxos tuple ${JSON.stringify(kind)}`);
-    const [, elapsed, w0, w1, w2, w3, index, height, value, coinbase] = tuple(record.data, 10, kind);
-    const txid = hashFromWords([w0, w1, w2, w3]);
-    const outputIndex = small(index, 'index');
-    context.delivered();
-    return [{
-      event: `utxocache:${kind}`,
-      elapsed_ns: context.elapsedNs(int(elapsed, 'elapsed')),
-      txid,
-      index: outputIndex,
-      height: small(height, 'height'),
-      value: int(value, 'value'),
-      is_coinbase: flag(coinbase, 'is_coinbase'),
-      outpoint: `${txid}:${outputIndex}`,
-    }];
+    const coin = coins(kind, record, context);
+    if (coin === null) throw new RecordShapeError(`unknown utxos tuple ${JSON.stringify(kind)}`);
+    return coin;
   };
 }
 
 // ------------------------------------------------------------------ coin-selection
 
-export function createCoinSelectionDecoder(): ToolRecordDecoder {
-  return (record, context) => {
-    const kind = tupleKind(record);
-    if (kind === null) return null;
-    const data = record.data;
-    let decoded: BpftraceToolEvent;
-    switch (kind) {
-      case 'selected_coins': {
-        const [, elapsed, wallet, algo, target, waste, selected] = tuple(data, 7, kind);
-        decoded = {
-          event: 'coin_selection:selected_coins',
-          elapsed_ns: context.elapsedNs(int(elapsed, 'elapsed')),
-          wallet_name: text(wallet, 'wallet_name'),
-          algo: text(algo, 'algo'),
-          target: int(target, 'target'),
-          waste: int(waste, 'waste'),
-          selected_value: int(selected, 'selected_value'),
-        };
-        break;
-      }
-      case 'normal_create_tx_internal': {
-        const [, elapsed, wallet, success, fee, changePos] = tuple(data, 6, kind);
-        decoded = {
-          event: 'coin_selection:normal_create_tx_internal',
-          elapsed_ns: context.elapsedNs(int(elapsed, 'elapsed')),
-          wallet_name: text(wallet, 'wallet_name'),
-          success: flag(success, 'success'),
-          fee: int(fee, 'fee'),
-          change_pos: small(changePos, 'change_pos'),
-        };
-        break;
-      }
-      case 'attempting_aps_create_tx': {
-        const [, elapsed, wallet] = tuple(data, 3, kind);
-        decoded = {
-          event: 'coin_selection:attempting_aps_create_tx',
-          elapsed_ns: context.elapsedNs(int(elapsed, 'elapsed')),
-          wallet_name: text(wallet, 'wallet_name'),
-        };
-        break;
-      }
-      case 'aps_create_tx_internal': {
-        const [, elapsed, wallet, useAps, success, fee, changePos] = tuple(data, 7, kind);
-        decoded = {
-          event: 'coin_selection:aps_create_tx_internal',
-          elapsed_ns: context.elapsedNs(int(elapsed, 'elapsed')),
-          wallet_name: text(wallet, 'wallet_name'),
-          use_aps: flag(useAps, 'use_aps'),
-          success: flag(success, 'success'),
-          fee: int(fee, 'fee'),
-          change_pos: small(changePos, 'change_pos'),
-        };
-        break;
-      }
-      default:
-        throw new RecordShapeError(`unknown coin-selection tuple ${JSON.stringify(kind)}`);
-    }
-    context.delivered();
-    const out: ToolDecodedEvent[] = [decoded, ...context.checkCut('wallet_name', decoded.wallet_name)];
-    if (decoded.event === 'coin_selection:selected_coins') out.push(...context.checkCut('algo', decoded.algo));
-    return out;
-  };
-}
+export const createCoinSelectionDecoder = schemaDecoder('coin-selection');
 
 // ------------------------------------------------------------------ by tool id
 
-const FACTORIES: Readonly<Record<string, () => ToolRecordDecoder>> = {
+/** Each tool's record decoder; null: the session decoder (BpftraceDecoder) decodes the tool's records itself. */
+const FACTORIES: Readonly<Record<ToolId, (() => ToolRecordDecoder) | null>> = {
+  'p2p-traffic': null,
+  'p2p-monitor': null,
   'p2p-connections': createP2pConnectionsDecoder,
   'connectblock-benchmark': createConnectblockBenchmarkDecoder,
   'utxocache-flush': createUtxocacheFlushDecoder,
@@ -448,9 +319,9 @@ const FACTORIES: Readonly<Record<string, () => ToolRecordDecoder>> = {
 };
 
 /** Tool ids that have a record decoder here. */
-export const TOOL_RECORD_DECODER_IDS: readonly string[] = Object.keys(FACTORIES);
+export const TOOL_RECORD_DECODER_IDS: readonly ToolId[] = TOOL_IDS.filter((id) => FACTORIES[id] !== null);
 
 /** A fresh (stateful) record decoder for one session of the tool, or undefined for tools decoded elsewhere. */
 export function createToolRecordDecoder(toolId: string): ToolRecordDecoder | undefined {
-  return Object.prototype.hasOwnProperty.call(FACTORIES, toolId) ? FACTORIES[toolId]() : undefined;
+  return isToolId(toolId) ? FACTORIES[toolId]?.() : undefined;
 }

@@ -14,7 +14,6 @@
 import type { Int64Field, MessageTypeTotals, NetMessageEvent, NormalizedEvent, PeerTotals } from '../events/eventTypes';
 import type {
   MessageTypeRow,
-  NamedCount,
   P2pCounters,
   P2pDelta,
   P2pSnapshot,
@@ -24,9 +23,9 @@ import type {
   PeerRow,
   RateSeries,
   RecentMessage,
-  SessionNote,
   SessionStatus,
 } from '../../shared/p2pProtocol';
+import { SessionAccount, type AccountCounts } from '../session/sessionAccount';
 
 export interface P2pAggregatorLimits {
   readonly maxPeers: number;
@@ -159,8 +158,10 @@ function checkedTypeTotals(value: unknown): MessageTypeTotals | undefined {
   };
 }
 
-function namedCounts(map: Map<string, number>): NamedCount[] {
-  return [...map].map(([name, count]) => ({ name, count }));
+/** The account's counts the P2P counters carry (delivered is the P2P model's own message count). */
+function accountCounters(counts: AccountCounts): Pick<P2pCounters, 'lostEvents' | 'ignoredEvents' | 'truncatedStrings' | 'truncatedByField' | 'fired'> {
+  const { lostEvents, ignoredEvents, truncatedStrings, truncatedByField, fired } = counts;
+  return { lostEvents, ignoredEvents, truncatedStrings, truncatedByField, fired };
 }
 
 export class P2pAggregator {
@@ -182,12 +183,8 @@ export class P2pAggregator {
   // Session totals = what messages of peers without kernel totals added + the latest kernel totals' sums.
   private readonly messageTotals = new Float64Array(4);
   private readonly kernelTotals = new Float64Array(4);
-  private lostEvents = 0;
-  /** Events whose fields had the wrong types (hand-made or damaged recordings). */
-  private ignoredEvents = 0;
-  private truncatedStrings = 0;
-  private readonly truncatedByField = new Map<string, number>();
-  private readonly fired = new Map<string, number>();
+  /** Losses, cuts, kernel counts, events with fields of the wrong types, and the session's status. */
+  private readonly account: SessionAccount;
   private lastElapsedNs = 0;
 
   // Rate buckets: slot = second % window. newestSecond < 0 until the first message.
@@ -197,17 +194,6 @@ export class P2pAggregator {
   private newestSecondBase = 0;
   private firstSecond = -1;
   private rateDirtyFromSecond = Infinity;
-
-  private session: {
-    tool: string;
-    binary: string | null;
-    pid: number | null;
-    attachedProbes: number | null;
-    ended: boolean;
-    endReason: string | null;
-    notes: SessionNote[];
-  } = { tool: '', binary: null, pid: null, attachedProbes: null, ended: false, endReason: null, notes: [] };
-  private sessionDirty = true;
 
   private generation = 0;
   private readonly dirtyPeers: PeerState[] = [];
@@ -222,6 +208,7 @@ export class P2pAggregator {
     this.typeDirty = new Uint8Array(this.limits.maxMessageTypes + 1);
     this.typeFromKernel = new Uint8Array(this.limits.maxMessageTypes + 1);
     this.rates = new Float64Array(this.limits.rateWindowSeconds * 4);
+    this.account = new SessionAccount({ maxNamedCounters: this.limits.maxNamedCounters, maxSessionNotes: this.limits.maxSessionNotes });
   }
 
   get peerCount(): number {
@@ -246,63 +233,15 @@ export class P2pAggregator {
       case 'p2p:msg_type_totals':
         this.applyTypeTotals(event.types);
         return;
-      case 'lost':
-        // A reconciled count can be negative (it corrects an over-report); the sum is exact.
-        if (typeof event.count === 'number' && Number.isFinite(event.count)) this.lostEvents += event.count;
-        return;
-      case 'truncated':
-        if (typeof event.count === 'number' && Number.isFinite(event.count) && event.count > 0) {
-          this.truncatedStrings += event.count;
-          this.addNamedCount(this.truncatedByField, String(event.field), event.count, false);
-        }
-        return;
-      case 'fired':
-        if (isRecord(event.counts)) {
-          for (const name of Object.keys(event.counts)) {
-            const count = event.counts[name];
-            if (typeof count === 'number') this.addNamedCount(this.fired, name, count, true);
-          }
-        }
-        return;
-      case 'session:start':
-        this.session.tool = String(event.tool);
-        this.session.binary = typeof event.binary === 'string' ? event.binary : null;
-        this.session.pid = typeof event.pid === 'number' ? event.pid : null;
-        this.sessionDirty = true;
-        return;
-      case 'session:attached':
-        if (typeof event.probes === 'number') this.session.attachedProbes = event.probes;
-        if (typeof event.pid === 'number') this.session.pid = event.pid;
-        this.sessionDirty = true;
-        return;
-      case 'session:message':
-        this.session.notes.push({
-          level: event.level === 'error' || event.level === 'warning' ? event.level : 'info',
-          message: String(event.message),
-        });
-        if (this.session.notes.length > this.limits.maxSessionNotes) this.session.notes.shift();
-        this.sessionDirty = true;
-        return;
-      case 'session:end':
-        this.markEnded(String(event.reason));
-        return;
       default:
+        this.account.take(event);
         return;
     }
   }
 
   /** The session ended without a session:end event (e.g. the hub's end notification). */
   markEnded(reason: string): void {
-    if (this.session.ended) return;
-    this.session.ended = true;
-    this.session.endReason = reason;
-    this.sessionDirty = true;
-  }
-
-  private addNamedCount(map: Map<string, number>, name: string, count: number, cumulative: boolean): void {
-    const previous = map.get(name);
-    if (previous === undefined && map.size >= this.limits.maxNamedCounters) return;
-    map.set(name, cumulative ? count : (previous ?? 0) + count);
+    this.account.markEnded(reason);
   }
 
   /** Events from a recording file are only checked for their "event" field: check the rest here. */
@@ -319,7 +258,7 @@ export class P2pAggregator {
       typeof event.conn_type !== 'string' ||
       !isInt64Field(event.peer_id)
     ) {
-      this.ignoredEvents++;
+      this.account.ignore();
       return;
     }
     const elapsedNs = this.elapsedOf(event.elapsed_ns);
@@ -466,7 +405,7 @@ export class P2pAggregator {
   private applyPeerTotals(totals: readonly PeerTotals[], elapsedNs: number | undefined): void {
     const at = this.elapsedOf(elapsedNs);
     if (!Array.isArray(totals)) {
-      this.ignoredEvents++;
+      this.account.ignore();
       return;
     }
     const sums = [0, 0, 0, 0];
@@ -475,7 +414,7 @@ export class P2pAggregator {
     for (const raw of totals) {
       const entry = checkedPeerTotals(raw);
       if (entry === undefined) {
-        this.ignoredEvents++;
+        this.account.ignore();
         continue;
       }
       sums[IN_COUNT] += entry.msgs_in;
@@ -523,13 +462,13 @@ export class P2pAggregator {
     const overflow = [0, 0, 0, 0];
     let overflowSeen = false;
     if (!Array.isArray(totals)) {
-      this.ignoredEvents++;
+      this.account.ignore();
       return;
     }
     for (const raw of totals) {
       const entry = checkedTypeTotals(raw);
       if (entry === undefined) {
-        this.ignoredEvents++;
+        this.account.ignore();
         continue;
       }
       const typeIndex = this.internType(entry.msg_type);
@@ -674,18 +613,14 @@ export class P2pAggregator {
       bytesIn: this.messageTotals[IN_BYTES] + this.kernelTotals[IN_BYTES],
       msgsOut: this.messageTotals[OUT_COUNT] + this.kernelTotals[OUT_COUNT],
       bytesOut: this.messageTotals[OUT_BYTES] + this.kernelTotals[OUT_BYTES],
-      lostEvents: this.lostEvents,
-      ignoredEvents: this.ignoredEvents,
-      truncatedStrings: this.truncatedStrings,
-      truncatedByField: namedCounts(this.truncatedByField),
-      fired: namedCounts(this.fired),
+      ...accountCounters(this.account.counts()),
       messagesOfOverflowTypes: this.typeCounters[OVERFLOW_TYPE * 4 + IN_COUNT] + this.typeCounters[OVERFLOW_TYPE * 4 + OUT_COUNT],
-      lastElapsedNs: this.lastElapsedNs,
+      lastElapsedNs: Math.max(this.lastElapsedNs, this.account.lastElapsedNs),
     };
   }
 
   sessionStatus(): SessionStatus {
-    return { ...this.session, notes: [...this.session.notes] };
+    return this.account.status();
   }
 
   /** Whether anything changed since the last snapshot or delta. */
@@ -695,7 +630,7 @@ export class P2pAggregator {
       this.removedPeerIds.length > 0 ||
       this.dirtyTypes.length > 0 ||
       this.rateDirtyFromSecond !== Infinity ||
-      this.sessionDirty
+      this.account.hasStatusChange
     );
   }
 
@@ -706,7 +641,7 @@ export class P2pAggregator {
     for (const index of this.dirtyTypes) this.typeDirty[index] = 0;
     this.dirtyTypes.length = 0;
     this.rateDirtyFromSecond = Infinity;
-    this.sessionDirty = false;
+    this.account.takeStatusChange();
   }
 
   /** The whole model; the next delta reports changes after this point. */
@@ -744,7 +679,7 @@ export class P2pAggregator {
       messageTypes,
       rates,
       counters: this.counters(),
-      session: this.sessionDirty ? this.sessionStatus() : null,
+      session: this.account.hasStatusChange ? this.sessionStatus() : null,
     };
     this.resetChanges();
     return result;

@@ -5,7 +5,6 @@
 
 import type { NormalizedEvent } from '../events/eventTypes';
 import type {
-  NamedCount,
   RawCounters,
   RawDirection,
   RawFilterChoices,
@@ -13,10 +12,10 @@ import type {
   RawMessageRow,
   RawSessionStatus,
   RawSummary,
-  SessionNote,
 } from '../../shared/rawMessagesProtocol';
 import { EMPTY_FILTER } from '../../shared/rawMessagesProtocol';
 import { decodeForDisplay } from './rawMessageDecoding';
+import { SessionAccount } from '../session/sessionAccount';
 import type { DecodedView } from '../../shared/rawMessagesProtocol';
 
 export interface RawMessageLimits {
@@ -45,6 +44,8 @@ interface StoredMessage {
 }
 
 const HEX_PATTERN = /^(?:[0-9a-fA-F]{2})*$/;
+/** A session note longer than this is shown cut. */
+const MAX_NOTE_CHARS = 2_000;
 
 function int64Text(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
@@ -78,21 +79,15 @@ export class RawMessageStore {
   private bytesKept = 0;
   private messagesDropped = 0;
   private messagesCut = 0;
-  private lostEvents = 0;
-  private truncatedStrings = 0;
-  private ignoredEvents = 0;
-  private readonly fired = new Map<string, number>();
   private readonly msgTypes = new Set<string>();
   private readonly peers = new Map<string, string>();
-  private readonly notes: SessionNote[] = [];
-  private tool = 'raw-p2p-msgs';
-  private binary: string | null = null;
-  private pid: number | null = null;
-  private ended = false;
-  private endReason: string | null = null;
+  /** Losses, cuts, kernel counts, events with fields of the wrong types, and the session's status. */
+  private readonly account: SessionAccount;
   private changed = false;
 
-  constructor(private readonly limits: RawMessageLimits = DEFAULT_RAW_LIMITS) {}
+  constructor(private readonly limits: RawMessageLimits = DEFAULT_RAW_LIMITS) {
+    this.account = new SessionAccount({ maxNamedCounters: limits.maxNamedCounters, maxSessionNotes: limits.maxNotes });
+  }
 
   /** Something changed since the last `takeChanged()`. */
   takeChanged(): boolean {
@@ -124,50 +119,17 @@ export class RawMessageStore {
       case 'net:outbound_message':
         this.ingestMessage(event.event === 'net:inbound_message' ? 'in' : 'out', fields);
         return;
-      case 'lost':
-        if (typeof event.count === 'number' && Number.isFinite(event.count)) this.lostEvents += event.count;
-        else this.ignoredEvents++;
-        break;
-      case 'truncated':
-        if (typeof event.count === 'number' && Number.isFinite(event.count)) this.truncatedStrings += event.count;
-        else this.ignoredEvents++;
-        break;
-      case 'fired':
-        if (typeof event.counts === 'object' && event.counts !== null) {
-          for (const [name, count] of Object.entries(event.counts)) {
-            if (typeof count !== 'number') continue;
-            if (this.fired.has(name) || this.fired.size < this.limits.maxNamedCounters) this.fired.set(name, count);
-          }
-        }
-        break;
-      case 'session:start':
-        this.tool = typeof event.tool === 'string' ? event.tool : this.tool;
-        this.binary = typeof event.binary === 'string' ? event.binary : null;
-        this.pid = typeof event.pid === 'number' ? event.pid : null;
-        break;
-      case 'session:message':
-        this.addNote({ level: event.level === 'error' || event.level === 'warning' ? event.level : 'info', message: String(event.message) });
-        break;
-      case 'session:end':
-        this.markEnded(typeof event.reason === 'string' ? event.reason : 'ended');
-        break;
       default:
-        return;
+        if (!this.account.take(event)) return;
     }
     this.changed = true;
   }
 
   markEnded(reason: string): void {
-    if (!this.ended) {
-      this.ended = true;
-      this.endReason = reason;
+    if (!this.account.ended) {
+      this.account.markEnded(reason);
       this.changed = true;
     }
-  }
-
-  private addNote(note: SessionNote): void {
-    this.notes.push({ level: note.level, message: note.message.slice(0, 2_000) });
-    if (this.notes.length > this.limits.maxNotes) this.notes.splice(0, this.notes.length - this.limits.maxNotes);
   }
 
   private ingestMessage(direction: RawDirection, fields: Record<string, unknown>): void {
@@ -175,7 +137,7 @@ export class RawMessageStore {
     const size = nonNegativeNumber(fields.msg_size);
     const hex = typeof fields.msg === 'string' ? fields.msg : '';
     if (peerId === undefined || size === undefined || typeof fields.msg_type !== 'string' || !HEX_PATTERN.test(hex)) {
-      this.ignoredEvents++;
+      this.account.ignore();
       this.changed = true;
       return;
     }
@@ -292,7 +254,7 @@ export class RawMessageStore {
   }
 
   counters(): RawCounters {
-    const fired: NamedCount[] = [...this.fired].map(([name, count]) => ({ name, count }));
+    const { lostEvents, truncatedStrings, ignoredEvents, fired } = this.account.counts();
     return {
       messagesSeen: this.nextSeq - 1,
       messagesKept: this.keptCount,
@@ -300,15 +262,16 @@ export class RawMessageStore {
       bytesLimit: this.limits.maxBytes,
       messagesDropped: this.messagesDropped,
       messagesCut: this.messagesCut,
-      lostEvents: this.lostEvents,
-      truncatedStrings: this.truncatedStrings,
-      ignoredEvents: this.ignoredEvents,
-      fired,
+      lostEvents,
+      truncatedStrings,
+      ignoredEvents,
+      fired: [...fired],
     };
   }
 
   session(): RawSessionStatus {
-    return { tool: this.tool, binary: this.binary, pid: this.pid, ended: this.ended, endReason: this.endReason, notes: [...this.notes] };
+    const { tool, binary, pid, ended, endReason, notes } = this.account.status();
+    return { tool: tool || 'raw-p2p-msgs', binary, pid, ended, endReason, notes: notes.map((n) => ({ level: n.level, message: n.message.slice(0, MAX_NOTE_CHARS) })) };
   }
 
   choices(): RawFilterChoices {

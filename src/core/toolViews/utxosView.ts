@@ -73,7 +73,7 @@ export class UtxosAggregator extends ToolViewBase {
   /** The session-cumulative fired counts, used when the probe sends no `utxocache:ops`. */
   protected override firedCountsChanged(elapsedNs: number | null): void {
     if (this.opsSeen) return;
-    this.applyKernelCounts((op) => this.fired.get(`utxocache:${op}`) ?? null, elapsedNs ?? this.lastElapsedNs);
+    this.applyKernelCounts((op) => this.account.firedCount(`utxocache:${op}`), elapsedNs ?? this.lastElapsedNs);
   }
 
   private applyKernelCounts(countOf: (op: UtxoOperation) => number | null, elapsedNs: number): void {

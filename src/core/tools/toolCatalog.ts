@@ -1,85 +1,44 @@
-// The probe tools the helper can run: one bpftrace script each in probes/, with the tracepoints it needs.
-// The helper (probes/bitcoin-usdt-helper.py) has the same list of tool ids and script files.
+// The probe tools the helper can run, as the launcher, the CLI and the tree use them: probes/tools.json,
+// read through toolManifest.ts.
 
-import { NODE_STATE_TOOLS } from './nodeStateTools';
+import { MANIFEST_TOOLS, type ManifestTool, type ToolId } from './toolManifest';
+
+export type { ToolId } from './toolManifest';
 
 export interface ToolParameter {
   name: string;
   description: string;
-  /** Pattern the value must match (the helper checks it again). */
+  /** Anchored pattern the value must match (the helper checks it again). */
   pattern: string;
+  /** The CLI option of `run` and its metavariable (`--threshold MS`). */
+  option: string;
+  metavar: string;
+  default: string;
 }
 
-export interface ToolDefinition {
-  id: string;
-  title: string;
-  description: string;
-  /** File name inside the extension's probes/ directory. */
-  script: string;
-  /** Tracepoints (provider:name) the script attaches to; all must exist in the binary. */
-  tracepoints: readonly string[];
-  /** `stream`: one event per tracepoint hit (losses possible, all counted); `aggregate`: counted in the kernel. */
-  mode: 'stream' | 'aggregate';
-  /** Normalized events the tool produces. */
-  produces: readonly string[];
+export interface ToolDefinition extends Omit<ManifestTool, 'parameters'> {
   parameters: readonly ToolParameter[];
 }
 
-const P2P_MESSAGES = ['net:inbound_message', 'net:outbound_message'] as const;
-
-export const TOOLS: readonly ToolDefinition[] = [
-  {
-    id: 'p2p-traffic',
-    title: 'P2P traffic',
-    description: 'Every P2P message sent and received (peer, address, connection type, message type, size), with exact loss accounting.',
-    script: 'p2p-traffic.bt',
-    tracepoints: P2P_MESSAGES,
-    mode: 'stream',
-    produces: ['net:inbound_message', 'net:outbound_message', 'fired', 'lost', 'truncated'],
-    parameters: [],
-  },
-  {
-    id: 'p2p-monitor',
-    title: 'P2P monitor (per-peer totals)',
-    description: 'Messages and bytes per peer and per message type, counted in the kernel: exact at any message rate.',
-    script: 'p2p-monitor.bt',
-    tracepoints: P2P_MESSAGES,
-    mode: 'aggregate',
-    produces: ['p2p:peer_totals', 'p2p:msg_type_totals', 'fired', 'truncated'],
-    parameters: [],
-  },
-  ...NODE_STATE_TOOLS,
-  {
-    id: 'raw-p2p-msgs',
-    title: 'Raw P2P messages',
-    description:
-      'Every P2P message with its whole payload (up to the 4,000,000-byte protocol maximum), for the hex and decoded views. BCC; needs a PID on v29+ builds.',
-    script: 'raw-p2p-msgs.py',
-    tracepoints: P2P_MESSAGES,
-    mode: 'stream',
-    produces: ['net:inbound_message', 'net:outbound_message', 'fired', 'lost', 'truncated'],
-    parameters: [],
-  },
-  {
-    id: 'mempool-monitor',
-    title: 'Mempool monitor',
-    description:
-      'Transactions added to, removed from (with reason), replaced in (every argument the build passes: 8 since v29, 7 before) and rejected by the mempool. BCC; needs a PID on v29+ builds.',
-    script: 'mempool-monitor.py',
-    tracepoints: ['mempool:added', 'mempool:removed', 'mempool:replaced', 'mempool:rejected'],
-    mode: 'stream',
-    produces: ['mempool:added', 'mempool:removed', 'mempool:replaced', 'mempool:rejected', 'fired', 'lost', 'truncated'],
-    parameters: [],
-  },
-];
+export const TOOLS: readonly ToolDefinition[] = MANIFEST_TOOLS.map((tool) => ({
+  ...tool,
+  parameters: tool.parameters.map((p) => ({ ...p, pattern: `^(?:${p.pattern})$` })),
+}));
 
 export function findTool(id: string): ToolDefinition | undefined {
   return TOOLS.find((tool) => tool.id === id);
 }
 
-/** The program that runs a tool's probe: BCC for the Python scripts, bpftrace for the rest. */
+/** The program that runs a tool's probe, as its error lines are labelled: from the manifest's front end. */
 export function toolFrontEnd(id: string): 'BCC' | 'bpftrace' {
-  return findTool(id)?.script.endsWith('.py') ? 'BCC' : 'bpftrace';
+  return findTool(id)?.frontEnd === 'bcc' ? 'BCC' : 'bpftrace';
+}
+
+/** The definition of a known tool. */
+export function toolDefinition(id: ToolId): ToolDefinition {
+  const tool = findTool(id);
+  if (!tool) throw new Error(`tool ${id} is missing from probes/tools.json`);
+  return tool;
 }
 
 /** Tracepoints whose every hit a tool streams (the decoder's loss accounting covers these). */

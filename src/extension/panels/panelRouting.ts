@@ -1,3 +1,4 @@
+import { MANIFEST_TOOLS } from '../../core/tools/toolManifest';
 import { isToolPanelTool, TOOL_PANEL_TITLES, type ToolPanelTool } from '../../shared/toolPanelProtocol';
 
 /** The panels: three of their own, and one generic tool panel per tool that has one. */
@@ -5,20 +6,14 @@ export type PanelId = 'p2p' | 'rawMessages' | 'benchmark' | ToolPanelTool;
 
 /**
  * Which panel shows a tool's sessions; undefined: none (a session of an unknown tool, such as an older
- * recording, goes to the panel whose events it carries). The one place that maps tools to panels.
+ * recording, goes to the panel whose events it carries). The one place that maps tools to panels, from
+ * the manifest's `panel` field.
  */
 export function panelOfTool(tool: string): PanelId | undefined {
-  switch (tool) {
-    case 'p2p-traffic':
-    case 'p2p-monitor':
-      return 'p2p';
-    case 'raw-p2p-msgs':
-      return 'rawMessages';
-    case 'connectblock-benchmark':
-      return 'benchmark';
-    default:
-      return isToolPanelTool(tool) ? tool : undefined;
-  }
+  // The manifest's `panel` (probes/tools.json): `tool` is the generic tool panel, one per tool.
+  const panel = MANIFEST_TOOLS.find((t) => t.id === tool)?.panel;
+  if (panel === 'tool') return isToolPanelTool(tool) ? tool : undefined;
+  return panel;
 }
 
 /** The command (and its argument) that shows a panel, with a label for menus. */

@@ -4,6 +4,7 @@
 
 import { FLUSH_MODE_NAMES } from '../../../src/core/catalog/tracepointCatalog';
 import { JsonObject, byteLength, parseBpftraceJson } from '../../../src/core/events/bpftraceJson';
+import { nonArgumentFields } from '../../../src/core/events/eventSchema';
 import type { Int64Field, NormalizedEvent } from '../../../src/core/events/eventTypes';
 import {
   createToolRecordDecoder,
@@ -105,9 +106,12 @@ export class ToolRecordStream {
 }
 
 /** Drops the fields the decoders add (names, outpoints) so events compare with the tracee's --expect lines. */
+/** The event without the fields a tracee cannot expect: derived ones and those from the probe's context. */
 export function withoutDerivedFields(event: Record<string, unknown>): Record<string, unknown> {
-  return omit(event, ['network_name', 'mode_name', 'outpoint']);
+  return omit(event, [...NON_ARGUMENT_FIELDS]);
 }
+
+const NON_ARGUMENT_FIELDS = nonArgumentFields();
 
 function omit(record: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).filter(([key]) => !names.includes(key)));
