@@ -201,7 +201,7 @@ describe('toolRecordDecoders: utxocache-flush (real capture, v29 tracee)', () =>
   it('names modes as the traced build does: ALWAYS before v31, FORCE_FLUSH and FORCE_SYNC from v31', () => {
     const names = (clientVersion: ClientVersion | null): string[] => {
       const decoder = new BpftraceDecoder({ toolId: 'utxocache-flush', streamedTracepoints: ['utxocache:flush'], clientVersion });
-      return [0, 1, 2, 3, 4].flatMap((mode) => decoder.decodeLine(`{"type": "value", "data": ["flush",1000,5,${mode},10,20,0]}`))
+      return [0, 1, 2, 3, 4].flatMap((mode) => decoder.decodeLine(`{"type": "value", "data": ["flush",1000,5,${mode},10,20,0,"b-scheduler"]}`))
         .map((event) => (event.event === 'utxocache:flush' ? event.mode_name : event.event));
     };
     const version = (major: number, minor: number): ClientVersion => ({ major, minor, patch: 0, rc: null, text: `v${major}.${minor}.0` });

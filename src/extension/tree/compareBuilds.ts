@@ -4,6 +4,7 @@ import { diffInterfaces, formatInterfaceDiffMarkdown } from '../../core/catalog/
 import type { StapsdtReport } from '../../core/elf/stapsdtNotes';
 import { readBitcoindNotes } from '../../core/catalog/catalogMatch';
 import type { BinaryRegistry } from '../binaries/binaryRegistry';
+import { showError } from '../notifications';
 import type { TreeNodeTarget } from '../services';
 
 interface BuildItem extends vscode.QuickPickItem {
@@ -24,12 +25,12 @@ export async function compareBuilds(registry: BinaryRegistry, target?: TreeNodeT
   try {
     reports = await Promise.all([readBitcoindNotes(first), readBitcoindNotes(second)]);
   } catch (error) {
-    void vscode.window.showErrorMessage(`Cannot compare the builds: ${error instanceof Error ? error.message : String(error)}`);
+    void showError(`Cannot compare the builds: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
   const noUsdt = reports.find((report) => report.notes.length === 0);
   if (noUsdt) {
-    void vscode.window.showErrorMessage(`${noUsdt.path} has no USDT tracepoints: nothing to compare.`);
+    void showError(`${noUsdt.path} has no USDT tracepoints: nothing to compare.`);
     return undefined;
   }
   const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: formatInterfaceDiffMarkdown(diffInterfaces(...reports)) });
