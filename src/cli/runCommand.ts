@@ -58,7 +58,7 @@ ${TOOLS.map((t) => `  ${t.id.padEnd(TOOL_ID_WIDTH)}  ${t.title}`).join('\n')}
 Options:
   --pid N          Trace this bitcoind process (its binary is /proc/N/exe)
   --binary PATH    Trace every process running this binary
-  --duration S     Stop after S seconds (default: until Ctrl-C)
+  --duration S     Stop S seconds after the probe is attached (default: until Ctrl-C)
   --follow         With --pid: when bitcoind exits, wait for it to start again and re-attach
   --json           One normalized event per line (see docs/events.md)
   --record FILE    Also save the session as a recording (NDJSON)
@@ -251,7 +251,12 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
   const stopper = new HelperStopper(child, socket.close);
   const onAbort = (): void => stopper.stop();
   io.signal.addEventListener('abort', onAbort);
-  const durationTimer = options.durationS === null ? null : setTimeout(() => stopper.stop(), options.durationS * 1000);
+  // --duration counts from the moment the probe is attached, not from before a password prompt or the compile.
+  let durationTimer: NodeJS.Timeout | null = null;
+  const startDurationOnAttach = (events: readonly NormalizedEvent[]): void => {
+    if (options.durationS === null || durationTimer !== null || !events.some((e) => e.event === 'session:attached')) return;
+    durationTimer = setTimeout(() => stopper.stop(), options.durationS * 1000);
+  };
 
   try {
     const connection = await Promise.race([
@@ -265,6 +270,7 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
     const reader = new ProbeSessionReader({
       decoder: new BpftraceDecoder({ streamedTracepoints: [...streamed] }),
       onBatch: (events) => {
+        startDurationOnAttach(events);
         for (const event of events) if (!account.take(event) && streamed.has(event.event)) account.accepted();
         recorder?.write(events);
         printer.print(events);
