@@ -153,18 +153,35 @@ async function pickTools(binaryPath: string, node: TreeNodeTarget | undefined): 
     ...unavailable.map((a) => ({ label: `$(circle-slash) ${a.tool.id}`, description: a.tool.title, detail: a.reason ?? 'unavailable', availability: a })),
   ];
   for (;;) {
-    const picked = await vscode.window.showQuickPick(items, {
-      title: `Start probe: tools for ${path.basename(binaryPath)}`,
-      placeHolder: 'Which probe tools? Tick one or several to start them together',
-      matchOnDetail: true,
-      canPickMany: true,
-    });
+    const picked = await pickMany(items, `Start probe: tools for ${path.basename(binaryPath)}`, 'Which probe tools? Tick several to start them together, or Enter on one');
     if (!picked || picked.length === 0) return undefined;
     const refused = picked.filter((item) => item.availability && !item.availability.available);
     if (refused.length === 0) return picked.flatMap((item) => (item.availability ? [item.availability.tool.id] : []));
     const reasons = refused.map((item) => `${item.availability?.tool.title ?? item.label}: ${item.availability?.reason ?? 'unavailable'}`).join('; ');
     await showWarning(`Cannot run ${reasons}.`, { modal: true });
   }
+}
+
+/** A multi-select pick; Enter with nothing ticked takes the highlighted item. Undefined when cancelled. */
+async function pickMany<T extends vscode.QuickPickItem>(items: readonly T[], title: string, placeholder: string): Promise<readonly T[] | undefined> {
+  const quickPick = vscode.window.createQuickPick<T>();
+  quickPick.title = title;
+  quickPick.placeholder = placeholder;
+  quickPick.matchOnDetail = true;
+  quickPick.canSelectMany = true;
+  quickPick.items = items;
+  const first = items.find((item) => item.kind !== vscode.QuickPickItemKind.Separator);
+  if (first) quickPick.activeItems = [first];
+  const picked = await new Promise<readonly T[] | undefined>((resolve) => {
+    quickPick.onDidAccept(() => {
+      resolve(quickPick.selectedItems.length > 0 ? [...quickPick.selectedItems] : [...quickPick.activeItems]);
+      quickPick.hide();
+    });
+    quickPick.onDidHide(() => resolve(undefined));
+    quickPick.show();
+  });
+  quickPick.dispose();
+  return picked;
 }
 
 interface TargetItem extends vscode.QuickPickItem {
