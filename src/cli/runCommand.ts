@@ -372,7 +372,7 @@ class EventPrinter {
       case 'session:attached':
         return `# attached ${event.probes} probes; Ctrl-C to stop`;
       case 'session:message':
-        return event.level === 'info' && event.message.startsWith('bpftrace: ') ? null : `# ${event.level}: ${safe(event.message)}`;
+        return event.level === 'info' && /^(bpftrace|BCC): /.test(event.message) ? null : `# ${event.level}: ${safe(event.message)}`;
       case 'session:end':
         return `# session ended: ${safe(event.reason)}`;
       default:
