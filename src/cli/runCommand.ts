@@ -311,8 +311,10 @@ class HelperStopper {
   }
 }
 
-class EventPrinter {
+export class EventPrinter {
   failure: string | null = null;
+  /** The last `fired` counts printed: the helper repeats them every 0.5 s, and unchanged ones say nothing new. */
+  private lastFired = '';
   constructor(private readonly io: CliIo, private readonly json: boolean, private readonly toolText: ToolTextFormatter) {}
 
   fail(message: string): void {
@@ -323,6 +325,11 @@ class EventPrinter {
     let out = '';
     for (const event of events) {
       if (event.event === 'session:message' && event.level === 'error') this.fail(event.message);
+      if (event.event === 'fired') {
+        const counts = JSON.stringify(event.counts);
+        if (counts === this.lastFired) continue;
+        this.lastFired = counts;
+      }
       if (this.json) {
         out += `${JSON.stringify(event)}\n`;
         continue;
