@@ -59,7 +59,7 @@ ${TOOLS.map((t) => `  ${t.id.padEnd(TOOL_ID_WIDTH)}  ${t.title}`).join('\n')}
 Options:
   --pid N          Trace this bitcoind process (its binary is /proc/N/exe)
   --binary PATH    Trace every process running this binary
-  --duration S     Stop after S seconds (default: until Ctrl-C)
+  --duration S     Stop S seconds after the probe is attached (default: until Ctrl-C)
   --follow         With --pid: when bitcoind exits, wait for it to start again and re-attach
   --json           One normalized event per line (see docs/events.md)
   --record FILE    Also save the session as a recording (NDJSON)
@@ -254,7 +254,12 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
   const stopper = new HelperStopper(child, socket.close);
   const onAbort = (): void => stopper.stop();
   io.signal.addEventListener('abort', onAbort);
-  const durationTimer = options.durationS === null ? null : setTimeout(() => stopper.stop(), options.durationS * 1000);
+  // --duration counts from the moment the probe is attached, not from before a password prompt or the compile.
+  let durationTimer: NodeJS.Timeout | null = null;
+  const startDurationOnAttach = (events: readonly NormalizedEvent[]): void => {
+    if (options.durationS === null || durationTimer !== null || !events.some((e) => e.event === 'session:attached')) return;
+    durationTimer = setTimeout(() => stopper.stop(), options.durationS * 1000);
+  };
 
   try {
     const connection = await Promise.race([
@@ -268,6 +273,7 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
     const reader = new ProbeSessionReader({
       decoder: new BpftraceDecoder({ streamedTracepoints: [...streamed], clientVersion: target.clientVersion }),
       onBatch: (events) => {
+        startDurationOnAttach(events);
         for (const event of events) if (!account.take(event) && streamed.has(event.event)) account.accepted();
         recorder?.write(events);
         printer.print(events);
@@ -308,8 +314,10 @@ class HelperStopper {
   }
 }
 
-class EventPrinter {
+export class EventPrinter {
   failure: string | null = null;
+  /** The last `fired` counts printed: the helper repeats them every 0.5 s, and unchanged ones say nothing new. */
+  private lastFired = '';
   constructor(private readonly io: CliIo, private readonly json: boolean, private readonly toolText: ToolTextFormatter) {}
 
   fail(message: string): void {
@@ -320,6 +328,11 @@ class EventPrinter {
     let out = '';
     for (const event of events) {
       if (event.event === 'session:message' && event.level === 'error') this.fail(event.message);
+      if (event.event === 'fired') {
+        const counts = JSON.stringify(event.counts);
+        if (counts === this.lastFired) continue;
+        this.lastFired = counts;
+      }
       if (this.json) {
         out += `${JSON.stringify(event)}\n`;
         continue;
@@ -369,7 +382,7 @@ class EventPrinter {
       case 'session:attached':
         return `# attached ${event.probes} probes; Ctrl-C to stop`;
       case 'session:message':
-        return event.level === 'info' && event.message.startsWith('bpftrace: ') ? null : `# ${event.level}: ${safe(event.message)}`;
+        return event.level === 'info' && /^(bpftrace|BCC): /.test(event.message) ? null : `# ${event.level}: ${safe(event.message)}`;
       case 'session:end':
         return `# session ended: ${safe(event.reason)}`;
       default:

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { runCli } from '../../src/cli/cli';
 import type { CliIo } from '../../src/cli/cliCommand';
-import { parseRunArgs, runProbeCommand } from '../../src/cli/runCommand';
+import { EventPrinter, parseRunArgs, runProbeCommand } from '../../src/cli/runCommand';
 import { ToolTextFormatter, formatHistogram, formatNsAsMs } from '../../src/cli/toolEventOutput';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import { TOOLS } from '../../src/core/tools/toolCatalog';
@@ -196,5 +196,17 @@ describe('bitcoin-usdt run: tool output', () => {
       "attempting_aps_create_tx wallet='w'",
       "aps_create_tx_internal wallet='w' use_aps=true success=true fee=9007199254740993 change_pos=1",
     ]);
+  });
+});
+
+describe('bitcoin-usdt run: fired counts', () => {
+  it('prints a fired record only when its counts changed (the helper repeats them every 0.5 s)', () => {
+    let out = '';
+    const io = { out: (text: string) => (out += text), err: () => undefined, signal: new AbortController().signal };
+    const printer = new EventPrinter(io, true, new ToolTextFormatter('p2p-traffic', {}));
+    const fired = (n: number, elapsed: number): NormalizedEvent => ({ event: 'fired', counts: { 'net:inbound_message': n }, elapsed_ns: elapsed });
+    printer.print([fired(1, 1), fired(1, 2)]);
+    printer.print([fired(1, 3), fired(2, 4), fired(2, 5)]);
+    assert.deepEqual(out.trim().split('\n').map((line) => (JSON.parse(line) as { elapsed_ns: number }).elapsed_ns), [1, 4]);
   });
 });

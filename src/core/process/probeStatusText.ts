@@ -21,6 +21,21 @@ export function formatProbeStatusText(status: ProbeStatus): string {
   return `$(pulse) ${status.tool} · ${formatCount(Math.round(status.eventsPerSecond))} ev/s · lost ${formatCount(status.lost)}`;
 }
 
+/**
+ * The status bar text for every running probe: one probe as `formatProbeStatusText`, several as
+ * `$(pulse) 3 probes · 1,234 ev/s · lost 0` (rates and losses summed; ` · 1 waiting` while helpers start).
+ */
+export function formatProbesStatusText(statuses: readonly ProbeStatus[]): string {
+  if (statuses.length === 0) return '';
+  if (statuses.length === 1) return formatProbeStatusText(statuses[0]);
+  const waiting = statuses.filter((s) => s.waiting).length;
+  if (waiting === statuses.length) return `$(loading~spin) ${statuses.length} probes · waiting for the helpers`;
+  const running = statuses.filter((s) => !s.waiting);
+  const rate = running.reduce((sum, s) => sum + s.eventsPerSecond, 0);
+  const lost = running.reduce((sum, s) => sum + s.lost, 0);
+  return `$(pulse) ${statuses.length} probes · ${formatCount(Math.round(rate))} ev/s · lost ${formatCount(lost)}${waiting > 0 ? ` · ${waiting} waiting` : ''}`;
+}
+
 /** Events per second between two readings of a cumulative count (ticks about once a second). */
 export class EventRateMeter {
   private lastCount = 0;

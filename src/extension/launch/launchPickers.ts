@@ -7,6 +7,7 @@ import {
   listBitcoindProcesses,
   type BitcoindProcess,
 } from '../../core/process/bitcoindProcesses';
+import { noToolMessage } from '../../core/tools/noToolMessage';
 import { findTool, toolsAvailableFor, type ToolAvailability, type ToolDefinition } from '../../core/tools/toolCatalog';
 import { BinaryRegistry, type BinaryOrigin } from '../binaries/binaryRegistry';
 import type { TreeNodeTarget } from '../services';
@@ -20,25 +21,30 @@ export interface ProbeLaunchTarget extends TreeNodeTarget {
 }
 
 /**
- * Asks for binary, tool, the tool's parameters and the target (skipping what the tree node already says).
- * Undefined when cancelled.
+ * Asks for binary, tools (several may be picked), each tool's parameters and one target for them all (skipping
+ * what the tree node already says). One request per tool; undefined when cancelled.
  */
-export async function pickLaunchRequest(
+export async function pickLaunchRequests(
   workspaceState: vscode.Memento,
   node: ProbeLaunchTarget | undefined,
-): Promise<LaunchRequest | undefined> {
+): Promise<LaunchRequest[] | undefined> {
   const binaryPath = node?.binaryPath ?? (await pickBinary(workspaceState));
   if (!binaryPath) return undefined;
-  const tool = node?.probeTool !== undefined ? await presetTool(binaryPath, node.probeTool) : await pickTool(binaryPath, node);
-  if (!tool) return undefined;
-  const params = await promptParameters(findTool(tool));
-  if (!params) return undefined;
-  const target = await pickTarget(binaryPath, tool);
+  const preset = node?.probeTool !== undefined ? await presetTool(binaryPath, node.probeTool) : undefined;
+  const tools = preset !== undefined ? [preset] : node?.probeTool !== undefined ? undefined : await pickTools(binaryPath, node);
+  if (!tools) return undefined;
+  const paramsByTool: Record<string, string>[] = [];
+  for (const tool of tools) {
+    const params = await promptParameters(findTool(tool));
+    if (!params) return undefined;
+    paramsByTool.push(params);
+  }
+  const target = await pickTarget(binaryPath, tools.length === 1 ? tools[0] : `${tools.length} tools`);
   if (!target) return undefined;
-  return {
+  return tools.map((tool, index) => ({
     tool, binaryPath: target.binaryPath, pid: target.pid, follow: target.follow,
-    ...(Object.keys(params).length > 0 ? { params } : {}),
-  };
+    ...(Object.keys(paramsByTool[index]).length > 0 ? { params: paramsByTool[index] } : {}),
+  }));
 }
 
 /** The tool chosen in the tree, if the binary (still) has its tracepoints; else says why and returns undefined. */
@@ -128,7 +134,8 @@ interface ToolItem extends vscode.QuickPickItem {
   readonly availability?: ToolAvailability;
 }
 
-async function pickTool(binaryPath: string, node: TreeNodeTarget | undefined): Promise<string | undefined> {
+/** The tools to start together (a multi-select pick); undefined when cancelled or none can run. */
+async function pickTools(binaryPath: string, node: TreeNodeTarget | undefined): Promise<string[] | undefined> {
   const availability = await readAvailability(binaryPath);
   if (!availability) return undefined;
   const relevant = (a: ToolAvailability): boolean =>
@@ -137,8 +144,7 @@ async function pickTool(binaryPath: string, node: TreeNodeTarget | undefined): P
   const available = availability.filter((a) => a.available).sort((a, b) => Number(relevant(b)) - Number(relevant(a)));
   const unavailable = availability.filter((a) => !a.available);
   if (available.length === 0) {
-    const reasons = unavailable.map((a) => `${a.tool.title}: ${a.reason ?? 'unavailable'}`).join('; ');
-    void showError(`No probe tool can run against ${binaryPath}. ${reasons}`);
+    void showError(noToolMessage(binaryPath, unavailable));
     return undefined;
   }
   const items: ToolItem[] = [
@@ -147,11 +153,35 @@ async function pickTool(binaryPath: string, node: TreeNodeTarget | undefined): P
     ...unavailable.map((a) => ({ label: `$(circle-slash) ${a.tool.id}`, description: a.tool.title, detail: a.reason ?? 'unavailable', availability: a })),
   ];
   for (;;) {
-    const picked = await vscode.window.showQuickPick(items, { title: `Start probe: tool for ${path.basename(binaryPath)}`, placeHolder: 'Which probe tool?', matchOnDetail: true });
-    if (!picked?.availability) return undefined;
-    if (picked.availability.available) return picked.availability.tool.id;
-    await showWarning(`${picked.availability.tool.title} cannot run: ${picked.availability.reason ?? 'unavailable'}.`, { modal: true });
+    const picked = await pickMany(items, `Start probe: tools for ${path.basename(binaryPath)}`, 'Which probe tools? Tick several to start them together, or Enter on one');
+    if (!picked || picked.length === 0) return undefined;
+    const refused = picked.filter((item) => item.availability && !item.availability.available);
+    if (refused.length === 0) return picked.flatMap((item) => (item.availability ? [item.availability.tool.id] : []));
+    const reasons = refused.map((item) => `${item.availability?.tool.title ?? item.label}: ${item.availability?.reason ?? 'unavailable'}`).join('; ');
+    await showWarning(`Cannot run ${reasons}.`, { modal: true });
   }
+}
+
+/** A multi-select pick; Enter with nothing ticked takes the highlighted item. Undefined when cancelled. */
+async function pickMany<T extends vscode.QuickPickItem>(items: readonly T[], title: string, placeholder: string): Promise<readonly T[] | undefined> {
+  const quickPick = vscode.window.createQuickPick<T>();
+  quickPick.title = title;
+  quickPick.placeholder = placeholder;
+  quickPick.matchOnDetail = true;
+  quickPick.canSelectMany = true;
+  quickPick.items = items;
+  const first = items.find((item) => item.kind !== vscode.QuickPickItemKind.Separator);
+  if (first) quickPick.activeItems = [first];
+  const picked = await new Promise<readonly T[] | undefined>((resolve) => {
+    quickPick.onDidAccept(() => {
+      resolve(quickPick.selectedItems.length > 0 ? [...quickPick.selectedItems] : [...quickPick.activeItems]);
+      quickPick.hide();
+    });
+    quickPick.onDidHide(() => resolve(undefined));
+    quickPick.show();
+  });
+  quickPick.dispose();
+  return picked;
 }
 
 interface TargetItem extends vscode.QuickPickItem {

@@ -15,7 +15,10 @@ export interface ActiveProbeSession {
 
 /** `activate(...).launcher`: what integration tests (and other extensions) can observe of the launcher. */
 export interface LauncherApi {
+  /** The most recently started session still running. */
   activeSession(): ActiveProbeSession | undefined;
+  /** Every running session, oldest first. */
+  activeSessions(): ActiveProbeSession[];
   /** The argv of the most recent launch, as it ran in the terminal. */
   lastCommandLine(): readonly string[] | undefined;
   /** The terminal of the most recent launch (it stays open after a failure, for reading). */

@@ -89,6 +89,7 @@ export class LiveProbeSession {
     const counters = this.reader?.counters;
     const delivered = counters?.delivered ?? 0;
     return {
+      sessionId: this.descriptor.id,
       tool: this.descriptor.tool,
       connected: this.stateValue === 'connected',
       // Aggregating tools count in the kernel and stream little or nothing: their rate is the tracepoints'.

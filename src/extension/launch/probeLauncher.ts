@@ -23,11 +23,12 @@ const KEPT_NOTICES = 20;
 export class LaunchRefused extends Error {}
 
 /**
- * Starts and stops probe sessions (one at a time): builds the root command from the installed extension
+ * Starts and stops probe sessions (any number at once, each its own helper in its own terminal): builds the root command from the installed extension
  * and machine-level settings only, runs it in a visible terminal, and tracks the session until it ends.
  */
 export class ProbeLauncher implements vscode.Disposable {
-  private session: LiveProbeSession | undefined;
+  /** Running sessions, oldest first. */
+  private readonly sessions = new Map<string, LiveProbeSession>();
   private lastCommand: readonly string[] | undefined;
   private lastHelperTerminal: vscode.Terminal | undefined;
   private readonly notices: SessionNotice[] = [];
@@ -39,8 +40,14 @@ export class ProbeLauncher implements vscode.Disposable {
     private readonly statusBar: ProbeStatusBar,
   ) {}
 
+  /** The most recently started session that is still running. */
   get activeSession(): LiveProbeSession | undefined {
-    return this.session;
+    return [...this.sessions.values()].at(-1);
+  }
+
+  /** Every running session, oldest first. */
+  get activeSessions(): readonly LiveProbeSession[] {
+    return [...this.sessions.values()];
   }
 
   get lastCommandLine(): readonly string[] | undefined {
@@ -74,7 +81,6 @@ export class ProbeLauncher implements vscode.Disposable {
     if (!vscode.workspace.isTrusted) {
       throw new LaunchRefused('Starting a probe runs a helper as root, which is disabled in untrusted workspaces. Trust this workspace first (Workspaces: Manage Workspace Trust).');
     }
-    if (this.session) throw new LaunchRefused(`A probe is already running (${this.session.descriptor.label}). Stop it first.`);
     const params = this.checkedParams(request);
     const pid = requestedPid(request);
     const follow = request.follow ?? false;
@@ -104,12 +110,14 @@ export class ProbeLauncher implements vscode.Disposable {
     }
   }
 
-  async stop(): Promise<void> {
-    await this.session?.stop('stopped from VS Code');
+  /** Stops one session by id, or every running session. */
+  async stop(sessionId?: string): Promise<void> {
+    const stopping = sessionId === undefined ? this.activeSessions : [this.sessions.get(sessionId)].filter((s) => s !== undefined);
+    await Promise.all(stopping.map((session) => session.stop('stopped from VS Code')));
   }
 
   dispose(): void {
-    this.session?.disposeNow();
+    for (const session of this.sessions.values()) session.disposeNow();
     this.statusBar.dispose();
   }
 
@@ -155,17 +163,17 @@ export class ProbeLauncher implements vscode.Disposable {
   }
 
   private track(session: LiveProbeSession): LiveProbeSession {
-    this.session = session;
+    this.sessions.set(session.descriptor.id, session);
     void vscode.commands.executeCommand('setContext', PROBE_RUNNING_CONTEXT_KEY, true);
     session.terminal.show();
     session.run();
-    this.statusBar.show(() => session.counters());
+    this.statusBar.show(() => this.activeSessions.map((s) => s.counters()));
     return session;
   }
 
   private untrack(sessionId: string): void {
-    if (this.session?.descriptor.id !== sessionId) return;
-    this.session = undefined;
+    if (!this.sessions.delete(sessionId)) return;
+    if (this.sessions.size > 0) return;
     this.statusBar.hide();
     void vscode.commands.executeCommand('setContext', PROBE_RUNNING_CONTEXT_KEY, false);
   }

@@ -1,18 +1,19 @@
 import * as vscode from 'vscode';
 import type { Services } from '../services';
-import type { LauncherApi } from './launcherApi';
-import { pickLaunchRequest, type ProbeLaunchTarget } from './launchPickers';
+import type { ActiveProbeSession, LauncherApi } from './launcherApi';
+import { pickLaunchRequests, type ProbeLaunchTarget } from './launchPickers';
+import type { LiveProbeSession } from './liveProbeSession';
 import { isLaunchRequest, type LaunchRequest } from './launchRequest';
 import { LaunchRefused, PROBE_RUNNING_CONTEXT_KEY, ProbeLauncher } from './probeLauncher';
 import { PROBE_STATUS_ACTIONS_COMMAND, ProbeStatusBar } from './probeStatusBar';
 import { panelCommand, panelOfTool } from '../panels/panelRouting';
-import { showWarning } from '../notifications';
 
 /**
  * Start probe… / Stop probe, the terminal running the privileged helper, and the status bar item.
  * `bitcoinUsdt.startProbe` takes a tree node (asks for what it lacks; a "Probe tools" entry names the tool),
- * a LaunchRequest (no questions: for tests and automation), or nothing; it resolves with the session id, or
- * undefined when nothing started.
+ * a LaunchRequest or an array of them (no questions: for tests and automation), or nothing; it resolves with
+ * the session id (ids for several), or undefined when nothing started. Several probes run at once, each its
+ * own helper in its own terminal; `bitcoinUsdt.stopProbe` takes a session id or "all", else asks which.
  */
 export function registerProbeLauncher(services: Services): void {
   const { context, hub } = services;
@@ -21,56 +22,111 @@ export function registerProbeLauncher(services: Services): void {
   context.subscriptions.push(launcher);
   void vscode.commands.executeCommand('setContext', PROBE_RUNNING_CONTEXT_KEY, false);
 
-  const startProbe = async (argument?: ProbeLaunchTarget | LaunchRequest): Promise<string | undefined> => {
-    const automated = isLaunchRequest(argument);
+  const alreadyShown = new WeakSet<LaunchRefused>();
+  /** Starts each request in turn; a refusal of one (said once per cause) does not undo those already started. */
+  const startAll = async (requests: readonly LaunchRequest[], automated: boolean): Promise<string[]> => {
+    const started: string[] = [];
+    const refusals = new Map<string, string[]>();
+    let firstRefusal: LaunchRefused | undefined;
+    for (const request of requests) {
+      try {
+        started.push((await launcher.start(request)).descriptor.id);
+      } catch (error) {
+        if (!(error instanceof LaunchRefused)) throw error;
+        firstRefusal ??= error;
+        refusals.set(error.message, [...(refusals.get(error.message) ?? []), request.tool]);
+      }
+    }
+    for (const [message, tools] of refusals) {
+      launcher.notify({ level: 'error', text: requests.length > 1 ? `${tools.join(', ')}: ${message}` : message });
+    }
+    if (firstRefusal) alreadyShown.add(firstRefusal);
+    if (automated && firstRefusal && started.length === 0) throw firstRefusal;
+    return started;
+  };
+
+  /**
+   * A tree node or nothing: the pickers (several tools may be picked at once); a LaunchRequest: that probe
+   * (resolves with its session id); an array of them: all of them (resolves with the session ids started).
+   */
+  const startProbe = async (argument?: ProbeLaunchTarget | LaunchRequest | readonly LaunchRequest[]): Promise<string | string[] | undefined> => {
+    const many = Array.isArray(argument) && argument.every(isLaunchRequest);
+    const automated = many || isLaunchRequest(argument);
     try {
       if (!vscode.workspace.isTrusted) {
         throw new LaunchRefused('Starting a probe runs a helper as root, which is disabled in untrusted workspaces. Trust this workspace first (Workspaces: Manage Workspace Trust).');
       }
-      if (!automated && launcher.activeSession) {
-        const stopFirst = await showWarning(`A probe is already running (${launcher.activeSession.descriptor.label}).`, {}, 'Stop it and start another');
-        if (!stopFirst) return undefined;
-        await launcher.stop();
-      }
-      const request = automated ? argument : await pickLaunchRequest(context.workspaceState, argument);
-      if (!request) return undefined;
-      const session = await launcher.start(request);
-      return session.descriptor.id;
+      if (many) return await startAll(argument as readonly LaunchRequest[], true);
+      if (automated) return (await startAll([argument as LaunchRequest], true))[0];
+      const requests = await pickLaunchRequests(context.workspaceState, argument as ProbeLaunchTarget | undefined);
+      if (!requests) return undefined;
+      const started = await startAll(requests, false);
+      return requests.length === 1 ? started[0] : started;
     } catch (error) {
       if (!(error instanceof LaunchRefused)) throw error;
-      launcher.notify({ level: 'error', text: error.message });
+      if (!alreadyShown.has(error)) launcher.notify({ level: 'error', text: error.message });
       if (automated) throw error;
       return undefined;
     }
   };
 
+  /** The session the user means: the only one, or the one picked (with "all" offered when `offerAll`). */
+  const pickSession = async (title: string, offerAll: boolean): Promise<LiveProbeSession | 'all' | undefined> => {
+    const sessions = launcher.activeSessions;
+    if (sessions.length <= 1) return sessions[0];
+    type SessionItem = vscode.QuickPickItem & { readonly session: LiveProbeSession | 'all' };
+    const items: SessionItem[] = [
+      ...sessions.map((session) => ({
+        label: `${session.state === 'connected' ? '$(pulse)' : '$(loading~spin)'} ${session.descriptor.label}`,
+        description: session.state === 'connected' ? `${session.counters().delivered.toLocaleString('en-US')} events` : 'waiting for the helper',
+        session,
+      })),
+      ...(offerAll ? [{ label: `$(debug-stop) All ${sessions.length} probes`, session: 'all' as const }] : []),
+    ];
+    return (await vscode.window.showQuickPick(items, { title, placeHolder: 'Which probe?' }))?.session;
+  };
+
+  /** Stop probe: a session id or "all" (automation); otherwise the only probe, or the one(s) picked. */
+  const stopProbe = async (which?: unknown): Promise<void> => {
+    if (which === 'all') return launcher.stop();
+    if (typeof which === 'string') return launcher.stop(which);
+    const picked = await pickSession('Stop probe', true);
+    if (picked === 'all') await launcher.stop();
+    else if (picked) await launcher.stop(picked.descriptor.id);
+  };
+
   const showStatusActions = async (): Promise<void> => {
-    const session = launcher.activeSession;
-    if (!session) return;
+    const picked = await pickSession('Probe actions', false);
+    if (!picked || picked === 'all') return;
+    const session = picked;
     const panelId = panelOfTool(session.descriptor.tool);
     const panel = panelId ? panelCommand(panelId) : undefined;
+    const others = launcher.activeSessions.length - 1;
     const actions = [
       ...(panel ? [{ label: `$(graph) ${panel.label}`, run: () => vscode.commands.executeCommand(panel.command, ...panel.args) }] : []),
       { label: '$(terminal) Show the helper terminal', run: () => session.terminal.show() },
-      { label: '$(debug-stop) Stop probe', run: () => launcher.stop() },
+      { label: '$(debug-stop) Stop this probe', run: () => launcher.stop(session.descriptor.id) },
+      ...(others > 0 ? [{ label: `$(debug-stop) Stop all ${others + 1} probes`, run: () => launcher.stop() }] : []),
     ];
-    const picked = await vscode.window.showQuickPick(actions, { title: session.descriptor.label, placeHolder: 'Probe actions' });
-    await picked?.run();
+    const chosen = await vscode.window.showQuickPick(actions, { title: session.descriptor.label, placeHolder: 'Probe actions' });
+    await chosen?.run();
   };
 
   context.subscriptions.push(
     vscode.commands.registerCommand('bitcoinUsdt.startProbe', startProbe),
-    vscode.commands.registerCommand('bitcoinUsdt.stopProbe', () => launcher.stop()),
+    vscode.commands.registerCommand('bitcoinUsdt.stopProbe', stopProbe),
     vscode.commands.registerCommand(PROBE_STATUS_ACTIONS_COMMAND, showStatusActions),
   );
 
+  const observed = (session: LiveProbeSession): ActiveProbeSession => ({
+    descriptor: session.descriptor, state: session.state, command: session.command, terminal: session.terminal.terminal, counters: session.counters(),
+  });
   const api: LauncherApi = {
     activeSession: () => {
       const session = launcher.activeSession;
-      return session
-        ? { descriptor: session.descriptor, state: session.state, command: session.command, terminal: session.terminal.terminal, counters: session.counters() }
-        : undefined;
+      return session ? observed(session) : undefined;
     },
+    activeSessions: () => launcher.activeSessions.map(observed),
     lastCommandLine: () => launcher.lastCommandLine,
     lastTerminal: () => launcher.lastTerminal,
     previewRootCommand: (request) => launcher.previewRootCommand(request),
