@@ -935,7 +935,7 @@ def wait_for_new_process(binary_path, link, user):
     be rebuilt)."""
     while not stop_requested:
         try:
-            binary_stat, _ = check_binary(binary_path, user)
+            binary_stat, _, _ = check_binary(binary_path, user)
         except Refused:
             binary_stat = None
         if binary_stat is not None:
