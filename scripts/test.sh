@@ -102,20 +102,19 @@ run_step setup bash scripts/setup.sh
 run_step typecheck npm run typecheck
 run_step lint npm run lint
 run_step build npm run build
-# The real Bitcoin Core (master 31.99 and 28.99) into .real-node/: the interface and real-node tests need it.
-run_step real-node bash scripts/unpack-real-node.sh
-run_suite unit npx mocha --config test/.mocharc.unit.json
-# BCC (raw-p2p-msgs, mempool-monitor) compiles against kernel headers; test machines only (see the script).
-run_step bcc-headers as_root bash scripts/setup-bcc-test-headers.sh
-run_suite tools as_root npx mocha --config test/.mocharc.tools.json
-# The real Bitcoin Core (../shared/bitcoin-core, or BITCOIN_CORE_SHARED): unpacked into .real-node/, its paths exported
-# (BITCOIND, BITCOIN_CLI, BITCOIN_SOURCE, BITCOIND_OLD, BITCOIN_CLI_OLD). The tier fails, never skips, without them.
+# The real Bitcoin Core (../shared/bitcoin-core, or BITCOIN_CORE_SHARED): master 31.99 and 28.99 unpacked into
+# .real-node/, their paths exported (BITCOIND, BITCOIN_CLI, BITCOIN_SOURCE, BITCOIND_OLD, BITCOIN_CLI_OLD) for the
+# interface tests (unit), the real-node tier and Go to source in the real tree. Those fail, never skip, without them.
 unpack_real_node() {
   local exports
   exports="$(bash scripts/unpack-real-node.sh)" || return 1
   eval "$exports"
 }
 run_step real-node-unpack unpack_real_node
+run_suite unit npx mocha --config test/.mocharc.unit.json
+# BCC (raw-p2p-msgs, mempool-monitor) compiles against kernel headers; test machines only (see the script).
+run_step bcc-headers as_root bash scripts/setup-bcc-test-headers.sh
+run_suite tools as_root npx mocha --config test/.mocharc.tools.json
 run_suite realnode as_root npx mocha --config test/.mocharc.realnode.json
 run_suite integration node dist/test/runIntegration.js
 # Workspace trust on and the test workspace not trusted: discovery and replay work, starting probes does not.
