@@ -523,7 +523,8 @@ export async function checkMempool(observed: Observed): Promise<void> {
       replacement_id: r.bumped.txid,
       replacement_vsize: replacement.vsize,
       replacement_fee: replacement.fee,
-      ...(observed.build.label === 'master' ? { replaced_by_transaction: true } : {}),
+      // The older node passes 7 arguments: no replaced_by_transaction, which the tool reports as null.
+      replaced_by_transaction: observed.build.label === 'master' ? true : null,
     },
   ], 'replaced vs bumpfee and getmempoolentry');
 

@@ -148,6 +148,12 @@ export async function runWorkload(network: RegtestNetwork, node: RegtestNode, pe
   await remember(bump.txid);
   const bumped = { origTxid, txid: bump.txid, origFee: sats(bump.origfee), fee: sats(bump.fee), original: orig, replacement: await sendResult(node, bump.txid) };
   if (orig.fee !== bumped.origFee) throw new Error(`bumpfee origfee ${bumped.origFee} != gettransaction fee ${orig.fee}`);
+  // Relay is on a timer (seconds, random): wait until the peer has them, so tx messages are always in the trace.
+  const relayed = [...sends.map((s) => s.txid), bump.txid];
+  await waitFor('peer has the workload’s transactions in its mempool', async () => {
+    const peerMempool = new Set(await peer.rpc<string[]>('getrawmempool'));
+    return relayed.every((txid) => peerMempool.has(txid));
+  });
 
   // A transaction without fee: the mempool rejects it (min relay fee not met).
   const coin = (await node.walletRpc<{ txid: string; vout: number; amount: number }[]>(WALLET, 'listunspent', 1)).find((c) => c.amount === 50);
