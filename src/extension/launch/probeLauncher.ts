@@ -87,7 +87,7 @@ export class ProbeLauncher implements vscode.Disposable {
     if (follow && pid === null) throw new LaunchRefused('"Follow restarts" needs one process: pick a PID.');
     const binaryPath = await this.resolveBinary(request.binaryPath);
     const { refusal, clientVersion } = await checkToolTarget({ toolId: request.tool, binaryPath, pid });
-    if (refusal) throw new LaunchRefused(`${refusal.charAt(0).toUpperCase()}${refusal.slice(1)}.`);
+    if (refusal) throw new LaunchRefused(`${refusal.charAt(0).toUpperCase()}${refusal.slice(1)}${refusal.endsWith('.') ? '' : '.'}`);
 
     const inputs = this.rootInputs();
     const socket = await createPrivateSocket();
