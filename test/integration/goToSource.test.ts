@@ -52,9 +52,7 @@ describe('Go to source', () => {
     assert.equal(expectedLines.length, 1, `${traceeSource} should have exactly one TRACEPOINT(net, inbound_message line`);
     const node = await tracepointNode(tree, bitcoind, 'net:inbound_message');
 
-    const started = Date.now();
     await vscode.commands.executeCommand('bitcoinUsdt.goToSource', node);
-    const elapsedMs = Date.now() - started;
 
     const editor = vscode.window.activeTextEditor;
     assert.ok(editor, 'no editor was opened');
@@ -73,7 +71,6 @@ describe('Go to source', () => {
       editor.visibleRanges.some((range) => range.contains(editor.selection.start)),
       `the selected line is not scrolled into view (visible: ${editor.visibleRanges.map((range) => `${range.start.line}-${range.end.line}`).join(', ')})`,
     );
-    assert.ok(elapsedMs < 5_000, `Go to source took ${elapsedMs} ms`);
     await screenshot('go-to-source');
   });
 
