@@ -34,9 +34,13 @@ const START_BANNERS: Readonly<Record<ToolId, ((params: ToolParams) => string) | 
   utxos: () => '# Logging coins added, spent and uncached. Ctrl-C to end...',
   'coin-selection': () => '# Logging wallet coin selection. Ctrl-C to end...',
 };
-/** Events after which a benchmark summary is printed: the run is over (end, re-attach) or a new one is under way. */
+/**
+ * Events after which a benchmark summary is printed: the run is over (end, re-attach) or a new one is under way.
+ * Not `session:message`: the helper's notices reach the socket independently of bpftrace's stdout, so one may
+ * come between END's summary and the histogram bpftrace prints at exit.
+ */
 const SUMMARY_FLUSHING_EVENTS: ReadonlySet<string> = new Set([
-  'session:end', 'session:message', 'session:attached', 'validation:block_rates', 'validation:block_connected',
+  'session:end', 'session:attached', 'validation:block_rates', 'validation:block_connected',
 ]);
 
 /** Untrusted text for a terminal: control characters, bidi overrides and undecodable bytes become escapes. */

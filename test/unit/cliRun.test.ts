@@ -126,6 +126,8 @@ describe('bitcoin-usdt run: tool output', () => {
       { event: 'validation:block_connected', block_hash: 'ab'.repeat(32), height: 800001, transactions: 12, inputs: 34, sigops: 56, duration_ns: 2_000_000_000 },
       { event: 'validation:block_rates', elapsed_ns: 2e9, interval_ns: 1e9, blocks_per_s: 2.6, transactions_per_s: 30, inputs_per_s: 60, sigops_per_s: 90, height: 800002, totals },
       { event: 'validation:connect_summary', start_height: 800000, end_height: 0, threshold_ms: 1000, totals, connect_time_ns: 3_500_000_000, connect_time_ms: 3500, wall_time_ns: 1_250_000_000, wall_time_ms: 1250 },
+      // the helper's own notices travel on stderr and may come between bpftrace's END output and its exit maps
+      { event: 'session:message', level: 'info', message: 'target process 1 exited' },
       { event: 'validation:connect_histogram', unit: 'us', buckets: [{ min: 256, max: 511, count: 1 }, { min: 512, max: 1023, count: 0 }, { min: 1024, max: 2047, count: 2 }] },
       { event: 'fired', counts: { 'validation:block_connected': 3 } },
       { event: 'session:end', reason: 'bpftrace exited' },
