@@ -1,5 +1,6 @@
 // Waiting on child processes in the tool-backed tests.
 import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Resolves with the first match of `pattern` in what `stream` printed; rejects when `child` exits first or on timeout. */
 export function waitForText(stream: NodeJS.ReadableStream | null, child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
@@ -34,4 +35,29 @@ export function exited(child: ChildProcess, timeoutMs: number, what: string): Pr
       resolvePromise(code);
     });
   });
+}
+
+/** Live processes (zombies excluded) whose NUL-separated command line contains `needle`, with that command line. */
+export function processesWith(needle: string): Array<{ pid: number; cmdline: string }> {
+  const found: Array<{ pid: number; cmdline: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+      if (cmdline.includes(needle) && state !== 'Z') found.push({ pid: Number(entry), cmdline });
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  return found;
+}
+
+/** Polls `check` every 100 ms; rejects with `timed out: what` after `timeoutMs`. */
+export async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
 }

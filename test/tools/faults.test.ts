@@ -5,7 +5,7 @@
 
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +13,9 @@ import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
 import type { NetMessageEvent, NormalizedEvent, SessionEndEvent, SessionMessageEvent } from '../../src/core/events/eventTypes';
 import { loadRecording, RecordingError, RecordingWriter } from '../../src/core/events/recording';
 import { buildHelperArgv, createPrivateSocket, type PrivateSocket } from '../../src/core/probeSession';
+import { processesWith, waitUntil } from './childProcessWaits';
+
+const describedProcessesWith = (needle: string): string[] => processesWith(needle).map((p) => `${p.pid}: ${p.cmdline.split('\0').join(' ')}`);
 
 const ROOT = resolve(__dirname, '..', '..');
 const PROBES = join(ROOT, 'probes');
@@ -25,33 +28,9 @@ interface HelperRecord {
   data: Record<string, unknown>;
 }
 
-/** PIDs of live processes whose command line contains `needle` (zombies excluded). */
-function processesWith(needle: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /, '')[0];
-      if (cmdline.includes(needle) && state !== 'Z') found.push(`${entry}: ${cmdline}`);
-    } catch {
-      // the process exited while we looked
-    }
-  }
-  return found;
-}
-
-async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** No helper (its command line names the binary) and no bpftrace for `needle` is left. */
 async function assertNothingLeft(needle: string, except: number[] = []): Promise<void> {
-  const others = (): string[] => processesWith(needle).filter((line) => !except.includes(Number(line.split(':')[0])));
+  const others = (): string[] => describedProcessesWith(needle).filter((line) => !except.includes(Number(line.split(':')[0])));
   await waitUntil(() => others().length === 0, 8000, `no helper or bpftrace left for ${needle}: ${others().join('\n')}`).catch(() => {
     assert.fail(`left behind:\n${others().join('\n')}`);
   });

@@ -3,11 +3,14 @@
 
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildHelperArgv, createPrivateSocket, type PrivateSocket } from '../../src/core/probeSession';
+import { processesWith, waitUntil } from './childProcessWaits';
+
+const pidsWith = (needle: string): number[] => processesWith(needle).map((p) => p.pid);
 
 const ROOT = resolve(__dirname, '..', '..');
 const PROBES = join(ROOT, 'probes');
@@ -25,30 +28,6 @@ function helperArgv(socketPath: string, overrides: { tool?: string; binary: stri
 function runHelperSync(argv: string[]): { code: number | null; stderr: string } {
   const result = spawnSync(argv[0], argv.slice(1), { env: CLEAN_ENV, encoding: 'utf8', timeout: 30_000 });
   return { code: result.status, stderr: result.stderr };
-}
-
-/** PIDs of live processes whose command line contains `needle` (zombies excluded). */
-function processesWith(needle: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /, '')[0];
-      if (cmdline.includes(needle) && state !== 'Z') found.push(Number(entry));
-    } catch {
-      // the process exited while we looked
-    }
-  }
-  return found;
-}
-
-async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function readRecords(connection: Socket): { records: Array<{ type: string; data: Record<string, unknown> }>; waitFor: (event: string, ms: number) => Promise<void> } {
@@ -140,7 +119,7 @@ describe('bitcoin-usdt-helper.py refuses bad input', function () {
     assert.ok(existsSync(old), `${old} is missing: run scripts/unpack-real-node.sh (or set BITCOIND_OLD)`);
     refuses(helperArgv(socket.path, { tool: 'p2p-connections', binary: old }),
       /refused: the binary lacks the tracepoint\(s\) net:inbound_connection, net:outbound_connection, net:evicted_inbound_connection, net:misbehaving_connection, net:closed_connection that p2p-connections attaches to/);
-    assert.deepEqual(processesWith('bpftrace').filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(old)), [], 'no bpftrace started');
+    assert.deepEqual(pidsWith('bpftrace').filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(old)), [], 'no bpftrace started');
   });
 
   it('refuses a socket in a directory others can reach', async () => {
@@ -181,12 +160,12 @@ describe('bitcoin-usdt-helper.py leaves no process behind', function () {
     const exited = new Promise<number | null>((r) => helper.once('exit', (code) => r(code)));
     const connection = await socket.waitForConnection(20_000);
     await readRecords(connection).waitFor('attached', 20_000);
-    assert.equal(processesWith(binary).filter((pid) => pid !== tracee.pid).length, 2, 'helper and bpftrace are running');
+    assert.equal(pidsWith(binary).filter((pid) => pid !== tracee.pid).length, 2, 'helper and bpftrace are running');
     return { helper, socket, connection, exited };
   }
 
   async function assertAllGone(helper: ChildProcess): Promise<void> {
-    await waitUntil(() => processesWith(binary).every((pid) => pid === tracee.pid), 8000, 'helper and bpftrace gone');
+    await waitUntil(() => pidsWith(binary).every((pid) => pid === tracee.pid), 8000, 'helper and bpftrace gone');
     assert.ok(!existsSync(`/proc/${helper.pid}`) || readFileSync(`/proc/${helper.pid}/stat`, 'utf8').includes(') Z'));
   }
 

@@ -11,6 +11,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, re
 import { createServer, type Server, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { processesWith, waitUntil } from './childProcessWaits';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TRACEE = join(ROOT, 'test', 'tracee', 'build', 'tracee-legacy');
@@ -38,30 +39,6 @@ function mustRun(argv: string[]): string {
 /** argv run as the attacker: real and effective uid and gid, their groups, nothing of root's. */
 function asAttacker(argv: string[]): string[] {
   return ['/usr/bin/setpriv', `--reuid=${ATTACKER}`, `--regid=${ATTACKER}`, '--init-groups', '--', ...argv];
-}
-
-/** PIDs of live processes whose command line contains `needle` (zombies excluded). */
-function processesWith(needle: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /, '')[0];
-      if (cmdline.includes(needle) && state !== 'Z') found.push(Number(entry));
-    } catch {
-      // the process exited while we looked
-    }
-  }
-  return found;
-}
-
-async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** A running tracee of the staged binary, started by root or by the attacker; fires on `fire()`. */
@@ -265,10 +242,10 @@ describe('security: a local user with the sudo rule for the helper', function ()
   function nothingRunningBut(pids: number[]): void {
     // A refused helper may still be exiting when the session has ended: give it up to 3 s to be gone.
     const deadline = Date.now() + 3_000;
-    let others = processesWith(stage.dir).filter((pid) => !pids.includes(pid));
+    let others = pidsWith(stage.dir).filter((pid) => !pids.includes(pid));
     while (others.length > 0 && Date.now() < deadline) {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-      others = processesWith(stage.dir).filter((pid) => !pids.includes(pid));
+      others = pidsWith(stage.dir).filter((pid) => !pids.includes(pid));
     }
     const commands = others.map((pid) => {
       try {
@@ -513,7 +490,7 @@ describe('security: a local user with the sudo rule for the helper', function ()
     for (let i = 0; i < 4; i++) sessions.push(new AttackerSession(stage, ['--tool', 'p2p-monitor', '--binary', stage.binary], { stopFile }));
     cleanups.push(() => sessions.forEach((s) => s.kill()));
     await Promise.all(sessions.map((s) => s.waitFor('attached', 120_000)));
-    const bpftraces = (): number[] => processesWith(stage.binary).filter((pid) => /^[^\0]*\/bpftrace\0/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
+    const bpftraces = (): number[] => pidsWith(stage.binary).filter((pid) => /^[^\0]*\/bpftrace\0/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
     assert.equal(bpftraces().length, 4, 'one bpftrace per running session');
     for (let i = 0; i < 4; i++) {
       const extra = new AttackerSession(stage, ['--tool', 'p2p-monitor', '--binary', stage.binary], { stopFile });
@@ -544,3 +521,5 @@ while not os.path.exists(os.path.join(d, 'stop')):
     swaps += 1000
 print(swaps, flush=True)
 `;
+
+const pidsWith = (needle: string): number[] => processesWith(needle).map((p) => p.pid);
