@@ -83,8 +83,11 @@ describe('recording', () => {
     const path = join(dir, 'live.ndjson');
     const writer = await RecordingWriter.create(path, HEADER, { flushIntervalMs: 20 });
     writer.write(EVENTS);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(readFileSync(path, 'utf8').trimEnd().split('\n').length, 5);
+    // Nothing but the writer's own timer writes the file here; polled, since a busy machine may delay it.
+    const lineCount = (): number => readFileSync(path, 'utf8').trimEnd().split('\n').length;
+    const deadline = Date.now() + 10_000;
+    while (lineCount() < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(lineCount(), 5);
     await writer.close();
   });
 
