@@ -7,6 +7,7 @@
 
 import type { DataFrameTimes, UpdateTiming } from './panelTiming';
 import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import type { AccountCounts } from './sessionCounts';
 
 /** Decimal string of Bitcoin Core's int64 peer id. */
 export type PeerId = string;
@@ -61,25 +62,16 @@ export interface NamedCount {
   readonly count: number;
 }
 
-export interface P2pCounters {
+/** The P2P session's counts: the session account's (but `delivered`: messages are counted in and out) and the peers'. */
+export interface P2pCounters extends Omit<AccountCounts, 'delivered'> {
   readonly peers: number;
   readonly peersEvicted: number;
   readonly msgsIn: number;
   readonly bytesIn: number;
   readonly msgsOut: number;
   readonly bytesOut: number;
-  /** Events that fired but never arrived (bpftrace lost events, or reconciled against kernel counts). */
-  readonly lostEvents: number;
-  /** Events with fields of the wrong type (damaged or hand-made recordings), skipped. */
-  readonly ignoredEvents: number;
-  /** Strings cut at the probe's string limit. */
-  readonly truncatedStrings: number;
-  readonly truncatedByField: readonly NamedCount[];
-  /** Kernel-side fire counts per tracepoint, when the probe reports them. */
-  readonly fired: readonly NamedCount[];
   /** Messages whose type was not kept because too many distinct types were seen. */
   readonly messagesOfOverflowTypes: number;
-  readonly lastElapsedNs: number;
 }
 
 export interface SessionNote {

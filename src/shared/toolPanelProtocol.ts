@@ -10,6 +10,7 @@ import type { ChartReport } from './chartAxis';
 import type { NamedCount, SessionStatus } from './p2pProtocol';
 import type { DataFrameTimes } from './panelTiming';
 import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import type { AccountCounts } from './sessionCounts';
 
 export type { NamedCount, SessionNote, SessionStatus } from './p2pProtocol';
 export type { SessionChoice } from './panelProtocol';
@@ -36,19 +37,8 @@ export const MAX_SENT_ROWS = 1_000;
 /** Decimal string of an int64 (peer ids, sat amounts). */
 export type Int64Text = string;
 
-export interface ToolCounters {
-  /** Tracepoint events delivered to the extension (after the filter of nothing: all of this tool's events). */
-  readonly delivered: number;
-  /** Events that fired but never arrived (bpftrace lost events, or reconciled against kernel counts). */
-  readonly lostEvents: number;
-  /** Events with fields of the wrong type (damaged or hand-made recordings), skipped. */
-  readonly ignoredEvents: number;
-  readonly truncatedStrings: number;
-  readonly truncatedByField: readonly NamedCount[];
-  /** Kernel-side fire counts per tracepoint (cumulative), when the probe reports them. */
-  readonly fired: readonly NamedCount[];
-  readonly lastElapsedNs: number;
-}
+/** A tool session's counts: the session account's. */
+export type ToolCounters = AccountCounts;
 
 // ---------------- p2p-connections ----------------
 

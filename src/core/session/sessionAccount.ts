@@ -4,6 +4,9 @@
 // hands every event to `take()` first and handles only those it returns false for.
 
 import type { NamedCount, SessionNote, SessionStatus } from '../../shared/p2pProtocol';
+import type { AccountCounts } from '../../shared/sessionCounts';
+
+export type { AccountCounts };
 
 export interface SessionAccountLimits {
   /** Distinct names kept in the truncated-by-field and fired tables; more fold into `(other)`. */
@@ -17,19 +20,6 @@ export const DEFAULT_ACCOUNT_LIMITS: SessionAccountLimits = { maxNamedCounters: 
 /** The name more names than the limit fold into. */
 export const OTHER_NAME = '(other)';
 
-export interface AccountCounts {
-  /** Tracepoint events the model took (its own events with valid fields). */
-  readonly delivered: number;
-  /** Σ of `lost` counts: fired but never arrived (a reconciled count may be negative; the sum is exact). */
-  readonly lostEvents: number;
-  /** Events with fields of the wrong types (damaged or hand-made recordings), including bad `lost`/`truncated`. */
-  readonly ignoredEvents: number;
-  readonly truncatedStrings: number;
-  readonly truncatedByField: readonly NamedCount[];
-  /** The kernel's cumulative count per tracepoint. */
-  readonly fired: readonly NamedCount[];
-  readonly lastElapsedNs: number;
-}
 
 type EventLike = { readonly event: string };
 
