@@ -367,7 +367,6 @@ describe('ELF reader on corrupt and unusual input', function () {
         ];
         const interesting = [0n, 1n, 0xffn, 0xffffn, 0xffffffffn, 0x7fffffffn, 0x80000000n, BigInt(original.length), BigInt(original.length - 1), 1n << 63n, (1n << 64n) - 1n];
         const random = randomGenerator(1000 + index);
-        const started = Date.now();
         const counts = { reports: 0, errors: new Map<ElfErrorCode, number>() };
         for (let round = 0; round < 3000; round++) {
           const bytes = Buffer.from(original);
@@ -391,8 +390,6 @@ describe('ELF reader on corrupt and unusual input', function () {
           if ('report' in outcome) counts.reports++;
           else counts.errors.set(outcome.error.code, (counts.errors.get(outcome.error.code) ?? 0) + 1);
         }
-        const elapsed = Date.now() - started;
-        assert.ok(elapsed < 60000, `3000 cases took ${elapsed} ms`);
         assert.ok(counts.reports > 0 && counts.errors.size > 0, `mix of outcomes: ${counts.reports} reports, ${JSON.stringify([...counts.errors])}`);
       });
     }
