@@ -1,4 +1,4 @@
-// `npm run bench [-- --runs N] [--quick] [--only attach,tools,extension,panels,discovery,bundle,soak,fuzz] [--profile]`
+// `npm run bench [-- --runs N] [--quick] [--only attach,tools,reindex,extension,panels,discovery,bundle,soak,fuzz] [--profile]`
 // Runs every measurement of docs/performance.md in one go, each several times, prints medians with their
 // range and writes everything to bench-results/<ISO timestamp>.json. Needs root: it attaches real probes.
 
@@ -17,6 +17,7 @@ import { extensionTableRows, runExtensionBench, type ExtensionResults } from './
 import { panelTableRows, runPanelBench, type PanelResults } from './panelBench';
 import { runVscodePanelBench, vscodePanelTableRows, type VscodePanelResults } from './vscodePanelBench';
 import { BPFTRACE } from './probeRunners';
+import { FULL_CHAIN, SMALL_CHAIN } from './reindexChain';
 import {
   FUZZ_CASES_PER_TARGET,
   fuzzTableRows,
@@ -27,11 +28,12 @@ import {
   type FuzzBenchResults,
   type SoakBenchResults,
 } from './soakFuzzBench';
+import { reindexTableRows, runReindexBench, type ReindexResults } from './reindexBench';
 import { runToolsBench, toolsChecks, toolsTableRows, type ToolsResults } from './toolsBench';
 
-const MEASUREMENTS = ['attach', 'tools', 'extension', 'panels', 'discovery', 'bundle', 'soak', 'fuzz'] as const;
+const MEASUREMENTS = ['attach', 'tools', 'reindex', 'extension', 'panels', 'discovery', 'bundle', 'soak', 'fuzz'] as const;
 type Measurement = (typeof MEASUREMENTS)[number];
-const NEEDS_ROOT: ReadonlySet<Measurement> = new Set(['attach', 'tools', 'extension', 'soak']);
+const NEEDS_ROOT: ReadonlySet<Measurement> = new Set(['attach', 'tools', 'reindex', 'extension', 'soak']);
 
 const HELP = `Usage: npm run bench -- [--runs N] [--quick] [--only NAME[,NAME...]] [--profile]
 
@@ -41,6 +43,10 @@ Benchmarks (as root; not part of the test suite):
   tools      1 and 2 for every other tool (p2p-connections, connectblock-benchmark, utxocache-flush, utxos,
              coin-selection, raw-p2p-msgs, mempool-monitor) on the tracee scenario that fires its
              tracepoints: nothing / bare bpftrace / the tool via the helper / a contrib-style printf script
+  reindex    the real bitcoind (BITCOIND, else .real-node/master/bin/bitcoind) -reindex-chainstate of a
+             regtest chain made once into .bench-cache/ (${FULL_CHAIN.blocks.toLocaleString('en-US')} blocks × ${FULL_CHAIN.txsPerBlock} transactions; ${SMALL_CHAIN.blocks} × ${SMALL_CHAIN.txsPerBlock}
+             with --quick): nothing / each contrib/tracing script that applies (BITCOIN_SOURCE, else
+             .real-node/master/bitcoin) / each of our tools that fires during a reindex, rounds interleaved
   extension  decode, decode + aggregate, recording read, heap after 1 M and 10 M events (3)
   panels     the P2P panel's webview bundle in headless Chromium: first paint from a snapshot and update
              cost with 1,000 peers and 100,000 messages; then, as root, every panel inside VS Code (the
@@ -119,6 +125,7 @@ interface BenchResultsFile {
   counts: { attachEvents: number; extensionLines: number; heapEvents: { first: number; all: number }; discoveryBytes: number };
   attach?: AttachResults;
   tools?: ToolsResults;
+  reindex?: ReindexResults;
   extension?: ExtensionResults;
   panels?: PanelResults;
   vscodePanels?: VscodePanelResults;
@@ -127,6 +134,15 @@ interface BenchResultsFile {
   soak?: SoakBenchResults;
   fuzz?: FuzzBenchResults;
   failedChecks: string[];
+}
+
+/** The Bitcoin Core source tree whose contrib/tracing scripts the reindex measurement runs. */
+function bitcoinSource(repoRoot: string): string {
+  const source = process.env.BITCOIN_SOURCE ?? join(repoRoot, '.real-node', 'master', 'bitcoin');
+  if (!existsSync(join(source, 'contrib', 'tracing', 'log_utxos.bt'))) {
+    throw new BenchFailure(`${source} has no contrib/tracing/log_utxos.bt: set BITCOIN_SOURCE to the bitcoind's source tree, or run \`eval "$(bash scripts/unpack-real-node.sh)"\``);
+  }
+  return source;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -202,6 +218,11 @@ async function main(argv: string[]): Promise<number> {
           results.tools = await runToolsBench(ctx);
           rows.push(...toolsTableRows(results.tools));
           for (const [name, verdict] of Object.entries(toolsChecks(results.tools))) if (!verdict.startsWith('PASS')) results.failedChecks.push(`${name}: ${verdict}`);
+          break;
+        case 'reindex':
+          results.reindex = await runReindexBench(ctx, bitcoinSource(repoRoot));
+          rows.push(...reindexTableRows(results.reindex));
+          results.failedChecks.push(...results.reindex.failures);
           break;
         case 'extension':
           results.extension = await runExtensionBench(ctx);
