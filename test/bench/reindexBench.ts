@@ -28,10 +28,12 @@ import { DATADIR, ensureChain, FULL_CHAIN, realBitcoind, SMALL_CHAIN, type Chain
 
 const PYTHON = '/usr/bin/python3';
 /**
- * The node's coins cache (MiB): small, so that the full chain's UTXO set (~300,000 coins, ~40 MiB in memory)
+ * The node's coins cache: the smallest -dbcache, and the smallest -maxmempool (bitcoind lends the unused
+ * mempool allowance to the coins cache), so that the full chain's UTXO set (~50,000 coins growing to ~100,000)
  * does not fit and the reindex flushes on the way, as a mainnet reindex with the default cache does.
  */
-export const REINDEX_DBCACHE_MIB = 8;
+export const REINDEX_DBCACHE_MIB = 4;
+export const REINDEX_MAXMEMPOOL_MB = 5;
 const READY_TIMEOUT_MS = 180_000;
 const REINDEX_TIMEOUT_MS = 30 * 60_000;
 const DRAIN_QUIET_MS = 1_500;
@@ -68,6 +70,12 @@ export const REINDEX_CONFIGS: readonly ReindexConfig[] = [
   { id: 'tool:utxocache-flush', tracepoints: ['utxocache:flush'], counterpart: 'contrib:log_utxocache_flush.py' },
 ];
 
+export function reindexConfig(id: ReindexConfigId): ReindexConfig {
+  const config = REINDEX_CONFIGS.find((c) => c.id === id);
+  if (!config) throw new BenchFailure(`unknown reindex configuration ${id}`);
+  return config;
+}
+
 const LABELS: Record<ReindexConfigId, string> = {
   unattached: 'nothing attached',
   'contrib:log_utxos.bt': 'contrib log_utxos.bt → file',
@@ -89,9 +97,19 @@ export interface ReindexWorkspace {
   manifest: ChainManifest;
   /** Semaphore file offset per tracepoint ("provider:name"). */
   semaphores: Map<string, bigint>;
+  /** Where a contrib script's output and the node's debug.log are kept when a check of their run fails. */
+  keepFailedIn: string | null;
 }
 
-export async function prepareWorkspace(bitcoind: string, chainDir: string, manifest: ChainManifest, dir: string, bitcoinSource: string, probesDir: string): Promise<ReindexWorkspace> {
+export async function prepareWorkspace(
+  bitcoind: string,
+  chainDir: string,
+  manifest: ChainManifest,
+  dir: string,
+  bitcoinSource: string,
+  probesDir: string,
+  keepFailedIn: string | null = null,
+): Promise<ReindexWorkspace> {
   const binary = join(dir, 'build', 'bin', 'bitcoind');
   await fs.mkdir(join(dir, 'build', 'bin'), { recursive: true });
   await fs.copyFile(bitcoind, binary);
@@ -103,7 +121,7 @@ export async function prepareWorkspace(bitcoind: string, chainDir: string, manif
   for (const note of report.notes) {
     if (note.semaphoreFileOffset !== null) semaphores.set(`${note.provider}:${note.name}`, note.semaphoreFileOffset);
   }
-  return { binary, dir, datadir, bitcoinSource, probesDir, manifest, semaphores };
+  return { binary, dir, datadir, bitcoinSource, probesDir, manifest, semaphores, keepFailedIn };
 }
 
 // ------------------------------------------------------------------ the node
@@ -163,7 +181,7 @@ async function startWaitingNode(ws: ReindexWorkspace): Promise<WaitingNode> {
   await fs.rm(join(ws.datadir, 'regtest', 'debug.log'), { force: true });
   const child = spawn(ws.binary, [
     '-regtest', `-datadir=${ws.datadir}`, `-conf=${fifo}`, '-reindex-chainstate', '-stopafterblockimport', '-listen=0', '-server=0',
-    `-dbcache=${REINDEX_DBCACHE_MIB}`, '-debug=coindb', '-persistmempool=0', '-printtoconsole=0', '-disablewallet',
+    `-dbcache=${REINDEX_DBCACHE_MIB}`, `-maxmempool=${REINDEX_MAXMEMPOOL_MB}`, '-debug=coindb', '-persistmempool=0', '-printtoconsole=0', '-disablewallet',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (t: string) => (stderr += t));
@@ -214,6 +232,8 @@ interface ConsumerOutcome {
   counted: Record<string, number> | null;
   /** Errors and warnings the consumer reported. */
   problems: string[];
+  /** A contrib script's output file (kept when a check of the run fails, else removed). */
+  outputPath?: string;
 }
 
 interface Consumer {
@@ -273,7 +293,6 @@ function startContrib(config: ReindexConfigId, ws: ReindexWorkspace, pid: number
       if (child.exitCode === null && (await interruptUntilExit(child)).killed) throw new BenchFailure(`${script} did not stop on SIGINT`);
       await new Promise<void>((resolveClose) => out.end(resolveClose));
       const text = await fs.readFile(output, 'utf8');
-      await fs.rm(output, { force: true });
       const lost = [...`${text}\n${stderr}`.matchAll(LOST)].reduce((sum, m) => sum + Number(m[1]), 0);
       const problems = stderr.split('\n').filter((l) => l.trim() !== '' && !HARMLESS_STDERR.test(l));
       const count = (pattern: RegExp): number => (text.match(pattern) ?? []).length;
@@ -281,16 +300,16 @@ function startContrib(config: ReindexConfigId, ws: ReindexWorkspace, pid: number
         case 'contrib:log_utxos.bt':
           return {
             delivered: { 'utxocache:add': count(/^Added /gm), 'utxocache:spent': count(/^Spent /gm), 'utxocache:uncache': count(/^Uncache /gm) },
-            lost, counted: null, problems,
+            lost, counted: null, problems, outputPath: output,
           };
         case 'contrib:connectblock_benchmark.bt': {
           // Lists only blocks over the threshold (integer ms > 0); its END histogram counts every block.
           let histogram = 0;
-          for (const m of text.matchAll(/^\[[^\]]*[\])]\s+(\d+) \|/gm)) histogram += Number(m[1]);
-          return { delivered: { 'validation:block_connected': count(/^Block \d+ \(/gm) }, lost, counted: { 'validation:block_connected': histogram }, problems };
+          for (const m of text.matchAll(/^\[[^\]\n)]*[\])] +(\d+) \|/gm)) histogram += Number(m[1]);
+          return { delivered: { 'validation:block_connected': count(/^Block \d+ \(/gm) }, lost, counted: { 'validation:block_connected': histogram }, problems, outputPath: output };
         }
         default:
-          return { delivered: { 'utxocache:flush': count(/^\d+\s+\S+\s+\d+\s+[\d.]+ kB/gm) }, lost, counted: null, problems };
+          return { delivered: { 'utxocache:flush': count(/^\d+\s+\S+\s+\d+\s+[\d.]+ kB/gm) }, lost, counted: null, problems, outputPath: output };
       }
     },
   };
@@ -484,7 +503,14 @@ export async function runReindex(config: ReindexConfig, ws: ReindexWorkspace, ro
       counted: outcome?.counted ?? null,
       problems: outcome?.problems ?? [],
     };
-    return { ...record, failures: checkRun(config, record, ws.manifest) };
+    const failures = checkRun(config, record, ws.manifest);
+    if (failures.length > 0 && ws.keepFailedIn) {
+      const prefix = join(ws.keepFailedIn, `reindex-${config.id.replace(/[^a-z0-9_.-]+/gi, '-')}-round${round}`);
+      await fs.copyFile(join(ws.datadir, 'regtest', 'debug.log'), `${prefix}-debug.log`);
+      if (outcome?.outputPath) await fs.copyFile(outcome.outputPath, `${prefix}.out`);
+    }
+    if (outcome?.outputPath) await fs.rm(outcome.outputPath, { force: true });
+    return { ...record, failures };
   } finally {
     if (node.process.exitCode === null && node.process.signalCode === null) node.process.kill('SIGKILL');
     consumer?.kill();
@@ -531,7 +557,9 @@ export async function runReindexBench(ctx: BenchContext, bitcoinSource: string):
   const bitcoind = realBitcoind(ctx.repoRoot);
   const spec: ChainSpec = ctx.quick ? SMALL_CHAIN : FULL_CHAIN;
   const chain = await ensureChain(bitcoind, ctx.repoRoot, spec, ctx.log);
-  const ws = await prepareWorkspace(bitcoind, chain.dir, chain.manifest, join(ctx.workDir, 'reindex'), bitcoinSource, ctx.probesDir);
+  const keep = join(ctx.resultsDir, `${ctx.stamp}-reindex-failed`);
+  const ws = await prepareWorkspace(bitcoind, chain.dir, chain.manifest, join(ctx.workDir, 'reindex'), bitcoinSource, ctx.probesDir, keep);
+  await fs.mkdir(keep, { recursive: true });
   const runs: ReindexRunRecord[] = [];
   for (let round = 1; round <= ctx.runs; round++) {
     for (const config of REINDEX_CONFIGS) {
@@ -541,6 +569,7 @@ export async function runReindexBench(ctx: BenchContext, bitcoinSource: string):
       runs.push(record);
     }
   }
+  await fs.rmdir(keep).catch(() => undefined); // kept only when something is in it
   const configs = summarize(runs);
   const failures = runs.flatMap((r) => r.failures.map((f) => `reindex ${r.config} round ${r.round}: ${f}`));
   return { chain: chain.manifest, chainDir: chain.dir, chainMadeNow: chain.made, dbcacheMiB: REINDEX_DBCACHE_MIB, runs, configs, failures };
@@ -575,7 +604,7 @@ export function reindexTableRows(results: ReindexResults): TableRow[] {
   const c = results.chain;
   const section =
     `R. -reindex-chainstate of a regtest chain: ${c.height.toLocaleString('en-US')} blocks, ${c.transactions.toLocaleString('en-US')} transactions, ` +
-    `${c.coinsAdded.toLocaleString('en-US')} coins added, ${c.coinsSpent.toLocaleString('en-US')} spent; -dbcache=${results.dbcacheMiB}`;
+    `${c.coinsAdded.toLocaleString('en-US')} coins added, ${c.coinsSpent.toLocaleString('en-US')} spent; -dbcache=${results.dbcacheMiB} -maxmempool=${REINDEX_MAXMEMPOOL_MB}`;
   const rows: TableRow[] = [];
   for (const r of results.configs) {
     const notes = [`×${formatNumber(r.ratio.median, 'ratio')} of untraced`];

@@ -23,7 +23,7 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /** Three consecutive free ports of the range: P2P, the Tor port bitcoind may take next to it, and RPC. */
-async function allocatePorts(): Promise<{ p2p: number; rpc: number }> {
+export async function allocatePorts(): Promise<{ p2p: number; rpc: number }> {
   for (let tries = 0; tries < (PORT_RANGE.last - PORT_RANGE.first) / 3; tries++) {
     if (nextPort + 2 > PORT_RANGE.last) nextPort = PORT_RANGE.first;
     const base = nextPort;
