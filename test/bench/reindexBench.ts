@@ -14,6 +14,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, promises as fs } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
@@ -46,7 +47,10 @@ export type ReindexConfigId =
   | 'contrib:connectblock_benchmark.bt'
   | 'tool:connectblock-benchmark'
   | 'contrib:log_utxocache_flush.py'
-  | 'tool:utxocache-flush';
+  | 'tool:utxocache-flush'
+  | 'bpftrace:utxos'
+  | 'bpftrace:connectblock-benchmark'
+  | 'bpftrace:utxocache-flush';
 
 interface ReindexConfig {
   id: ReindexConfigId;
@@ -54,20 +58,28 @@ interface ReindexConfig {
   tracepoints: readonly string[];
   /** For a tool: the contrib script it is compared with. */
   counterpart?: ReindexConfigId;
+  /** For a tool: its bpftrace program alone. */
+  bare?: ReindexConfigId;
 }
 
+const UTXO_OPS = ['utxocache:add', 'utxocache:spent', 'utxocache:uncache'] as const;
+
 /**
- * Our tools that fire during a reindex, each after its contrib counterpart. The others fire nothing here: no
+ * Our tools that fire during a reindex, each after its contrib counterpart and before its bpftrace program
+ * alone (where the tool's cost goes: the program itself, or the helper → socket → decoder behind it). The others fire nothing here: no
  * peers (p2p-*, raw-p2p-msgs), an empty mempool (mempool-monitor), no wallet (coin-selection).
  */
 export const REINDEX_CONFIGS: readonly ReindexConfig[] = [
   { id: 'unattached', tracepoints: [] },
-  { id: 'contrib:log_utxos.bt', tracepoints: ['utxocache:add', 'utxocache:spent', 'utxocache:uncache'] },
-  { id: 'tool:utxos', tracepoints: ['utxocache:add', 'utxocache:spent', 'utxocache:uncache'], counterpart: 'contrib:log_utxos.bt' },
+  { id: 'contrib:log_utxos.bt', tracepoints: UTXO_OPS },
+  { id: 'tool:utxos', tracepoints: UTXO_OPS, counterpart: 'contrib:log_utxos.bt', bare: 'bpftrace:utxos' },
+  { id: 'bpftrace:utxos', tracepoints: UTXO_OPS },
   { id: 'contrib:connectblock_benchmark.bt', tracepoints: ['validation:block_connected'] },
-  { id: 'tool:connectblock-benchmark', tracepoints: ['validation:block_connected'], counterpart: 'contrib:connectblock_benchmark.bt' },
+  { id: 'tool:connectblock-benchmark', tracepoints: ['validation:block_connected'], counterpart: 'contrib:connectblock_benchmark.bt', bare: 'bpftrace:connectblock-benchmark' },
+  { id: 'bpftrace:connectblock-benchmark', tracepoints: ['validation:block_connected'] },
   { id: 'contrib:log_utxocache_flush.py', tracepoints: ['utxocache:flush'] },
-  { id: 'tool:utxocache-flush', tracepoints: ['utxocache:flush'], counterpart: 'contrib:log_utxocache_flush.py' },
+  { id: 'tool:utxocache-flush', tracepoints: ['utxocache:flush'], counterpart: 'contrib:log_utxocache_flush.py', bare: 'bpftrace:utxocache-flush' },
+  { id: 'bpftrace:utxocache-flush', tracepoints: ['utxocache:flush'] },
 ];
 
 export function reindexConfig(id: ReindexConfigId): ReindexConfig {
@@ -84,6 +96,9 @@ const LABELS: Record<ReindexConfigId, string> = {
   'tool:connectblock-benchmark': 'connectblock-benchmark via helper → decoder',
   'contrib:log_utxocache_flush.py': 'contrib log_utxocache_flush.py PID → file',
   'tool:utxocache-flush': 'utxocache-flush via helper → decoder',
+  'bpftrace:utxos': 'utxos.bt alone (bpftrace -f json → file)',
+  'bpftrace:connectblock-benchmark': 'connectblock-benchmark.bt alone (bpftrace -f json → file)',
+  'bpftrace:utxocache-flush': 'utxocache-flush.bt alone (bpftrace -f json → file)',
 };
 
 /** Where a reindex runs: a copy of the binary (probes on it touch no other bitcoind) and of the chain's datadir. */
@@ -259,7 +274,7 @@ function outputReady(path: string, pattern: RegExp, gone: Promise<unknown>, what
   })(), READY_TIMEOUT_MS, `${what} attaching`);
 }
 
-const LOST = /Lost (\d+) events/g;
+const LOST = /Lost (\d+) events|\{"type": "lost_events", "data": \{"events": (\d+)\}/g;
 /**
  * What the contrib scripts print on stderr that is no problem: bpftrace's usual complaints, lost-event
  * counts (counted separately), and the failure to detach from a node that has already exited (bpftrace's
@@ -268,21 +283,44 @@ const LOST = /Lost (\d+) events/g;
 const HARMLESS_STDERR =
   /RLIMIT_MEMLOCK|Lost \d+ events|uprobe_events|failed to detach probe|Exception ignored in atexit callback|^Traceback \(most recent call last\)|^\s+File "\/usr\/lib\/python3\/dist-packages\/bcc\/|^\s+self\.detach_uprobe|^\s+raise Exception\("Failed to detach|^Exception: Failed to detach BPF from uprobe/;
 
+/**
+ * One of our bpftrace programs without the helper and the decoder: argv and environment as the helper's
+ * probe_argv and RUN_ENV make them (-p PID, the tool's default parameters, uid 0; 72-byte strings and its
+ * perf buffer size), stdout to a file. It exits by itself once the node is gone, as under the helper.
+ */
+function bareToolArgv(config: ReindexConfigId, ws: ReindexWorkspace, pid: number): { argv: string[]; env: NodeJS.ProcessEnv } {
+  const tool = findTool(config.slice('bpftrace:'.length));
+  if (!tool) throw new BenchFailure(`unknown tool ${config}`);
+  const positional = tool.parameters.map((p) => p.default);
+  // the helper's PERF_RB_PAGES: a power of two of at most 16 MiB per CPU and 64 MiB over all CPUs
+  const pages = Math.max(64, Math.min(4096, 2 ** (Math.floor(16384 / Math.max(1, cpus().length)).toString(2).length - 1)));
+  return {
+    argv: [BPFTRACE, '-f', 'json', '-p', String(pid), join(ws.probesDir, tool.script), ws.binary, ...positional, '0'],
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', BPFTRACE_STRLEN: '72', LANG: 'C', BPFTRACE_PERF_RB_PAGES: String(pages) },
+  };
+}
+
 /** A contrib script run as its usage line says, from the folder with ./build/bin/bitcoind, stdout to a file. */
 function startContrib(config: ReindexConfigId, ws: ReindexWorkspace, pid: number): Consumer {
-  const script = join(ws.bitcoinSource, 'contrib', 'tracing', config.slice('contrib:'.length));
-  const output = join(ws.dir, `${config.slice('contrib:'.length)}.out`);
+  const name = config.slice(config.indexOf(':') + 1);
+  const bare = config.startsWith('bpftrace:');
+  const script = bare ? join(ws.probesDir, name) : join(ws.bitcoinSource, 'contrib', 'tracing', name);
+  const output = join(ws.dir, `${name}.out`);
   const out = createWriteStream(output);
   const bcc = script.endsWith('.py');
   // A user runs the BCC script in a terminal, where Python's stdout is line-buffered; to a file it would
   // buffer everything until exit, so it runs unbuffered here (a handful of flush lines: no cost).
-  const argv = bcc ? [PYTHON, script, String(pid)] : config === 'contrib:connectblock_benchmark.bt' ? [BPFTRACE, script, '0', '0', '0'] : [BPFTRACE, script];
-  const child = spawn(argv[0], argv.slice(1), { cwd: ws.dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+  const { argv, env } = bare
+    ? bareToolArgv(config, ws, pid)
+    : { argv: bcc ? [PYTHON, script, String(pid)] : config === 'contrib:connectblock_benchmark.bt' ? [BPFTRACE, script, '0', '0', '0'] : [BPFTRACE, script], env: { ...process.env, PYTHONUNBUFFERED: '1' } };
+  const child = spawn(argv[0], argv.slice(1), { cwd: ws.dir, stdio: ['ignore', 'pipe', 'pipe'], env });
   child.stdout?.pipe(out);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (t: string) => (stderr += t));
   const gone = waitForExit(child).catch(() => undefined);
-  const readyPattern = bcc ? /^Logging utxocache flushes/m : config === 'contrib:log_utxos.bt' ? /^OP\s+Outpoint/m : /^ConnectBlock logging starting/m;
+  const readyPattern = bare
+    ? /^\{"type": "attached_probes"/m // then the semaphores: bpftrace prints this record just before attaching
+    : bcc ? /^Logging utxocache flushes/m : config === 'contrib:log_utxos.bt' ? /^OP\s+Outpoint/m : /^ConnectBlock logging starting/m;
   const ready = outputReady(output, readyPattern, gone, `${script}`);
   return {
     ready,
@@ -293,10 +331,17 @@ function startContrib(config: ReindexConfigId, ws: ReindexWorkspace, pid: number
       if (child.exitCode === null && (await interruptUntilExit(child)).killed) throw new BenchFailure(`${script} did not stop on SIGINT`);
       await new Promise<void>((resolveClose) => out.end(resolveClose));
       const text = await fs.readFile(output, 'utf8');
-      const lost = [...`${text}\n${stderr}`.matchAll(LOST)].reduce((sum, m) => sum + Number(m[1]), 0);
+      const lost = [...`${text}\n${stderr}`.matchAll(LOST)].reduce((sum, m) => sum + Number(m[1] ?? m[2]), 0);
       const problems = stderr.split('\n').filter((l) => l.trim() !== '' && !HARMLESS_STDERR.test(l));
       const count = (pattern: RegExp): number => (text.match(pattern) ?? []).length;
+      const tagged = (tag: string): number => count(new RegExp(`^\\{"type": "value", "data": \\["${tag}",`, 'gm'));
       switch (config) {
+        case 'bpftrace:utxos':
+          return { delivered: { 'utxocache:add': tagged('add'), 'utxocache:spent': tagged('spent'), 'utxocache:uncache': tagged('uncache') }, lost, counted: null, problems, outputPath: output };
+        case 'bpftrace:connectblock-benchmark':
+          return { delivered: { 'validation:block_connected': tagged('block') }, lost, counted: null, problems, outputPath: output };
+        case 'bpftrace:utxocache-flush':
+          return { delivered: { 'utxocache:flush': tagged('flush') }, lost, counted: null, problems, outputPath: output };
         case 'contrib:log_utxos.bt':
           return {
             delivered: { 'utxocache:add': count(/^Added /gm), 'utxocache:spent': count(/^Spent /gm), 'utxocache:uncache': count(/^Uncache /gm) },
@@ -476,7 +521,7 @@ export async function runReindex(config: ReindexConfig, ws: ReindexWorkspace, ro
   let consumer: Consumer | null = null;
   try {
     const attachStarted = performance.now();
-    if (config.id.startsWith('contrib:')) consumer = startContrib(config.id, ws, node.pid);
+    if (config.id.startsWith('contrib:') || config.id.startsWith('bpftrace:')) consumer = startContrib(config.id, ws, node.pid);
     else if (config.id.startsWith('tool:')) consumer = await startTool(config.id, ws, node.pid);
     if (consumer) {
       await consumer.ready;
@@ -529,6 +574,8 @@ export interface ReindexConfigResult {
   /** Tools: per round, this tool's ratio / its contrib counterpart's ratio (< 1: cheaper than contrib). */
   vsContrib: Figure | null;
   counterpart: ReindexConfigId | null;
+  /** Tools: per round, this tool's seconds / its bpftrace program's alone (what the helper and decoder add). */
+  vsBare: Figure | null;
   deliveredPercent: Figure | null;
   checks: string;
 }
@@ -581,6 +628,7 @@ function summarize(runs: readonly ReindexRunRecord[]): ReindexConfigResult[] {
   return REINDEX_CONFIGS.map((config) => {
     const records = runs.filter((r) => r.config === config.id);
     const counterpartByRound = new Map(runs.filter((r) => r.config === config.counterpart).map((r) => [r.round, ratioOf(r)]));
+    const bareByRound = new Map(runs.filter((r) => r.config === config.bare).map((r) => [r.round, r.seconds]));
     const passed = records.filter((r) => r.failures.length === 0).length;
     const percent = (r: ReindexRunRecord): number => {
       const want = Object.values(r.expected).reduce((a, b) => a + b, 0);
@@ -594,6 +642,7 @@ function summarize(runs: readonly ReindexRunRecord[]): ReindexConfigResult[] {
       ratio: figure(records.map(ratioOf), 'ratio'),
       vsContrib: config.counterpart ? figure(records.map((r) => ratioOf(r) / (counterpartByRound.get(r.round) ?? NaN)), 'ratio') : null,
       counterpart: config.counterpart ?? null,
+      vsBare: config.bare ? figure(records.map((r) => r.seconds / (bareByRound.get(r.round) ?? NaN)), 'ratio') : null,
       deliveredPercent: config.id === 'unattached' ? null : figure(records.map(percent), '%'),
       checks: `${passed === records.length && records.length > 0 ? 'PASS' : 'FAIL'} (${passed}/${records.length} runs)`,
     };
@@ -609,6 +658,7 @@ export function reindexTableRows(results: ReindexResults): TableRow[] {
   for (const r of results.configs) {
     const notes = [`×${formatNumber(r.ratio.median, 'ratio')} of untraced`];
     if (r.vsContrib) notes.push(`×${formatNumber(r.vsContrib.median, 'ratio')} of its contrib script (${r.vsContrib.median <= 1 ? 'at or below' : 'ABOVE'})`);
+    if (r.vsBare) notes.push(`×${formatNumber(r.vsBare.median, 'ratio')} of its .bt alone`);
     if (r.deliveredPercent) notes.push(`delivered ${formatNumber(r.deliveredPercent.median, '%')} %`);
     if (r.config !== 'unattached') notes.push(`delivered or counted: ${r.checks}`);
     rows.push({ section, name: `${r.label}: seconds`, figure: r.seconds, note: notes.join('; ') });

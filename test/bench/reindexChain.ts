@@ -27,12 +27,12 @@ export interface ChainSpec {
 }
 
 /**
- * Full size: 2,000 blocks of 25 transactions (2 inputs, 3 outputs) after 200 plain blocks: ~50,000
- * transactions, ~100,000 coins spent and ~150,000 added, so utxocache:add/spent fire ~250,000 times. Made in
+ * Full size: 3,000 blocks of 25 transactions (2 inputs, 3 outputs) after 200 plain blocks: 75,000
+ * transactions, 150,000 coins spent and ~228,000 added, so utxocache:add/spent fire ~380,000 times. Made in
  * well under a minute on the 2-core project machines. The size is bounded by contrib's log_utxos.bt, which
  * prints every coin with 34 printf calls and slows the reindex to a few thousand coins per second there.
  */
-export const FULL_CHAIN: ChainSpec = { matureBlocks: 200, blocks: 2_000, txsPerBlock: 25, inputsPerTx: 2, outputsPerTx: 3 };
+export const FULL_CHAIN: ChainSpec = { matureBlocks: 200, blocks: 3_000, txsPerBlock: 25, inputsPerTx: 2, outputsPerTx: 3 };
 /** For the benchmark's self-check and the real-node test: made in seconds. */
 export const SMALL_CHAIN: ChainSpec = { matureBlocks: 110, blocks: 40, txsPerBlock: 20, inputsPerTx: 2, outputsPerTx: 3 };
 
