@@ -7,7 +7,7 @@
 // Timing: bitcoind is started with `-conf=<a FIFO>`, so it waits in its first read of the config file,
 // already exec'd (the binary mapped, its PID known). The consumer attaches to that PID; once it says it is
 // attached and the semaphores of its tracepoints are raised in the node's memory, the FIFO gets an empty
-// config and the clock starts. `-stopafterblockimport` makes the node stop by itself once the reindex is done
+// config and the clock starts (after a `sync`). `-stopafterblockimport` makes the node stop by itself once the reindex is done
 // (debug.log: "Stopping after block import"), after its final chainstate flush: the clock stops at its exit.
 // Each run checks the node's debug.log (the chain's tip reached, every coins-database commit) and that the
 // consumer delivered, or counted as lost, every event the chain fires (ChainManifest: its ground truth).
@@ -528,6 +528,9 @@ export async function runReindex(config: ReindexConfig, ws: ReindexWorkspace, ro
       await waitForSemaphores(node.pid, ws, config.tracepoints, consumer.gone);
     }
     const attachSeconds = (performance.now() - attachStarted) / 1000;
+    // Every run starts with no dirty pages left (the previous run's chainstate writes): else the one that
+    // starts right after another (the untraced one: no attach wait) pays for that writeback in its fsyncs.
+    await runToEnd(['sync'], 120_000);
     const started = performance.now();
     await fs.writeFile(node.fifo, '');
     const { code, signal } = await withTimeout(node.exited, REINDEX_TIMEOUT_MS, 'the reindex finishing');
