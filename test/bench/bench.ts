@@ -159,7 +159,8 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   const tracee = join(repoRoot, 'test', 'tracee', 'build', 'tracee-v29');
-  if (!existsSync(tracee)) throw new BenchFailure(`${tracee} is missing: build it with \`npm run tracee\``);
+  const needsTracee = options.only.some((m) => m !== 'reindex'); // the reindex runs the real bitcoind
+  if (needsTracee && !existsSync(tracee)) throw new BenchFailure(`${tracee} is missing: build it with \`npm run tracee\``);
   if (options.only.some((m) => NEEDS_ROOT.has(m)) && !existsSync(BPFTRACE)) {
     throw new BenchFailure(`${BPFTRACE} is missing: install bpftrace (apt install bpftrace)`);
   }
@@ -170,8 +171,10 @@ async function main(argv: string[]): Promise<number> {
   await fs.mkdir(resultsDir, { recursive: true });
   const workDir = await fs.mkdtemp(join(tmpdir(), 'bitcoin-usdt-bench-'));
   const traceeCopy = join(workDir, 'bitcoind');
-  await fs.copyFile(tracee, traceeCopy);
-  await fs.chmod(traceeCopy, 0o755);
+  if (needsTracee) {
+    await fs.copyFile(tracee, traceeCopy);
+    await fs.chmod(traceeCopy, 0o755);
+  }
   const ctx: BenchContext = {
     runs: options.runs,
     quick: options.quick,

@@ -329,7 +329,8 @@ function startContrib(config: ReindexConfigId, ws: ReindexWorkspace, pid: number
     async finish(): Promise<ConsumerOutcome> {
       await waitUntilStable(() => fileSize(output), DRAIN_QUIET_MS, DRAIN_MAX_MS);
       if (child.exitCode === null && (await interruptUntilExit(child)).killed) throw new BenchFailure(`${script} did not stop on SIGINT`);
-      await new Promise<void>((resolveClose) => out.end(resolveClose));
+      // pipe() ends the file once the tracer's stdout is drained to its end: only then is every line in it
+      if (!out.writableFinished) await new Promise<void>((resolveFinish) => out.once('finish', () => resolveFinish()));
       const text = await fs.readFile(output, 'utf8');
       const lost = [...`${text}\n${stderr}`.matchAll(LOST)].reduce((sum, m) => sum + Number(m[1] ?? m[2]), 0);
       const problems = stderr.split('\n').filter((l) => l.trim() !== '' && !HARMLESS_STDERR.test(l));
