@@ -5,6 +5,7 @@ import type { ExtensionApi } from './testApi';
 import { registerTracepointTree } from './tree/registerTracepointTree';
 import { registerProbeLauncher } from './launch/registerProbeLauncher';
 import { registerPanels } from './panels/registerPanels';
+import { registerLiveCounts } from './liveCounts/liveCounts';
 
 /** Composition root: build the services, let each feature register itself, nothing else. */
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
@@ -12,7 +13,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   context.subscriptions.push(hub);
   const api: ExtensionApi = {};
   const services: Services = { context, hub, api };
-  registerTracepointTree(services);
+  const liveCounts = registerLiveCounts(services);
+  registerTracepointTree(services, liveCounts);
   registerProbeLauncher(services);
   registerPanels(services);
   return api;

@@ -4,6 +4,7 @@ import type { P2pPanelTestApi } from './panels/p2pPanelController';
 import type { RawMessagesPanelTestApi } from './rawMessagesPanel/rawMessagesPanelController';
 import type { BenchmarkPanelTestApi } from './benchmarkPanel/benchmarkPanelController';
 import type { ToolPanelsTestApi } from './toolPanels/registerToolPanels';
+import type { LiveCountsTestApi } from './liveCounts/liveCounts';
 
 /**
  * What `activate` returns: a small typed surface that integration tests (and other extensions)
@@ -16,4 +17,5 @@ export interface ExtensionApi {
   rawMessagesPanel?: RawMessagesPanelTestApi;
   benchmarkPanel?: BenchmarkPanelTestApi;
   toolPanels?: ToolPanelsTestApi;
+  liveCounts?: LiveCountsTestApi;
 }

@@ -176,6 +176,14 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
     if (this.kind.lastRecordingKey) await this.services.context.workspaceState.update(this.kind.lastRecordingKey, path);
   }
 
+  /** Shows one of the sessions this panel tracks (a call site's "Show in panel"); false when it tracks none of that id. */
+  showSession(id: string): boolean {
+    if (!this.sessions.has(id)) return false;
+    this.show(true);
+    this.select(id);
+    return true;
+  }
+
   protected sessionChoices(): SessionChoice[] {
     return [...this.sessions.values()].map(({ descriptor, ended }) => ({
       id: descriptor.id,

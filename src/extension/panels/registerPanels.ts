@@ -4,9 +4,13 @@ import { RawMessagesPanelController } from '../rawMessagesPanel/rawMessagesPanel
 import { registerRecording } from '../recording/registerRecording';
 import type { Services } from '../services';
 import { registerToolPanels } from '../toolPanels/registerToolPanels';
+import { SHOW_TRACEPOINT_IN_PANEL } from '../../core/liveCounts/callSiteHover';
+import { tracepointPanelFilter } from '../../core/liveCounts/tracepointFilter';
+import { showInformation } from '../notifications';
 import { P2pPanelController } from './p2pPanelController';
 import type { PanelHost, PanelModel, PanelServices } from './panelHost';
 import { PanelPlacement } from './panelPlacement';
+import { panelOfTool } from './panelRouting';
 
 /** A panel's show command and the serializer that restores it after a window reload. */
 function registerPanel<P extends Pick<PanelHost<PanelModel, unknown, { readonly type: string }, unknown, unknown>, 'viewType' | 'show' | 'restore' | 'dispose'>>(services: Services, panel: P, showCommand: string): P {
@@ -32,10 +36,27 @@ export function registerPanels(services: Services): void {
     placement: new PanelPlacement(),
   };
   const { api } = services;
-  api.p2pPanel = registerPanel(services, new P2pPanelController(panelServices), 'bitcoinUsdt.showP2pPanel');
-  api.rawMessagesPanel = registerPanel(services, new RawMessagesPanelController(panelServices), 'bitcoinUsdt.showRawMessagesPanel');
+  const p2p = registerPanel(services, new P2pPanelController(panelServices), 'bitcoinUsdt.showP2pPanel');
+  api.p2pPanel = p2p;
+  const rawMessages = registerPanel(services, new RawMessagesPanelController(panelServices), 'bitcoinUsdt.showRawMessagesPanel');
+  api.rawMessagesPanel = rawMessages;
   const benchmark = registerPanel(services, new BenchmarkPanelController(panelServices), 'bitcoinUsdt.showBenchmarkPanel');
   services.context.subscriptions.push(vscode.commands.registerCommand('bitcoinUsdt.compareBenchmarkRuns', (target?: unknown) => benchmark.compareWith(target)));
   api.benchmarkPanel = benchmark;
-  registerToolPanels(services, panelServices);
+  const toolPanels = registerToolPanels(services, panelServices);
+
+  /** A call site's "Show in panel": the session's panel, filtered to the tracepoint where the panel can filter. */
+  const showTracepointInPanel = (target: unknown): void => {
+    const { sessionId, tool, tracepoint } = (typeof target === 'object' && target !== null ? target : {}) as Record<string, unknown>;
+    if (typeof sessionId !== 'string' || typeof tool !== 'string' || typeof tracepoint !== 'string') return;
+    const panel = panelOfTool(tool);
+    const filter = tracepointPanelFilter(tool, tracepoint);
+    let shown = false;
+    if (panel === 'p2p') shown = p2p.showSession(sessionId);
+    else if (panel === 'rawMessages') shown = filter?.panel === 'rawMessages' ? rawMessages.showDirection(sessionId, filter.direction) : rawMessages.showSession(sessionId);
+    else if (panel === 'benchmark') shown = benchmark.showSession(sessionId);
+    else if (panel !== undefined) shown = filter?.panel === 'tool' ? toolPanels.showFiltered(panel, sessionId, filter.kind) : toolPanels.showSession(panel, sessionId);
+    if (!shown) void showInformation(`No panel shows that ${tool} session any more (a panel keeps a few sessions; open its recording to see it again).`);
+  };
+  services.context.subscriptions.push(vscode.commands.registerCommand(SHOW_TRACEPOINT_IN_PANEL, showTracepointInPanel));
 }

@@ -2,11 +2,13 @@ import type { NormalizedEvent } from '../../core/events/eventTypes';
 import { RawMessageStore } from '../../core/rawMessages/rawMessageStore';
 import {
   DEFAULT_RAW_UI_STATE,
+  EMPTY_FILTER,
   HEX_BYTES_PER_ROW,
   MAX_HEX_RANGE,
   parseRawFromWebview,
   parseRawUiState,
   type FromWebview,
+  type RawDirection,
   type RawRenderReport,
   type RawUiState,
   type SelectedMessage,
@@ -81,6 +83,13 @@ export class RawMessagesPanelController extends PanelHost<RawMessageStore, RawUi
     this.uiState = saved;
     if (saved.sessionId && this.sessions.has(saved.sessionId)) this.current = saved.sessionId;
     this.shown?.model.setFilter(saved.filter);
+  }
+
+  /** Shows a session with only one direction's messages (a call site's "Show in panel"); false when the panel does not track it. */
+  showDirection(sessionId: string, direction: RawDirection): boolean {
+    if (!this.sessions.has(sessionId)) return false;
+    this.uiState = { ...this.uiState, filter: { ...EMPTY_FILTER, direction } };
+    return this.showSession(sessionId);
   }
 
   applyUiState(uiState: Partial<RawUiState>): void {

@@ -99,6 +99,16 @@ export class ToolPanels implements vscode.Disposable, ToolPanelsTestApi {
     return this.panels[tool].renderReport(timeoutMs);
   }
 
+  /** Shows a session in its tool's panel with the filter `kind`; false when that panel does not track it. */
+  showFiltered(tool: ToolPanelTool, sessionId: string, kind: string): boolean {
+    return this.panels[tool].showFiltered(sessionId, kind);
+  }
+
+  /** Shows a session in its tool's panel; false when that panel does not track it. */
+  showSession(tool: ToolPanelTool, sessionId: string): boolean {
+    return this.panels[tool].showSession(sessionId);
+  }
+
   setFilter(tool: ToolPanelTool, filter: ToolFilter): void {
     this.panels[tool].setFilter(filter);
   }
@@ -118,7 +128,7 @@ export class ToolPanels implements vscode.Disposable, ToolPanelsTestApi {
 }
 
 /** Registers the tool panels, `bitcoinUsdt.showToolPanel` and their serializer. */
-export function registerToolPanels(services: Services, panelServices: PanelServices): void {
+export function registerToolPanels(services: Services, panelServices: PanelServices): ToolPanels {
   const panels = new ToolPanels(panelServices);
   services.context.subscriptions.push(
     panels,
@@ -128,4 +138,5 @@ export function registerToolPanels(services: Services, panelServices: PanelServi
     }),
   );
   services.api.toolPanels = panels;
+  return panels;
 }

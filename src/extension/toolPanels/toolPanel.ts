@@ -110,6 +110,13 @@ export class ToolPanel extends PanelHost<ToolViewAggregator, ToolUiState, ToolFr
     if (this.sessionsChanged || liveClock || (shown?.model.hasChanges ?? false)) this.postSnapshot(shown);
   }
 
+  /** Shows a session with the filter `kind` (one tracepoint's events); false when the panel does not track the session. */
+  showFiltered(sessionId: string, kind: string): boolean {
+    if (!this.sessions.has(sessionId)) return false;
+    this.filter = { text: '', kind };
+    return this.showSession(sessionId);
+  }
+
   /** Sets the webview's filter as if typed (tests and commands). */
   setFilter(filter: ToolFilter): void {
     this.post({ type: 'setFilter', filter });

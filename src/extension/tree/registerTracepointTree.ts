@@ -5,7 +5,7 @@ import { CallSiteCache } from './callSiteCache';
 import { compareBuilds } from './compareBuilds';
 import { goToSource } from './goToSource';
 import { TracepointModel } from './tracepointModel';
-import { TracepointTreeProvider } from './tracepointTreeProvider';
+import { TracepointTreeProvider, type TracepointCountsSource } from './tracepointTreeProvider';
 import { showInformation } from '../notifications';
 
 export const TRACEPOINT_VIEW_ID = 'bitcoinUsdt.tracepoints';
@@ -13,14 +13,14 @@ export const TRACEPOINT_VIEW_ID = 'bitcoinUsdt.tracepoints';
 /**
  * The Tracepoints view and its commands (refresh, add/remove binary, go to source, copy attach point).
  * Nothing is read here: binaries are discovered and read when the view first asks for its nodes.
- * Exposes the tree's data to the integration tests as `api.tracepointTree`.
+ * Traced tracepoints show their live counts (`counts`). Exposes the tree's data to the integration tests as `api.tracepointTree`.
  */
-export function registerTracepointTree(services: Services): void {
+export function registerTracepointTree(services: Services, counts: TracepointCountsSource): void {
   const { subscriptions, workspaceState } = services.context;
   const registry = new BinaryRegistry(workspaceState);
   const model = new TracepointModel(registry);
   const callSites = new CallSiteCache();
-  const provider = new TracepointTreeProvider(model);
+  const provider = new TracepointTreeProvider(model, counts);
   const treeView = vscode.window.createTreeView(TRACEPOINT_VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
   subscriptions.push(registry, model, callSites, treeView);
 
