@@ -351,3 +351,23 @@ export async function sessionRecording(sessionId: string): Promise<string> {
   const { p2pPanel } = await extensionApis('p2pPanel');
   return waitFor('the session recording', 10_000, () => p2pPanel.recordings().find((r) => r.sessionId === sessionId)?.path);
 }
+
+/**
+ * A screenshot of the source around `line` in a wide window without the side bar and the terminal; with
+ * `hoverColumn` (1-based), the hover at that column of the line is open.
+ */
+export async function screenshotOfSource(document: vscode.TextDocument, line: number, name: string, hoverColumn?: number): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.closeSidebar');
+  await vscode.commands.executeCommand('workbench.action.closePanel');
+  const editor = await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preview: false });
+  const position = new vscode.Position(line - 1, (hoverColumn ?? 1) - 1);
+  editor.selection = new vscode.Selection(position, position);
+  editor.revealRange(new vscode.Range(Math.max(0, line - 8), 0, line + 12, 0), vscode.TextEditorRevealType.AtTop);
+  if (hoverColumn !== undefined) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, 300));
+    await vscode.commands.executeCommand('editor.action.showHover');
+    await new Promise((resolveWait) => setTimeout(resolveWait, 1_000));
+  }
+  await screenshot(name, 20_000, { width: 1900, height: 1000 });
+  await vscode.commands.executeCommand('workbench.view.explorer');
+}

@@ -128,7 +128,7 @@ describe('live counts: the tracepoint activity model', () => {
     assert.deepEqual([...activity.tracepoints()], []);
   });
 
-  it('several sessions: each counted apart, newest first, each tagged with its tool and pid', () => {
+  it('several sessions: each counted apart, live ones first, newest first, each tagged with its tool and pid', () => {
     const activity = new TracepointActivity();
     activity.startSession(live('node1', 'utxos', 100));
     activity.startSession(live('node2', 'utxos', 200));
@@ -139,17 +139,18 @@ describe('live counts: the tracepoint activity model', () => {
     activity.ingest('rec', [fired(1e9, { 'utxocache:add': 33 })]);
     activity.ingest('all', [fired(1e9, { 'utxocache:add': 44 })]);
     activity.ingest('unknown', [fired(1e9, { 'utxocache:add': 99 })]);
+    activity.endSession('rec');
     const counts = activity.countsOf('utxocache:add');
     assert.deepEqual(counts.map((c) => [sessionTag(c.session), c.fired]), [
       ['utxos · every process', 44],
-      ['utxos-demo.ndjson (utxos)', 33],
       ['utxos · pid 200', 22],
       ['utxos · pid 100', 11],
+      ['utxos-demo.ndjson (utxos)', 33],
     ]);
     assert.equal(INLINE_SESSIONS, 3);
     assert.equal(
       callSiteText(counts),
-      'utxos · every process: 44 fired · 0 lost  |  utxos-demo.ndjson (utxos): 33 fired · 0 lost  |  utxos · pid 200: 22 fired · 0 lost  |  +1 more',
+      'utxos · every process: 44 fired · 0 lost  |  utxos · pid 200: 22 fired · 0 lost  |  utxos · pid 100: 11 fired · 0 lost  |  +1 more',
     );
   });
 

@@ -169,7 +169,7 @@ export class TracepointActivity {
     return names;
   }
 
-  /** Each session's counts of `tracepoint` (sessions that never saw it are left out), newest session first. */
+  /** Each session's counts of `tracepoint` (sessions that never saw it are left out): live ones first, newest first. */
   countsOf(tracepoint: string): TracepointSessionCounts[] {
     const counts: TracepointSessionCounts[] = [];
     for (const state of this.sessions.values()) {
@@ -184,29 +184,24 @@ export class TracepointActivity {
         ended: state.ended,
       });
     }
-    return counts.reverse();
+    return counts.reverse().sort((a, b) => Number(a.ended) - Number(b.ended));
   }
 
-  /** The newest events' argument values of `tracepoint`, newest first, at most `max` over all sessions. */
+  /** The newest events' argument values of `tracepoint`, at most `max`: the sessions in `countsOf`'s order, each newest first. */
   recentArguments(tracepoint: string, max = this.limits.recentEvents): ArgumentSample[] {
-    const samples: { sample: ArgumentSample; order: number }[] = [];
-    let sessionOrder = 0;
-    for (const state of this.sessions.values()) {
-      sessionOrder++;
-      const tp = state.tracepoints.get(tracepoint);
+    const samples: ArgumentSample[] = [];
+    for (const { session } of this.countsOf(tracepoint)) {
+      const tp = this.sessions.get(session.id)?.tracepoints.get(tracepoint);
       if (!tp) continue;
       const size = tp.recent.length;
-      for (let i = 0; i < size; i++) {
-        // Oldest to newest: the ring's next slot is its oldest once it is full.
-        const event = tp.recent[(tp.nextRecent + i) % size];
+      // Newest to oldest: the slot before the ring's next one is its newest.
+      for (let i = 1; i <= size && samples.length < max; i++) {
+        const event = tp.recent[(tp.nextRecent - i + size) % size];
         const elapsed = (event as { elapsed_ns?: unknown }).elapsed_ns;
-        samples.push({
-          sample: { session: state.session, elapsedNs: typeof elapsed === 'number' ? elapsed : null, fields: this.argumentFields(event) },
-          order: sessionOrder * 1e6 + i,
-        });
+        samples.push({ session, elapsedNs: typeof elapsed === 'number' ? elapsed : null, fields: this.argumentFields(event) });
       }
     }
-    return samples.sort((a, b) => b.order - a.order).slice(0, max).map(({ sample }) => sample);
+    return samples;
   }
 
   private tracepointState(state: SessionState, name: string): TracepointState | undefined {

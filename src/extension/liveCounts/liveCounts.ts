@@ -24,7 +24,7 @@ export interface ShownCallSite {
 
 /** What integration tests see of the live counts (through the extension's exports). */
 export interface LiveCountsTestApi {
-  /** The call sites of an open editor's file and what each shows (empty: nothing shown there). */
+  /** The call sites of a visible editor's file and what each shows (empty: nothing shown there, or not visible). */
   shownIn(fsPath: string): readonly ShownCallSite[];
   countsOf(tracepoint: string): readonly TracepointSessionCounts[];
   /** What runs: the event listener and the timer only while a session is live; the editor side while counts are shown. */
@@ -156,6 +156,8 @@ export class LiveCounts implements vscode.Disposable, LiveCountsTestApi {
   private draw(): void {
     const side = this.editorSide;
     if (!side) return;
+    const visible = new Set(vscode.window.visibleTextEditors.map((editor) => editor.document.uri.fsPath));
+    for (const path of this.shown.keys()) if (!visible.has(path)) this.shown.delete(path);
     for (const editor of vscode.window.visibleTextEditors) {
       const { document } = editor;
       if (document.uri.scheme !== 'file' || !isSourceFile(document.uri.fsPath)) continue;
