@@ -10,8 +10,19 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RealNodeBuild } from './realNodeEnv';
 
-/** The tier's ports: every bitcoind it starts listens inside this range (P2P, P2P + 1 for Tor, RPC). */
-export const PORT_RANGE = { first: 21000, last: 21999 } as const;
+/**
+ * The tier's ports: every bitcoind it starts listens inside this range (P2P, P2P + 1 for Tor, RPC).
+ * BITCOIN_USDT_REALNODE_PORTS=first-last moves it (another run on the same machine).
+ */
+export const PORT_RANGE = portRange(process.env.BITCOIN_USDT_REALNODE_PORTS);
+
+function portRange(setting: string | undefined): { readonly first: number; readonly last: number } {
+  if (!setting) return { first: 21000, last: 21999 };
+  const match = /^(\d+)-(\d+)$/.exec(setting);
+  const [first, last] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(first >= 1024 && last <= 65535 && last - first >= 2)) throw new Error(`BITCOIN_USDT_REALNODE_PORTS=${setting}: expected first-last, e.g. 21000-21999`);
+  return { first, last };
+}
 let nextPort: number = PORT_RANGE.first;
 
 function portIsFree(port: number): Promise<boolean> {
