@@ -531,7 +531,9 @@ async function runIntegrationTests(): Promise<number> {
       ['extensionTestsPath', remoteUri(host, port, join(extensionRoot, relative(repoRoot, testsEntry)))],
     ]);
     log.write(`[runner] opening ${url}\n`);
-    await page.goto(url);
+    // The workbench page loads its scripts from the server: on a loaded machine (load average 30 on 2 cores, a
+    // large workspace such as the real source tree) that took longer than playwright's default 30 s.
+    await page.goto(url, { timeout: 180_000 });
 
     let stopPolling = false;
     let outputOffset = 0;

@@ -67,6 +67,8 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
         await waitFor(`the block_connected call site to count ${BLOCKS} blocks`, 60_000, () =>
           liveCounts.shownIn(validation.uri.fsPath).some((site) => site.tracepoint === 'validation:block_connected' && site.text.startsWith(`${BLOCKS} fired`)),
         );
+        // One editor group for the screenshots: the source at full width.
+        await vscode.commands.executeCommand('workbench.action.joinAllGroups');
         await screenshotOfSource(coins, traced.find((site) => site.tracepoint === 'utxocache:add')?.line ?? 1, 'live-counts-real-node');
         await screenshotOfSource(validation, traced.find((site) => site.tracepoint === 'validation:block_connected')?.line ?? 1, 'live-counts-real-node-hover', 6);
 
