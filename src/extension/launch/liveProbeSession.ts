@@ -28,8 +28,11 @@ export interface LiveProbeSessionOptions {
   readonly clientVersion: ClientVersion | null;
   /** How long to wait for the helper to connect (the user may be typing a password). */
   readonly connectTimeoutMs: number;
-  /** Explains an exit before the helper connected ("a wrong or cancelled sudo password…"). */
-  readonly earlyExitHint: (status: number | undefined) => string;
+  /**
+   * The command in the terminal exited before this session's helper connected: the launcher says so once for
+   * every session of that terminal ("a wrong or cancelled sudo password…").
+   */
+  readonly onEarlyExit: (exit: HelperExit) => void;
   readonly notify: (notice: SessionNotice) => void;
   /** Called once when the session ends, before the hub hears of it. */
   readonly onEnded: (reason: string) => void;
@@ -57,6 +60,9 @@ export class LiveProbeSession {
   readonly ended: Promise<string>;
   private stateValue: LiveSessionState = 'waiting';
   private reader: ProbeSessionReader | undefined;
+  private connection: Socket | undefined;
+  /** Set when the session ended: no other session still runs its helper in this terminal. */
+  private lastOnTerminal = false;
   private stopping: Promise<void> | undefined;
   private endReason: string | undefined;
   private stopReason: string | undefined;
@@ -101,6 +107,7 @@ export class LiveProbeSession {
   /** Starts waiting for the helper; call once, right after the terminal was created. */
   run(): void {
     const { socket, terminal, connectTimeoutMs } = this.options;
+    terminal.retain();
     this.options.hub.startSession(this.descriptor);
     void terminal.exited.then((exit) => this.onHelperExit(exit));
     void terminal.closed.then(() => {
@@ -120,8 +127,9 @@ export class LiveProbeSession {
   }
 
   /**
-   * Stop: Ctrl-C in the terminal (the helper stops bpftrace and delivers the final counts), then close the socket
-   * (a helper that is still running stops because its reader went away), Ctrl-C again, and dispose the terminal.
+   * Stop: shut our side of the socket (the helper stops bpftrace, delivers the final counts and closes it), then
+   * close the socket (a helper that is still running stops because its reader went away); when no other session
+   * runs in the terminal, Ctrl-C there (sudo may still be asking) and dispose it.
    */
   stop(reason = 'stopped'): Promise<void> {
     this.stopping ??= this.stopInOrder(reason);
@@ -138,14 +146,16 @@ export class LiveProbeSession {
   private async stopInOrder(reason: string): Promise<void> {
     const { terminal } = this.options;
     this.stopReason = reason;
-    if (this.stateValue === 'connected' && this.reader) {
-      // Ctrl-C first: the helper stops bpftrace, forwards its final counts (exact loss accounting), then closes the socket.
-      terminal.interrupt();
+    if (this.stateValue === 'connected' && this.reader && this.connection) {
+      // The stop request: the helper stops bpftrace, forwards its final counts (exact loss accounting), then closes
+      // the socket. Only this session's helper hears it, whoever else runs in the same terminal.
+      this.connection.end();
       await settlesWithin(this.reader.done, FINAL_COUNTS_GRACE_MS);
     }
     const helperConnected = this.stateValue === 'connected';
     // Closing the socket stops a helper that is still running: its reader went away.
     await this.finish(reason);
+    if (!this.lastOnTerminal) return;
     // Never connected: sudo may be asking for the password, or the helper is starting; nothing reads the socket.
     if (!helperConnected && !terminal.hasExited) terminal.interrupt();
     if (!(await settlesWithin(terminal.exited, STOP_GRACE_MS))) {
@@ -163,6 +173,7 @@ export class LiveProbeSession {
       return;
     }
     this.stateValue = 'connected';
+    this.connection = connection;
     const tool = findTool(this.descriptor.tool);
     this.reader = new ProbeSessionReader({
       decoder: new BpftraceDecoder({ streamedTracepoints: tool ? streamedTracepoints(tool) : [], clientVersion: this.options.clientVersion }),
@@ -211,19 +222,14 @@ export class LiveProbeSession {
 
   private onHelperExit(exit: HelperExit): void {
     if (this.stateValue !== 'waiting') return;
-    const status = exit.status === undefined ? 'without an exit status' : `with status ${exit.status}`;
-    this.options.notify({
-      level: 'error',
-      text: exit.status === undefined && exit.terminalClosed
-        ? `Probe ${this.descriptor.tool} did not start: its terminal was closed before the helper connected.`
-        : `Probe ${this.descriptor.tool} did not start: the command exited ${status} before the helper connected (${this.options.earlyExitHint(exit.status)}). The terminal "${this.options.terminal.terminal.name}" shows what happened.`,
-    });
-    void this.finish(`the helper exited ${status} before connecting`);
+    this.options.onEarlyExit(exit);
+    void this.finish(`the helper exited ${exit.status === undefined ? 'without an exit status' : `with status ${exit.status}`} before connecting`);
   }
 
   private async finish(reason: string): Promise<void> {
     if (this.stateValue === 'ended') return;
     this.stateValue = 'ended';
+    this.lastOnTerminal = this.options.terminal.release();
     reason = this.stopReason ?? reason;
     this.reader?.flush();
     await this.options.socket.close();
