@@ -918,7 +918,8 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
                 if fd == out_fd:
                     link.send_line(line)
                 elif line.strip() == ATTACHED_MARKER.encode() or (is_bcc and BCC_ATTACHED.match(line)):
-                    link.record('attached', pid=pid)
+                    # The wall clock of the attach: the session's times are counted from here.
+                    link.record('attached', pid=pid, realtime_ns=time.time_ns(), monotonic_ns=time.monotonic_ns())
                     say('attached; press Ctrl-C to stop')
                 elif line.strip():
                     link.record('stderr', line=line.decode('utf-8', 'replace'))

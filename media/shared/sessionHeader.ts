@@ -70,6 +70,11 @@ export class SessionHeader {
     this.toolbar.append(...(options.title ? [options.title] : []), this.picker.element, this.sessionState, el('span', 'spacer'), this.lossBanner);
   }
 
+  /** What the state line says (for render reports). */
+  get stateText(): string {
+    return this.sessionState.textContent ?? '';
+  }
+
   update(sessions: readonly SessionChoice[], currentId: string | null, status: SessionStatus | null, account: SessionAccount | null): void {
     this.picker.update(sessions, currentId);
     const choice = sessions.find((s) => s.id === currentId);

@@ -292,6 +292,8 @@ export interface ToolUiState {
 export interface ToolRenderReport {
   readonly tool: ToolPanelTool | null;
   readonly sessionId: string | null;
+  /** The session's state as the header shows it. */
+  readonly sessionState: string;
   /** Rows in the main table (the log or connection table). */
   readonly rowCount: number;
   /** Text of each cell of the first rows. */

@@ -16,6 +16,7 @@ import {
   requiredEnv,
   sessionEnd,
   startTracee,
+  toolPanelReport,
   waitFor,
   workspaceBitcoind,
   type StartedTracee,
@@ -115,7 +116,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
 
     afterEach(async () => {
       const launcher = await launcherApi();
-      if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
+      if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', 'all');
       for (const tracee of tracees.splice(0)) await tracee.kill();
     });
 
@@ -150,6 +151,55 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
       await waitFor('the helper terminal to close', 10_000, () => !vscode.window.terminals.includes(active.terminal));
       assert.ok(tracee.running(), 'stopping the probe does not touch bitcoind');
       assert.equal(launcher.statusBarText(), '', 'the status bar item is hidden once no probe runs');
+    });
+
+    it('two probes started together: one terminal, the password typed once; the panel says it waits for the password until then; stopping one leaves the other running', async () => {
+      const launcher = await launcherApi();
+      const binary = workspaceBitcoind();
+      const tracee = await startTracee(binary, ['--scenario', 'p2p', '--rate', '300', '--duration-ms', '600000', '--peers', String(PEERS)]);
+      tracees.push(tracee);
+      const tools = [TOOL, 'utxos'];
+      const ids = await vscode.commands.executeCommand<string[] | undefined>('bitcoinUsdt.startProbe', tools.map((tool) => ({ tool, binaryPath: binary, pid: tracee.pid })));
+      assert.ok(ids && ids.length === 2, `both sessions started: ${JSON.stringify(ids)}`);
+      const sessions = launcher.activeSessions().filter((s) => ids.includes(s.descriptor.id));
+      assert.equal(sessions.length, 2);
+      const terminal = sessions[0].terminal;
+      assert.equal(sessions[1].terminal, terminal, 'probes started together share one terminal');
+      const command = sessions[0].command;
+      assert.deepEqual(command.slice(0, 3), [SUDO, '--', '/usr/bin/python3']);
+      assert.equal(command.filter((a) => a === SUDO).length, 1, 'one sudo for both');
+      assert.equal(command.filter((a) => a === 'run').length, 2, 'one helper starting two sessions');
+      await waitForSudoPrompt(terminal);
+      // The panel opened last is the visible tab (hidden webviews do not draw).
+      const waiting = await toolPanelReport('utxos', (r) => r.sessionId === ids[1] && /waiting for the password/.test(r.sessionState), 20_000);
+      assert.doesNotMatch(waiting.sessionState, /Live/);
+      await screenshot('nonroot-two-probes-password');
+      // Typed once. The test's sudoers has timestamp_timeout=0: a second sudo would ask again and never get an answer,
+      // so both sessions connecting proves that one password started both.
+      terminal.sendText(requiredEnv('BITCOIN_USDT_SUDO_PASSWORD'), true);
+      await waitFor('both sessions connected', 60_000, () => launcher.activeSessions().filter((s) => ids.includes(s.descriptor.id) && s.state === 'connected').length === 2);
+      await toolPanelReport('utxos', (r) => r.sessionId === ids[1] && /^Live · utxos/.test(r.sessionState), 30_000);
+      await vscode.commands.executeCommand('bitcoinUsdt.showP2pPanel');
+      const live = await p2pPanelReport((r) => r.sessionId === ids[0] && r.peerRowCount === PEERS && r.messageRowCount > 0, 60_000);
+      assert.match(live.sessionState, /^Live · p2p-traffic/);
+      const rootSide = await rootProbeProcesses(binary);
+      assert.equal(rootSide.filter((p) => /^\d+: \S*bpftrace /.test(p)).length, 2, `two bpftrace processes as root:\n${rootSide.join('\n')}`);
+      assert.equal((await processes()).filter((p) => p.args[0] === SUDO && p.args.includes(binary)).length, 1, 'one sudo');
+
+      const utxosEnded = sessionEnd(launcher, ids[1]);
+      await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', ids[1]);
+      assert.equal(await utxosEnded, 'stopped from VS Code');
+      await waitFor('the stopped session\'s bpftrace gone', 10_000, async () => (await rootProbeProcesses(binary)).filter((p) => /^\d+: \S*bpftrace /.test(p)).length === 1);
+      const before = launcher.activeSession()?.counters.delivered ?? 0;
+      await waitFor('the other probe still delivering', 20_000, () => launcher.activeSessions().some((s) => s.descriptor.id === ids[0] && s.state === 'connected' && s.counters.delivered > before));
+      assert.ok(vscode.window.terminals.includes(terminal), 'the shared terminal stays while a probe runs in it');
+
+      const ended = sessionEnd(launcher, ids[0]);
+      await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', ids[0]);
+      assert.equal(await ended, 'stopped from VS Code');
+      await waitFor('no root process of the sessions left', 10_000, async () => (await rootProbeProcesses(binary)).length === 0);
+      await waitFor('the helper terminal to close', 10_000, () => !vscode.window.terminals.includes(terminal));
+      assert.equal(terminal.exitStatus?.code, 0, 'the terminal\'s shell exits 0: VS Code shows no notification of its own');
     });
 
     it('Stop while sudo waits for the password: the prompt goes away with the terminal, and nothing is left', async () => {
@@ -200,7 +250,11 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
       assert.deepEqual((await descendants(shellPid)).map((p) => p.args.join(' ')), [], 'nothing runs below the terminal\'s shell');
       assert.deepEqual(await rootProbeProcesses(binary), [], 'nothing runs as root');
       await assertNoProbeProcessesWithin(binary, 1_000);
-      terminal.dispose();
+      // Enter closes it, as the terminal says. VS Code notifies, quoting the terminal's whole command line (the
+      // inline script), when a shell the user typed into exits non-zero: this one exits 0.
+      terminal.sendText('', true);
+      await waitFor('the failed terminal to close on Enter', 10_000, () => !vscode.window.terminals.includes(terminal));
+      assert.equal(terminal.exitStatus?.code, 0, 'the shell exits 0 after a failure too');
     });
   });
 }

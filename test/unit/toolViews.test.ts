@@ -281,6 +281,19 @@ describe('tool views: mempool-monitor', () => {
     assert.deepEqual(removal?.inMempool, { ns: 12_000_000, from: 'added' });
   });
 
+  it('takes its wall clock from the attach (session:attached wall_clock_ms), not from the launch: a password typed late shifts nothing', () => {
+    // Launched at 1,000,000.000 s; the password and the compile took 5.9 s; attached at 1,000,005.900 s (elapsed 0).
+    const agg = new MempoolAggregator({ startedAtMs: 1_000_000_000 });
+    agg.ingestAll([
+      { event: 'session:attached', probes: 4, pid: 1, wall_clock_ms: 1_000_005_900 },
+      // Removed 8.2 s after the attach (1,000,014.1 s); it entered at 1,000,006 s (whole seconds): 8 s in the mempool.
+      { event: 'mempool:removed', elapsed_ns: 8_200_000_000, txid: txid(7), reason: 'block', vsize: 1, fee: 1, entry_time: 1_000_006 },
+    ] as Ev[]);
+    const removal = (agg.snapshot(EMPTY_FILTER).view as MempoolView).rows.find((r) => r.kind === 'removed');
+    assert.deepEqual(removal?.inMempool, { ns: 8 * S, from: 'entry_time' });
+    assert.equal(agg.timeOriginMs, 1_000_005_900);
+  });
+
   it('times a transaction added before the session from entry_time, in whole seconds against the removal second', () => {
     const agg = new MempoolAggregator({ startedAtMs: 1_000_000_900, maxTrackedEntries: 2 });
     agg.ingestAll([

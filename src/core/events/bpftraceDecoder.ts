@@ -105,6 +105,12 @@ export class BpftraceDecoder {
   private lastElapsed = 0;
   private elapsedOffset = 0;
   private firstStartNs: bigint | null = null;
+  /**
+   * A BCC program's clock at its first attach (its records count from before the compile): subtracted from every
+   * elapsed_ns, so the session's time counts from the moment the probe attached, as bpftrace's `elapsed` does.
+   */
+  private attachShiftNs: number | null = null;
+  private attachedOnce = false;
   private sessionPid: number | null = null;
   private ended = false;
   /** Who wrote the probe's stderr lines, named in their messages (a BCC tool's Python traceback is not bpftrace's). */
@@ -334,6 +340,11 @@ export class BpftraceDecoder {
   private onAttached(data: JsonValue | undefined): NormalizedEvent[] {
     const probes = data instanceof JsonObject ? data.get('probes') : undefined;
     this.probeCount = typeof probes === 'number' ? probes : 0;
+    const atAttach = data instanceof JsonObject ? data.get('elapsed_ns') : undefined;
+    if (this.attachShiftNs === null && typeof atAttach === 'number' && Number.isSafeInteger(atAttach) && atAttach >= 0) {
+      this.attachShiftNs = atAttach;
+      this.elapsedOffset -= atAttach;
+    }
     return [];
   }
 
@@ -371,7 +382,7 @@ export class BpftraceDecoder {
         if (isInt(mono)) {
           const ns = BigInt(mono);
           if (this.firstStartNs === null) this.firstStartNs = ns;
-          this.elapsedOffset = Number(ns - this.firstStartNs);
+          this.elapsedOffset = Number(ns - this.firstStartNs) - (this.attachShiftNs ?? 0);
         }
         return [];
       }
@@ -380,8 +391,13 @@ export class BpftraceDecoder {
         const harmless = HARMLESS_STDERR.some((re) => re.test(text));
         return [{ event: 'session:message', level: harmless ? 'info' : 'warning', message: `${this.frontEnd}: ${text}` }];
       }
-      case 'attached':
-        return [{ event: 'session:attached', probes: this.probeCount, pid: this.sessionPid }];
+      case 'attached': {
+        // The first attach's wall clock (the helper's): elapsed_ns 0. Re-attached runs keep the first origin.
+        const realtime = field('realtime_ns');
+        const wallClock = !this.attachedOnce && isInt(realtime) ? Number(BigInt(realtime) / 1000n) / 1000 : null;
+        this.attachedOnce = true;
+        return [{ event: 'session:attached', probes: this.probeCount, pid: this.sessionPid, ...(wallClock !== null ? { wall_clock_ms: wallClock } : {}) }];
+      }
       case 'error':
         return [{ event: 'session:message', level: 'error', message: str('message') }];
       case 'bpftrace_exit':

@@ -87,6 +87,11 @@ export interface SessionAttachedEvent extends EventBase {
   event: 'session:attached';
   probes: number;
   pid: number | null;
+  /**
+   * Wall-clock time of the (first) attach, ms since the UNIX epoch, from the helper's clock: the moment elapsed_ns
+   * counts from. Absent in recordings made before it existed and on re-attaches.
+   */
+  wall_clock_ms?: number;
 }
 
 export interface SessionMessageEvent extends EventBase {
