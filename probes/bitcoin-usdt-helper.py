@@ -845,7 +845,8 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
     buffers = {out_fd: b'', err_fd: b''}
     open_fds = {out_fd, err_fd}
-    reason = 'bpftrace exited'
+    tracer_name = 'the BCC program' if is_bcc else 'bpftrace'
+    reason = '%s exited' % tracer_name
     stop_sent_at = None
     killed = False
     poller = select.poll()
@@ -925,7 +926,7 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
                     link.record('stderr', line=line.decode('utf-8', 'replace'))
     code = reap(proc)
     if code < 0 and stop_sent_at is None:
-        reason = 'bpftrace was killed by %s' % signal.Signals(-code).name
+        reason = '%s was killed by %s' % (tracer_name, signal.Signals(-code).name)
     if pid and not os.path.exists('/proc/%d' % pid) and not stop_requested and not link.closed and not link.eof:
         reason = 'target process %d exited' % pid
     return code, reason

@@ -185,7 +185,9 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
       assert.match(live.sessionState, /^Live · p2p-traffic/);
       const rootSide = await rootProbeProcesses(binary);
       assert.equal(rootSide.filter((p) => /^\d+: \S*bpftrace /.test(p)).length, 2, `two bpftrace processes as root:\n${rootSide.join('\n')}`);
-      assert.equal((await processes()).filter((p) => p.args[0] === SUDO && p.args.includes(binary)).length, 1, 'one sudo');
+      // sudo runs as two processes (itself and, with use_pty, its monitor child): one sudo started by the shell.
+      const sudos = (await processes()).filter((p) => p.args[0] === SUDO && p.args.includes(binary));
+      assert.equal(sudos.filter((p) => !sudos.some((q) => q.pid === p.ppid)).length, 1, `one sudo: ${sudos.map((p) => `${p.pid}<${p.ppid}`).join(', ')}`);
 
       const utxosEnded = sessionEnd(launcher, ids[1]);
       await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', ids[1]);

@@ -224,3 +224,31 @@ describe('the session clock counts from the attach', () => {
     assert.equal(events.find((e) => e.event === 'session:attached' && 'wall_clock_ms' in e) !== undefined, true);
   });
 });
+
+describe('a BCC program\'s Python traceback', () => {
+  it('becomes one message naming BCC and the cause, with the whole text as its details', () => {
+    // Real stderr of the system Python with python3-bpfcc (USDT on a PID that does not exist).
+    const traceback = [
+      'Traceback (most recent call last):',
+      '  File "<string>", line 1, in <module>',
+      '  File "/usr/lib/python3/dist-packages/bcc/usdt.py", line 136, in __init__',
+      '    raise USDTException("USDT failed to instrument PID %d" % pid)',
+      'bcc.usdt.USDTException: USDT failed to instrument PID 999999',
+    ];
+    const decoder = new BpftraceDecoder();
+    const events = [
+      '{"type": "helper", "data": {"event": "target", "tool": "mempool-monitor", "binary": "/t/bitcoind", "pid": 999999, "semaphores": false, "bpftrace": "/usr/bin/python3", "bpftrace_version": "BCC"}}',
+      ...[...traceback, 'mempool-monitor.py: giving up'].map((line) => JSON.stringify({ type: 'helper', data: { event: 'stderr', line } })),
+    ].flatMap((line) => decoder.decodeLine(Buffer.from(line)));
+    const notes = events.filter((e) => e.event === 'session:message');
+    assert.deepEqual(notes, [
+      {
+        event: 'session:message',
+        level: 'warning',
+        message: 'BCC: bcc.usdt.USDTException: USDT failed to instrument PID 999999 (a Python traceback of 5 lines; the whole text is in the output channel)',
+        details: traceback.join('\n'),
+      },
+      { event: 'session:message', level: 'warning', message: 'BCC: mempool-monitor.py: giving up' },
+    ]);
+  });
+});

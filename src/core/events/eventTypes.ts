@@ -98,6 +98,8 @@ export interface SessionMessageEvent extends EventBase {
   event: 'session:message';
   level: 'info' | 'warning' | 'error';
   message: string;
+  /** The whole text the message sums up (a Python traceback), for the output channel, not for panels. */
+  details?: string;
 }
 
 export interface SessionEndEvent extends EventBase {

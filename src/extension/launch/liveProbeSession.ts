@@ -34,6 +34,8 @@ export interface LiveProbeSessionOptions {
    */
   readonly onEarlyExit: (exit: HelperExit) => void;
   readonly notify: (notice: SessionNotice) => void;
+  /** Writes the whole text behind a message (a Python traceback) to the output channel. */
+  readonly log: (text: string) => void;
   /** Called once when the session ends, before the hub hears of it. */
   readonly onEnded: (reason: string) => void;
 }
@@ -192,6 +194,7 @@ export class LiveProbeSession {
       if (event.event === 'lost') this.lostEvents += event.count;
       else if (event.event === 'fired') this.firedTotal = Object.values(event.counts).reduce((sum, n) => sum + n, 0);
       if (event.event === 'session:message') {
+        if (event.details !== undefined) this.options.log(`[${this.descriptor.label}] ${event.message}\n${event.details}\n`);
         if (event.level === 'error') {
           this.errorShown = true;
           this.options.notify({ level: 'error', text: `Probe ${this.descriptor.tool}: ${event.message}` });

@@ -42,6 +42,8 @@ export class ProbeLauncher implements vscode.Disposable {
   private lastCommand: readonly string[] | undefined;
   private lastHelperTerminal: vscode.Terminal | undefined;
   private readonly notices: SessionNotice[] = [];
+  /** Where the whole text behind a session's short messages goes (a BCC program's Python traceback). */
+  private readonly output = vscode.window.createOutputChannel('Bitcoin USDT');
   private sequence = 0;
 
   constructor(
@@ -175,6 +177,7 @@ export class ProbeLauncher implements vscode.Disposable {
   dispose(): void {
     for (const session of this.sessions.values()) session.disposeNow();
     this.statusBar.dispose();
+    this.output.dispose();
   }
 
   notify(notice: SessionNotice): void {
@@ -213,6 +216,7 @@ export class ProbeLauncher implements vscode.Disposable {
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       onEarlyExit,
       notify: (notice) => this.notify(notice),
+      log: (text) => this.output.appendLine(text),
       onEnded: () => this.untrack(descriptor.id),
     });
   }
