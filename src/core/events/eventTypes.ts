@@ -108,6 +108,18 @@ export interface SessionEndEvent extends EventBase {
   exit_code?: number | null;
 }
 
+/**
+ * The node's own state when the probe attached, from its RPC (getpeerinfo, getmempoolinfo), where the user can
+ * read its cookie; otherwise `available: false` and why. Added by the extension, not by a probe.
+ */
+export interface NodeStateAtAttachEvent extends EventBase {
+  event: 'node:state_at_attach';
+  available: boolean;
+  peers?: readonly { peer_id: number; peer_addr: string; conn_type: string; inbound: boolean; conntime: number }[];
+  mempool?: { size: number; bytes: number };
+  reason?: string;
+}
+
 export type NormalizedEvent =
   | BpftraceToolEvent
   | BccToolEvent
@@ -120,7 +132,8 @@ export type NormalizedEvent =
   | SessionStartEvent
   | SessionAttachedEvent
   | SessionMessageEvent
-  | SessionEndEvent;
+  | SessionEndEvent
+  | NodeStateAtAttachEvent;
 // Other tools add their tracepoint events to this union with the same conventions.
 
 export const RECORDING_FORMAT = 'bitcoin-usdt-recording';

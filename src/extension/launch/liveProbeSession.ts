@@ -9,6 +9,7 @@ import type { EventHub, SessionDescriptor } from '../eventHub';
 import { HelperTerminal, type HelperExit } from './helperTerminal';
 import type { ProbeCounters } from './probeStatusBar';
 import { showError, showInformation, showWarning } from '../notifications';
+import { readNodeStateAtAttach } from '../../core/node/nodeState';
 
 export type LiveSessionState = 'waiting' | 'connected' | 'ended';
 
@@ -47,6 +48,8 @@ const FINAL_COUNTS_GRACE_MS = 5000;
 const INTERRUPT_GRACE_MS = 2000;
 /** A clean exit closes the terminal by itself shortly after the status is written. */
 const CLOSE_GRACE_MS = 500;
+/** Tools whose panels start from the node's state at the attach (open connections, mempool size). */
+const STATE_AT_ATTACH_TOOLS = new Set(['p2p-connections', 'mempool-monitor']);
 const REATTACHED_PREFIX = 're-attached to PID';
 /** bpftrace's last complaints, quoted when a session fails. */
 const KEPT_WARNINGS = 3;
@@ -76,6 +79,8 @@ export class LiveProbeSession {
   /** Tracepoint hits counted in the kernel, from the latest `fired` event (what aggregating tools saw). */
   private firedTotal = 0;
   private readonly aggregating: boolean;
+  /** The node's RPC was asked for its state at the attach (connections, mempool). */
+  private stateAsked = false;
   private reportEnded: (reason: string) => void = () => undefined;
 
   constructor(private readonly options: LiveProbeSessionOptions) {
@@ -191,6 +196,15 @@ export class LiveProbeSession {
 
   private onBatch(events: readonly NormalizedEvent[]): void {
     for (const event of events) {
+      if (event.event === 'session:attached' && !this.stateAsked && STATE_AT_ATTACH_TOOLS.has(this.descriptor.tool) && this.descriptor.pid !== null) {
+        this.stateAsked = true;
+        void readNodeStateAtAttach(this.descriptor.pid).then((state) => {
+          if (this.stateValue === 'ended') return;
+          this.options.hub.publish(this.descriptor.id, [state.available
+            ? { event: 'node:state_at_attach', available: true, peers: state.peers, mempool: state.mempool }
+            : { event: 'node:state_at_attach', available: false, reason: state.reason }]);
+        });
+      }
       if (event.event === 'lost') this.lostEvents += event.count;
       else if (event.event === 'fired') this.firedTotal = Object.values(event.counts).reduce((sum, n) => sum + n, 0);
       if (event.event === 'session:message') {
