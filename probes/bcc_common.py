@@ -3,7 +3,7 @@
 Each program runs as root, started by bitcoin-usdt-helper.py as `/usr/bin/python3 -I -S probes/<tool>.py
 --pid N | --binary PATH`, and prints newline-delimited JSON on stdout in bpftrace's `-f json` envelope:
 
-    {"type": "attached_probes", "data": {"probes": N}}            once, when the probes are attached
+    {"type": "attached_probes", "data": {"probes": N, "elapsed_ns": T}}   once, when the probes are attached
     {"type": "value", "data": ["<provider:name>", elapsed_ns, ...]}   one record per tracepoint hit
     {"type": "map", "data": {"@fired": {"<provider:name>": N}}}    kernel-side counts, every 500 ms and at exit
     {"type": "lost_events", "data": {"events": N}}                 records the ring buffer had no room for
@@ -204,8 +204,10 @@ class Output:
     def line(self, text):
         self.out.write(text.encode('ascii') + b'\n')
 
-    def attached(self, probes):
-        self.line('{"type": "attached_probes", "data": {"probes": %d}}' % probes)
+    def attached(self, probes, elapsed_ns):
+        """elapsed_ns: the records' clock at the moment every probe is attached (after the compile): the
+        session's time is counted from there."""
+        self.line('{"type": "attached_probes", "data": {"probes": %d, "elapsed_ns": %d}}' % (probes, elapsed_ns))
 
     def fired(self, counts):
         self.line(json.dumps({'type': 'map', 'data': {'@fired': counts}}))
@@ -390,7 +392,7 @@ def run(description, program_text, tracepoints, ring_name, on_record, argv):
 
     reason = 'stopped by signal'
     try:
-        out.attached(len(names))
+        out.attached(len(names), time.monotonic_ns() - start_ns)
         out.flush()
         sys.stderr.write('%s: attached %d probes in %.2f s\n'
                          % (program, len(names), (time.monotonic_ns() - start_ns) / 1e9))

@@ -3,11 +3,16 @@
 
     python3 -I -S bitcoin-usdt-helper.py run --tool NAME --binary /abs/bitcoind [--pid N] [--follow]
         --socket /tmp/bitcoin-usdt-XXXXXX/probe.sock [--bpftrace /usr/bin/bpftrace] [--param k=v ...]
+        [run --tool NAME ... (another session)]
+
+Several `run` groups start several sessions from one invocation (one password for probes started
+together): each runs in its own child process, exactly as if it had been started alone.
 
 It runs one of the bpftrace scripts shipped next to it against a validated bitcoind, and forwards
 bpftrace's `-f json` lines unchanged to the Unix socket of the (unprivileged) user who started it, plus
-its own records {"type": "helper", "data": {"event": ...}}. It stops bpftrace when the socket closes, on
-SIGINT/SIGTERM/SIGHUP, and exits when bpftrace exits. bpftrace dies with it (PR_SET_PDEATHSIG).
+its own records {"type": "helper", "data": {"event": ...}}. It stops bpftrace when the reader shuts its
+side of the socket (then still delivers bpftrace's final records) or closes it, on SIGINT/SIGTERM/SIGHUP,
+and exits when bpftrace exits. bpftrace dies with it (PR_SET_PDEATHSIG).
 
 It acts for exactly one user, the one who invoked it (SUDO_UID/PKEXEC_UID, or root): every path that user
 names is opened with that user's credentials, only that user's processes are traced (checked for a PID, and
@@ -739,6 +744,8 @@ class Link:
         self.sock.setblocking(False)
         self.pending = bytearray()
         self.closed = False
+        # The reader shut its writing side: it asks the session to stop and still reads the final records.
+        self.eof = False
 
     def send_line(self, raw):
         if not self.closed:
@@ -767,8 +774,10 @@ class Link:
             select.select([], [self.sock], [], 0.1)
             self.flush()
 
-    def peer_gone(self):
-        """Called when poll says the socket is readable or hung up: the reader never writes, so it closed."""
+    def peer_gone(self, hung_up=False):
+        """Called when poll says the socket is readable or hung up: the reader never writes, so it either shut
+        its writing side (a stop request: eof, records still delivered) or closed the socket (hung up).
+        True when the session should stop."""
         try:
             data = self.sock.recv(4096)
         except BlockingIOError:
@@ -776,8 +785,11 @@ class Link:
         except OSError:
             data = b''
         if not data:
-            self.closed = True
-        return self.closed
+            if hung_up:
+                self.closed = True
+            else:
+                self.eof = True
+        return self.closed or self.eof
 
 
 def pdeathsig_setter(parent_pid):
@@ -833,7 +845,8 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
     buffers = {out_fd: b'', err_fd: b''}
     open_fds = {out_fd, err_fd}
-    reason = 'bpftrace exited'
+    tracer_name = 'the BCC program' if is_bcc else 'bpftrace'
+    reason = '%s exited' % tracer_name
     stop_sent_at = None
     killed = False
     poller = select.poll()
@@ -876,7 +889,8 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
             for fd in open_fds:  # stderr too: bpftrace's complaints must not grow the buffer without bound
                 poller.modify(fd, (select.POLLIN | select.POLLHUP) if want_out else 0)
         if not link.closed:
-            poller.modify(link.sock, sock_events | (select.POLLOUT if link.pending else 0))
+            # Registering again modifies; after the reader's eof only POLLOUT (and a hang-up) are of interest.
+            poller.register(link.sock, (0 if link.eof else sock_events) | (select.POLLOUT if link.pending else 0))
         try:
             ready = poller.poll(200)
         except InterruptedError:
@@ -885,10 +899,12 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
             if fd == link.sock.fileno():
                 if events & select.POLLOUT:
                     link.flush()
-                if events & ~select.POLLOUT and link.peer_gone():
+                if events & ~select.POLLOUT and link.peer_gone(hung_up=bool(events & select.POLLHUP)) and link.closed:
                     poller.unregister(link.sock)
                 if link.closed:
                     stop('the reader closed the socket')
+                elif link.eof:
+                    stop('stopped by the reader')
                 continue
             chunk = os.read(fd, 65536)
             if not chunk:
@@ -903,14 +919,15 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
                 if fd == out_fd:
                     link.send_line(line)
                 elif line.strip() == ATTACHED_MARKER.encode() or (is_bcc and BCC_ATTACHED.match(line)):
-                    link.record('attached', pid=pid)
+                    # The wall clock of the attach: the session's times are counted from here.
+                    link.record('attached', pid=pid, realtime_ns=time.time_ns(), monotonic_ns=time.monotonic_ns())
                     say('attached; press Ctrl-C to stop')
                 elif line.strip():
                     link.record('stderr', line=line.decode('utf-8', 'replace'))
     code = reap(proc)
     if code < 0 and stop_sent_at is None:
-        reason = 'bpftrace was killed by %s' % signal.Signals(-code).name
-    if pid and not os.path.exists('/proc/%d' % pid) and not stop_requested and not link.closed:
+        reason = '%s was killed by %s' % (tracer_name, signal.Signals(-code).name)
+    if pid and not os.path.exists('/proc/%d' % pid) and not stop_requested and not link.closed and not link.eof:
         reason = 'target process %d exited' % pid
     return code, reason
 
@@ -993,7 +1010,8 @@ def command_run(args):
     while True:
         code, reason = run_bpftrace(link, tracer, script, args.binary, pid, user.uid, positional)
         link.record('bpftrace_exit', code=code, reason=reason)
-        if not (args.follow and reason.startswith('target process') and not stop_requested and not link.closed):
+        if not (args.follow and reason.startswith('target process') and not stop_requested and not link.closed
+                and not link.eof):
             break
         say('target exited; waiting for a new process running %s (Ctrl-C to stop)' % args.binary)
         new_pid = wait_for_new_process(args.binary, link, user)
@@ -1009,6 +1027,56 @@ def command_run(args):
     return 0 if code == 0 else 1
 
 
+def split_runs(argv):
+    """`run A... run B...` into [['run', A...], ['run', B...]]. No other argument can be the bare word `run`
+    (paths are absolute, a PID is digits, parameters are name=value), so the split is unambiguous."""
+    groups = []
+    for arg in argv:
+        if arg == 'run' or not groups:
+            groups.append([])
+        groups[-1].append(arg)
+    return groups
+
+
+def command_several(runs):
+    """One child process per session, each exactly a `run` of its own (its own checks, socket, session slot
+    and bpftrace); Ctrl-C in the terminal reaches them all, and each stops alone when its reader asks.
+    Exits with the highest exit code of the children."""
+    parent = os.getpid()
+    children = []
+    for args in runs:
+        sys.stdout.flush()
+        child = os.fork()
+        if child == 0:
+            code = 1
+            try:
+                ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+                if os.getppid() != parent:
+                    os._exit(1)
+                code = command_run(args)
+            except Refused as err:
+                say('refused: %s' % err)
+                code = 2
+            except BaseException:  # noqa: BLE001 (a child never returns into the parent's loop)
+                import traceback
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children.append(child)
+    worst = 0
+    for child in children:
+        while True:
+            try:
+                _, status = os.waitpid(child, 0)
+                break
+            except InterruptedError:
+                continue
+        worst = max(worst, os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+    return worst
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog='bitcoin-usdt-helper.py')
     sub = parser.add_subparsers(dest='command', required=True)
@@ -1020,7 +1088,8 @@ def main(argv):
     run.add_argument('--socket', required=True)
     run.add_argument('--bpftrace')
     run.add_argument('--param', action='append')
-    args = parser.parse_args(argv)
+    runs = [parser.parse_args(group) for group in split_runs(argv)]
+    args = runs[0]
     os.chdir('/')
     os.umask(0o077)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -1029,7 +1098,7 @@ def main(argv):
     # When whatever started the helper (sudo, pkexec, the terminal's shell) dies, stop as on Ctrl-C.
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     try:
-        return command_run(args)
+        return command_run(args) if len(runs) == 1 else command_several(runs)
     except Refused as err:
         say('refused: %s' % err)
         return 2

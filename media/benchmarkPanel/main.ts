@@ -18,6 +18,7 @@ import { WHOLE_SECOND_STEPS } from '../../src/shared/chartAxis';
 import { chartReport, latestInLegend, wholeSplits } from '../shared/charts';
 import { activeElementCounts, countOf, cssColor, el, formatAxisTime, formatDuration, formatWholeSeconds, setUntrustedText, visibleText } from '../shared/dom';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
+import { liveSessionStarting } from '../shared/sessionHeader';
 
 const page = new PageConnection<BenchmarkUiState, ToWebview, FromWebview>(parseBenchmarkUiState);
 const dataFrames = new DataFrameClock();
@@ -409,7 +410,8 @@ function renderCard(card: SummaryCard, run: BenchmarkRunView | null): void {
   if (!run) return;
   setUntrustedText(card.title, run.label);
   const final = run.summary !== null;
-  card.state.textContent = final ? 'final' : run.ended ? `ended${run.endReason ? `: ${visibleText(run.endReason)}` : ''}` : run.source === 'live' ? 'running' : 'loading';
+  const starting = liveSessionStarting(state.sessions.find((s) => s.id === run.sessionId), run);
+  card.state.textContent = starting ?? (final ? 'final' : run.ended ? `ended${run.endReason ? `: ${visibleText(run.endReason)}` : ''}` : run.source === 'live' ? 'running' : 'loading');
   card.state.className = `card-state ${final ? 'final' : run.ended ? '' : 'running'}`;
   const totals = run.summary?.totals ?? run.totals;
   const v = card.values;

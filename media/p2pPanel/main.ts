@@ -748,6 +748,7 @@ function renderReport(): P2pRenderReport {
   const displayed = visibleText;
   return {
     sessionId: model.sessionId,
+    sessionState: header.stateText,
     peerRowCount: tableRows.length,
     totalPeers: model.peers.size,
     firstRows: tableRows.slice(0, 10).map((peer) => ({ id: peer.id, connType: displayed(peer.connType), addr: displayed(peer.addr) })),

@@ -20,7 +20,7 @@ import { DataFrameClock } from '../shared/dataFrameClock';
 import { contrastRatio } from '../../src/shared/colorContrast';
 import { activeElementCounts, countOf, el, formatBytes, formatSessionTime, setUntrustedText, visibleText } from '../shared/dom';
 import { PageConnection } from '../shared/pageConnection';
-import { SessionPicker } from '../shared/sessionHeader';
+import { liveSessionStarting, SessionPicker } from '../shared/sessionHeader';
 
 const page = new PageConnection<RawUiState, ToWebview, FromWebview>(parseRawUiState);
 const dataFrames = new DataFrameClock();
@@ -531,7 +531,11 @@ function renderHeader(): void {
   content.hidden = model.sessionId === null;
   const summary = model.summary;
   sessionState.className = 'session-state';
-  if (current && summary) {
+  const starting = liveSessionStarting(current, summary?.session ?? null);
+  if (current && starting) {
+    sessionState.textContent = starting;
+    sessionState.classList.add('starting');
+  } else if (current && summary) {
     const state = summary.session.ended ? `ended${summary.session.endReason ? `: ${visibleText(summary.session.endReason)}` : ''}` : current.source === 'live' ? 'live' : 'loading';
     sessionState.textContent = `${state} · ${countOf(summary.counters.messagesSeen, 'message', 'messages')} · ${formatBytes(summary.counters.bytesKept)} of ${formatBytes(summary.counters.bytesLimit)} held`;
     if (!summary.session.ended && current.source === 'live') sessionState.classList.add('live');

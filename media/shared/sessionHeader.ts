@@ -70,10 +70,19 @@ export class SessionHeader {
     this.toolbar.append(...(options.title ? [options.title] : []), this.picker.element, this.sessionState, el('span', 'spacer'), this.lossBanner);
   }
 
+  /** What the state line says (for render reports). */
+  get stateText(): string {
+    return this.sessionState.textContent ?? '';
+  }
+
   update(sessions: readonly SessionChoice[], currentId: string | null, status: SessionStatus | null, account: SessionAccount | null): void {
     this.picker.update(sessions, currentId);
     const choice = sessions.find((s) => s.id === currentId);
-    if (status && choice) {
+    const starting = liveSessionStarting(choice, status && { ...status, helperConnected: status.tool !== '' });
+    if (choice && starting) {
+      setText(this.sessionState, `${choice.tool} · ${starting}`);
+      this.sessionState.className = 'session-state starting';
+    } else if (status && choice) {
       const parts = [choice.source === 'recording' ? 'Recording' : status.ended ? 'Ended' : 'Live', status.tool || choice.tool];
       if (status.pid !== null) parts.push(`pid ${status.pid}`);
       if (status.attachedProbes !== null) parts.push(`${status.attachedProbes} probes`);
@@ -111,4 +120,19 @@ export class SessionHeader {
     }
     this.notesBar.hidden = this.notesBar.childElementCount === 0;
   }
+}
+
+/**
+ * What a live session that is not attached yet is doing, or null once it is attached (or ended, or a
+ * recording): before the helper connects, the launcher's words (the password, polkit, starting); after, the
+ * helper is checking, compiling and attaching.
+ */
+export function liveSessionStarting(
+  choice: SessionChoice | undefined,
+  status: { readonly ended: boolean; readonly attachedProbes: number | null; readonly helperConnected: boolean } | null,
+): string | null {
+  if (!choice || choice.source !== 'live' || choice.ended || status?.ended) return null;
+  if (status && status.attachedProbes !== null) return null;
+  if (!status || !status.helperConnected) return choice.startingText ?? 'starting';
+  return 'attaching the probes';
 }

@@ -197,6 +197,7 @@ function renderReport(): ToolRenderReport {
   return {
     tool: model.tool,
     sessionId: model.sessionId,
+    sessionState: header.stateText,
     rowCount: rows.length,
     firstRows: rows.slice(0, 10).map((row) => [...row.cells].map((cell) => cell.textContent ?? '')),
     columns: view?.columnTitles ?? [],

@@ -378,7 +378,7 @@ export class EventPrinter {
       case 'truncated':
         return `# ${event.count} ${event.field} value(s) reached the probe's string limit and may be cut`;
       case 'session:start':
-        return `# ${event.tool} on ${safe(event.binary)}${event.pid ? ` (PID ${event.pid})` : ''}, bpftrace ${event.bpftrace_version ?? '?'}`;
+        return `# ${event.tool} on ${safe(event.binary)}${event.pid ? ` (PID ${event.pid})` : ''}, ${event.bpftrace_version === 'BCC' ? 'BCC' : `bpftrace ${event.bpftrace_version ?? '?'}`}`;
       case 'session:attached':
         return `# attached ${event.probes} probes; Ctrl-C to stop`;
       case 'session:message':

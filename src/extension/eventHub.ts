@@ -13,6 +13,8 @@ export interface SessionDescriptor {
   readonly startedAt: string;
   /** The tool's parameters as launched (live sessions; a recording does not keep them). */
   readonly params?: Readonly<Record<string, string>>;
+  /** A live session's state until its helper connects ("waiting for the password (in the probe terminal)", "starting"). */
+  readonly startingText?: string;
 }
 
 export interface SessionEvents {

@@ -77,6 +77,10 @@ export interface BenchmarkRunView {
   readonly source: 'live' | 'recording';
   readonly ended: boolean;
   readonly endReason: string | null;
+  /** Probes attached (null: not yet). */
+  readonly attachedProbes: number | null;
+  /** The helper connected (its target record arrived). */
+  readonly helperConnected: boolean;
   readonly rates: RateSeries;
   /** Connect times in µs (power-of-2 buckets), cumulative. */
   readonly histogram: readonly HistogramBucket[];

@@ -156,6 +156,8 @@ export const DEFAULT_UI_STATE: P2pUiState = {
 /** What the webview rendered, for integration tests (the webview DOM is not reachable from the host). */
 export interface P2pRenderReport {
   readonly sessionId: string | null;
+  /** The session's state as the header shows it ("Live · p2p-traffic · …", "p2p-traffic · waiting for the password …"). */
+  readonly sessionState: string;
   readonly peerRowCount: number;
   readonly totalPeers: number;
   readonly firstRows: readonly { readonly id: string; readonly addr: string; readonly connType: string }[];

@@ -11,6 +11,8 @@ export interface SessionChoice {
   readonly tool: string;
   readonly startedAt: string;
   readonly ended: boolean;
+  /** A live session's state until its helper connects ("waiting for the password (in the probe terminal)"). */
+  readonly startingText?: string;
 }
 
 // ---- host → webview ----

@@ -75,6 +75,10 @@ export interface RawSessionStatus {
   readonly ended: boolean;
   readonly endReason: string | null;
   readonly notes: readonly SessionNote[];
+  /** Probes attached (null: not yet). */
+  readonly attachedProbes: number | null;
+  /** The helper connected (its target record arrived). */
+  readonly helperConnected: boolean;
 }
 
 /** Choices for the filter drop-downs (bounded). */

@@ -70,6 +70,8 @@ export interface ConnectionRow {
   readonly durationNs: number | null;
   readonly misbehaving: readonly MisbehavingMark[];
   readonly misbehavingCount: number;
+  /** Open when the probe attached (from the node's getpeerinfo), not seen opening. */
+  readonly openAtAttach: boolean;
   /** Messages of this peer id in the P2P traffic session in the hub (null: no such session or no messages). */
   readonly msgsIn: number | null;
   readonly msgsOut: number | null;
@@ -91,6 +93,10 @@ export interface ConnectionsView {
   readonly open: number;
   /** The P2P session whose message counts are joined in, if any. */
   readonly trafficSession: string | null;
+  /** Connections open at the attach (getpeerinfo); null: not known (see atAttachNote). */
+  readonly openAtAttach: number | null;
+  /** Why the connections open at the attach are not listed, when they are not (null: listed, or not asked yet). */
+  readonly atAttachNote: string | null;
 }
 
 // ---------------- utxocache-flush ----------------
@@ -224,6 +230,9 @@ export interface MempoolView {
   readonly rows: readonly MempoolRow[];
   readonly matchingRows: number;
   readonly keptRows: number;
+  /** The mempool when the probe attached (getmempoolinfo); null: not known (see atAttachNote). */
+  readonly atAttach: { readonly size: number; readonly bytes: number } | null;
+  readonly atAttachNote: string | null;
 }
 
 // ---------------- coin-selection ----------------
@@ -292,6 +301,8 @@ export interface ToolUiState {
 export interface ToolRenderReport {
   readonly tool: ToolPanelTool | null;
   readonly sessionId: string | null;
+  /** The session's state as the header shows it. */
+  readonly sessionState: string;
   /** Rows in the main table (the log or connection table). */
   readonly rowCount: number;
   /** Text of each cell of the first rows. */

@@ -227,6 +227,23 @@ describe('launching probes (Start probe… / Stop probe)', function () {
     assert.match(notices[0].text, /needs net:inbound_message, net:outbound_message/);
   });
 
+  it('refuses before launch a BCC tool on every process of a v29 build: one sentence, no terminal, no session, no panel', async () => {
+    const launcher = await launcherApi();
+    const { toolPanels } = await extensionApis('toolPanels');
+    const noticesBefore = launcher.recentNotices();
+    const terminalsBefore = vscode.window.terminals.length;
+    const panelWasOpen = toolPanels.isOpen('mempool-monitor');
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: 'mempool-monitor', binaryPath: workspaceBitcoind() })),
+      /^Error: A BCC tool \(mempool-monitor\) traces one process: this build's tracepoints have semaphores \(Bitcoin Core v29\+\), which BCC raises in one running process\. Pick the PID of a running bitcoind instead of every process\.$/,
+    );
+    assert.equal(launcher.activeSession(), undefined, 'no session was started');
+    assert.equal(vscode.window.terminals.length, terminalsBefore, 'no terminal was opened');
+    assert.equal(toolPanels.isOpen('mempool-monitor'), panelWasOpen, 'no panel was opened for it');
+    const notices = launcher.recentNotices().filter((n) => !noticesBefore.includes(n));
+    assert.deepEqual(notices.map((n) => n.level), ['error'], 'one error notice');
+  });
+
   it('says so when the command exits before the helper connects (as a failed sudo would), and keeps the terminal readable', async () => {
     const launcher = await launcherApi();
     const binary = workspaceBitcoind();

@@ -1,6 +1,7 @@
 // Several probes at once in the real VS Code: the workspace's bitcoind (the v29 tracee, its `demo` scenario
 // firing P2P, UTXO cache, connection and mempool tracepoints) probed by two and three tools started together
-// (one `startProbe` with several requests, as the multi-select tool picker does) and one after another;
+// (one `startProbe` with several requests, as the multi-select tool picker does: one helper in one terminal)
+// and one after another (a terminal each);
 // every panel fills, the status bar counts them all, stopping one leaves the others delivering, and after
 // stopping all nothing is left running.
 
@@ -58,7 +59,8 @@ describe('several probes at once', function () {
     assert.ok(Array.isArray(ids) && ids.length === 3, `three sessions started: ${JSON.stringify(ids)}`);
     const [p2pId, utxosId, connectionsId] = ids;
     assert.deepEqual(launcher.activeSessions().map((s) => s.descriptor.tool), ['p2p-traffic', 'utxos', 'p2p-connections']);
-    assert.equal(new Set(launcher.activeSessions().map((s) => s.terminal)).size, 3, 'each probe has its own terminal');
+    assert.equal(new Set(launcher.activeSessions().map((s) => s.terminal)).size, 1, 'probes started together share one terminal (one password)');
+    assert.equal(launcher.activeSessions()[0].command.filter((a) => a === 'run').length, 3, 'one helper starts the three sessions');
     const collected = ids.map((id) => collectEvents(launcher, id));
     try {
       // The panels open as tabs; a webview renders only while its tab shows, so each is brought forward to be read.
@@ -91,7 +93,7 @@ describe('several probes at once', function () {
       await waitFor('the hub to receive more events from both', 15_000, () => collected[0].events.length > eventsBefore[0] && collected[2].events.length > eventsBefore[2]);
       assert.equal(collected[1].events.length, eventsBefore[1], 'nothing more from the stopped probe');
       await waitFor('the status bar to count two probes', 10_000, () => /^\$\(pulse\) 2 probes · /.test(launcher.statusBarText()));
-      assert.equal((await probeProcessesOf(binary)).length, 4, 'two helpers and two bpftrace processes run');
+      assert.equal((await probeProcessesOf(binary)).length, 5, 'the helper, its two sessions\' children and their two bpftrace processes run');
 
       // Stop all.
       const allEnded = [p2pId, connectionsId].map((id) => sessionEnd(launcher, id));

@@ -3,9 +3,10 @@
 // the terminal, sudo asks for the password there, the test types it, the panel fills from the real probe; a wrong
 // password ends with the clear message; Stop leaves nothing behind, least of all anything running as root.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
-import { readdir, readFile, readlink } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { LauncherApi } from '../../src/extension/launch/launcherApi';
@@ -16,6 +17,7 @@ import {
   requiredEnv,
   sessionEnd,
   startTracee,
+  toolPanelReport,
   waitFor,
   workspaceBitcoind,
   type StartedTracee,
@@ -115,7 +117,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
 
     afterEach(async () => {
       const launcher = await launcherApi();
-      if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
+      if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', 'all');
       for (const tracee of tracees.splice(0)) await tracee.kill();
     });
 
@@ -150,6 +152,119 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
       await waitFor('the helper terminal to close', 10_000, () => !vscode.window.terminals.includes(active.terminal));
       assert.ok(tracee.running(), 'stopping the probe does not touch bitcoind');
       assert.equal(launcher.statusBarText(), '', 'the status bar item is hidden once no probe runs');
+    });
+
+    it('two probes started together: one terminal, the password typed once; the panel says it waits for the password until then; stopping one leaves the other running', async () => {
+      const launcher = await launcherApi();
+      const binary = workspaceBitcoind();
+      const tracee = await startTracee(binary, ['--scenario', 'p2p', '--rate', '300', '--duration-ms', '600000', '--peers', String(PEERS)]);
+      tracees.push(tracee);
+      const tools = [TOOL, 'utxos'];
+      const ids = await vscode.commands.executeCommand<string[] | undefined>('bitcoinUsdt.startProbe', tools.map((tool) => ({ tool, binaryPath: binary, pid: tracee.pid })));
+      assert.ok(ids && ids.length === 2, `both sessions started: ${JSON.stringify(ids)}`);
+      const sessions = launcher.activeSessions().filter((s) => ids.includes(s.descriptor.id));
+      assert.equal(sessions.length, 2);
+      const terminal = sessions[0].terminal;
+      assert.equal(sessions[1].terminal, terminal, 'probes started together share one terminal');
+      const command = sessions[0].command;
+      assert.deepEqual(command.slice(0, 3), [SUDO, '--', '/usr/bin/python3']);
+      assert.equal(command.filter((a) => a === SUDO).length, 1, 'one sudo for both');
+      assert.equal(command.filter((a) => a === 'run').length, 2, 'one helper starting two sessions');
+      await waitForSudoPrompt(terminal);
+      // The panel opened last is the visible tab (hidden webviews do not draw).
+      const waiting = await toolPanelReport('utxos', (r) => r.sessionId === ids[1] && /waiting for the password/.test(r.sessionState), 20_000);
+      assert.doesNotMatch(waiting.sessionState, /Live/);
+      await screenshot('nonroot-two-probes-password');
+      // Typed once. The test's sudoers has timestamp_timeout=0: a second sudo would ask again and never get an answer,
+      // so both sessions connecting proves that one password started both.
+      terminal.sendText(requiredEnv('BITCOIN_USDT_SUDO_PASSWORD'), true);
+      await waitFor('both sessions connected', 60_000, () => launcher.activeSessions().filter((s) => ids.includes(s.descriptor.id) && s.state === 'connected').length === 2);
+      await toolPanelReport('utxos', (r) => r.sessionId === ids[1] && /^Live · utxos/.test(r.sessionState), 30_000);
+      await vscode.commands.executeCommand('bitcoinUsdt.showP2pPanel');
+      const live = await p2pPanelReport((r) => r.sessionId === ids[0] && r.peerRowCount === PEERS && /^[1-9][\d,]* msgs/.test(r.receivedText), 60_000);
+      assert.match(live.sessionState, /^Live · p2p-traffic/);
+      const rootSide = await rootProbeProcesses(binary);
+      assert.equal(rootSide.filter((p) => /^\d+: \S*bpftrace /.test(p)).length, 2, `two bpftrace processes as root:\n${rootSide.join('\n')}`);
+      // sudo runs as two processes (itself and, with use_pty, its monitor child): one sudo started by the shell.
+      const sudos = (await processes()).filter((p) => p.args[0] === SUDO && p.args.includes(binary));
+      assert.equal(sudos.filter((p) => !sudos.some((q) => q.pid === p.ppid)).length, 1, `one sudo: ${sudos.map((p) => `${p.pid}<${p.ppid}`).join(', ')}`);
+
+      const utxosEnded = sessionEnd(launcher, ids[1]);
+      await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', ids[1]);
+      assert.equal(await utxosEnded, 'stopped from VS Code');
+      await waitFor('the stopped session\'s bpftrace gone', 10_000, async () => (await rootProbeProcesses(binary)).filter((p) => /^\d+: \S*bpftrace /.test(p)).length === 1);
+      const before = launcher.activeSession()?.counters.delivered ?? 0;
+      await waitFor('the other probe still delivering', 20_000, () => launcher.activeSessions().some((s) => s.descriptor.id === ids[0] && s.state === 'connected' && s.counters.delivered > before));
+      assert.ok(vscode.window.terminals.includes(terminal), 'the shared terminal stays while a probe runs in it');
+
+      const ended = sessionEnd(launcher, ids[0]);
+      await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', ids[0]);
+      assert.equal(await ended, 'stopped from VS Code');
+      await waitFor('no root process of the sessions left', 10_000, async () => (await rootProbeProcesses(binary)).length === 0);
+      await waitFor('the helper terminal to close', 10_000, () => !vscode.window.terminals.includes(terminal));
+      assert.equal(terminal.exitStatus?.code, 0, 'the terminal\'s shell exits 0: VS Code shows no notification of its own');
+    });
+
+    it('a real Bitcoin Core, the password typed 5 s late: the mempool panel\'s times in the mempool equal the node\'s own (getmempoolentry time to the block\'s time)', async function () {
+      this.timeout(240_000);
+      const launcher = await launcherApi();
+      const bitcoind = requiredEnv('BITCOIND');
+      const bitcoinCli = requiredEnv('BITCOIN_CLI');
+      const datadir = await mkdtemp(join(tmpdir(), 'bitcoin-usdt-nonroot-node-'));
+      const rpcPort = 28000 + (process.pid % 400) * 2;
+      const node = spawn(bitcoind, ['-regtest', `-datadir=${datadir}`, `-rpcport=${rpcPort}`, `-port=${rpcPort + 1}`, '-listen=0', '-fallbackfee=0.0002', '-printtoconsole=0'], { stdio: 'ignore' });
+      const cli = async (...args: string[]): Promise<string> =>
+        (await run(bitcoinCli, ['-regtest', `-datadir=${datadir}`, `-rpcport=${rpcPort}`, '-rpcwait', '-rpcwaittimeout=60', ...args], { timeout: 90_000 })).stdout.trim();
+      try {
+        await cli('createwallet', 'w');
+        const address = await cli('getnewaddress');
+        await cli('generatetoaddress', '101', address);
+        // Enters the mempool before the probe attaches: its stay can only come from entry_time (whole seconds).
+        const before = await cli('sendtoaddress', address, '1');
+        const beforeEntry = Number(JSON.parse(await cli('getmempoolentry', before)).time);
+
+        const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: 'mempool-monitor', binaryPath: bitcoind, pid: node.pid });
+        assert.ok(sessionId, 'startProbe did not start a session');
+        const terminal = launcher.activeSession()?.terminal;
+        assert.ok(terminal);
+        await waitForSudoPrompt(terminal);
+        await new Promise((r) => setTimeout(r, 5_000)); // the user types the password 5 s late
+        terminal.sendText(requiredEnv('BITCOIN_USDT_SUDO_PASSWORD'), true);
+        await toolPanelReport('mempool-monitor', (r) => r.sessionId === sessionId && /^Live · mempool-monitor/.test(r.sessionState), 90_000);
+
+        // Enters after the attach: its stay comes from its added event (ns).
+        const after = await cli('sendtoaddress', address, '1');
+        const afterEntry = Number(JSON.parse(await cli('getmempoolentry', after)).time);
+        await new Promise((r) => setTimeout(r, 3_000));
+        const [blockHash] = JSON.parse(await cli('generatetoaddress', '1', address)) as string[];
+        const blockTime = Number(JSON.parse(await cli('getblock', blockHash)).time);
+
+        // Columns: Time, Event, vsize, Fee, sat/vB, In mempool, Reason, txid.
+        const report = await toolPanelReport('mempool-monitor', (r) => r.sessionId === sessionId && [before, after].every((txid) => r.firstRows.some((row) => row[1] === 'removed' && row[7] === txid)), 30_000);
+        const shownSeconds = (txid: string): number => {
+          const row = report.firstRows.find((r) => r[1] === 'removed' && r[7] === txid);
+          assert.ok(row, `the removal of ${txid}`);
+          const text = row[5];
+          const match = /^([\d.]+) (s|ms)$/.exec(text);
+          assert.ok(match, `"In mempool" of ${txid} is a duration: ${JSON.stringify(text)}`);
+          return Number(match[1]) / (match[2] === 'ms' ? 1000 : 1);
+        };
+        // The node's clocks are whole seconds: its own figure is the block's time minus the entry time, ±1 s.
+        const nodeBefore = blockTime - beforeEntry;
+        const nodeAfter = blockTime - afterEntry;
+        assert.ok(nodeBefore >= 8, `the first transaction stayed a while (${nodeBefore} s)`);
+        assert.ok(Math.abs(shownSeconds(before) - nodeBefore) <= 1, `added before the attach: panel ${shownSeconds(before)} s, node ${nodeBefore} s`);
+        assert.ok(Math.abs(shownSeconds(after) - nodeAfter) <= 1, `added after the attach: panel ${shownSeconds(after)} s, node ${nodeAfter} s`);
+        await screenshot('nonroot-mempool-late-password');
+
+        const ended = sessionEnd(launcher, sessionId);
+        await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', sessionId);
+        assert.equal(await ended, 'stopped from VS Code');
+      } finally {
+        node.kill('SIGTERM');
+        await new Promise((r) => (node.exitCode !== null ? r(null) : node.once('exit', r)));
+        await rm(datadir, { recursive: true, force: true });
+      }
     });
 
     it('Stop while sudo waits for the password: the prompt goes away with the terminal, and nothing is left', async () => {
@@ -200,7 +315,11 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
       assert.deepEqual((await descendants(shellPid)).map((p) => p.args.join(' ')), [], 'nothing runs below the terminal\'s shell');
       assert.deepEqual(await rootProbeProcesses(binary), [], 'nothing runs as root');
       await assertNoProbeProcessesWithin(binary, 1_000);
-      terminal.dispose();
+      // Enter closes it, as the terminal says. VS Code notifies, quoting the terminal's whole command line (the
+      // inline script), when a shell the user typed into exits non-zero: this one exits 0.
+      terminal.sendText('', true);
+      await waitFor('the failed terminal to close on Enter', 10_000, () => !vscode.window.terminals.includes(terminal));
+      assert.equal(terminal.exitStatus?.code, 0, 'the shell exits 0 after a failure too');
     });
   });
 }

@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildHelperArgv, createPrivateSocket, type PrivateSocket } from '../../src/core/probeSession';
+import { buildHelperArgv, buildSeveralHelperArgv, createPrivateSocket, type PrivateSocket } from '../../src/core/probeSession';
 import { processesWith, waitUntil } from './childProcessWaits';
 
 const pidsWith = (needle: string): number[] => processesWith(needle).map((p) => p.pid);
@@ -199,5 +199,60 @@ describe('bitcoin-usdt-helper.py leaves no process behind', function () {
     await session.exited;
     await assertAllGone(session.helper);
     await session.socket.close();
+  });
+});
+
+describe('bitcoin-usdt-helper.py starts several sessions from one invocation (one password)', function () {
+  this.timeout(120_000);
+  let work: string;
+  let binary: string;
+  let tracee: ChildProcess;
+
+  before(async () => {
+    if (!existsSync(TRACEE)) throw new Error(`${TRACEE} is missing: run \`make -C test/tracee\` first`);
+    work = mkdtempSync(join(tmpdir(), 'helper-several-'));
+    binary = join(work, 'bitcoind-under-test');
+    copyFileSync(TRACEE, binary);
+    chmodSync(binary, 0o755);
+    tracee = spawn(binary, ['--scenario', 'p2p', '--wait-signal'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => tracee.stdout?.once('data', () => r()));
+  });
+  after(() => {
+    tracee.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('runs each session in its own child; one stops alone when its reader shuts its side (final records delivered), Ctrl-C stops the rest', async () => {
+    const sockets = [await createPrivateSocket(), await createPrivateSocket()];
+    const tools = ['p2p-traffic', 'p2p-monitor'];
+    const argv = buildSeveralHelperArgv(tools.map((tool, i) => ({ pythonPath: PYTHON, probesDir: PROBES, tool, binary, pid: tracee.pid, socketPath: sockets[i].path })));
+    assert.deepEqual(argv.filter((a) => a === 'run').length, 2);
+    // A process group of its own, like the terminal's foreground group.
+    const helper = spawn(argv[0], argv.slice(1), { env: CLEAN_ENV, stdio: ['ignore', 'ignore', 'ignore'], detached: true });
+    const exited = new Promise<number | null>((r) => helper.once('exit', (code) => r(code)));
+    try {
+      const connections = await Promise.all(sockets.map((s) => s.waitForConnection(30_000)));
+      const readers = connections.map(readRecords);
+      await Promise.all(readers.map((r) => r.waitFor('attached', 60_000)));
+      assert.deepEqual(readers.map((r) => r.records.find((x) => x.data.event === 'target')?.data.tool), tools);
+      // parent helper + one child and one bpftrace per session
+      assert.equal(pidsWith(binary).filter((pid) => pid !== tracee.pid).length, 5, 'parent, two children, two bpftrace');
+
+      connections[0].end();
+      await readers[0].waitFor('exit', 20_000);
+      const exit = readers[0].records.find((r) => r.data.event === 'exit');
+      assert.equal(exit?.data.reason, 'stopped by the reader');
+      assert.ok(readers[0].records.some((r) => r.data.event === 'bpftrace_exit'), 'the stopped session still got its final records');
+      await waitUntil(() => pidsWith(binary).filter((pid) => pid !== tracee.pid).length === 3, 10_000, 'the first session\'s child and bpftrace gone');
+      assert.ok(!readers[1].records.some((r) => r.data.event === 'exit'), 'the other session still runs');
+
+      process.kill(-(helper.pid ?? 0), 'SIGINT'); // Ctrl-C in the terminal: the foreground process group
+      await readers[1].waitFor('exit', 20_000);
+      assert.equal(await exited, 0);
+      await waitUntil(() => pidsWith(binary).every((pid) => pid === tracee.pid), 8000, 'every helper and bpftrace gone');
+    } finally {
+      helper.kill('SIGKILL');
+      await Promise.all(sockets.map((s) => s.close()));
+    }
   });
 });

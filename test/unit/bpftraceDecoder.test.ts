@@ -190,3 +190,65 @@ describe('bpftraceDecoder', () => {
     assert.deepEqual([...stringToBytes(invalid)], [0x61, 0xff, 0xc3]);
   });
 });
+
+describe('the session clock counts from the attach', () => {
+  // Real lines of the helper and probes/mempool-monitor.py (BCC) on the v29 tracee: BCC's records count from the
+  // program's start, 3.0 s (the compile) before its probes were attached.
+  const lines = [
+    '{"type": "helper", "data": {"event": "target", "tool": "mempool-monitor", "binary": "/t/tracee-v29", "pid": 28834, "semaphores": true, "bpftrace": "/usr/bin/python3", "bpftrace_version": "BCC"}}',
+    '{"type": "helper", "data": {"event": "started", "argv": [], "pid": 28834, "bpftrace_pid": 28866, "monotonic_ns": 13871423007097}}',
+    '{"type": "attached_probes", "data": {"probes": 4, "elapsed_ns": 3012680396}}',
+    '{"type": "helper", "data": {"event": "attached", "pid": 28834, "realtime_ns": 1796411391374839997, "monotonic_ns": 13875816158465}}',
+    '{"type": "value", "data": ["mempool:added", 3512680396, "c78d1b9bcb424fa20bb39c6724dda0dc011729bfd5178d65d959b8bca250dc14", 527, 31457]}',
+  ];
+
+  it('a BCC tool: elapsed_ns from the attach (its compile does not count), session:attached with the helper\'s wall clock', () => {
+    const decoder = new BpftraceDecoder({ streamedTracepoints: ['mempool:added'] });
+    const events = lines.flatMap((line) => decoder.decodeLine(Buffer.from(line)));
+    const attached = events.find((e) => e.event === 'session:attached');
+    assert.deepEqual(attached, { event: 'session:attached', probes: 4, pid: 28834, wall_clock_ms: 1796411391374.839 });
+    const added = events.find((e) => e.event === 'mempool:added');
+    assert.equal(added && 'elapsed_ns' in added ? added.elapsed_ns : null, 500_000_000);
+  });
+
+  it('a bpftrace tool: its elapsed already counts from the attach (it is set just before attaching); unchanged', () => {
+    const decoder = new BpftraceDecoder();
+    const events = [
+      '{"type": "helper", "data": {"event": "target", "tool": "p2p-traffic", "binary": "/t/tracee-v29", "pid": 28834, "semaphores": true, "bpftrace": "/usr/bin/bpftrace", "bpftrace_version": "v0.17.0"}}',
+      '{"type": "helper", "data": {"event": "started", "argv": [], "pid": 28834, "bpftrace_pid": 28840, "monotonic_ns": 13863733504234}}',
+      '{"type": "helper", "data": {"event": "attached", "pid": 28834, "realtime_ns": 1796411381789246998, "monotonic_ns": 13866230565365}}',
+      '{"type": "attached_probes", "data": {"probes": 3}}',
+      '{"type": "value", "data": ["out",4926633,6,"[2001:db8::2]:8333","feeler","inv",289]}',
+    ].flatMap((line) => decoder.decodeLine(Buffer.from(line)));
+    assert.equal(messages(events)[0].elapsed_ns, 4_926_633);
+    assert.equal(events.find((e) => e.event === 'session:attached' && 'wall_clock_ms' in e) !== undefined, true);
+  });
+});
+
+describe('a BCC program\'s Python traceback', () => {
+  it('becomes one message naming BCC and the cause, with the whole text as its details', () => {
+    // Real stderr of the system Python with python3-bpfcc (USDT on a PID that does not exist).
+    const traceback = [
+      'Traceback (most recent call last):',
+      '  File "<string>", line 1, in <module>',
+      '  File "/usr/lib/python3/dist-packages/bcc/usdt.py", line 136, in __init__',
+      '    raise USDTException("USDT failed to instrument PID %d" % pid)',
+      'bcc.usdt.USDTException: USDT failed to instrument PID 999999',
+    ];
+    const decoder = new BpftraceDecoder();
+    const events = [
+      '{"type": "helper", "data": {"event": "target", "tool": "mempool-monitor", "binary": "/t/bitcoind", "pid": 999999, "semaphores": false, "bpftrace": "/usr/bin/python3", "bpftrace_version": "BCC"}}',
+      ...[...traceback, 'mempool-monitor.py: giving up'].map((line) => JSON.stringify({ type: 'helper', data: { event: 'stderr', line } })),
+    ].flatMap((line) => decoder.decodeLine(Buffer.from(line)));
+    const notes = events.filter((e) => e.event === 'session:message');
+    assert.deepEqual(notes, [
+      {
+        event: 'session:message',
+        level: 'warning',
+        message: 'BCC: bcc.usdt.USDTException: USDT failed to instrument PID 999999 (a Python traceback of 5 lines; the whole text is in the output channel)',
+        details: traceback.join('\n'),
+      },
+      { event: 'session:message', level: 'warning', message: 'BCC: mempool-monitor.py: giving up' },
+    ]);
+  });
+});

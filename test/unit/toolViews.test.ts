@@ -91,6 +91,42 @@ describe('tool views: shared pieces', () => {
   });
 });
 
+describe('tool views: the node\'s state at the attach', () => {
+  it('connections open at the attach are rows marked so; one closing later gets its duration from conntime', () => {
+    const agg = new ConnectionsAggregator({ startedAtMs: 1_700_000_000_000 });
+    agg.ingestAll([
+      { event: 'session:attached', probes: 6, pid: 1, wall_clock_ms: 1_700_000_010_000 },
+      { event: 'node:state_at_attach', available: true, peers: [
+        { peer_id: 3, peer_addr: '127.0.0.1:18444', conn_type: 'outbound-full-relay', inbound: false, conntime: 1_700_000_000 },
+        { peer_id: 4, peer_addr: '127.0.0.1:50000', conn_type: 'inbound', inbound: true, conntime: 1_700_000_005 },
+      ], mempool: { size: 2, bytes: 400 } },
+      { event: 'net:closed_connection', elapsed_ns: 5 * S, peer_id: 3, peer_addr: '127.0.0.1:18444', conn_type: 'outbound-full-relay', network: 1, network_name: 'ipv4', time_established: 1_700_000_000 },
+    ] as Ev[]);
+    const view = agg.snapshot(EMPTY_FILTER).view as ConnectionsView;
+    assert.equal(view.openAtAttach, 2);
+    assert.equal(view.open, 1);
+    assert.equal(view.atAttachNote, null);
+    const [first, second] = view.rows;
+    assert.deepEqual([first.peerId, first.openAtAttach, first.endKind, first.durationNs], ['3', true, 'closed', 15 * S]);
+    assert.deepEqual([second.peerId, second.direction, second.openAtAttach, second.endKind], ['4', 'inbound', true, null]);
+  });
+
+  it('without the node\'s RPC: says that earlier connections appear when they close, and that the mempool size is not known', () => {
+    const event = { event: 'node:state_at_attach', available: false, reason: 'its RPC cookie /x/.cookie is not readable by you' } as Ev;
+    const connections = new ConnectionsAggregator();
+    connections.ingestAll([event]);
+    const view = connections.snapshot(EMPTY_FILTER).view as ConnectionsView;
+    assert.equal(view.openAtAttach, null);
+    assert.equal(view.atAttachNote, "Connections open before the probe attached appear when they close (the node's RPC was not asked: its RPC cookie /x/.cookie is not readable by you).");
+    const mempool = new MempoolAggregator();
+    mempool.ingestAll([event]);
+    assert.equal((mempool.snapshot(EMPTY_FILTER).view as MempoolView).atAttach, null);
+    const withSize = new MempoolAggregator();
+    withSize.ingestAll([{ event: 'node:state_at_attach', available: true, peers: [], mempool: { size: 7, bytes: 1234 } } as Ev]);
+    assert.deepEqual((withSize.snapshot(EMPTY_FILTER).view as MempoolView).atAttach, { size: 7, bytes: 1234 });
+  });
+});
+
 describe('tool views: p2p-connections', () => {
   const base = { peer_addr: '1.2.3.4:8333', network: 1 };
 
@@ -279,6 +315,19 @@ describe('tool views: mempool-monitor', () => {
     ] as Ev[]);
     const removal = (agg.snapshot(EMPTY_FILTER).view as MempoolView).rows.find((r) => r.kind === 'removed');
     assert.deepEqual(removal?.inMempool, { ns: 12_000_000, from: 'added' });
+  });
+
+  it('takes its wall clock from the attach (session:attached wall_clock_ms), not from the launch: a password typed late shifts nothing', () => {
+    // Launched at 1,000,000.000 s; the password and the compile took 5.9 s; attached at 1,000,005.900 s (elapsed 0).
+    const agg = new MempoolAggregator({ startedAtMs: 1_000_000_000 });
+    agg.ingestAll([
+      { event: 'session:attached', probes: 4, pid: 1, wall_clock_ms: 1_000_005_900 },
+      // Removed 8.2 s after the attach (1,000,014.1 s); it entered at 1,000,006 s (whole seconds): 8 s in the mempool.
+      { event: 'mempool:removed', elapsed_ns: 8_200_000_000, txid: txid(7), reason: 'block', vsize: 1, fee: 1, entry_time: 1_000_006 },
+    ] as Ev[]);
+    const removal = (agg.snapshot(EMPTY_FILTER).view as MempoolView).rows.find((r) => r.kind === 'removed');
+    assert.deepEqual(removal?.inMempool, { ns: 8 * S, from: 'entry_time' });
+    assert.equal(agg.timeOriginMs, 1_000_005_900);
   });
 
   it('times a transaction added before the session from entry_time, in whole seconds against the removal second', () => {

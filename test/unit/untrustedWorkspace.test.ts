@@ -52,7 +52,7 @@ describe('root boundary and untrusted workspaces (manifest and code)', () => {
     const launcher = source('src/extension/launch/probeLauncher.ts');
     const commandBody = command.slice(command.indexOf('const startProbe = async'));
     assert.match(commandBody.slice(0, 400), /if \(!vscode\.workspace\.isTrusted\) \{\s*throw new LaunchRefused/);
-    const startBody = launcher.slice(launcher.indexOf('async start(request: LaunchRequest)'));
+    const startBody = launcher.slice(launcher.indexOf('async startTogether(requests: readonly LaunchRequest[])'));
     assert.match(startBody.slice(0, 300), /if \(!vscode\.workspace\.isTrusted\) \{\s*throw new LaunchRefused/);
   });
 

@@ -10,7 +10,7 @@ const AXIS_HEIGHT = 18;
 const MAX_TIMELINE_ROWS = 120;
 
 function endText(row: ConnectionRow): string {
-  if (row.endKind === null) return row.openedNs === null ? '' : 'open';
+  if (row.endKind === null) return row.openedNs !== null ? 'open' : row.openAtAttach ? 'open at attach' : '';
   return `${row.endKind} ${formatSessionTime(row.endedNs ?? 0)}`;
 }
 
@@ -137,6 +137,9 @@ export const connectionsView = defineView<ConnectionsView, ConnectionRow>({
   is: (view): view is ConnectionsView => view.tool === 'p2p-connections',
   summary: (view) => [
     { label: 'Open', value: formatCount(view.open) },
+    view.openAtAttach !== null
+      ? { label: 'Open at attach', value: formatCount(view.openAtAttach), title: "From the node's getpeerinfo when the probe attached" }
+      : { label: 'Before the attach', value: view.atAttachNote === null ? '…' : 'appear when they close', title: view.atAttachNote ?? "Asking the node's RPC for the connections open at the attach" },
     { label: 'Inbound', value: formatCount(view.inbound), tone: 'in' },
     { label: 'Outbound', value: formatCount(view.outbound), tone: 'out' },
     { label: 'Closed', value: formatCount(view.closed) },

@@ -21,6 +21,11 @@ export const flushView = defineView<FlushView, FlushRow>({
     { label: 'Total time', value: `${formatDecimal(view.totalDurationUs / 1000)} ms` },
     { label: 'Longest', value: `${formatDecimal(view.maxDurationUs / 1000)} ms` },
     { label: 'By mode', value: view.byMode.map((m) => `${m.name} ${formatCount(m.count)}`).join(' · ') || '—' },
+    {
+      label: 'When',
+      value: 'when the cache is full, about once a day (periodic), at shutdown; cause one with bitcoin-cli gettxoutsetinfo, or watch many with -reindex',
+      title: 'Bitcoin Core flushes its coins cache when it outgrows -dbcache, periodically, at shutdown, and when an RPC needs the chainstate on disk (gettxoutsetinfo)',
+    },
   ],
   charts: (view) => {
     const x = view.rows.map((r) => r.elapsedNs / 1e9);

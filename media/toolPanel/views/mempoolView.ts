@@ -1,5 +1,5 @@
 import type { MempoolCounts, MempoolRow, MempoolView, TimeInMempool } from '../../../src/shared/toolPanelProtocol';
-import { formatCount, formatDecimal, formatDuration, formatInt64, formatSessionTime, formatWholeSeconds } from '../../shared/dom';
+import { countOf, formatBytes, formatCount, formatDecimal, formatDuration, formatInt64, formatSessionTime, formatWholeSeconds } from '../../shared/dom';
 import { defineView, newestFirst, type Cell } from '../viewModule';
 
 function line(counts: MempoolCounts): string {
@@ -44,6 +44,9 @@ export const mempoolView = defineView<MempoolView, MempoolRow>({
   tableTitle: 'Event log (newest first)',
   is: (view): view is MempoolView => view.tool === 'mempool-monitor',
   summary: (view) => [
+    view.atAttach !== null
+      ? { label: 'In mempool at attach', value: `${countOf(view.atAttach.size, 'transaction', 'transactions')} · ${formatBytes(view.atAttach.bytes)}`, title: "From the node's getmempoolinfo when the probe attached" }
+      : { label: 'In mempool at attach', value: view.atAttachNote === null ? '…' : 'not known', title: view.atAttachNote ?? "Asking the node's RPC" },
     { label: 'Added', value: formatCount(view.total.added), tone: 'ok' },
     { label: 'Removed', value: formatCount(view.total.removed), tone: 'in' },
     { label: 'Replaced', value: formatCount(view.total.replaced), tone: 'warn' },

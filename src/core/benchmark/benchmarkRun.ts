@@ -346,6 +346,8 @@ export class BenchmarkRun {
       source: this.source,
       ended: account.ended,
       endReason: account.endReason,
+      attachedProbes: account.attachedProbes,
+      helperConnected: account.tool !== '',
       rates: this.rateSeries(),
       histogram: histogram.buckets,
       histogramSource: histogram.source,

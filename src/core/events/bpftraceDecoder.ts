@@ -54,6 +54,9 @@ const HARMLESS_STDERR = [
   /^(raw-p2p-msgs|mempool-monitor)\.py: (attached \d+ probes|stopped by signal|target process \d+ exited|the reader closed stdout)/,
 ];
 
+/** A traceback longer than this is cut into messages of this many lines (a runaway program cannot hold memory). */
+const MAX_TRACEBACK_LINES = 200;
+
 const PEER_MAPS = ['@msgs_in', '@bytes_in', '@msgs_out', '@bytes_out'] as const;
 const TYPE_MAPS = ['@type_msgs_in', '@type_bytes_in', '@type_msgs_out', '@type_bytes_out'] as const;
 const STRING_MAPS = ['@peer_addr', '@conn_type'] as const;
@@ -105,8 +108,16 @@ export class BpftraceDecoder {
   private lastElapsed = 0;
   private elapsedOffset = 0;
   private firstStartNs: bigint | null = null;
+  /**
+   * A BCC program's clock at its first attach (its records count from before the compile): subtracted from every
+   * elapsed_ns, so the session's time counts from the moment the probe attached, as bpftrace's `elapsed` does.
+   */
+  private attachShiftNs: number | null = null;
+  private attachedOnce = false;
   private sessionPid: number | null = null;
   private ended = false;
+  /** A Python traceback being read from stderr, line by line (a BCC program's); null outside one. */
+  private traceback: string[] | null = null;
   /** Who wrote the probe's stderr lines, named in their messages (a BCC tool's Python traceback is not bpftrace's). */
   private frontEnd: 'BCC' | 'bpftrace' = 'bpftrace';
 
@@ -334,6 +345,11 @@ export class BpftraceDecoder {
   private onAttached(data: JsonValue | undefined): NormalizedEvent[] {
     const probes = data instanceof JsonObject ? data.get('probes') : undefined;
     this.probeCount = typeof probes === 'number' ? probes : 0;
+    const atAttach = data instanceof JsonObject ? data.get('elapsed_ns') : undefined;
+    if (this.attachShiftNs === null && typeof atAttach === 'number' && Number.isSafeInteger(atAttach) && atAttach >= 0) {
+      this.attachShiftNs = atAttach;
+      this.elapsedOffset -= atAttach;
+    }
     return [];
   }
 
@@ -371,21 +387,28 @@ export class BpftraceDecoder {
         if (isInt(mono)) {
           const ns = BigInt(mono);
           if (this.firstStartNs === null) this.firstStartNs = ns;
-          this.elapsedOffset = Number(ns - this.firstStartNs);
+          this.elapsedOffset = Number(ns - this.firstStartNs) - (this.attachShiftNs ?? 0);
         }
         return [];
       }
       case 'stderr': {
         const text = str('line');
+        const traceback = this.takeTracebackLine(text);
+        if (traceback !== undefined) return traceback;
         const harmless = HARMLESS_STDERR.some((re) => re.test(text));
         return [{ event: 'session:message', level: harmless ? 'info' : 'warning', message: `${this.frontEnd}: ${text}` }];
       }
-      case 'attached':
-        return [{ event: 'session:attached', probes: this.probeCount, pid: this.sessionPid }];
+      case 'attached': {
+        // The first attach's wall clock (the helper's): elapsed_ns 0. Re-attached runs keep the first origin.
+        const realtime = field('realtime_ns');
+        const wallClock = !this.attachedOnce && isInt(realtime) ? Number(BigInt(realtime) / 1000n) / 1000 : null;
+        this.attachedOnce = true;
+        return [{ event: 'session:attached', probes: this.probeCount, pid: this.sessionPid, ...(wallClock !== null ? { wall_clock_ms: wallClock } : {}) }];
+      }
       case 'error':
         return [{ event: 'session:message', level: 'error', message: str('message') }];
       case 'bpftrace_exit':
-        return this.endRun();
+        return [...this.endTraceback(), ...this.endRun()];
       case 'reattached': {
         this.sessionPid = num('pid');
         this.maps.clear();
@@ -403,6 +426,36 @@ export class BpftraceDecoder {
       default:
         return [this.malformedLine(line, `unknown helper event ${JSON.stringify(field('event'))}`)];
     }
+  }
+
+  /**
+   * A Python traceback becomes one message, its cause (the exception line), with the whole text in `details`
+   * (the extension writes that to its output channel): undefined for a line that is not part of one.
+   */
+  private takeTracebackLine(text: string): NormalizedEvent[] | undefined {
+    const starts = text === 'Traceback (most recent call last):';
+    if (this.traceback === null) {
+      if (!starts) return undefined;
+      this.traceback = [text];
+      return [];
+    }
+    this.traceback.push(text);
+    const continues = starts || text === '' || /^\s/.test(text) || /^(During handling of the above exception|The above exception was the direct cause)/.test(text);
+    if (continues && this.traceback.length < MAX_TRACEBACK_LINES) return [];
+    return this.endTraceback();
+  }
+
+  private endTraceback(): NormalizedEvent[] {
+    const lines = this.traceback;
+    this.traceback = null;
+    if (lines === null) return [];
+    const cause = [...lines].reverse().find((line) => line !== '' && !/^\s/.test(line) && line !== 'Traceback (most recent call last):') ?? lines[lines.length - 1];
+    return [{
+      event: 'session:message',
+      level: 'warning',
+      message: `${this.frontEnd}: ${cause} (a Python traceback of ${lines.length} lines; the whole text is in the output channel)`,
+      details: lines.join('\n'),
+    }];
   }
 
   // ------------------------------------------------------------------ accounting

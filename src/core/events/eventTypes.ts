@@ -87,18 +87,37 @@ export interface SessionAttachedEvent extends EventBase {
   event: 'session:attached';
   probes: number;
   pid: number | null;
+  /**
+   * Wall-clock time of the (first) attach, ms since the UNIX epoch, from the helper's clock: the moment elapsed_ns
+   * counts from. Absent in recordings made before it existed and on re-attaches.
+   */
+  wall_clock_ms?: number;
 }
 
 export interface SessionMessageEvent extends EventBase {
   event: 'session:message';
   level: 'info' | 'warning' | 'error';
   message: string;
+  /** The whole text the message sums up (a Python traceback), for the output channel, not for panels. */
+  details?: string;
 }
 
 export interface SessionEndEvent extends EventBase {
   event: 'session:end';
   reason: string;
   exit_code?: number | null;
+}
+
+/**
+ * The node's own state when the probe attached, from its RPC (getpeerinfo, getmempoolinfo), where the user can
+ * read its cookie; otherwise `available: false` and why. Added by the extension, not by a probe.
+ */
+export interface NodeStateAtAttachEvent extends EventBase {
+  event: 'node:state_at_attach';
+  available: boolean;
+  peers?: readonly { peer_id: number; peer_addr: string; conn_type: string; inbound: boolean; conntime: number }[];
+  mempool?: { size: number; bytes: number };
+  reason?: string;
 }
 
 export type NormalizedEvent =
@@ -113,7 +132,8 @@ export type NormalizedEvent =
   | SessionStartEvent
   | SessionAttachedEvent
   | SessionMessageEvent
-  | SessionEndEvent;
+  | SessionEndEvent
+  | NodeStateAtAttachEvent;
 // Other tools add their tracepoint events to this union with the same conventions.
 
 export const RECORDING_FORMAT = 'bitcoin-usdt-recording';

@@ -34,6 +34,21 @@ export function buildHelperArgv(launch: HelperLaunch): string[] {
   return argv;
 }
 
+/**
+ * One helper invocation that starts several sessions: the first session's argv followed by each other
+ * session's `run …` group (the helper runs each group in a child of its own), so they share one privilege
+ * prompt. All sessions must use the same interpreter and probes directory.
+ */
+export function buildSeveralHelperArgv(launches: readonly HelperLaunch[]): string[] {
+  if (launches.length === 0) throw new Error('no session to start');
+  const [first, ...rest] = launches.map(buildHelperArgv);
+  const runAt = first.indexOf('run');
+  for (const argv of rest) {
+    if (argv.slice(0, runAt).join('\0') !== first.slice(0, runAt).join('\0')) throw new Error('sessions started together must use one helper');
+  }
+  return [...first, ...rest.flatMap((argv) => argv.slice(runAt))];
+}
+
 export type PrivilegeMode = 'auto' | 'sudo' | 'pkexec' | 'none';
 
 /** auto: nothing when already root, else sudo. */

@@ -2,6 +2,7 @@ export { createPrivateSocket, type PrivateSocket } from './privateSocket';
 export {
   HELPER_SCRIPT,
   buildHelperArgv,
+  buildSeveralHelperArgv,
   formatCommandForDisplay,
   withPrivilegePrefix,
   type HelperLaunch,

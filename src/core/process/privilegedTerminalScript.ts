@@ -4,6 +4,10 @@
 // and the command (quoted by the shell itself from the very arguments it then runs), runs it, writes its exit
 // status to STATUS_FILE (how the extension learns that sudo failed before the helper connected), and on
 // failure keeps the terminal open until Enter so its output (sudo's or the helper's message) stays readable.
+// The shell itself always exits 0: the status file carries the command's status, and VS Code shows its own
+// notification, quoting the shell's whole command line (this script, ~1,000 characters), for a terminal whose
+// process exits non-zero after the user typed into it (`terminal.integrated.showExitAlert`; the Enter that
+// closes a failed terminal is such typing), or for any non-zero exit right after launch.
 // Ctrl-C reaches the command (the shell only traps it to stay alive); closing the terminal hangs up all of them.
 
 /** The shell the terminal runs; absolute, so no PATH lookup decides it. */
@@ -49,7 +53,7 @@ export const PRIVILEGED_TERMINAL_SCRIPT = [
   "  printf '\\n%s\\n' \"Exited with status $status. Press Enter to close this terminal.\"",
   '  read -r _ || :',
   'fi',
-  'exit "$status"',
+  'exit 0',
 ].join('\n');
 
 /**

@@ -270,8 +270,11 @@ export class RawMessageStore {
   }
 
   session(): RawSessionStatus {
-    const { tool, binary, pid, ended, endReason, notes } = this.account.status();
-    return { tool: tool || 'raw-p2p-msgs', binary, pid, ended, endReason, notes: notes.map((n) => ({ level: n.level, message: n.message.slice(0, MAX_NOTE_CHARS) })) };
+    const { tool, binary, pid, ended, endReason, notes, attachedProbes } = this.account.status();
+    return {
+      tool: tool || 'raw-p2p-msgs', binary, pid, ended, endReason, notes: notes.map((n) => ({ level: n.level, message: n.message.slice(0, MAX_NOTE_CHARS) })),
+      attachedProbes, helperConnected: tool !== '',
+    };
   }
 
   choices(): RawFilterChoices {

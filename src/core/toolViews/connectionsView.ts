@@ -35,6 +35,7 @@ interface ConnectionState {
   timeEstablished: string | null;
   readonly marks: MisbehavingMark[];
   markCount: number;
+  openAtAttach: boolean;
 }
 
 function networkName(network: number | null, given: string | null): string {
@@ -53,6 +54,8 @@ export class ConnectionsAggregator extends ToolViewBase {
   private forgotten = 0;
   private readonly totals = { inbound: 0, outbound: 0, closed: 0, evicted: 0, misbehaving: 0 };
   private traffic: PeerTraffic | null = null;
+  private openAtAttach: number | null = null;
+  private atAttachNote: string | null = null;
 
   constructor(options: ToolViewOptions & { limits?: Partial<ConnectionsLimits> } = {}) {
     super(options);
@@ -99,6 +102,26 @@ export class ConnectionsAggregator extends ToolViewBase {
         }
         return 'accepted';
       }
+      case 'node:state_at_attach': {
+        if (f.available !== true || !Array.isArray(f.peers)) {
+          this.atAttachNote = `Connections open before the probe attached appear when they close (the node's RPC was not asked: ${typeof f.reason === 'string' ? f.reason : 'unknown'}).`;
+          return 'accepted';
+        }
+        this.openAtAttach = 0;
+        for (const peer of f.peers as readonly Record<string, unknown>[]) {
+          const peerId = int64Text(peer.peer_id);
+          if (peerId === null || this.latestByPeer.has(peerId)) continue;
+          const state = this.newConnection(peerId);
+          state.addr = stringField(peer.peer_addr) ?? '';
+          state.connType = stringField(peer.conn_type) ?? '';
+          state.direction = peer.inbound === true ? 'inbound' : 'outbound';
+          const conntime = numberField(peer.conntime);
+          state.timeEstablished = conntime !== null && conntime > 0 ? String(conntime) : null;
+          state.openAtAttach = true;
+          this.openAtAttach++;
+        }
+        return 'accepted';
+      }
       case 'net:misbehaving_connection': {
         const peerId = int64Text(f.peer_id);
         if (peerId === null) return 'ignored';
@@ -139,6 +162,7 @@ export class ConnectionsAggregator extends ToolViewBase {
       timeEstablished: null,
       marks: [],
       markCount: 0,
+      openAtAttach: false,
     };
     this.connections.set(state.key, state);
     this.latestByPeer.set(peerId, state);
@@ -185,6 +209,7 @@ export class ConnectionsAggregator extends ToolViewBase {
       durationNs,
       misbehaving: [...state.marks],
       misbehavingCount: state.markCount,
+      openAtAttach: state.openAtAttach,
       msgsIn: traffic ? traffic.msgsIn : null,
       msgsOut: traffic ? traffic.msgsOut : null,
     };
@@ -229,7 +254,7 @@ export class ConnectionsAggregator extends ToolViewBase {
     const matching: ConnectionState[] = [];
     for (const state of all) if (this.matches(state, needle, filter.kind)) matching.push(state);
     let open = 0;
-    for (const state of all) if (state.closedNs === null && state.evictedNs === null && state.openedNs !== null) open++;
+    for (const state of all) if (state.closedNs === null && state.evictedNs === null && (state.openedNs !== null || state.openAtAttach)) open++;
     return {
       tool: 'p2p-connections',
       rows: matching.slice(-MAX_SENT_ROWS).map((s) => this.row(s)),
@@ -239,6 +264,8 @@ export class ConnectionsAggregator extends ToolViewBase {
       ...this.totals,
       open,
       trafficSession: this.traffic?.label ?? null,
+      openAtAttach: this.openAtAttach,
+      atAttachNote: this.atAttachNote,
     };
   }
 }

@@ -37,6 +37,8 @@ export class MempoolAggregator extends ToolViewBase {
   private readonly totals = { added: 0, removed: 0, replaced: 0, rejected: 0 };
   private readonly buckets: SecondBuckets;
   private seq = 0;
+  private atAttach: { size: number; bytes: number } | null = null;
+  private atAttachNote: string | null = null;
   /** txid → elapsed_ns of its `added` event in this session (insertion order: oldest first). */
   private readonly addedAt = new Map<string, number>();
   private readonly maxTrackedEntries: number;
@@ -75,6 +77,12 @@ export class MempoolAggregator extends ToolViewBase {
   }
 
   protected ingestToolEvent(event: ToolEventLike, f: Readonly<Record<string, unknown>>, elapsedNs: number): 'accepted' | 'ignored' | 'other' {
+    if (event.event === 'node:state_at_attach') {
+      const mempool = f.mempool as Record<string, unknown> | undefined;
+      if (f.available === true && mempool && typeof mempool.size === 'number' && typeof mempool.bytes === 'number') this.atAttach = { size: mempool.size, bytes: mempool.bytes };
+      else this.atAttachNote = `The mempool's size at the attach is not known (the node's RPC was not asked: ${typeof f.reason === 'string' ? f.reason : 'unknown'}).`;
+      return 'accepted';
+    }
     const kind = kindOf(event.event);
     if (kind === null) return 'other';
     let row: MempoolRow;
@@ -145,6 +153,8 @@ export class MempoolAggregator extends ToolViewBase {
       total: { ...this.totals },
       lastMinute: this.windowCounts(nowSecond, 60),
       lastTenMinutes: this.windowCounts(nowSecond, TEN_MINUTES),
+      atAttach: this.atAttach,
+      atAttachNote: this.atAttachNote,
       rates: { startSecond: series.startSecond, added: series.values[0], removed: series.values[1], replaced: series.values[2], rejected: series.values[3] },
       rows: items,
       matchingRows: matching,

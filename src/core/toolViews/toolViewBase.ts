@@ -6,7 +6,11 @@ import { DEFAULT_ACCOUNT_LIMITS, SessionAccount } from '../session/sessionAccoun
 import { fieldsOf, numberField, type ToolEventLike } from './eventFields';
 
 export interface ToolViewOptions {
-  /** Wall-clock time (ms since the epoch) the session started: turns UNIX-second fields into durations. */
+  /**
+   * Wall-clock time (ms since the epoch) the session started: turns UNIX-second fields into durations. A
+   * `session:attached` event's `wall_clock_ms` (the helper's clock at the attach, where elapsed_ns counts from)
+   * replaces it: the launch time would count the password and the compile too.
+   */
   readonly startedAtMs?: number | null;
   readonly maxSessionNotes?: number;
   /** Distinct names kept in the truncated-by-field and fired-count tables. */
@@ -17,6 +21,10 @@ export interface ToolViewAggregator {
   readonly tool: ToolPanelTool;
   /** Something changed since the last snapshot. */
   readonly hasChanges: boolean;
+  /** Wall-clock ms of elapsed_ns 0: the attach (from the helper), else the session's start; null when unknown. */
+  readonly timeOriginMs: number | null;
+  /** The probe is attached (live sessions count their clock from then). */
+  readonly attached: boolean;
   ingestAll(events: readonly ToolEventLike[]): void;
   markEnded(reason: string): void;
   /** The view for `filter`; `nowElapsedNs`: the session clock now (live sessions), for windows and rates. */
@@ -25,7 +33,7 @@ export interface ToolViewAggregator {
 
 export abstract class ToolViewBase implements ToolViewAggregator {
   abstract readonly tool: ToolPanelTool;
-  protected readonly startedAtMs: number | null;
+  protected startedAtMs: number | null;
   protected readonly account: SessionAccount;
   private changed = true;
 
@@ -41,6 +49,14 @@ export abstract class ToolViewBase implements ToolViewAggregator {
     return this.changed;
   }
 
+  get timeOriginMs(): number | null {
+    return this.startedAtMs;
+  }
+
+  get attached(): boolean {
+    return this.account.status().attachedProbes !== null;
+  }
+
   protected get lastElapsedNs(): number {
     return this.account.lastElapsedNs;
   }
@@ -51,6 +67,10 @@ export abstract class ToolViewBase implements ToolViewAggregator {
 
   ingest(event: ToolEventLike): void {
     this.changed = true;
+    if (event.event === 'session:attached') {
+      const wallClock = numberField(fieldsOf(event).wall_clock_ms);
+      if (wallClock !== null && Number.isFinite(wallClock) && wallClock > 0) this.startedAtMs = wallClock;
+    }
     if (this.account.take(event)) {
       if (event.event === 'fired') this.firedCountsChanged(numberField(fieldsOf(event).elapsed_ns));
       return;

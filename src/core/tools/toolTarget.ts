@@ -13,6 +13,11 @@ export interface ToolTarget {
   /** The real path of the binary (for a PID: its /proc/PID/exe). */
   readonly binaryPath: string;
   readonly pid: number | null;
+  /**
+   * Whether the helper will act for root (who alone may run a BCC tool on every process of a binary without
+   * semaphores). Default: this process runs as root and not through sudo.
+   */
+  readonly forRoot?: boolean;
 }
 
 export interface ToolTargetCheck {
@@ -36,8 +41,9 @@ async function toolTargetRefusal(target: ToolTarget, onVersion: (version: Client
   const needs = `${tool.id} needs ${tool.tracepoints.join(', ')}`;
   let present: Set<string>;
   let hasNoteSection: boolean;
+  let report: Awaited<ReturnType<typeof readBitcoindNotes>>;
   try {
-    const report = await readBitcoindNotes(target.binaryPath);
+    report = await readBitcoindNotes(target.binaryPath);
     onVersion(report.clientVersion ?? null);
     present = new Set(report.notes.map((note) => `${note.provider}:${note.name}`));
     hasNoteSection = report.hasNoteSection;
@@ -46,7 +52,7 @@ async function toolTargetRefusal(target: ToolTarget, onVersion: (version: Client
     return `${what} is not a bitcoind with USDT tracepoints (${error.message}); ${needs}`;
   }
   const missing = tool.tracepoints.filter((id) => !present.has(id));
-  if (missing.length === 0) return null;
+  if (missing.length === 0) return target.pid === null && tool.frontEnd === 'bcc' ? bccEveryProcessRefusal(tool.id, target, report) : null;
   const usage = 'Pick the PID of a running bitcoind, or a bitcoind built with -DWITH_USDT=ON (CMake, v29+) or --enable-usdt (v22–v28).';
   if (present.size === 0) {
     const why = hasNoteSection ? 'its .note.stapsdt section holds no notes' : 'no .note.stapsdt section';
@@ -61,4 +67,21 @@ async function toolTargetRefusal(target: ToolTarget, onVersion: (version: Client
   const added = missing.map((id) => findTracepointDocById(id)?.versionAdded).filter((version): version is NonNullable<typeof version> => !!version);
   const hint = added.length > 0 ? ` (added in ${[...new Set(added)].join(', ')}: the build may be older)` : '';
   return `${what} lacks the tracepoint(s) ${missing.join(', ')} that ${tool.id} attaches to${hint}`;
+}
+
+/**
+ * A BCC tool on every process of a binary: BCC raises a v29+ build's semaphores in one process, and only root
+ * may trace every process with it (the helper refuses both; said here, before anything starts).
+ */
+function bccEveryProcessRefusal(
+  toolId: string,
+  target: ToolTarget,
+  report: { readonly notes: readonly { readonly semaphore: bigint | null }[] },
+): string | null {
+  const pick = 'Pick the PID of a running bitcoind instead of every process';
+  if (report.notes.some((note) => note.semaphore !== null && note.semaphore !== 0n)) {
+    return `A BCC tool (${toolId}) traces one process: this build's tracepoints have semaphores (Bitcoin Core v29+), which BCC raises in one running process. ${pick}.`;
+  }
+  const forRoot = target.forRoot ?? (process.getuid?.() === 0 && process.env.SUDO_UID === undefined);
+  return forRoot ? null : `A BCC tool (${toolId}) traces one process: only root may trace every process of a binary with it. ${pick}.`;
 }

@@ -28,7 +28,8 @@ const STATUS_POLL_MS = 250;
 
 /**
  * The visible terminal that runs the privileged helper through the fixed script (see
- * privilegedTerminalScript.ts): the user reads the exact command there and types the sudo password.
+ * privilegedTerminalScript.ts): the user reads the exact command there and types the sudo password. Probes
+ * started together share one terminal: one helper starts a session for each.
  */
 export class HelperTerminal implements vscode.Disposable {
   readonly terminal: vscode.Terminal;
@@ -38,6 +39,8 @@ export class HelperTerminal implements vscode.Disposable {
   readonly closed: Promise<void>;
   private open = true;
   private exitSeen = false;
+  /** Sessions whose helper runs in this terminal and that have not ended. */
+  private users = 0;
   private poll: NodeJS.Timeout | undefined;
   private readonly closeListener: vscode.Disposable;
 
@@ -83,7 +86,8 @@ export class HelperTerminal implements vscode.Disposable {
       this.open = false;
       this.closeListener.dispose();
       void this.readStatus(statusFile).then((status) => {
-        finish({ status: status ?? closed.exitStatus?.code, terminalClosed: true });
+        // Only the status file tells the command's status: the shell itself always exits 0 (see the script).
+        finish({ status, terminalClosed: true });
         reportClosed();
         void fs.rm(this.statusDirectory, { recursive: true, force: true });
       });
@@ -96,6 +100,17 @@ export class HelperTerminal implements vscode.Disposable {
       else this.poll = setTimeout(() => void pollStatus(), STATUS_POLL_MS);
     };
     this.poll = setTimeout(() => void pollStatus(), STATUS_POLL_MS);
+  }
+
+  /** One more session runs its helper here (sessions started together share one terminal and one password). */
+  retain(): void {
+    this.users++;
+  }
+
+  /** A session of this terminal ended; true when it was the last one. */
+  release(): boolean {
+    this.users = Math.max(0, this.users - 1);
+    return this.users === 0;
   }
 
   get isOpen(): boolean {

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { checkToolTarget } from '../../core/tools/toolTarget';
 import { readStapsdtNotes } from '../../core/elf/stapsdtNotes';
 import {
   commandLineForDisplay,
@@ -39,7 +40,11 @@ export async function pickLaunchRequests(
     if (!params) return undefined;
     paramsByTool.push(params);
   }
-  const target = await pickTarget(binaryPath, tools.length === 1 ? tools[0] : `${tools.length} tools`);
+  // Known before any process is picked: which tools cannot trace every process (BCC on a v29+ build, or not as root).
+  const everyProcessRefusals = (await Promise.all(tools.map((toolId) => checkToolTarget({ toolId, binaryPath, pid: null }))))
+    .map((check) => check.refusal)
+    .filter((refusal): refusal is string => refusal !== null);
+  const target = await pickTarget(binaryPath, tools.length === 1 ? tools[0] : `${tools.length} tools`, everyProcessRefusals.length === tools.length ? everyProcessRefusals : []);
   if (!target) return undefined;
   return tools.map((tool, index) => ({
     tool, binaryPath: target.binaryPath, pid: target.pid, follow: target.follow,
@@ -195,17 +200,21 @@ interface PickedTarget {
   readonly follow: boolean;
 }
 
-async function pickTarget(binaryPath: string, tool: string): Promise<PickedTarget | undefined> {
+/** `everyProcessRefused`: why none of the tools can trace every process (then that choice is not offered). */
+async function pickTarget(binaryPath: string, tool: string, everyProcessRefused: readonly string[]): Promise<PickedTarget | undefined> {
   const processes = await listBitcoindProcesses({ binaryPath });
   const quickPick = vscode.window.createQuickPick<TargetItem>();
   quickPick.title = `Start probe ${tool}: which process?`;
-  quickPick.placeholder = processes.length === 0 ? 'No bitcoind is running: trace every process of this binary as it starts' : 'Pick a running bitcoind, or every process of this binary';
+  const everyProcess = everyProcessRefused.length === 0;
+  quickPick.placeholder = !everyProcess
+    ? (processes.length === 0 ? `No bitcoind is running, and ${everyProcessRefused[0].replace(/^A BCC tool/, 'a BCC tool')}` : 'Pick a running bitcoind (a BCC tool traces one process)')
+    : processes.length === 0 ? 'No bitcoind is running: trace every process of this binary as it starts' : 'Pick a running bitcoind, or every process of this binary';
   quickPick.matchOnDetail = true;
   let follow = false;
   const render = (): void => {
     const active = quickPick.activeItems[0];
     const items: TargetItem[] = [
-      { label: '$(files) Every process of this binary', description: 'including processes started later', detail: binaryPath, target: 'all' },
+      ...(everyProcess ? [{ label: '$(files) Every process of this binary', description: 'including processes started later', detail: binaryPath, target: 'all' as const }] : []),
       ...processes.map((p) => ({
         label: `$(server-process) PID ${p.pid}`,
         description: describeBinaryMatch(p),

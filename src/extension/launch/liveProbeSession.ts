@@ -9,6 +9,7 @@ import type { EventHub, SessionDescriptor } from '../eventHub';
 import { HelperTerminal, type HelperExit } from './helperTerminal';
 import type { ProbeCounters } from './probeStatusBar';
 import { showError, showInformation, showWarning } from '../notifications';
+import { readNodeStateAtAttach } from '../../core/node/nodeState';
 
 export type LiveSessionState = 'waiting' | 'connected' | 'ended';
 
@@ -28,9 +29,14 @@ export interface LiveProbeSessionOptions {
   readonly clientVersion: ClientVersion | null;
   /** How long to wait for the helper to connect (the user may be typing a password). */
   readonly connectTimeoutMs: number;
-  /** Explains an exit before the helper connected ("a wrong or cancelled sudo password…"). */
-  readonly earlyExitHint: (status: number | undefined) => string;
+  /**
+   * The command in the terminal exited before this session's helper connected: the launcher says so once for
+   * every session of that terminal ("a wrong or cancelled sudo password…").
+   */
+  readonly onEarlyExit: (exit: HelperExit) => void;
   readonly notify: (notice: SessionNotice) => void;
+  /** Writes the whole text behind a message (a Python traceback) to the output channel. */
+  readonly log: (text: string) => void;
   /** Called once when the session ends, before the hub hears of it. */
   readonly onEnded: (reason: string) => void;
 }
@@ -42,6 +48,8 @@ const FINAL_COUNTS_GRACE_MS = 5000;
 const INTERRUPT_GRACE_MS = 2000;
 /** A clean exit closes the terminal by itself shortly after the status is written. */
 const CLOSE_GRACE_MS = 500;
+/** Tools whose panels start from the node's state at the attach (open connections, mempool size). */
+const STATE_AT_ATTACH_TOOLS = new Set(['p2p-connections', 'mempool-monitor']);
 const REATTACHED_PREFIX = 're-attached to PID';
 /** bpftrace's last complaints, quoted when a session fails. */
 const KEPT_WARNINGS = 3;
@@ -57,6 +65,9 @@ export class LiveProbeSession {
   readonly ended: Promise<string>;
   private stateValue: LiveSessionState = 'waiting';
   private reader: ProbeSessionReader | undefined;
+  private connection: Socket | undefined;
+  /** Set when the session ended: no other session still runs its helper in this terminal. */
+  private lastOnTerminal = false;
   private stopping: Promise<void> | undefined;
   private endReason: string | undefined;
   private stopReason: string | undefined;
@@ -68,6 +79,8 @@ export class LiveProbeSession {
   /** Tracepoint hits counted in the kernel, from the latest `fired` event (what aggregating tools saw). */
   private firedTotal = 0;
   private readonly aggregating: boolean;
+  /** The node's RPC was asked for its state at the attach (connections, mempool). */
+  private stateAsked = false;
   private reportEnded: (reason: string) => void = () => undefined;
 
   constructor(private readonly options: LiveProbeSessionOptions) {
@@ -101,6 +114,7 @@ export class LiveProbeSession {
   /** Starts waiting for the helper; call once, right after the terminal was created. */
   run(): void {
     const { socket, terminal, connectTimeoutMs } = this.options;
+    terminal.retain();
     this.options.hub.startSession(this.descriptor);
     void terminal.exited.then((exit) => this.onHelperExit(exit));
     void terminal.closed.then(() => {
@@ -120,8 +134,9 @@ export class LiveProbeSession {
   }
 
   /**
-   * Stop: Ctrl-C in the terminal (the helper stops bpftrace and delivers the final counts), then close the socket
-   * (a helper that is still running stops because its reader went away), Ctrl-C again, and dispose the terminal.
+   * Stop: shut our side of the socket (the helper stops bpftrace, delivers the final counts and closes it), then
+   * close the socket (a helper that is still running stops because its reader went away); when no other session
+   * runs in the terminal, Ctrl-C there (sudo may still be asking) and dispose it.
    */
   stop(reason = 'stopped'): Promise<void> {
     this.stopping ??= this.stopInOrder(reason);
@@ -138,14 +153,16 @@ export class LiveProbeSession {
   private async stopInOrder(reason: string): Promise<void> {
     const { terminal } = this.options;
     this.stopReason = reason;
-    if (this.stateValue === 'connected' && this.reader) {
-      // Ctrl-C first: the helper stops bpftrace, forwards its final counts (exact loss accounting), then closes the socket.
-      terminal.interrupt();
+    if (this.stateValue === 'connected' && this.reader && this.connection) {
+      // The stop request: the helper stops bpftrace, forwards its final counts (exact loss accounting), then closes
+      // the socket. Only this session's helper hears it, whoever else runs in the same terminal.
+      this.connection.end();
       await settlesWithin(this.reader.done, FINAL_COUNTS_GRACE_MS);
     }
     const helperConnected = this.stateValue === 'connected';
     // Closing the socket stops a helper that is still running: its reader went away.
     await this.finish(reason);
+    if (!this.lastOnTerminal) return;
     // Never connected: sudo may be asking for the password, or the helper is starting; nothing reads the socket.
     if (!helperConnected && !terminal.hasExited) terminal.interrupt();
     if (!(await settlesWithin(terminal.exited, STOP_GRACE_MS))) {
@@ -163,6 +180,7 @@ export class LiveProbeSession {
       return;
     }
     this.stateValue = 'connected';
+    this.connection = connection;
     const tool = findTool(this.descriptor.tool);
     this.reader = new ProbeSessionReader({
       decoder: new BpftraceDecoder({ streamedTracepoints: tool ? streamedTracepoints(tool) : [], clientVersion: this.options.clientVersion }),
@@ -178,9 +196,19 @@ export class LiveProbeSession {
 
   private onBatch(events: readonly NormalizedEvent[]): void {
     for (const event of events) {
+      if (event.event === 'session:attached' && !this.stateAsked && STATE_AT_ATTACH_TOOLS.has(this.descriptor.tool) && this.descriptor.pid !== null) {
+        this.stateAsked = true;
+        void readNodeStateAtAttach(this.descriptor.pid).then((state) => {
+          if (this.stateValue === 'ended') return;
+          this.options.hub.publish(this.descriptor.id, [state.available
+            ? { event: 'node:state_at_attach', available: true, peers: state.peers, mempool: state.mempool }
+            : { event: 'node:state_at_attach', available: false, reason: state.reason }]);
+        });
+      }
       if (event.event === 'lost') this.lostEvents += event.count;
       else if (event.event === 'fired') this.firedTotal = Object.values(event.counts).reduce((sum, n) => sum + n, 0);
       if (event.event === 'session:message') {
+        if (event.details !== undefined) this.options.log(`[${this.descriptor.label}] ${event.message}\n${event.details}\n`);
         if (event.level === 'error') {
           this.errorShown = true;
           this.options.notify({ level: 'error', text: `Probe ${this.descriptor.tool}: ${event.message}` });
@@ -211,19 +239,14 @@ export class LiveProbeSession {
 
   private onHelperExit(exit: HelperExit): void {
     if (this.stateValue !== 'waiting') return;
-    const status = exit.status === undefined ? 'without an exit status' : `with status ${exit.status}`;
-    this.options.notify({
-      level: 'error',
-      text: exit.status === undefined && exit.terminalClosed
-        ? `Probe ${this.descriptor.tool} did not start: its terminal was closed before the helper connected.`
-        : `Probe ${this.descriptor.tool} did not start: the command exited ${status} before the helper connected (${this.options.earlyExitHint(exit.status)}). The terminal "${this.options.terminal.terminal.name}" shows what happened.`,
-    });
-    void this.finish(`the helper exited ${status} before connecting`);
+    this.options.onEarlyExit(exit);
+    void this.finish(`the helper exited ${exit.status === undefined ? 'without an exit status' : `with status ${exit.status}`} before connecting`);
   }
 
   private async finish(reason: string): Promise<void> {
     if (this.stateValue === 'ended') return;
     this.stateValue = 'ended';
+    this.lastOnTerminal = this.options.terminal.release();
     reason = this.stopReason ?? reason;
     this.reader?.flush();
     await this.options.socket.close();

@@ -7,11 +7,11 @@ import { checkToolTarget } from '../../core/tools/toolTarget';
 import type { ClientVersion } from '../../core/elf/clientVersion';
 import { readRootSettings } from '../config';
 import type { EventHub, SessionDescriptor } from '../eventHub';
-import { HelperTerminal } from './helperTerminal';
+import { HelperTerminal, type HelperExit } from './helperTerminal';
 import { requestedPid, validatedParams, type LaunchRequest } from './launchRequest';
 import { LiveProbeSession, noticeToWindow, sessionLabel, type SessionNotice } from './liveProbeSession';
 import { ProbeStatusBar } from './probeStatusBar';
-import { buildRootCommand, earlyExitHint, privilegeReason, RootCommandError, type RootCommandInputs } from './rootCommand';
+import { buildRootCommand, earlyExitHint, privilegeReason, RootCommandError, startingText, type RootCommandInputs, type RootCommandTarget } from './rootCommand';
 
 export const PROBE_RUNNING_CONTEXT_KEY = 'bitcoinUsdt.probeRunning';
 /** Shown in previews instead of the random socket path of a real session. */
@@ -21,6 +21,16 @@ const KEPT_NOTICES = 20;
 
 /** Why a launch did not happen, in words for the user. */
 export class LaunchRefused extends Error {}
+
+interface CheckedRequest {
+  readonly target: Omit<RootCommandTarget, 'socketPath'> & { readonly params: Readonly<Record<string, string>> };
+  readonly clientVersion: ClientVersion | null;
+}
+
+export interface StartedTogether {
+  readonly started: readonly LiveProbeSession[];
+  readonly refused: readonly { readonly request: LaunchRequest; readonly error: LaunchRefused }[];
+}
 
 /**
  * Starts and stops probe sessions (any number at once, each its own helper in its own terminal): builds the root command from the installed extension
@@ -32,6 +42,8 @@ export class ProbeLauncher implements vscode.Disposable {
   private lastCommand: readonly string[] | undefined;
   private lastHelperTerminal: vscode.Terminal | undefined;
   private readonly notices: SessionNotice[] = [];
+  /** Where the whole text behind a session's short messages goes (a BCC program's Python traceback). */
+  private readonly output = vscode.window.createOutputChannel('Bitcoin USDT');
   private sequence = 0;
 
   constructor(
@@ -78,9 +90,74 @@ export class ProbeLauncher implements vscode.Disposable {
 
   /** Starts a session; throws LaunchRefused with a message for the user when it cannot. */
   async start(request: LaunchRequest): Promise<LiveProbeSession> {
+    const { started, refused } = await this.startTogether([request]);
+    if (refused.length > 0) throw refused[0].error;
+    return started[0];
+  }
+
+  /**
+   * Starts several sessions together: those that pass the checks run in one helper, in one terminal, so sudo
+   * (or pkexec) asks once for all of them. Each refused request comes back with its reason.
+   */
+  async startTogether(requests: readonly LaunchRequest[]): Promise<StartedTogether> {
     if (!vscode.workspace.isTrusted) {
       throw new LaunchRefused('Starting a probe runs a helper as root, which is disabled in untrusted workspaces. Trust this workspace first (Workspaces: Manage Workspace Trust).');
     }
+    const checked: CheckedRequest[] = [];
+    const refused: { request: LaunchRequest; error: LaunchRefused }[] = [];
+    for (const request of requests) {
+      try {
+        checked.push(await this.checkRequest(request));
+      } catch (error) {
+        if (!(error instanceof LaunchRefused)) throw error;
+        refused.push({ request, error });
+      }
+    }
+    if (checked.length === 0) return { started: [], refused };
+
+    const inputs = this.rootInputs();
+    const sockets: PrivateSocket[] = [];
+    let terminal: HelperTerminal | undefined;
+    try {
+      for (let i = 0; i < checked.length; i++) sockets.push(await createPrivateSocket());
+      const command = await buildRootCommand(inputs, checked.map((c, i) => ({ ...c.target, socketPath: sockets[i].path })));
+      const tools = checked.map((c) => c.target.tool);
+      terminal = await HelperTerminal.create({
+        name: `Bitcoin USDT: ${tools.length <= 2 ? tools.join(' + ') : `${tools.length} probes`}`,
+        reason: privilegeReason(inputs.settings.privilege, inputs.isRoot),
+        command,
+      });
+      this.lastCommand = command;
+      this.lastHelperTerminal = terminal.terminal;
+      const sharedTerminal = terminal;
+      const sessions: LiveProbeSession[] = [];
+      let earlyExitShown = false;
+      const onEarlyExit = (exit: HelperExit): void => {
+        if (earlyExitShown) return;
+        earlyExitShown = true;
+        const waiting = sessions.filter((s) => s.state === 'waiting').map((s) => s.descriptor.tool);
+        const who = waiting.length === 1 ? `Probe ${waiting[0]}` : `Probes ${waiting.join(', ')}`;
+        const status = exit.status === undefined ? 'without an exit status' : `with status ${exit.status}`;
+        this.notify({
+          level: 'error',
+          text: exit.status === undefined && exit.terminalClosed
+            ? `${who} did not start: the terminal was closed before the helper connected.`
+            : `${who} did not start: the command exited ${status} before the helper connected (${earlyExitHint(inputs.settings.privilege, inputs.isRoot, exit.status)}). The terminal "${sharedTerminal.terminal.name}" shows what happened.`,
+        });
+      };
+      checked.forEach((c, i) => sessions.push(this.createSession(c, sockets[i], sharedTerminal, command, inputs, onEarlyExit)));
+      sessions.forEach((session) => this.track(session));
+      return { started: sessions, refused };
+    } catch (error) {
+      terminal?.dispose();
+      await Promise.all(sockets.map((socket) => socket.close()));
+      if (error instanceof RootCommandError) throw new LaunchRefused(error.message);
+      throw error;
+    }
+  }
+
+  /** Everything known before root: the tool, its parameters, the binary and the target PID. */
+  private async checkRequest(request: LaunchRequest): Promise<CheckedRequest> {
     const params = this.checkedParams(request);
     const pid = requestedPid(request);
     const follow = request.follow ?? false;
@@ -88,26 +165,7 @@ export class ProbeLauncher implements vscode.Disposable {
     const binaryPath = await this.resolveBinary(request.binaryPath);
     const { refusal, clientVersion } = await checkToolTarget({ toolId: request.tool, binaryPath, pid });
     if (refusal) throw new LaunchRefused(`${refusal.charAt(0).toUpperCase()}${refusal.slice(1)}${refusal.endsWith('.') ? '' : '.'}`);
-
-    const inputs = this.rootInputs();
-    const socket = await createPrivateSocket();
-    let terminal: HelperTerminal | undefined;
-    try {
-      const command = await buildRootCommand(inputs, { tool: request.tool, binaryPath, pid, follow, socketPath: socket.path, params });
-      terminal = await HelperTerminal.create({
-        name: `Bitcoin USDT: ${request.tool}`,
-        reason: privilegeReason(inputs.settings.privilege, inputs.isRoot),
-        command,
-      });
-      this.lastCommand = command;
-      this.lastHelperTerminal = terminal.terminal;
-      return this.track(this.createSession(request.tool, binaryPath, pid, clientVersion, socket, terminal, command, inputs, params));
-    } catch (error) {
-      terminal?.dispose();
-      await socket.close();
-      if (error instanceof RootCommandError) throw new LaunchRefused(error.message);
-      throw error;
-    }
+    return { target: { tool: request.tool, binaryPath, pid, follow, params }, clientVersion };
   }
 
   /** Stops one session by id, or every running session. */
@@ -119,6 +177,7 @@ export class ProbeLauncher implements vscode.Disposable {
   dispose(): void {
     for (const session of this.sessions.values()) session.disposeNow();
     this.statusBar.dispose();
+    this.output.dispose();
   }
 
   notify(notice: SessionNotice): void {
@@ -128,16 +187,14 @@ export class ProbeLauncher implements vscode.Disposable {
   }
 
   private createSession(
-    tool: string,
-    binaryPath: string,
-    pid: number | null,
-    clientVersion: ClientVersion | null,
+    checked: CheckedRequest,
     socket: PrivateSocket,
     terminal: HelperTerminal,
     command: readonly string[],
     inputs: RootCommandInputs,
-    params: Readonly<Record<string, string>>,
+    onEarlyExit: (exit: HelperExit) => void,
   ): LiveProbeSession {
+    const { tool, binaryPath, pid, params } = checked.target;
     const descriptor: SessionDescriptor = {
       id: `live-${++this.sequence}-${Date.now()}`,
       tool,
@@ -147,6 +204,7 @@ export class ProbeLauncher implements vscode.Disposable {
       pid,
       startedAt: new Date().toISOString(),
       params,
+      startingText: startingText(inputs.settings.privilege, inputs.isRoot),
     };
     return new LiveProbeSession({
       hub: this.hub,
@@ -154,10 +212,11 @@ export class ProbeLauncher implements vscode.Disposable {
       socket,
       terminal,
       command,
-      clientVersion,
+      clientVersion: checked.clientVersion,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
-      earlyExitHint: (status) => earlyExitHint(inputs.settings.privilege, inputs.isRoot, status),
+      onEarlyExit,
       notify: (notice) => this.notify(notice),
+      log: (text) => this.output.appendLine(text),
       onEnded: () => this.untrack(descriptor.id),
     });
   }

@@ -12,8 +12,9 @@ import { panelCommand, panelOfTool } from '../panels/panelRouting';
  * Start probe… / Stop probe, the terminal running the privileged helper, and the status bar item.
  * `bitcoinUsdt.startProbe` takes a tree node (asks for what it lacks; a "Probe tools" entry names the tool),
  * a LaunchRequest or an array of them (no questions: for tests and automation), or nothing; it resolves with
- * the session id (ids for several), or undefined when nothing started. Several probes run at once, each its
- * own helper in its own terminal; `bitcoinUsdt.stopProbe` takes a session id or "all", else asks which.
+ * the session id (ids for several), or undefined when nothing started. Several probes run at once: those started
+ * together share one helper terminal (one password), each its own session; `bitcoinUsdt.stopProbe` takes a
+ * session id or "all", else asks which.
  */
 export function registerProbeLauncher(services: Services): void {
   const { context, hub } = services;
@@ -23,19 +24,17 @@ export function registerProbeLauncher(services: Services): void {
   void vscode.commands.executeCommand('setContext', PROBE_RUNNING_CONTEXT_KEY, false);
 
   const alreadyShown = new WeakSet<LaunchRefused>();
-  /** Starts each request in turn; a refusal of one (said once per cause) does not undo those already started. */
+  /**
+   * Starts the requests together (one helper, one terminal, one password for those that pass the checks); a
+   * refusal of one (said once per cause) does not hold back the others.
+   */
   const startAll = async (requests: readonly LaunchRequest[], automated: boolean): Promise<string[]> => {
-    const started: string[] = [];
+    const together = await launcher.startTogether(requests);
+    const started = together.started.map((session) => session.descriptor.id);
     const refusals = new Map<string, string[]>();
-    let firstRefusal: LaunchRefused | undefined;
-    for (const request of requests) {
-      try {
-        started.push((await launcher.start(request)).descriptor.id);
-      } catch (error) {
-        if (!(error instanceof LaunchRefused)) throw error;
-        firstRefusal ??= error;
-        refusals.set(error.message, [...(refusals.get(error.message) ?? []), request.tool]);
-      }
+    const firstRefusal: LaunchRefused | undefined = together.refused[0]?.error;
+    for (const { request, error } of together.refused) {
+      refusals.set(error.message, [...(refusals.get(error.message) ?? []), request.tool]);
     }
     for (const [message, tools] of refusals) {
       launcher.notify({ level: 'error', text: requests.length > 1 ? `${tools.join(', ')}: ${message}` : message });

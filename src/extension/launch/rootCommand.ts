@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { buildHelperArgv, withPrivilegePrefix } from '../../core/probeSession';
+import { buildSeveralHelperArgv, withPrivilegePrefix } from '../../core/probeSession';
 import type { PrivilegeMode, RootSettings } from '../config';
 
 /**
@@ -37,8 +37,11 @@ export function helperScriptPath(extensionPath: string): string {
   return path.join(extensionPath, 'probes', 'bitcoin-usdt-helper.py');
 }
 
-/** The full argv the terminal runs: privilege prefix (absolute) + python + the extension's helper + arguments. */
-export async function buildRootCommand(inputs: RootCommandInputs, target: RootCommandTarget): Promise<string[]> {
+/**
+ * The full argv the terminal runs: privilege prefix (absolute) + python + the extension's helper + arguments;
+ * several targets: one helper that starts a session for each (one password for all of them).
+ */
+export async function buildRootCommand(inputs: RootCommandInputs, targets: RootCommandTarget | readonly RootCommandTarget[]): Promise<string[]> {
   const { settings } = inputs;
   if (!path.isAbsolute(settings.pythonPath)) {
     throw new RootCommandError(`bitcoinUsdt.pythonPath must be an absolute path (is ${JSON.stringify(settings.pythonPath)})`);
@@ -46,7 +49,7 @@ export async function buildRootCommand(inputs: RootCommandInputs, target: RootCo
   if (settings.bpftracePath && !path.isAbsolute(settings.bpftracePath)) {
     throw new RootCommandError(`bitcoinUsdt.bpftracePath must be an absolute path (is ${JSON.stringify(settings.bpftracePath)})`);
   }
-  const helperArgv = buildHelperArgv({
+  const helperArgv = buildSeveralHelperArgv((Array.isArray(targets) ? targets : [targets] as readonly RootCommandTarget[]).map((target) => ({
     pythonPath: settings.pythonPath,
     probesDir: path.dirname(helperScriptPath(inputs.extensionPath)),
     tool: target.tool,
@@ -56,7 +59,7 @@ export async function buildRootCommand(inputs: RootCommandInputs, target: RootCo
     socketPath: target.socketPath,
     bpftracePath: settings.bpftracePath || null,
     params: target.params,
-  });
+  })));
   const command = withPrivilegePrefix(settings.privilege, helperArgv, inputs.isRoot);
   const program = command[0];
   if (program === 'sudo' || program === 'pkexec') command[0] = await locatePrivilegeProgram(program);
@@ -78,6 +81,14 @@ export function privilegeReason(mode: PrivilegeMode, isRoot: boolean): string {
         ? `Bitcoin USDT runs its probe helper; VS Code already runs as root, so without sudo. ${what}`
         : `Bitcoin USDT runs its probe helper without sudo (bitcoinUsdt.privilege is "none": it needs BPF rights already). ${what}`;
   }
+}
+
+/** What a panel says about a live session until its helper connects. */
+export function startingText(mode: PrivilegeMode, isRoot: boolean): string {
+  const effective = mode === 'auto' ? (isRoot ? 'none' : 'sudo') : mode;
+  if (effective === 'sudo') return 'waiting for the password (in the probe terminal)';
+  if (effective === 'pkexec') return 'waiting for the polkit authorization';
+  return 'starting';
 }
 
 /** What usually went wrong when the command in the terminal exited before the helper connected. */

@@ -192,6 +192,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
       tool: descriptor.tool,
       startedAt: descriptor.startedAt,
       ended,
+      ...(descriptor.startingText ? { startingText: descriptor.startingText } : {}),
     }));
   }
 

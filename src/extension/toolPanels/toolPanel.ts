@@ -85,11 +85,14 @@ export class ToolPanel extends PanelHost<ToolViewAggregator, ToolUiState, ToolFr
     this.refresh();
   }
 
-  /** The session clock now, for live sessions (time windows keep moving without events). */
+  /**
+   * The session clock now, for live sessions (time windows keep moving without events): from the attach (the
+   * helper's wall clock), so neither the password nor the compile counts; 0 until attached.
+   */
   private nowElapsedNs(shown: ToolPanelSession): number {
-    if (shown.descriptor.source !== 'live' || shown.ended) return 0;
-    const started = Date.parse(shown.descriptor.startedAt);
-    return Number.isNaN(started) ? 0 : Math.max(0, (Date.now() - started) * 1e6);
+    if (shown.descriptor.source !== 'live' || shown.ended || !shown.model.attached) return 0;
+    const origin = shown.model.timeOriginMs;
+    return origin === null ? 0 : Math.max(0, (Date.now() - origin) * 1e6);
   }
 
   protected postSnapshot(shown: ToolPanelSession | undefined): void {
