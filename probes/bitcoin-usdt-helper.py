@@ -81,7 +81,7 @@ UNSAFE_PATH_CHARACTERS = re.compile(r'[\x00-\x1f\x7f:*?\[\]{}"\\]')
 SOCKET_NAME = 'probe.sock'
 # A user runs at most this many sessions at once; root may set another limit in HELPER_CONF.
 HELPER_CONF = '/etc/bitcoin-usdt/helper.conf'
-DEFAULT_MAX_SESSIONS = 4
+DEFAULT_MAX_SESSIONS = 10  # every tool at once, with one to spare
 SESSION_LOCK_DIR = '/run/bitcoin-usdt'
 BCC_ATTACHED = re.compile(rb'^[a-z0-9-]+\.py: attached \d+ probes')
 

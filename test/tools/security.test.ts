@@ -483,20 +483,32 @@ describe('security: a local user with the sudo rule for the helper', function ()
     own.kill();
   });
 
-  it('eight sessions at once: four run, the other four are refused naming the limit', async () => {
-    const stopFile = join('/tmp', `bitcoin-usdt-security-stop-eight-${process.pid}`);
+  it('the per-user session limit from a root-owned helper.conf: two run, two more are refused naming it', async () => {
+    // The default (10) lets one user run every tool at once; the limit itself is checked with a lower one.
+    const confDir = '/etc/bitcoin-usdt';
+    const conf = join(confDir, 'helper.conf');
+    const confDirExisted = existsSync(confDir);
+    const previous = existsSync(conf) ? readFileSync(conf) : null;
+    mkdirSync(confDir, { recursive: true, mode: 0o755 });
+    writeFileSync(conf, 'max_sessions_per_user = 2\n', { mode: 0o644 });
+    cleanups.push(() => {
+      if (previous !== null) writeFileSync(conf, previous);
+      else if (confDirExisted) rmSync(conf, { force: true });
+      else rmSync(confDir, { recursive: true, force: true });
+    });
+    const stopFile = join('/tmp', `bitcoin-usdt-security-stop-limit-${process.pid}`);
     cleanups.push(() => rmSync(stopFile, { force: true }));
     const sessions: AttackerSession[] = [];
-    for (let i = 0; i < 4; i++) sessions.push(new AttackerSession(stage, ['--tool', 'p2p-monitor', '--binary', stage.binary], { stopFile }));
+    for (let i = 0; i < 2; i++) sessions.push(new AttackerSession(stage, ['--tool', 'p2p-monitor', '--binary', stage.binary], { stopFile }));
     cleanups.push(() => sessions.forEach((s) => s.kill()));
     await Promise.all(sessions.map((s) => s.waitFor('attached', 120_000)));
     const bpftraces = (): number[] => pidsWith(stage.binary).filter((pid) => /^[^\0]*\/bpftrace\0/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
-    assert.equal(bpftraces().length, 4, 'one bpftrace per running session');
-    for (let i = 0; i < 4; i++) {
+    assert.equal(bpftraces().length, 2, 'one bpftrace per running session');
+    for (let i = 0; i < 2; i++) {
       const extra = new AttackerSession(stage, ['--tool', 'p2p-monitor', '--binary', stage.binary], { stopFile });
-      assertRefused(extra, await extra.ended(), /uid \d+ already runs 4 probe sessions, the most one user may run at once \(root sets max_sessions_per_user in \/etc\/bitcoin-usdt\/helper\.conf\); stop one first/);
+      assertRefused(extra, await extra.ended(), /uid \d+ already runs 2 probe sessions, the most one user may run at once \(root sets max_sessions_per_user in \/etc\/bitcoin-usdt\/helper\.conf\); stop one first/);
     }
-    assert.equal(bpftraces().length, 4, 'the refused sessions started nothing');
+    assert.equal(bpftraces().length, 2, 'the refused sessions started nothing');
     writeFileSync(stopFile, '');
     for (const session of sessions) assert.equal((await session.end).code, 0);
   });
