@@ -15,6 +15,7 @@ import {
 import type { UpdateTiming } from '../../src/shared/panelTiming';
 import { DataFrameClock } from '../shared/dataFrameClock';
 import { activeElementCounts, countOf, el, formatBytes, formatCount, formatSessionTime, setText, setUntrustedText, visibleText } from '../shared/dom';
+import { ComparisonView } from '../shared/comparisonView';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
 import { SessionHeader } from '../shared/sessionHeader';
 import { RateCharts } from './charts';
@@ -121,6 +122,9 @@ function handleMessage(message: ToWebview): void {
       model.sessions = [...message.sessions];
       dirty.header = true;
       schedule();
+      return;
+    case 'comparison':
+      comparison.update(message);
       return;
     case 'requestRenderReport': {
       render();
@@ -272,7 +276,8 @@ detailRow.append(messagesSection, typesSection);
 
 const content = el('div', 'content');
 content.append(summary, charts, peersSection, detailRow);
-app.append(header.toolbar, header.notesBar, emptyState, content);
+const comparison = new ComparisonView((message) => page.post(message));
+app.append(header.toolbar, header.notesBar, comparison.element, emptyState, content);
 
 // ---------- interaction ----------
 
@@ -740,7 +745,10 @@ messageList.addEventListener(
 );
 
 // Theme change: VS Code swaps the body class; rebuild the charts with the new colors.
-onThemeChange(() => rateCharts.rebuild());
+onThemeChange(() => {
+  rateCharts.rebuild();
+  comparison.rebuildCharts();
+});
 
 // ---------- render report (integration tests) ----------
 
@@ -749,6 +757,7 @@ function renderReport(): P2pRenderReport {
   return {
     sessionId: model.sessionId,
     sessionState: header.stateText,
+    comparison: comparison.report(),
     peerRowCount: tableRows.length,
     totalPeers: model.peers.size,
     firstRows: tableRows.slice(0, 10).map((peer) => ({ id: peer.id, connType: displayed(peer.connType), addr: displayed(peer.addr) })),

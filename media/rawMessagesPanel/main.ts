@@ -19,7 +19,8 @@ import {
 import { DataFrameClock } from '../shared/dataFrameClock';
 import { contrastRatio } from '../../src/shared/colorContrast';
 import { activeElementCounts, countOf, el, formatBytes, formatSessionTime, setUntrustedText, visibleText } from '../shared/dom';
-import { PageConnection } from '../shared/pageConnection';
+import { onThemeChange, PageConnection } from '../shared/pageConnection';
+import { ComparisonView } from '../shared/comparisonView';
 import { liveSessionStarting, SessionPicker } from '../shared/sessionHeader';
 
 const page = new PageConnection<RawUiState, ToWebview, FromWebview>(parseRawUiState);
@@ -153,7 +154,9 @@ detail.append(hexSection, decodedSection);
 
 const content = el('div', 'content');
 content.append(filterBar, listSection, detail);
-app.append(toolbar, notesBar, emptyState, content);
+const comparison = new ComparisonView((message) => page.post(message));
+app.append(toolbar, notesBar, comparison.element, emptyState, content);
+onThemeChange(() => comparison.rebuildCharts());
 
 // ---------- interaction ----------
 
@@ -603,6 +606,9 @@ function handleMessage(message: ToWebview): void {
       renderDetail();
       if (model.sessionId !== null) requestList(page.ui.follow);
       return;
+    case 'comparison':
+      comparison.update(message);
+      return;
     case 'summary':
       if (message.sessionId !== model.sessionId) return;
       if (message.sessions) model.sessions = [...message.sessions];
@@ -685,6 +691,7 @@ function renderReport(): RawRenderReport {
   const visibleTreeItems = [...decodedTree.querySelectorAll('.tree-item')].filter((item) => item.closest('.tree-children[hidden]') === null);
   return {
     sessionId: model.sessionId,
+    comparison: comparison.report(),
     matching: model.matching,
     listRowsInDom: rows.length,
     firstRows: rows.slice(0, 40).map((row) => {

@@ -16,6 +16,7 @@ import {
 } from '../../src/shared/toolPanelProtocol';
 import { DataFrameClock } from '../shared/dataFrameClock';
 import { activeElementCounts, el, FrameScheduler, setText, visibleText } from '../shared/dom';
+import { ComparisonView } from '../shared/comparisonView';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
 import { SessionHeader } from '../shared/sessionHeader';
 import type { ToolViewRenderer } from './viewModule';
@@ -92,7 +93,8 @@ tableHeading.append(tableTitle, filterBar);
 const tableWrap = el('div', 'table-wrap');
 tableSection.append(tableHeading, tableWrap);
 content.append(summary, extra, charts, tableSection);
-app.append(header.toolbar, header.notesBar, emptyState, content);
+const comparison = new ComparisonView((message) => page.post(message));
+app.append(header.toolbar, header.notesBar, comparison.element, emptyState, content);
 
 function mountView(tool: ToolPanelTool): void {
   if (view) return;
@@ -159,6 +161,9 @@ function handleMessage(message: ToolToWebview): void {
       model.sessions = [...message.sessions];
       frames.schedule();
       return;
+    case 'comparison':
+      comparison.update(message);
+      return;
     case 'setFilter':
       showFilter(message.filter);
       page.saveUi({ filter: message.filter });
@@ -188,7 +193,10 @@ function renderHeader(): void {
 }
 
 // Theme change: VS Code swaps the body class; rebuild the charts and the timeline with the new colours.
-onThemeChange(() => view?.rebuildCharts());
+onThemeChange(() => {
+  view?.rebuildCharts();
+  comparison.rebuildCharts();
+});
 
 // ---------- render report (integration tests) ----------
 
@@ -198,6 +206,7 @@ function renderReport(): ToolRenderReport {
     tool: model.tool,
     sessionId: model.sessionId,
     sessionState: header.stateText,
+    comparison: comparison.report(),
     rowCount: rows.length,
     firstRows: rows.slice(0, 10).map((row) => [...row.cells].map((cell) => cell.textContent ?? '')),
     columns: view?.columnTitles ?? [],

@@ -187,11 +187,8 @@ export interface SelectRunMessage {
   readonly sessionId: string | null;
 }
 
-export interface CompareWithMessage {
-  readonly type: 'compareWith';
-}
-
-export type FromWebview = CommonFromWebview<BenchmarkUiState, BenchmarkRenderReport> | UiStateMessage | SelectRunMessage | CompareWithMessage;
+/** "Compare with…" is the common CompareWithMessage (panelProtocol.ts). */
+export type FromWebview = CommonFromWebview<BenchmarkUiState, BenchmarkRenderReport> | UiStateMessage | SelectRunMessage;
 
 export function parseBenchmarkUiState(value: unknown): BenchmarkUiState {
   if (!isRecord(value)) return DEFAULT_BENCHMARK_UI_STATE;
@@ -205,14 +202,12 @@ export function parseBenchmarkUiState(value: unknown): BenchmarkUiState {
 
 /** Narrows an untyped postMessage payload from the webview; unknown shapes give undefined. */
 export function parseBenchmarkFromWebview(value: unknown): FromWebview | undefined {
-  return parsePanelMessage<BenchmarkUiState, BenchmarkRenderReport, UiStateMessage | SelectRunMessage | CompareWithMessage>(value, parseBenchmarkUiState, (message) => {
+  return parsePanelMessage<BenchmarkUiState, BenchmarkRenderReport, UiStateMessage | SelectRunMessage>(value, parseBenchmarkUiState, (message) => {
     switch (message.type) {
       case 'uiState':
         return { type: 'uiState', uiState: parseBenchmarkUiState(message.uiState) };
       case 'selectRun':
         return message.run === 'A' || message.run === 'B' ? { type: 'selectRun', run: message.run, sessionId: sessionIdOrNull(message.sessionId) } : undefined;
-      case 'compareWith':
-        return { type: 'compareWith' };
       default:
         return undefined;
     }

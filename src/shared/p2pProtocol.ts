@@ -6,7 +6,7 @@
 // nanoseconds since the session started, far below 2^53 for any real session.
 
 import type { DataFrameTimes, UpdateTiming } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 /** Decimal string of Bitcoin Core's int64 peer id. */
@@ -158,6 +158,8 @@ export interface P2pRenderReport {
   readonly sessionId: string | null;
   /** The session's state as the header shows it ("Live · p2p-traffic · …", "p2p-traffic · waiting for the password …"). */
   readonly sessionState: string;
+  /** The A/B section (media/shared/comparisonView.ts). */
+  readonly comparison: ComparisonReport;
   readonly peerRowCount: number;
   readonly totalPeers: number;
   readonly firstRows: readonly { readonly id: string; readonly addr: string; readonly connType: string }[];
@@ -206,7 +208,7 @@ export interface PeerDetailMessage {
   readonly peerDetail: PeerDetail | null;
 }
 
-export type ToWebview = SessionsMessage | SnapshotMessage | DeltaMessage | PeerDetailMessage | RenderReportRequest;
+export type ToWebview = SessionsMessage | SnapshotMessage | DeltaMessage | PeerDetailMessage | RenderReportRequest | ComparisonMessage;
 
 // ---- webview → host ----
 

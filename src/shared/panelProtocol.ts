@@ -52,7 +52,12 @@ export interface RenderReportResponse<Report> {
 }
 
 /** What every page may send. */
-export type CommonFromWebview<UiState, Report> = ReadyMessage<UiState> | SelectSessionMessage | RenderReportResponse<Report>;
+export type CommonFromWebview<UiState, Report> =
+  | ReadyMessage<UiState>
+  | SelectSessionMessage
+  | RenderReportResponse<Report>
+  | SelectComparisonMessage
+  | CompareWithMessage;
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -83,7 +88,113 @@ export function parsePanelMessage<UiState, Report, Own>(
       return typeof value.requestId === 'number' && isRecord(value.report)
         ? { type: 'renderReport', requestId: value.requestId, report: value.report as unknown as Report }
         : undefined;
+    case 'selectComparison':
+      return value.sessionId === null || typeof value.sessionId === 'string' ? { type: 'selectComparison', sessionId: sessionIdOrNull(value.sessionId) } : undefined;
+    case 'compareWith':
+      return { type: 'compareWith' };
     default:
       return parseOwn(value);
   }
+}
+
+// ---- A/B: two runs of a panel compared (src/core/comparison/, media/shared/comparisonView.ts) ----
+
+/** One row of a compared count table: a key's count (and amount, e.g. bytes) in run A and run B. */
+export interface ComparedRow {
+  readonly key: string;
+  readonly a: number;
+  readonly b: number;
+  /** b − a. */
+  readonly delta: number;
+  /** b / a; null when a is 0. */
+  readonly ratio: number | null;
+  /** The key's share of its table in each run (0–1): distributions compare by share, not only by count. */
+  readonly shareA: number;
+  readonly shareB: number;
+  readonly amountA: number | null;
+  readonly amountB: number | null;
+  /** Why the row stands out: only one run has it, or it differs by at least the comparison's threshold. */
+  readonly highlight: 'onlyA' | 'onlyB' | 'more' | 'fewer' | null;
+}
+
+export interface ComparedTable {
+  /** "message type", "peer", "reason", … */
+  readonly title: string;
+  /** What an amount is ("bytes"); null: the table counts only. */
+  readonly amountUnit: string | null;
+  readonly rows: readonly ComparedRow[];
+  /** Keys left out past the row limit (the largest are kept). */
+  readonly omittedRows: number;
+}
+
+/** A per-second rate of both runs on one time axis: whole seconds since each run's start. */
+export interface ComparedRate {
+  readonly title: string;
+  readonly unit: string;
+  readonly seconds: readonly number[];
+  readonly a: readonly (number | null)[];
+  readonly b: readonly (number | null)[];
+  readonly meanA: number;
+  readonly meanB: number;
+  readonly highlight: boolean;
+}
+
+/** A distribution of both runs on the union of their power-of-2 buckets, with its quantiles. */
+export interface ComparedDistribution {
+  readonly title: string;
+  readonly unit: string;
+  readonly buckets: readonly { readonly min: number; readonly max: number; readonly a: number; readonly b: number }[];
+  readonly quantiles: readonly { readonly name: 'p50' | 'p90' | 'max'; readonly a: number | null; readonly b: number | null; readonly highlight: boolean }[];
+}
+
+/** One side of a comparison. */
+export interface ComparedRunInfo {
+  readonly sessionId: string;
+  readonly label: string;
+  readonly source: 'live' | 'recording';
+  readonly tool: string;
+  /** Seconds from the run's start to its last event. */
+  readonly durationSeconds: number;
+}
+
+/** Two runs of one panel compared: totals, count tables, aligned rates, distributions. */
+export interface RunComparison {
+  readonly a: ComparedRunInfo;
+  readonly b: ComparedRunInfo;
+  /** A row counts as different (more/fewer) from this ratio on (and its larger count from minCount on). */
+  readonly threshold: { readonly ratio: number; readonly minCount: number };
+  readonly totals: readonly ComparedRow[];
+  readonly tables: readonly ComparedTable[];
+  readonly rates: readonly ComparedRate[];
+  readonly distributions: readonly ComparedDistribution[];
+}
+
+/** Host → page: the run compared with the one shown (null: none) and the comparison, or null when off. */
+export interface ComparisonMessage {
+  readonly type: 'comparison';
+  readonly comparedSessionId: string | null;
+  readonly comparison: RunComparison | null;
+}
+
+/** Page → host: compare with another tracked session (null: stop comparing). */
+export interface SelectComparisonMessage {
+  readonly type: 'selectComparison';
+  readonly sessionId: string | null;
+}
+
+/** Page → host: pick the run to compare with (a tracked session or a recording). */
+export interface CompareWithMessage {
+  readonly type: 'compareWith';
+}
+
+/** What a page's comparison section drew (render reports). */
+export interface ComparisonReport {
+  readonly shown: boolean;
+  readonly runA: string;
+  readonly runB: string;
+  /** Per table: its title and the rows drawn as text cells. */
+  readonly tables: readonly { readonly title: string; readonly rows: readonly (readonly string[])[]; readonly highlighted: number }[];
+  readonly totals: readonly (readonly string[])[];
+  readonly rateCharts: number;
+  readonly distributions: readonly { readonly title: string; readonly quantiles: readonly string[] }[];
 }

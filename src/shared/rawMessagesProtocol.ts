@@ -6,7 +6,7 @@
 // Numbers: peer ids cross as decimal strings; sizes (≤ 4 MB) and elapsed nanoseconds as numbers.
 
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type RenderReportRequest, type SessionChoice } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type RenderReportRequest, type SessionChoice } from './panelProtocol';
 
 export type RawDirection = 'in' | 'out';
 
@@ -140,6 +140,8 @@ export const HEX_BYTES_PER_ROW = 16;
 
 export interface RawRenderReport {
   readonly sessionId: string | null;
+  /** The A/B section (media/shared/comparisonView.ts). */
+  readonly comparison: ComparisonReport;
   readonly matching: number;
   /** Message rows in the DOM (the list is virtualized: only those in view). */
   readonly listRowsInDom: number;
@@ -211,7 +213,7 @@ export interface HexRangeMessage {
   readonly hex: string;
 }
 
-export type ToWebview = SnapshotMessage | SummaryMessage | ListWindowMessage | SelectedMessageMessage | HexRangeMessage | RenderReportRequest;
+export type ToWebview = SnapshotMessage | SummaryMessage | ListWindowMessage | SelectedMessageMessage | HexRangeMessage | RenderReportRequest | ComparisonMessage;
 
 // ---- webview → host ----
 

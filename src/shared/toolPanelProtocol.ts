@@ -9,7 +9,7 @@
 import type { ChartReport } from './chartAxis';
 import type { NamedCount, SessionStatus } from './p2pProtocol';
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 export type { NamedCount, SessionNote, SessionStatus } from './p2pProtocol';
@@ -303,6 +303,8 @@ export interface ToolRenderReport {
   readonly sessionId: string | null;
   /** The session's state as the header shows it. */
   readonly sessionState: string;
+  /** The A/B section (media/shared/comparisonView.ts). */
+  readonly comparison: ComparisonReport;
   /** Rows in the main table (the log or connection table). */
   readonly rowCount: number;
   /** Text of each cell of the first rows. */
@@ -344,7 +346,7 @@ export interface SetFilterMessage {
   readonly filter: ToolFilter;
 }
 
-export type ToolToWebview = ToolSnapshotMessage | SessionsMessage | SetFilterMessage | RenderReportRequest;
+export type ToolToWebview = ToolSnapshotMessage | SessionsMessage | SetFilterMessage | RenderReportRequest | ComparisonMessage;
 
 // ---- webview → host ----
 

@@ -1,4 +1,5 @@
 import { P2pAggregator } from '../../core/p2p/p2pAggregator';
+import { P2P_PROFILE } from '../../core/p2p/p2pProfile';
 import type { NormalizedEvent } from '../../core/events/eventTypes';
 import {
   DEFAULT_UI_STATE,
@@ -56,6 +57,8 @@ export class P2pPanelController extends PanelHost<P2pAggregator, P2pUiState, Fro
       maxSessions: MAX_PANEL_SESSIONS,
       parseUiState,
       lastRecordingKey: 'bitcoinUsdt.p2pPanel.lastRecording',
+      profile: P2P_PROFILE,
+      recordingKind: 'a p2p-traffic or p2p-monitor recording',
     });
   }
 

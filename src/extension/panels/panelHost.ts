@@ -1,7 +1,11 @@
 import * as vscode from 'vscode';
+import { basename } from 'node:path';
 import { access } from 'node:fs/promises';
 import type { NormalizedEvent } from '../../core/events/eventTypes';
-import type { CommonFromWebview, RenderReportRequest, SessionChoice, SessionsMessage } from '../../shared/panelProtocol';
+import { compareProfiles } from '../../core/comparison/profileComparison';
+import { RunProfile, type ProfileSpec } from '../../core/comparison/runProfile';
+import type { CommonFromWebview, ComparisonMessage, RenderReportRequest, SessionChoice, SessionsMessage } from '../../shared/panelProtocol';
+import { showWarning } from '../notifications';
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import type { RecordingService } from '../recording/registerRecording';
 import type { PanelPlacement } from './panelPlacement';
@@ -19,6 +23,8 @@ export interface PanelModel {
 export interface PanelSession<Model> {
   readonly descriptor: SessionDescriptor;
   readonly model: Model;
+  /** What the panel compares of this run (PanelKind.profile); null when the panel keeps none. */
+  readonly profile: RunProfile | null;
   ended: boolean;
 }
 
@@ -50,7 +56,18 @@ export interface PanelKind<UiState> {
    * restored after a window reload; undefined: the panel comes back empty (it holds what cannot be replayed cheaply).
    */
   readonly lastRecordingKey?: string;
+  /**
+   * What the panel compares of two runs (A/B): a profile of every session is kept beside its model and the
+   * page gets the comparison of the run shown (A) with the run compared (B). Undefined: the panel compares in
+   * its own way (the benchmark panel) and uses only the host's run B.
+   */
+  readonly profile?: ProfileSpec;
+  /** "a connectblock-benchmark recording", in the run picker. */
+  readonly recordingKind?: string;
 }
+
+/** Comparisons are recomputed at most this often while a compared run is live. */
+const COMPARISON_INTERVAL_MS = 1_000;
 
 /**
  * One panel of one kind: owns its webview's life (create beside the source, reveal, restore after a window
@@ -73,6 +90,13 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
   private posting = false;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly renderReports: RenderReportRequests<Report>;
+  /** Run B: the session compared with the one shown (A/B), or null. */
+  protected compared: string | null = null;
+  /** Set while compareWith opens a recording: the session it starts becomes run B, not the one shown. */
+  private openingForComparison = 0;
+  private lastComparisonAt = 0;
+  /** The page shows a comparison (it must be told when it ends). */
+  private pageHasComparison = false;
 
   constructor(
     protected readonly services: PanelServices,
@@ -88,6 +112,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
         let tracked = this.sessions.get(session.id);
         if (!tracked && panelOfTool(session.tool) === undefined && events.some((e) => this.acceptsEvent(e))) tracked = this.track(session);
         tracked?.model.ingestAll(events);
+        tracked?.profile?.ingestAll(events);
       }),
       hub.onDidEndSession(({ session, reason }) => {
         const tracked = this.sessions.get(session.id);
@@ -126,9 +151,13 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
   protected tracked(session: PanelSession<Model>): void {
     this.select(session.descriptor.id);
   }
-  /** Sessions eviction must keep besides the one shown. */
+  /** Sessions eviction must keep besides the one shown and the one compared. */
   protected pinned(_id: string): boolean {
     return false;
+  }
+  /** Run B changed (default: the page gets the comparison now). */
+  protected comparisonChanged(): void {
+    this.postComparison();
   }
 
   // ---- sessions ----
@@ -150,14 +179,19 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
   }
 
   protected track(descriptor: SessionDescriptor): PanelSession<Model> {
-    const session: PanelSession<Model> = { descriptor, model: this.createModel(descriptor), ended: false };
+    const profile = this.kind.profile ? new RunProfile(this.kind.profile) : null;
+    const session: PanelSession<Model> = { descriptor, model: this.createModel(descriptor), profile, ended: false };
     this.sessions.set(descriptor.id, session);
     this.sessionsChanged = true;
     for (const [id, old] of this.sessions) {
       if (this.sessions.size <= this.kind.maxSessions) break;
-      if (old.ended && id !== this.current && id !== descriptor.id && !this.pinned(id)) this.sessions.delete(id);
+      if (old.ended && id !== this.current && id !== descriptor.id && id !== this.compared && !this.pinned(id)) this.sessions.delete(id);
     }
-    this.tracked(session);
+    if (this.openingForComparison > 0 && this.current !== null) this.setCompared(descriptor.id);
+    else {
+      if (this.compared === descriptor.id) this.compared = null;
+      this.tracked(session);
+    }
     this.show(true); // a new session was asked for (a probe started, a recording opened): bring its panel to the front
     return session;
   }
@@ -170,6 +204,113 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
     const file = this.services.recordings.recorder.fileOf(id);
     if (file) void this.rememberRecording(file);
     this.refresh();
+  }
+
+  /** Shows a tracked session (run A); false when it is not tracked here. */
+  showRun(id: string): boolean {
+    if (!this.sessions.has(id)) return false;
+    if (this.compared === id) this.compared = null;
+    if (this.current === id) this.refresh();
+    else this.select(id);
+    return true;
+  }
+
+  /** The session id of run B (the run compared with the one shown), or null. */
+  get comparedSessionId(): string | null {
+    return this.compared;
+  }
+
+  /** Whether this panel tracks a session. */
+  tracks(id: string | null): id is string {
+    return id !== null && this.sessions.has(id);
+  }
+
+  /** The sessions this panel tracks, newest last (the run pickers). */
+  trackedRuns(): readonly SessionDescriptor[] {
+    return [...this.sessions.values()].map((s) => s.descriptor);
+  }
+
+  get title(): string {
+    return this.kind.page.title;
+  }
+
+  protected setCompared(sessionId: string | null): string | undefined {
+    this.compared = sessionId === this.current || !this.tracks(sessionId) ? null : sessionId;
+    this.comparisonChanged();
+    return this.compared ?? undefined;
+  }
+
+  /**
+   * Chooses run B, compared with the run shown: a tracked session id, a recording (Uri or path) to open, or (no
+   * argument) a pick among the other runs and "Open recording…". Returns run B's session id.
+   */
+  async compareWith(target?: unknown): Promise<string | undefined> {
+    if (typeof target === 'string' && this.sessions.has(target)) return this.setCompared(target);
+    let uri = target instanceof vscode.Uri ? target : typeof target === 'string' && target.startsWith('/') ? vscode.Uri.file(target) : undefined;
+    if (!uri) {
+      interface RunPick extends vscode.QuickPickItem {
+        readonly sessionId?: string;
+      }
+      const picks: RunPick[] = [...this.sessions.values()]
+        .filter((r) => r.descriptor.id !== this.current)
+        .reverse()
+        .map((r) => ({ label: r.descriptor.label, description: `${r.descriptor.source}, started ${r.descriptor.startedAt}`, sessionId: r.descriptor.id }));
+      picks.push({ label: '$(folder-opened) Open recording…', description: `${this.kind.recordingKind ?? 'a recording'} (.ndjson)` });
+      const picked = await vscode.window.showQuickPick(picks, { title: `Compare ${this.kind.what} with which run?` });
+      if (!picked) return undefined;
+      if (picked.sessionId) return this.setCompared(picked.sessionId);
+      const files = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Compare with', filters: { 'Bitcoin USDT recordings': ['ndjson'], 'All files': ['*'] } });
+      uri = files?.[0];
+      if (!uri) return undefined;
+    }
+    this.show(true);
+    this.openingForComparison++;
+    let sessionId: string | undefined;
+    try {
+      sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.openRecording', uri);
+    } finally {
+      this.openingForComparison--;
+    }
+    if (sessionId === undefined) return undefined;
+    if (!this.sessions.has(sessionId)) {
+      void showWarning(`Bitcoin USDT: ${basename(uri.fsPath)} holds no events for ${this.kind.what}.`);
+      return undefined;
+    }
+    return this.setCompared(sessionId);
+  }
+
+  /** The comparison of the run shown (A) with run B, for pages of panels that keep profiles. */
+  protected comparisonMessage(): ComparisonMessage {
+    const a = this.shown;
+    const b = this.compared === null ? undefined : this.sessions.get(this.compared);
+    const info = (s: PanelSession<Model>): { sessionId: string; label: string; source: 'live' | 'recording'; tool: string } => ({
+      sessionId: s.descriptor.id,
+      label: s.descriptor.label,
+      source: s.descriptor.source,
+      tool: s.descriptor.tool,
+    });
+    const comparison = a?.profile && b?.profile ? compareProfiles(a.profile, b.profile, info(a), info(b)) : null;
+    return { type: 'comparison', comparedSessionId: b ? this.compared : null, comparison };
+  }
+
+  /** Sends the comparison (panels with profiles); marks both runs' profiles as sent. */
+  private postComparison(): void {
+    if (!this.kind.profile || !this.webviewPanel || !this.ready) return;
+    this.shown?.profile?.takeChanged();
+    if (this.compared !== null) this.sessions.get(this.compared)?.profile?.takeChanged();
+    this.lastComparisonAt = Date.now();
+    const message = this.comparisonMessage();
+    this.pageHasComparison = message.comparison !== null;
+    this.post(message);
+  }
+
+  /** A compared run that got events is compared again, at most every COMPARISON_INTERVAL_MS. */
+  private postComparisonDelta(): void {
+    if (!this.kind.profile || this.compared === null || Date.now() - this.lastComparisonAt < COMPARISON_INTERVAL_MS) return;
+    const b = this.sessions.get(this.compared);
+    const changedA = this.shown?.profile?.takeChanged() ?? false;
+    const changedB = b?.profile?.takeChanged() ?? false;
+    if (changedA || changedB) this.postComparison();
   }
 
   private async rememberRecording(path: string): Promise<void> {
@@ -254,7 +395,9 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
         if (this.webviewPanel === panel) this.detach();
       },
       flush: () => {
-        if (this.webviewPanel?.visible && this.ready && !this.posting) this.postDelta(this.shown);
+        if (!this.webviewPanel?.visible || !this.ready || this.posting) return;
+        this.postDelta(this.shown);
+        this.postComparisonDelta();
       },
       flushIntervalMs: this.kind.flushIntervalMs,
     });
@@ -274,6 +417,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
     switch (common.type) {
       case 'ready':
         this.ready = true;
+        this.pageHasComparison = false;
         this.pageReady(common.uiState);
         this.refresh();
         return;
@@ -283,6 +427,12 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
       case 'renderReport':
         this.renderReports.answer(common.requestId, common.report);
         return;
+      case 'selectComparison':
+        this.setCompared(common.sessionId);
+        return;
+      case 'compareWith':
+        void this.compareWith();
+        return;
       default:
         this.handlePageMessage(message as Exclude<FromPage, CommonFromWebview<UiState, Report>>);
     }
@@ -290,11 +440,14 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
 
   /** Sends the snapshot now, if the page is there to take it. */
   protected refresh(): void {
-    if (this.webviewPanel && this.ready) this.postSnapshot(this.shown);
+    if (!this.webviewPanel || !this.ready) return;
+    this.postSnapshot(this.shown);
+    if (this.compared === this.current) this.compared = null;
+    if (this.compared !== null || this.pageHasComparison) this.postComparison();
   }
 
   /** Posts to a ready page; until VS Code has delivered it, flushes wait (a busy page is not flooded). */
-  protected post(message: ToPage | SessionsMessage): void {
+  protected post(message: ToPage | SessionsMessage | ComparisonMessage): void {
     const panel = this.webviewPanel;
     if (!panel || !this.ready) return;
     this.posting = true;

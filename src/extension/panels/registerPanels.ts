@@ -7,6 +7,7 @@ import { registerToolPanels } from '../toolPanels/registerToolPanels';
 import { SHOW_TRACEPOINT_IN_PANEL } from '../../core/liveCounts/callSiteHover';
 import { tracepointPanelFilter } from '../../core/liveCounts/tracepointFilter';
 import { showInformation } from '../notifications';
+import { compareTwoRuns, type ComparablePanel } from './compareRuns';
 import { P2pPanelController } from './p2pPanelController';
 import type { PanelHost, PanelModel, PanelServices } from './panelHost';
 import { PanelPlacement } from './panelPlacement';
@@ -59,4 +60,6 @@ export function registerPanels(services: Services): void {
     if (!shown) void showInformation(`No panel shows that ${tool} session any more (a panel keeps a few sessions; open its recording to see it again).`);
   };
   services.context.subscriptions.push(vscode.commands.registerCommand(SHOW_TRACEPOINT_IN_PANEL, showTracepointInPanel));
+  const comparable: ComparablePanel[] = [p2p, rawMessages, benchmark, ...toolPanels.all()];
+  services.context.subscriptions.push(vscode.commands.registerCommand('bitcoinUsdt.compareRuns', (a?: unknown, b?: unknown) => compareTwoRuns(comparable, a, b)));
 }

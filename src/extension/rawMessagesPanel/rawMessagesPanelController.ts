@@ -1,4 +1,5 @@
 import type { NormalizedEvent } from '../../core/events/eventTypes';
+import { P2P_PROFILE } from '../../core/p2p/p2pProfile';
 import { RawMessageStore } from '../../core/rawMessages/rawMessageStore';
 import {
   DEFAULT_RAW_UI_STATE,
@@ -14,6 +15,7 @@ import {
   type SelectedMessage,
   type ToWebview,
 } from '../../shared/rawMessagesProtocol';
+import type { CommonFromWebview } from '../../shared/panelProtocol';
 import { PanelHost, type PanelServices, type PanelSession } from '../panels/panelHost';
 
 export const RAW_MESSAGES_PANEL_VIEW_TYPE = 'bitcoinUsdt.rawMessagesPanel';
@@ -50,6 +52,8 @@ export class RawMessagesPanelController extends PanelHost<RawMessageStore, RawUi
       flushIntervalMs: 250,
       maxSessions: MAX_RAW_SESSIONS,
       parseUiState: parseRawUiState,
+      profile: P2P_PROFILE,
+      recordingKind: 'a raw-p2p-msgs recording',
     });
   }
 
@@ -109,7 +113,7 @@ export class RawMessagesPanelController extends PanelHost<RawMessageStore, RawUi
     if (previous.selectedSeq !== next.selectedSeq) this.postSelected(shown);
   }
 
-  protected handlePageMessage(message: Exclude<FromWebview, { type: 'ready' | 'selectSession' | 'renderReport' }>): void {
+  protected handlePageMessage(message: Exclude<FromWebview, CommonFromWebview<RawUiState, RawRenderReport>>): void {
     if (message.type === 'uiState') {
       this.setUiState(message.uiState);
       return;

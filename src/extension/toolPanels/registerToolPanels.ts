@@ -87,6 +87,11 @@ export class ToolPanels implements vscode.Disposable, ToolPanelsTestApi {
     if (chosen) this.panels[chosen].show(true);
   }
 
+  /** Every tool panel ("Compare two runs…" looks for a run in each). */
+  all(): readonly ToolPanel[] {
+    return Object.values(this.panels);
+  }
+
   isOpen(tool: ToolPanelTool): boolean {
     return this.panels[tool].isOpen;
   }

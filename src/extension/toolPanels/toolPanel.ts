@@ -1,4 +1,5 @@
 import type { NormalizedEvent } from '../../core/events/eventTypes';
+import { TOOL_PROFILES } from '../../core/toolViews/toolProfiles';
 import { createToolViewAggregator, toolOfEvent, type ToolViewAggregator } from '../../core/toolViews/toolViews';
 import {
   EMPTY_FILTER,
@@ -47,6 +48,8 @@ export class ToolPanel extends PanelHost<ToolViewAggregator, ToolUiState, ToolFr
       maxSessions: MAX_TOOL_PANEL_SESSIONS,
       parseUiState: parseToolUiState,
       lastRecordingKey: LAST_RECORDING_KEY + tool,
+      profile: TOOL_PROFILES[tool],
+      recordingKind: `a ${tool} recording`,
     });
   }
 
