@@ -1,0 +1,123 @@
+// A/B in every panel: "Compare two runs…" with two recordings of the real Bitcoin Core (demo/recordings, and the
+// same run cut at half its time, as a run stopped halfway) opens run A in its panel and compares run B with it
+// there; the page draws the comparison (totals, rates, count tables with the differences marked), screenshot each.
+import { strict as assert } from 'node:assert';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { ComparedRuns } from '../../src/extension/panels/compareRuns';
+import type { ComparisonReport } from '../../src/shared/panelProtocol';
+import type { ToolPanelTool } from '../../src/shared/toolPanelProtocol';
+import { benchmarkPanelReport, extensionApis, p2pPanelReport, rawPanelReport, repoRoot, toolPanelReport } from './integrationHelpers';
+import { screenshot } from './screenshot';
+
+const demo = (tool: string): string => join(repoRoot, 'demo', 'recordings', `${tool}-demo.ndjson`);
+
+/** The recording cut at half the time of its events (header and session lines kept): a run stopped halfway. */
+async function halfOf(tool: string, dir: string): Promise<string> {
+  const lines = (await readFile(demo(tool), 'utf8')).split('\n').filter((l) => l !== '');
+  const times = lines.slice(1).map((l) => (JSON.parse(l) as { elapsed_ns?: number }).elapsed_ns).filter((t): t is number => typeof t === 'number' && t > 0);
+  const middle = (Math.min(...times) + Math.max(...times)) / 2;
+  const kept = [lines[0], ...lines.slice(1).filter((l) => ((JSON.parse(l) as { elapsed_ns?: number }).elapsed_ns ?? 0) <= middle)];
+  const path = join(dir, `${tool}-half.ndjson`);
+  await writeFile(path, `${kept.join('\n')}\n`);
+  return path;
+}
+
+async function compare(a: string, b: string): Promise<ComparedRuns> {
+  const runs = await vscode.commands.executeCommand<ComparedRuns | undefined>('bitcoinUsdt.compareRuns', vscode.Uri.file(a), vscode.Uri.file(b));
+  assert.ok(runs, `Compare two runs gave nothing for ${a} and ${b}`);
+  assert.notEqual(runs.runA, runs.runB);
+  return runs;
+}
+
+/** What every comparison must show: both runs named, totals, a rate chart per series, tables with marked rows. */
+function checkComparison(report: ComparisonReport, marked: RegExp): void {
+  assert.ok(report.shown, 'the comparison section is hidden');
+  assert.ok(report.runA.includes('recording') && report.runB.includes('recording'), `${report.runA} / ${report.runB}`);
+  assert.ok(report.totals.length >= 2, `totals: ${JSON.stringify(report.totals)}`);
+  assert.ok(report.rateCharts >= 1, 'no rate chart');
+  assert.ok(report.tables.length >= 1, 'no count table');
+  const markedTables = report.tables.filter((t) => t.highlighted > 0).map((t) => t.title);
+  assert.ok(markedTables.some((t) => marked.test(t)), `no marked row in a ${marked} table (marked: ${markedTables.join(', ')})`);
+}
+
+async function maximizedScreenshot(name: string): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.closeSidebar');
+  await vscode.commands.executeCommand('workbench.action.toggleMaximizeEditorGroup');
+  try {
+    await new Promise((r) => setTimeout(r, 1_000));
+    await screenshot(name);
+  } finally {
+    await vscode.commands.executeCommand('workbench.action.toggleMaximizeEditorGroup');
+  }
+}
+
+describe('A/B: Compare two runs in every panel', function () {
+  this.timeout(90_000);
+  let dir = '';
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bitcoin-usdt-ab-'));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('P2P traffic: a p2p-traffic run against a p2p-monitor run of the same workload', async () => {
+    const runs = await compare(demo('p2p-traffic'), demo('p2p-monitor'));
+    assert.equal(runs.panel, 'P2P traffic');
+    const report = await p2pPanelReport((r) => r.sessionId === runs.runA && r.comparison.shown && r.comparison.tables.length >= 4);
+    checkComparison(report.comparison, /^(message type|peer|direction|connection type)/);
+    const types = report.comparison.tables.find((t) => t.title === 'message type (in)');
+    assert.ok(types?.rows.some((row) => row[0] === 'version'), 'no version row');
+    const { p2pPanel } = await extensionApis('p2pPanel');
+    assert.equal(p2pPanel.currentSessionId, runs.runA);
+    await maximizedScreenshot('ab-p2p-panel');
+  });
+
+  it('Raw P2P messages: the whole run against the run stopped halfway', async () => {
+    const runs = await compare(demo('raw-p2p-msgs'), await halfOf('raw-p2p-msgs', dir));
+    const report = await rawPanelReport((r) => r.sessionId === runs.runA && r.comparison.shown);
+    checkComparison(report.comparison, /^message type/);
+    assert.ok(report.comparison.distributions.some((d) => d.title.startsWith('message size')), 'no message size distribution');
+    await maximizedScreenshot('ab-raw-messages-panel');
+  });
+
+  const TOOLS: readonly { tool: ToolPanelTool; marked: RegExp }[] = [
+    { tool: 'p2p-connections', marked: /^(event|connection type|network)$/ },
+    { tool: 'utxocache-flush', marked: /^(mode|for prune)$/ },
+    { tool: 'utxos', marked: /^(event|coinbase|operations)/ },
+    { tool: 'mempool-monitor', marked: /^(event|removal reason)$/ },
+    { tool: 'coin-selection', marked: /^(event|algorithm|succeeded)/ },
+  ];
+  for (const { tool, marked } of TOOLS) {
+    it(`${tool}: the whole run against the run stopped halfway`, async () => {
+      const runs = await compare(demo(tool), await halfOf(tool, dir));
+      const report = await toolPanelReport(tool, (r) => r.sessionId === runs.runA && r.comparison.shown);
+      checkComparison(report.comparison, marked);
+      // Run B stopped halfway: it has fewer (or none) of what came later, never more.
+      for (const t of report.comparison.tables) assert.ok(t.rows.every((row) => !row[4].startsWith('new')), `${t.title}: ${JSON.stringify(t.rows)}`);
+      await maximizedScreenshot(`ab-tool-panel-${tool}`);
+    });
+  }
+
+  it('ConnectBlock benchmark: Compare two runs sets run B of its own comparison', async () => {
+    const runs = await compare(demo('connectblock-benchmark'), join(repoRoot, 'test', 'fixtures', 'recordings', 'bench-master.ndjson'));
+    const report = await benchmarkPanelReport((r) => r.runA === runs.runA && r.runB === runs.runB);
+    assert.ok(report.runB);
+    await maximizedScreenshot('ab-benchmark-panel');
+  });
+
+  it('Stop comparing: the page hides the comparison when the host stops', async () => {
+    const runs = await compare(demo('utxos'), await halfOf('utxos', dir));
+    await toolPanelReport('utxos', (r) => r.sessionId === runs.runA && r.comparison.shown);
+    // The same session as run B is no comparison: the host ends it and tells the page.
+    await vscode.commands.executeCommand('bitcoinUsdt.compareRuns', runs.runA, runs.runA);
+    await toolPanelReport('utxos', (r) => !r.comparison.shown);
+  });
+});
