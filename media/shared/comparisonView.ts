@@ -22,6 +22,7 @@ function formatDelta(delta: number, unit: string | null): string {
 
 function formatRatio(row: Pick<ComparedRow, 'ratio' | 'b'>): string {
   if (row.ratio === null) return row.b > 0 ? 'new in B' : '—';
+  if (row.ratio === 0) return 'none in B';
   return `×${row.ratio >= 10 ? formatDecimal(row.ratio) : row.ratio.toFixed(2)}`;
 }
 
@@ -130,7 +131,7 @@ export class ComparisonView {
     setUntrustedText(heading, title);
     const table = el('table');
     const head = table.createTHead().insertRow();
-    const titles = ['', 'A', 'B', 'B − A', 'B / A', 'share A', 'share B', ...(amountUnit ? [`${amountUnit} A`, `${amountUnit} B`] : [])];
+    const titles = ['', 'A', 'B', 'B − A', 'B / A', 'share A → B', ...(amountUnit ? [`${amountUnit} A → B`] : [])];
     for (const t of titles) head.append(el('th', undefined, t));
     const body = table.createTBody();
     for (const row of rows) {
@@ -139,8 +140,8 @@ export class ComparisonView {
       const key = el('td');
       setUntrustedText(key, row.key);
       tr.append(key, el('td', undefined, formatCount(row.a)), el('td', undefined, formatCount(row.b)), el('td', 'delta', formatDelta(row.delta, null)), el('td', undefined, formatRatio(row)));
-      tr.append(el('td', undefined, formatShare(row.shareA)), el('td', undefined, formatShare(row.shareB)));
-      if (amountUnit) tr.append(el('td', undefined, formatValue(row.amountA ?? 0, amountUnit)), el('td', undefined, formatValue(row.amountB ?? 0, amountUnit)));
+      tr.append(el('td', undefined, `${formatShare(row.shareA)} → ${formatShare(row.shareB)}`));
+      if (amountUnit) tr.append(el('td', undefined, `${formatValue(row.amountA ?? 0, amountUnit)} → ${formatValue(row.amountB ?? 0, amountUnit)}`));
     }
     box.append(heading, table);
     if (omitted > 0) box.append(el('div', 'omitted', `${formatCount(omitted)} more not shown (the smallest)`));
@@ -150,7 +151,7 @@ export class ComparisonView {
   private distributionTable(d: ComparedDistribution): HTMLElement {
     const box = el('section', 'comparison-table distribution');
     const heading = el('h2');
-    setUntrustedText(heading, `${d.title} (${d.unit})`);
+    setUntrustedText(heading, d.unit ? `${d.title} (${d.unit})` : d.title);
     const quantiles = el('table', 'quantiles');
     const qHead = quantiles.createTHead().insertRow();
     for (const t of ['', 'A', 'B', 'B / A']) qHead.append(el('th', undefined, t));

@@ -62,7 +62,7 @@ const flush: ProfileSpec = {
 const utxos: ProfileSpec = {
   events: 'coins',
   amountUnit: null,
-  distributions: { 'coin value': 'sat', 'coin height': 'height' },
+  distributions: { 'coin value': 'sat', 'coin height': '' },
   measure(event): readonly ProfileMeasure[] {
     const f = fieldsOf(event);
     if (event.event === 'utxocache:ops') {
