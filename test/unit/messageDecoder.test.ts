@@ -136,6 +136,35 @@ describe('P2P message decoder', () => {
     assert.equal(decoded(decodeMessage('pong', hex('0807060504030201'))).summary, 'nonce 0x102030405060708');
   });
 
+  // BIP 434 (Bitcoin Core protocol.h / net_processing.cpp, v32.0): featureid as a CompactSize-prefixed string of 4
+  // to 80 bytes, featuredata as a CompactSize-prefixed byte vector of at most 512, nothing after.
+  it('decodes the BIP 434 feature message and refuses ids and data outside its limits', () => {
+    const bytesOf = (text: string): number[] => [...Buffer.from(text, 'utf8')];
+    const feature = (id: number[], data: number[]): Uint8Array => Uint8Array.from([id.length, ...id, ...(data.length < 0xfd ? [data.length] : [0xfd, data.length & 0xff, data.length >> 8]), ...data]);
+    const withData = decoded(decodeMessage('feature', feature(bytesOf('example.org/erlay'), [0x01, 0x00, 0x00, 0x00, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00, 0x11])));
+    assert.equal(withData.summary, 'example.org/erlay, 12 bytes of data');
+    assert.equal(find(withData.fields, 'featureid').value, 'example.org/erlay');
+    assert.equal(find(withData.fields, 'featuredata').value, '01000000aabbccddeeff0011');
+    assert.deepEqual(withData.warnings, []);
+    const empty = decoded(decodeMessage('feature', feature(bytesOf('abcd'), [])));
+    assert.equal(empty.summary, 'abcd, 0 bytes of data');
+    assert.equal(find(empty.fields, 'featuredata').value, '(empty)');
+    const longest = decoded(decodeMessage('feature', feature(bytesOf('x'.repeat(80)), new Array<number>(512).fill(7))));
+    assert.equal(longest.summary, `${'x'.repeat(80)}, 512 bytes of data`);
+    const refused = (payload: Uint8Array): string => {
+      const result = decodeMessage('feature', payload);
+      assert.equal(result.status, 'cannot-decode');
+      return result.status === 'cannot-decode' ? result.reason : '';
+    };
+    assert.match(refused(feature(bytesOf('abc'), [])), /feature id of 3 bytes, BIP 434 asks for at least 4/);
+    assert.match(refused(feature(bytesOf('x'.repeat(81)), [])), /feature id length 81 exceeds the protocol limit of 80/);
+    assert.match(refused(feature(bytesOf('abcd'), new Array<number>(513).fill(0))), /feature data length 513 exceeds the protocol limit of 512/);
+    assert.match(refused(feature(bytesOf('abcd'), [1, 2, 3]).subarray(0, 7)), /feature data/);
+    // Bytes after the data: Bitcoin Core disconnects such a peer; the decoder says what it saw.
+    const trailing = decoded(decodeMessage('feature', Uint8Array.from([...feature(bytesOf('abcd'), [9]), 0xff])));
+    assert.deepEqual(trailing.warnings, ['1 trailing bytes after the feature payload']);
+  });
+
   it('says "cannot decode" for every truncation of real messages, never throws', () => {
     const vectors: Array<[string, Uint8Array]> = [
       ['version', payloadOf(VERSION_22).payload],
@@ -158,7 +187,7 @@ describe('P2P message decoder', () => {
   it('bounds hostile counts and survives random bytes for every message type', () => {
     const huge = decodeMessage('inv', hex('ffffffffffffffffff'));
     assert.equal(huge.status, 'cannot-decode');
-    const types = ['version', 'ping', 'pong', 'inv', 'getdata', 'notfound', 'addr', 'addrv2', 'headers', 'getheaders', 'getblocks', 'tx', 'block', 'cmpctblock', 'feefilter', 'sendcmpct', 'verack'];
+    const types = ['version', 'ping', 'pong', 'inv', 'getdata', 'notfound', 'addr', 'addrv2', 'headers', 'getheaders', 'getblocks', 'tx', 'block', 'cmpctblock', 'feefilter', 'sendcmpct', 'feature', 'verack'];
     for (let i = 0; i < 3000; i++) {
       const type = types[i % types.length];
       const result = decodeMessage(type, Uint8Array.from(randomBytes(i % 300)));

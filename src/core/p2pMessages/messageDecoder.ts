@@ -21,6 +21,10 @@ const MAX_HEADERS_RESULTS = 2_000;
 const MAX_LOCATOR_SZ = 101;
 const MAX_SUBVERSION_LENGTH = 256;
 const MAX_PROTOCOL_MESSAGE_LENGTH = 4_000_000;
+/** BIP 434 `feature` (Bitcoin Core protocol.h, v32.0 / PR 35221): the feature id has 4 to 80 bytes, its data at most 512. */
+const MIN_FEATUREID_LENGTH = 4;
+const MAX_FEATUREID_LENGTH = 80;
+const MAX_FEATUREDATA_LENGTH = 512;
 /** A transaction has at most this many inputs/outputs/witness items in a 4 MB message. */
 const MAX_TX_ITEMS = MAX_PROTOCOL_MESSAGE_LENGTH / 9;
 /** How many list entries are shown; the count is always shown in full. */
@@ -345,6 +349,21 @@ const DECODERS: Readonly<Record<string, Decoder>> = {
   feefilter(r) {
     const feeRate = r.i64('fee rate');
     return { summary: `${feeRate} sat/kvB`, fields: [field('fee_rate', `${feeRate} sat/kvB (${Number(feeRate) / 1000} sat/vB)`)] };
+  },
+  /**
+   * BIP 434 peer feature negotiation: sent between version and verack by peers of protocol version 70017 or
+   * newer, one message per feature; an unknown feature id is ignored by the receiver.
+   */
+  feature(r) {
+    const idLength = r.compactSize('feature id length', MAX_FEATUREID_LENGTH);
+    if (idLength < MIN_FEATUREID_LENGTH) throw new DecodeError(`feature id of ${idLength} bytes, BIP 434 asks for at least ${MIN_FEATUREID_LENGTH}`);
+    const id = new TextDecoder('utf-8', { fatal: false }).decode(r.bytesOf(idLength, 'feature id'));
+    const dataLength = r.compactSize('feature data length', MAX_FEATUREDATA_LENGTH);
+    const data = r.bytesOf(dataLength, 'feature data');
+    return {
+      summary: `${id}, ${dataLength} byte${dataLength === 1 ? '' : 's'} of data`,
+      fields: [field('featureid', id), field('featuredata', dataLength > 0 ? toHex(data) : '(empty)')],
+    };
   },
   sendcmpct(r) {
     const announce = r.u8('announce') !== 0;
