@@ -115,6 +115,9 @@ describe('A/B: Compare two runs in every panel', function () {
     const report = await benchmarkPanelReport((r) => r.runA === runs.runA && r.runB === runs.runB);
     assert.ok(report.runB);
     await maximizedScreenshot('ab-benchmark-panel');
+    // Run A compared with itself is no comparison: run B is cleared (the benchmark suite starts without one).
+    await vscode.commands.executeCommand('bitcoinUsdt.compareRuns', runs.runA, runs.runA);
+    await benchmarkPanelReport((r) => r.runA === runs.runA && r.runB === null);
   });
 
   it('Stop comparing: the page hides the comparison when the host stops', async () => {
