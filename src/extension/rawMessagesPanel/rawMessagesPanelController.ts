@@ -47,7 +47,7 @@ export class RawMessagesPanelController extends PanelHost<RawMessageStore, RawUi
     super(services, {
       id: 'rawMessages',
       viewType: RAW_MESSAGES_PANEL_VIEW_TYPE,
-      page: { bundle: 'rawMessagesPanel', title: 'Raw P2P messages' },
+      page: { bundle: 'rawMessagesPanel', title: 'Raw P2P messages', extraStyles: ['uPlot.min.css'] },
       what: 'the raw messages panel',
       flushIntervalMs: 250,
       maxSessions: MAX_RAW_SESSIONS,
