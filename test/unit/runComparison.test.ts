@@ -9,7 +9,7 @@ import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import { loadRecording } from '../../src/core/events/recording';
 import { P2P_PROFILE } from '../../src/core/p2p/p2pProfile';
 import { TOOL_PROFILES } from '../../src/core/toolViews/toolProfiles';
-import type { ComparedRow, ComparedTable, RunComparison } from '../../src/shared/panelProtocol';
+import { parsePanelMessage, type ComparedRow, type ComparedTable, type RunComparison } from '../../src/shared/panelProtocol';
 
 const demo = (tool: string): string => join(__dirname, '..', '..', 'demo', 'recordings', `${tool}-demo.ndjson`);
 type Fields = Record<string, unknown>;
@@ -243,5 +243,14 @@ describe('A/B comparison of two runs (real Bitcoin Core recordings)', () => {
     assert.equal(sizes.samples.length, 5);
     assert.equal(sizes.count, 20);
     assert.equal(sizes.max, 19);
+  });
+
+  it("the page's A/B messages are checked like every common message", () => {
+    const parse = (value: unknown): unknown => parsePanelMessage(value, () => ({}));
+    assert.deepEqual(parse({ type: 'compareWith', extra: 1 }), { type: 'compareWith' });
+    assert.deepEqual(parse({ type: 'selectComparison', sessionId: null }), { type: 'selectComparison', sessionId: null });
+    assert.deepEqual(parse({ type: 'selectComparison', sessionId: 'x'.repeat(300) }), { type: 'selectComparison', sessionId: 'x'.repeat(200) });
+    assert.equal(parse({ type: 'selectComparison', sessionId: 7 }), undefined);
+    assert.equal(parse({ type: 'selectComparison' }), undefined);
   });
 });
