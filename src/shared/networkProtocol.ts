@@ -135,7 +135,8 @@ export interface NetworkRenderReport {
     readonly paired: number;
     readonly unpaired: number;
   };
-  readonly activeElementsInPanel: Record<string, number>;
+  readonly activeElementsInPanel: number;
+  readonly imgElementsInDocument: number;
 }
 
 // ---- host → page ----
@@ -156,10 +157,17 @@ export interface NetworkUiStateMessage {
   readonly uiState: NetworkUiState;
 }
 
-export type NetworkFromWebview = CommonFromWebview<NetworkUiState, NetworkRenderReport> | NetworkUiStateMessage;
+/** Start an empty model (the sessions still running go on feeding it). */
+export interface NetworkClearMessage {
+  readonly type: 'clear';
+}
+
+export type NetworkFromWebview = CommonFromWebview<NetworkUiState, NetworkRenderReport> | NetworkUiStateMessage | NetworkClearMessage;
 
 export function parseNetworkFromWebview(value: unknown): NetworkFromWebview | undefined {
-  return parsePanelMessage<NetworkUiState, NetworkRenderReport, NetworkUiStateMessage>(value, parseNetworkUiState, (message) =>
-    message.type === 'uiState' ? { type: 'uiState', uiState: parseNetworkUiState(message.uiState) } : undefined,
-  );
+  return parsePanelMessage<NetworkUiState, NetworkRenderReport, NetworkUiStateMessage | NetworkClearMessage>(value, parseNetworkUiState, (message) => {
+    if (message.type === 'uiState') return { type: 'uiState', uiState: parseNetworkUiState(message.uiState) };
+    if (message.type === 'clear') return { type: 'clear' };
+    return undefined;
+  });
 }
