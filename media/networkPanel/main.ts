@@ -148,7 +148,9 @@ function render(): void {
       ? 'one clock'
       : clock.alignment === 'message pairs'
         ? `${clock.clocks} clocks aligned from message pairs ± ${formatDuration(clock.uncertaintyNs ?? 0)}`
-        : `${clock.clocks} clocks, some aligned by start time only (± ms)`;
+        : clock.alignment === 'arrival times'
+          ? `${clock.clocks} clocks aligned from message pairs${clock.uncertaintyNs === null ? '' : ` ± ${formatDuration(clock.uncertaintyNs)}`}, other tools' events (≈) by arrival`
+          : `${clock.clocks} clocks, some aligned by start time only (± 1 s)`;
   const matched = snapshot.connections.filter((c) => c.state === 'matched').length;
   setText(summary, `${formatCount(snapshot.nodes.length)} nodes · ${formatCount(matched)} connections between them · ${clockText}`);
   renderNodes(snapshot);
@@ -263,7 +265,8 @@ function renderSequence(): void {
 
 function sequenceRow(entry: SequenceEntry, firstNs: number, nameA: string): HTMLElement {
   const row = el('div', 'seq-row');
-  const time = el('span', 'seq-time', `+${formatDuration(entry.timeNs - firstNs)}`);
+  const time = el('span', 'seq-time', `${entry.kind === 'node' && entry.approximate ? '≈' : ''}+${formatDuration(entry.timeNs - firstNs)}`);
+  if (entry.kind === 'node' && entry.approximate) time.title = "This tool's session has no messages paired with the others: placed by when its events arrived";
   const laneLeft = el('span', 'seq-lane lane-a');
   const arrow = el('span', 'seq-arrow');
   const laneRight = el('span', 'seq-lane lane-b');

@@ -58,8 +58,12 @@ export interface NetworkConnectionRow {
 export interface ClockNote {
   /** Sessions (separate clocks) feeding the model. */
   readonly clocks: number;
-  /** How the clocks were aligned: one clock, from message pairs (± uncertainty), or from start times only. */
-  readonly alignment: 'one clock' | 'message pairs' | 'start times';
+  /**
+   * How the clocks were aligned: one clock; from message pairs (± uncertainty); sessions without pairs (another
+   * tool on the same node) by when their events arrived (`clock` events, to about a millisecond), or, in
+   * recordings without them, by the sessions' start times (to about a second: the probe attaches after it starts).
+   */
+  readonly alignment: 'one clock' | 'message pairs' | 'arrival times' | 'start times';
   readonly uncertaintyNs: number | null;
 }
 
@@ -92,6 +96,8 @@ export interface SequenceNodeEventRow {
   /** `block`, `mempool`. */
   readonly category: string;
   readonly text: string;
+  /** Its session has no message pairs with the others: placed by arrival or start time (≈). */
+  readonly approximate: boolean;
 }
 
 export type SequenceEntry = SequenceRow | SequenceNodeEventRow;

@@ -155,8 +155,20 @@ export interface NodePeerSocketEvent extends EventBase {
   local_addr: string;
 }
 
+/**
+ * When the unprivileged side received an event of this session: `elapsed_ns` was reached at the latest at
+ * `unix_us` (microseconds since 1970, the receiving machine's clock). Sent when a fresher pair narrows it
+ * (the smallest unix_us − elapsed is the best bound), so separate sessions can be put on one timeline.
+ */
+export interface ClockEvent extends EventBase {
+  event: 'clock';
+  elapsed_ns: number;
+  unix_us: number;
+}
+
 export type NormalizedEvent =
   | NodeEvent
+  | ClockEvent
   | NodeExitEvent
   | NodePeerSocketEvent
   | BpftraceToolEvent

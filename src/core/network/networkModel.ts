@@ -198,6 +198,8 @@ export class NetworkModel {
   /** off(r) − off(s) ≥ bound[s → r]: the largest (send ns − receive ns) of messages from session s to r. */
   private readonly pairBounds = new Map<string, number>();
   private readonly endedSessions = new Set<string>();
+  /** Per session, the smallest unix µs − elapsed µs of its `clock` events: its start on the machine's clock. */
+  private readonly clockBounds = new Map<string, number>();
   private changed = false;
 
   constructor(private readonly limits: NetworkLimits = DEFAULT_NETWORK_LIMITS) {}
@@ -232,6 +234,11 @@ export class NetworkModel {
     for (const event of events) {
       if ((event.event === 'session:start' || event.event === 'session:attached') && event.pid !== null) {
         this.sessionPids.set(sessionId, event.pid);
+        continue;
+      }
+      if (event.event === 'clock') {
+        const bound = event.unix_us - event.elapsed_ns / 1000;
+        if (bound < (this.clockBounds.get(sessionId) ?? Infinity)) this.clockBounds.set(sessionId, bound);
         continue;
       }
       const pid = eventPid(event, this.sessionPids.get(sessionId) ?? null);
@@ -494,10 +501,11 @@ export class NetworkModel {
   // ---- clocks ----
 
   /** Offset (ns) to add to each session's `elapsed_ns` to put it on the first session's clock, and how it was found. */
-  clockOffsets(): { offsets: Map<string, number>; note: ClockNote } {
+  clockOffsets(): { offsets: Map<string, number>; note: ClockNote; approximate: Set<string> } {
     const ids = [...this.sessions.keys()];
     const offsets = new Map<string, number>();
-    if (ids.length === 0) return { offsets, note: { clocks: 0, alignment: 'one clock', uncertaintyNs: null } };
+    const approximate = new Set<string>();
+    if (ids.length === 0) return { offsets, note: { clocks: 0, alignment: 'one clock', uncertaintyNs: null }, approximate };
     const startMs = (id: string): number => Date.parse(this.sessions.get(id)?.startedAt ?? '') || 0;
     const reference = ids[0];
     offsets.set(reference, 0);
@@ -523,6 +531,19 @@ export class NetworkModel {
         }
       }
     }
+    // Sessions with no pairs: by when their events arrived (clock events: milliseconds, or better).
+    let fromArrival = 0;
+    for (const id of ids) {
+      const bound = this.clockBounds.get(id);
+      if (offsets.has(id) || bound === undefined) continue;
+      const pid = this.sessionPids.get(id);
+      const anchors = [...offsets.keys()].filter((other) => this.clockBounds.has(other));
+      const anchor = anchors.find((other) => pid !== null && pid !== undefined && this.sessionPids.get(other) === pid) ?? anchors[0];
+      if (anchor === undefined) continue;
+      offsets.set(id, (offsets.get(anchor) ?? 0) + (bound - (this.clockBounds.get(anchor) ?? 0)) * 1000);
+      approximate.add(id);
+      fromArrival++;
+    }
     let fromStart = 0;
     for (const id of ids) {
       if (offsets.has(id)) continue;
@@ -530,10 +551,11 @@ export class NetworkModel {
       const pid = this.sessionPids.get(id);
       const sibling = [...offsets.keys()].find((other) => pid !== null && pid !== undefined && this.sessionPids.get(other) === pid) ?? reference;
       offsets.set(id, (offsets.get(sibling) ?? 0) + (startMs(id) - startMs(sibling)) * 1e6);
+      approximate.add(id);
       fromStart++;
     }
-    const alignment = ids.length === 1 ? 'one clock' : fromStart > 0 ? 'start times' : 'message pairs';
-    return { offsets, note: { clocks: ids.length, alignment, uncertaintyNs: fromPairs > 0 ? uncertainty : null } };
+    const alignment = ids.length === 1 ? 'one clock' : fromStart > 0 ? 'start times' : fromArrival > 0 ? 'arrival times' : 'message pairs';
+    return { offsets, note: { clocks: ids.length, alignment, uncertaintyNs: fromPairs > 0 ? uncertainty : null }, approximate };
   }
 
   // ---- views ----
@@ -627,7 +649,7 @@ export class NetworkModel {
     const nodeA = this.nodes.get(a);
     const nodeB = this.nodes.get(b);
     if (!nodeA || !nodeB || a === b) return null;
-    const { offsets } = this.clockOffsets();
+    const { offsets, approximate } = this.clockOffsets();
     const at = (m: Message): number => m.ns + (offsets.get(m.session) ?? 0);
     const rows: SequenceEntry[] = [];
     let dropped = 0;
@@ -665,7 +687,7 @@ export class NetworkModel {
     if (withNodeEvents) {
       for (const node of [nodeA, nodeB]) {
         dropped += node.eventsDropped;
-        for (const event of node.events) rows.push({ kind: 'node', timeNs: event.ns + (offsets.get(event.session) ?? 0), node: node.name, category: event.category, text: event.text });
+        for (const event of node.events) rows.push({ kind: 'node', timeNs: event.ns + (offsets.get(event.session) ?? 0), node: node.name, category: event.category, text: event.text, approximate: approximate.has(event.session) });
       }
     }
     rows.sort((x, y) => x.timeNs - y.timeNs);

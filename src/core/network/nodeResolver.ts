@@ -17,7 +17,12 @@ export interface NodeResolverOptions {
   readonly emit: (events: NormalizedEvent[]) => void;
   readonly readIdentity?: (pid: number) => Promise<NodeEvent>;
   readonly readSockets?: (pid: number) => Promise<TcpSocket[]>;
+  /** Microseconds since 1970, now. */
+  readonly nowUs?: () => number;
 }
+
+/** A `clock` event is sent when the bound improves by more than this (µs). */
+const CLOCK_STEP_US = 50;
 
 /** Events whose peer the node connected to (their `peer_addr` is the remote end of the node's socket). */
 const PEER_EVENTS: ReadonlySet<string> = new Set(['net:inbound_message', 'net:outbound_message', 'net:outbound_connection', 'net:inbound_connection']);
@@ -34,6 +39,8 @@ export class NodeResolver {
   private readonly described = new Set<number>();
   private readonly knownPeers = new Set<string>();
   private pending: Promise<void> = Promise.resolve();
+  /** The smallest unix_us − elapsed seen (µs). */
+  private clockBoundUs = Infinity;
   private readonly readIdentity: (pid: number) => Promise<NodeEvent>;
   private readonly readSockets: (pid: number) => Promise<TcpSocket[]>;
 
@@ -45,6 +52,7 @@ export class NodeResolver {
 
   /** Looks at a batch of the session's events; what it finds is emitted once read. */
   observe(events: readonly NormalizedEvent[]): void {
+    this.observeClock(events);
     const toDescribe = new Set<number>();
     const newPeers = new Map<number, { peerId: Int64Field; peerAddr: string }[]>();
     for (const event of events) {
@@ -73,6 +81,18 @@ export class NodeResolver {
     }
     if (toDescribe.size === 0 && newPeers.size === 0) return;
     this.pending = this.pending.then(() => this.resolve(toDescribe, newPeers));
+  }
+
+  /** The freshest event of the batch: it reached us no earlier than it happened. */
+  private observeClock(events: readonly NormalizedEvent[]): void {
+    let elapsedNs: number | undefined;
+    for (let i = events.length - 1; i >= 0 && elapsedNs === undefined; i--) if (events[i].event !== 'clock') elapsedNs = events[i].elapsed_ns;
+    if (elapsedNs === undefined) return;
+    const nowUs = this.options.nowUs?.() ?? Math.round((performance.timeOrigin + performance.now()) * 1000);
+    const boundUs = nowUs - elapsedNs / 1000;
+    if (boundUs > this.clockBoundUs - CLOCK_STEP_US) return;
+    this.clockBoundUs = boundUs;
+    this.options.emit([{ event: 'clock', elapsed_ns: elapsedNs, unix_us: nowUs }]);
   }
 
   /** Settles when everything observed so far has been looked up and emitted. */

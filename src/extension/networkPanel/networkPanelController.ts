@@ -28,6 +28,8 @@ export interface NetworkPanelTestApi {
   snapshot(): NetworkSnapshot;
   /** Chooses the two nodes of the sequence view, as the page's selects do (node keys). */
   selectPair(nodeA: string, nodeB: string): void;
+  /** Starts an empty model, as the page's Clear does. */
+  clear(): void;
   focus(): void;
   close(): void;
 }
@@ -118,11 +120,17 @@ export class NetworkPanelController extends PanelHost<NetworkSessionFeed, Networ
       this.uiState = message.uiState;
       this.uiChanged = true;
     } else if (message.type === 'clear') {
-      // Sessions still running keep feeding the new model from here on.
-      this.network = new NetworkModel();
-      for (const info of this.fed.values()) this.network.addSession(info);
-      this.uiChanged = true;
+      this.clear();
+      return;
     }
+    this.refresh();
+  }
+
+  clear(): void {
+    // Sessions still running keep feeding the new model from here on.
+    this.network = new NetworkModel();
+    for (const info of this.fed.values()) this.network.addSession(info);
+    this.uiChanged = true;
     this.refresh();
   }
 

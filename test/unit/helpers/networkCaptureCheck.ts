@@ -139,7 +139,7 @@ export function checkPairing(dir: string, manifest: CaptureManifest, model: Netw
           [t.opener, t.openerPeer, t.acceptor, t.acceptorPeer],
           [t.acceptor, t.acceptorPeer, t.opener, t.openerPeer],
         ] as const) {
-          const rows = sequence.rows.filter((r): r is SequenceRow => r.kind === 'message' && r.connectionId === connectionId && r.from === from);
+          const rows: SequenceRow[] = sequence.rows.filter((r): r is SequenceRow => r.kind === 'message' && r.connectionId === connectionId && r.from === from);
           const sent = (logs.get(from) ?? []).filter((l) => l.direction === 'sending' && l.peerId === fromPeer);
           const received = (logs.get(to) ?? []).filter((l) => l.direction === 'received' && l.peerId === toPeer);
           const sends = rows.filter((r) => r.status !== 'send not traced');
