@@ -1,9 +1,10 @@
-// Node identity from a command line and bitcoin.conf, and a process's TCP sockets read from /proc (this test
-// process's own real sockets).
+// Node identity from a command line and bitcoin.conf, a process's TCP sockets read from /proc (this test
+// process's own real sockets), and the resolver that adds both to a live stream.
 
 import { strict as assert } from 'node:assert';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { nodeIdentityFrom } from '../../src/core/network/nodeIdentity';
+import { NodeResolver } from '../../src/core/network/nodeResolver';
 import { procAddress, readProcessTcpSockets } from '../../src/core/network/procSockets';
 
 describe('node identity', () => {
@@ -43,6 +44,38 @@ describe('a process\'s TCP sockets from /proc', () => {
       const outbound = sockets.find((s) => s.state === 'ESTABLISHED' && s.remote === `127.0.0.1:${port}`);
       assert.ok(outbound, 'the connecting socket');
       assert.equal(outbound.local, `127.0.0.1:${client.localPort}`);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+});
+
+describe('NodeResolver (what the unprivileged side adds to a live stream)', () => {
+  it('describes the session\'s pid once, finds the local end of an outbound peer\'s real socket, and bounds the clock', async () => {
+    const server: Server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const client: Socket = connect(port, '127.0.0.1');
+    await new Promise<void>((r) => client.once('connect', () => r()));
+    try {
+      const emitted: Record<string, unknown>[] = [];
+      let now = 1_000_000_000;
+      const resolver = new NodeResolver({ sessionPid: process.pid, emit: (events) => emitted.push(...(events as unknown as Record<string, unknown>[])), nowUs: () => now });
+      const message = (elapsed: number, connType: string, addr: string): never =>
+        ({ event: 'net:outbound_message', elapsed_ns: elapsed, peer_id: connType === 'inbound' ? 9 : 3, peer_addr: addr, conn_type: connType, msg_type: 'ping', msg_size: 8 }) as never;
+      resolver.observe([message(5_000_000, 'outbound-full-relay', `127.0.0.1:${port}`), message(6_000_000, 'inbound', '127.0.0.1:1')]);
+      now += 2_000; // a later batch that arrived with less delay narrows the bound
+      resolver.observe([message(9_000_000, 'outbound-full-relay', `127.0.0.1:${port}`)]);
+      await resolver.idle();
+      const byKind = (kind: string): Record<string, unknown>[] => emitted.filter((e) => e.event === kind);
+      assert.equal(byKind('node').length, 1);
+      assert.equal(byKind('node')[0].pid, process.pid);
+      assert.deepEqual(byKind('node:peer_socket'), [{ event: 'node:peer_socket', pid: process.pid, peer_id: 3, peer_addr: `127.0.0.1:${port}`, local_addr: `127.0.0.1:${client.localPort}` }]);
+      assert.deepEqual(byKind('clock'), [
+        { event: 'clock', elapsed_ns: 6_000_000, unix_us: 1_000_000_000 },
+        { event: 'clock', elapsed_ns: 9_000_000, unix_us: 1_000_002_000 },
+      ]);
     } finally {
       client.destroy();
       server.close();
