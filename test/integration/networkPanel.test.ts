@@ -3,6 +3,8 @@
 // connectblock-benchmark probes; scripts/make-network-captures.ts) replayed with Open recording….
 
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
@@ -47,7 +49,7 @@ describe('Network panel', function () {
       'the Network panel',
       (t) => networkPanel.renderReport(t),
       (r) => r.nodes.length === 2 && r.connectionRows === 2 && r.sequence.total > 0,
-      30_000,
+      90_000, // the first webview of a window waits for code-server's service worker; slow on a loaded machine
     );
     assert.deepEqual([...report.nodes].sort(), ['node0', 'node1']);
     const matched = want.connections.filter((c) => c.state === 'matched');
@@ -79,5 +81,39 @@ describe('Network panel', function () {
     const after = await waitForReport('the swapped sequence', (t) => networkPanel.renderReport(t), (r) => r.sequence.nodeA === before.sequence.nodeB);
     assert.equal(after.sequence.total, before.sequence.total);
     assert.equal(after.sequence.paired, before.sequence.paired);
+  });
+
+  it('shows hostile node names and message types as text (no element, bidi shown escaped)', async () => {
+    const { networkPanel } = await extensionApis('networkPanel');
+    // The real two-node trace with a node named and a message type replaced by hostile text on both sides.
+    const hostileType = '<img src=x onerror=alert(1)>\u202Eping';
+    const hostileName = 'node1<svg onload=alert(1)>\u202E';
+    const dir = mkdtempSync(join(tmpdir(), 'bitcoin-usdt-hostile-network-'));
+    try {
+      const paths = ['node0.p2p-traffic.ndjson', 'node1.p2p-traffic.ndjson'].map((file) => {
+        const lines = readFileSync(join(capture, file), 'utf8').split('\n').filter((l) => l !== '');
+        const changed = lines.map((line, index) => {
+          if (index === 0) return line;
+          const event = JSON.parse(line) as Record<string, unknown>;
+          if (event.msg_type === 'ping') event.msg_type = hostileType;
+          if (event.event === 'node' && event.node === 'node1') event.node = hostileName;
+          return JSON.stringify(event);
+        });
+        const path = join(dir, `hostile-${file}`);
+        writeFileSync(path, `${changed.join('\n')}\n`);
+        return path;
+      });
+      networkPanel.clear();
+      for (const path of paths) assert.ok(await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.openRecording', vscode.Uri.file(path)));
+      // The P2P panel came to the front for the recordings: bring the Network panel back.
+      await focusPanelForScreenshots(() => vscode.commands.executeCommand('bitcoinUsdt.showNetworkPanel'));
+      const report = await waitForReport('the hostile network', (t) => networkPanel.renderReport(t), (r) => r.nodes.length === 2 && r.connectionRows === 2 && r.sequence.paired > 0, 60_000);
+      assert.ok(report.nodes.includes('node1<svg onload=alert(1)>\\u202E'), JSON.stringify(report.nodes));
+      assert.equal(report.sequence.unpaired, 0, 'the hostile type pairs like any other');
+      assert.equal(report.activeElementsInPanel, 0);
+      assert.equal(report.imgElementsInDocument, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
