@@ -10,6 +10,7 @@ import { version } from '../../package.json';
 import { BpftraceDecoder } from '../core/events/bpftraceDecoder';
 import type { NormalizedEvent, PeerTotals } from '../core/events/eventTypes';
 import { RecordingWriter } from '../core/events/recording';
+import { NodeResolver } from '../core/network/nodeResolver';
 import { SessionAccount } from '../core/session/sessionAccount';
 import {
   HELPER_SCRIPT,
@@ -270,6 +271,13 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
     ]);
     const streamed = new Set(streamedTracepoints(tool));
     const account = new SessionAccount();
+    const nodes = new NodeResolver({
+      sessionPid: options.pid ?? null,
+      emit: (events) => {
+        recorder?.write(events);
+        printer.print(events);
+      },
+    });
     const reader = new ProbeSessionReader({
       decoder: new BpftraceDecoder({ streamedTracepoints: [...streamed], clientVersion: target.clientVersion }),
       onBatch: (events) => {
@@ -277,10 +285,12 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
         for (const event of events) if (!account.take(event) && streamed.has(event.event)) account.accepted();
         recorder?.write(events);
         printer.print(events);
+        nodes.observe(events);
       },
     });
     reader.attach(connection);
     await reader.done;
+    await nodes.idle();
     let graceTimer: NodeJS.Timeout | undefined;
     const code = await Promise.race([childExit, new Promise<null>((r) => (graceTimer = setTimeout(() => r(null), STOP_GRACE_MS)))]);
     clearTimeout(graceTimer);
@@ -385,6 +395,8 @@ export class EventPrinter {
         return event.level === 'info' && /^(bpftrace|BCC): /.test(event.message) ? null : `# ${event.level}: ${safe(event.message)}`;
       case 'session:end':
         return `# session ended: ${safe(event.reason)}`;
+      case 'node':
+        return `# pid ${event.pid} is ${safe(event.node)} (${safe(event.chain)}${event.p2p_port === null ? '' : `, P2P port ${event.p2p_port}`}${event.datadir === null ? '' : `, ${safe(event.datadir)}`})`;
       default:
         return null;
     }

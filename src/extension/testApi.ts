@@ -5,6 +5,7 @@ import type { RawMessagesPanelTestApi } from './rawMessagesPanel/rawMessagesPane
 import type { BenchmarkPanelTestApi } from './benchmarkPanel/benchmarkPanelController';
 import type { ToolPanelsTestApi } from './toolPanels/registerToolPanels';
 import type { LiveCountsTestApi } from './liveCounts/liveCounts';
+import type { NetworkPanelTestApi } from './networkPanel/networkPanelController';
 
 /**
  * What `activate` returns: a small typed surface that integration tests (and other extensions)
@@ -18,4 +19,5 @@ export interface ExtensionApi {
   benchmarkPanel?: BenchmarkPanelTestApi;
   toolPanels?: ToolPanelsTestApi;
   liveCounts?: LiveCountsTestApi;
+  networkPanel?: NetworkPanelTestApi;
 }

@@ -120,7 +120,57 @@ export interface NodeStateAtAttachEvent extends EventBase {
   reason?: string;
 }
 
+/**
+ * Which bitcoind a pid is (sent once per new pid: by the helper in an every-process session, by the unprivileged
+ * side from /proc for a PID session). A restart is a new pid with the same datadir: the same node.
+ */
+export interface NodeEvent extends EventBase {
+  event: 'node';
+  pid: number;
+  /** `node0`, `node1` (the functional test framework's datadirs), else the datadir's folder name, or `pid N`. */
+  node: string;
+  /** The datadir's parent: one functional test run. */
+  run: string | null;
+  datadir: string | null;
+  chain: string;
+  p2p_port: number | null;
+  rpc_port: number | null;
+}
+
+/** A traced bitcoind process exited. */
+export interface NodeExitEvent extends EventBase {
+  event: 'node:exit';
+  pid: number;
+}
+
+/**
+ * The local end of a node's connection to a peer, read from the node's own socket table (/proc) while the
+ * connection was open: how the other node, which sees this end as its inbound peer's `peer_addr`, is matched.
+ */
+export interface NodePeerSocketEvent extends EventBase {
+  event: 'node:peer_socket';
+  pid: number;
+  peer_id: Int64Field;
+  peer_addr: string;
+  local_addr: string;
+}
+
+/**
+ * When the unprivileged side received an event of this session: `elapsed_ns` was reached at the latest at
+ * `unix_us` (microseconds since 1970, the receiving machine's clock). Sent when a fresher pair narrows it
+ * (the smallest unix_us − elapsed is the best bound), so separate sessions can be put on one timeline.
+ */
+export interface ClockEvent extends EventBase {
+  event: 'clock';
+  elapsed_ns: number;
+  unix_us: number;
+}
+
 export type NormalizedEvent =
+  | NodeEvent
+  | ClockEvent
+  | NodeExitEvent
+  | NodePeerSocketEvent
   | BpftraceToolEvent
   | BccToolEvent
   | NetMessageEvent

@@ -5,6 +5,7 @@ import type { NormalizedEvent } from '../../core/events/eventTypes';
 import { BpftraceDecoder } from '../../core/events/bpftraceDecoder';
 import { ProbeSessionReader, type PrivateSocket } from '../../core/probeSession';
 import { findTool, streamedTracepoints } from '../../core/tools/toolCatalog';
+import { NodeResolver } from '../../core/network/nodeResolver';
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import { HelperTerminal, type HelperExit } from './helperTerminal';
 import type { ProbeCounters } from './probeStatusBar';
@@ -68,6 +69,7 @@ export class LiveProbeSession {
   private connection: Socket | undefined;
   /** Set when the session ended: no other session still runs its helper in this terminal. */
   private lastOnTerminal = false;
+  private nodes: NodeResolver | undefined;
   private stopping: Promise<void> | undefined;
   private endReason: string | undefined;
   private stopReason: string | undefined;
@@ -182,6 +184,12 @@ export class LiveProbeSession {
     this.stateValue = 'connected';
     this.connection = connection;
     const tool = findTool(this.descriptor.tool);
+    this.nodes = new NodeResolver({
+      sessionPid: this.descriptor.pid,
+      emit: (events) => {
+        if (this.stateValue !== 'ended') this.options.hub.publish(this.descriptor.id, events);
+      },
+    });
     this.reader = new ProbeSessionReader({
       decoder: new BpftraceDecoder({ streamedTracepoints: tool ? streamedTracepoints(tool) : [], clientVersion: this.options.clientVersion }),
       onBatch: (events) => this.onBatch(events),
@@ -224,6 +232,7 @@ export class LiveProbeSession {
       }
     }
     this.options.hub.publish(this.descriptor.id, events);
+    this.nodes?.observe(events);
   }
 
   /** The helper ended the session by itself: say why when it failed or bitcoind went away. */

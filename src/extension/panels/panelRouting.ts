@@ -1,8 +1,8 @@
 import { MANIFEST_TOOLS } from '../../core/tools/toolManifest';
 import { isToolPanelTool, TOOL_PANEL_TITLES, type ToolPanelTool } from '../../shared/toolPanelProtocol';
 
-/** The panels: three of their own, and one generic tool panel per tool that has one. */
-export type PanelId = 'p2p' | 'rawMessages' | 'benchmark' | ToolPanelTool;
+/** The panels: three of their own, the Network panel (every node of the network tools' sessions), and one generic tool panel per tool that has one. */
+export type PanelId = 'p2p' | 'rawMessages' | 'benchmark' | 'network' | ToolPanelTool;
 
 /**
  * Which panel shows a tool's sessions; undefined: none (a session of an unknown tool, such as an older
@@ -31,6 +31,8 @@ export function panelCommand(panel: PanelId): PanelCommand {
       return { command: 'bitcoinUsdt.showRawMessagesPanel', args: [], label: 'Show raw P2P messages panel' };
     case 'benchmark':
       return { command: 'bitcoinUsdt.showBenchmarkPanel', args: [], label: 'Show ConnectBlock benchmark panel' };
+    case 'network':
+      return { command: 'bitcoinUsdt.showNetworkPanel', args: [], label: 'Show Network panel' };
     default:
       return { command: 'bitcoinUsdt.showToolPanel', args: [panel], label: `Show ${TOOL_PANEL_TITLES[panel]} panel` };
   }

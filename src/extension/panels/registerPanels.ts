@@ -8,6 +8,7 @@ import { SHOW_TRACEPOINT_IN_PANEL } from '../../core/liveCounts/callSiteHover';
 import { tracepointPanelFilter } from '../../core/liveCounts/tracepointFilter';
 import { showInformation } from '../notifications';
 import { compareTwoRuns, type ComparablePanel } from './compareRuns';
+import { NetworkPanelController } from '../networkPanel/networkPanelController';
 import { P2pPanelController } from './p2pPanelController';
 import type { PanelHost, PanelModel, PanelServices } from './panelHost';
 import { PanelPlacement } from './panelPlacement';
@@ -44,6 +45,7 @@ export function registerPanels(services: Services): void {
   const benchmark = registerPanel(services, new BenchmarkPanelController(panelServices), 'bitcoinUsdt.showBenchmarkPanel');
   services.context.subscriptions.push(vscode.commands.registerCommand('bitcoinUsdt.compareBenchmarkRuns', (target?: unknown) => benchmark.compareWith(target)));
   api.benchmarkPanel = benchmark;
+  api.networkPanel = registerPanel(services, new NetworkPanelController(panelServices), 'bitcoinUsdt.showNetworkPanel');
   const toolPanels = registerToolPanels(services, panelServices);
 
   /** A call site's "Show in panel": the session's panel, filtered to the tracepoint where the panel can filter. */
@@ -56,7 +58,7 @@ export function registerPanels(services: Services): void {
     if (panel === 'p2p') shown = p2p.showSession(sessionId);
     else if (panel === 'rawMessages') shown = filter?.panel === 'rawMessages' ? rawMessages.showDirection(sessionId, filter.direction) : rawMessages.showSession(sessionId);
     else if (panel === 'benchmark') shown = benchmark.showSession(sessionId);
-    else if (panel !== undefined) shown = filter?.panel === 'tool' ? toolPanels.showFiltered(panel, sessionId, filter.kind) : toolPanels.showSession(panel, sessionId);
+    else if (panel !== undefined && panel !== 'network') shown = filter?.panel === 'tool' ? toolPanels.showFiltered(panel, sessionId, filter.kind) : toolPanels.showSession(panel, sessionId);
     if (!shown) void showInformation(`No panel shows that ${tool} session any more (a panel keeps a few sessions; open its recording to see it again).`);
   };
   services.context.subscriptions.push(vscode.commands.registerCommand(SHOW_TRACEPOINT_IN_PANEL, showTracepointInPanel));

@@ -1,0 +1,318 @@
+// The Network panel's page: the traced nodes, the connections between them with their messages, and the message
+// sequence of two chosen nodes (each message once, sender → receiver, with its latency; unpaired ones marked;
+// blocks and mempool events of both nodes on the same timeline). Long sequences are virtual: only the rows in
+// view are in the DOM. Every string from a session goes in through setUntrustedText / visibleText.
+import './styles.css';
+import {
+  parseNetworkUiState,
+  type DirectionCounts,
+  type MessageSequence,
+  type NetworkFromWebview,
+  type NetworkRenderReport,
+  type NetworkSnapshot,
+  type NetworkToWebview,
+  type NetworkUiState,
+  type SequenceEntry,
+} from '../../src/shared/networkProtocol';
+import { activeElementCounts, el, formatBytes, formatCount, formatDuration, FrameScheduler, setText, setUntrustedText, visibleText } from '../shared/dom';
+import { PageConnection } from '../shared/pageConnection';
+
+const page = new PageConnection<NetworkUiState, NetworkToWebview, NetworkFromWebview>(parseNetworkUiState);
+const ROW_HEIGHT = 22;
+const OVERSCAN = 10;
+
+const model = {
+  snapshot: null as NetworkSnapshot | null,
+  sequence: null as MessageSequence | null,
+  ui: page.ui,
+};
+
+// ---------- layout ----------
+
+const app = document.getElementById('app') ?? document.body;
+app.textContent = '';
+
+const toolbar = el('header', 'toolbar');
+const title = el('span', 'panel-title', 'Network');
+const summary = el('span', 'session-state');
+const clearButton = el('button', 'button', 'Clear');
+clearButton.title = 'Start an empty network view (running sessions go on feeding it)';
+toolbar.append(title, summary, el('span', 'spacer'), clearButton);
+
+const emptyState = el('div', 'empty-state');
+emptyState.append(
+  el('p', 'empty-title', 'No nodes yet'),
+  el('p', undefined, 'Start p2p-traffic on two or more bitcoind nodes (Bitcoin USDT: Start probe…, one per node or every process of the build), or open their recordings.'),
+);
+
+const content = el('div', 'content');
+const nodesSection = el('section', 'table-section');
+const nodesTable = el('table', 'data-table nodes-table');
+nodesSection.append(el('h2', undefined, 'Nodes'), nodesTable);
+const connectionsSection = el('section', 'table-section');
+const connectionsTable = el('table', 'data-table connections-table');
+connectionsSection.append(el('h2', undefined, 'Connections'), connectionsTable);
+
+const sequenceSection = el('section', 'sequence-section');
+const sequenceHeading = el('div', 'section-heading');
+const pickA = el('select');
+pickA.setAttribute('aria-label', 'First node');
+const pickB = el('select');
+pickB.setAttribute('aria-label', 'Second node');
+const swapButton = el('button', 'button secondary', '⇄');
+swapButton.title = 'Swap the two nodes';
+const nodeEventsLabel = el('label', 'check');
+const nodeEventsBox = el('input');
+nodeEventsBox.type = 'checkbox';
+nodeEventsLabel.append(nodeEventsBox, document.createTextNode(' blocks and mempool'));
+const sequenceCount = el('span', 'match-count');
+const pickers = el('div', 'filter-bar');
+pickers.append(pickA, swapButton, pickB, nodeEventsLabel, sequenceCount);
+sequenceHeading.append(el('h2', undefined, 'Message sequence'), pickers);
+const laneHeader = el('div', 'seq-row seq-head');
+const laneTime = el('span', 'seq-time', 'time');
+const laneA = el('span', 'seq-lane lane-a');
+const laneArrow = el('span', 'seq-arrow', 'message');
+const laneB = el('span', 'seq-lane lane-b');
+laneHeader.append(laneTime, laneA, laneArrow, laneB, el('span', 'seq-latency', 'latency'), el('span', 'seq-status', 'status'));
+const viewport = el('div', 'seq-viewport');
+viewport.tabIndex = 0;
+viewport.setAttribute('aria-label', 'Message sequence');
+const spacer = el('div', 'seq-spacer');
+const rowsLayer = el('div', 'seq-rows');
+spacer.append(rowsLayer);
+viewport.append(spacer);
+sequenceSection.append(sequenceHeading, laneHeader, viewport);
+
+content.append(nodesSection, connectionsSection, sequenceSection);
+app.append(toolbar, emptyState, content);
+
+// ---------- interaction ----------
+
+function choosePair(nodeA: string | null, nodeB: string | null): void {
+  page.saveUi({ nodeA, nodeB }, (ui) => ({ type: 'uiState', uiState: ui }));
+  follow = true;
+}
+pickA.addEventListener('change', () => choosePair(pickA.value, pickB.value === pickA.value ? null : pickB.value));
+pickB.addEventListener('change', () => choosePair(pickA.value === pickB.value ? null : pickA.value, pickB.value));
+swapButton.addEventListener('click', () => choosePair(pickB.value || null, pickA.value || null));
+nodeEventsBox.addEventListener('change', () => page.saveUi({ showNodeEvents: nodeEventsBox.checked }, (ui) => ({ type: 'uiState', uiState: ui })));
+clearButton.addEventListener('click', () => page.post({ type: 'clear' }));
+
+/** Keep the newest rows in view while the user has not scrolled away from the bottom. */
+let follow = true;
+viewport.addEventListener('scroll', () => {
+  follow = viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - ROW_HEIGHT;
+  frames.schedule();
+});
+
+// ---------- messages ----------
+
+page.start((message) => {
+  switch (message.type) {
+    case 'network':
+      model.snapshot = message.snapshot;
+      model.sequence = message.sequence;
+      model.ui = message.uiState;
+      page.saveUi({ nodeA: message.uiState.nodeA, nodeB: message.uiState.nodeB, showNodeEvents: message.uiState.showNodeEvents });
+      frames.schedule();
+      return;
+    case 'sessions':
+      return;
+    case 'requestRenderReport':
+      render();
+      page.post({ type: 'renderReport', requestId: message.requestId, report: renderReport() });
+      return;
+  }
+});
+
+// ---------- rendering ----------
+
+const frames = new FrameScheduler(() => render());
+
+function nodeName(key: string | null): string {
+  return model.snapshot?.nodes.find((n) => n.key === key)?.name ?? (key ?? '');
+}
+
+function render(): void {
+  const snapshot = model.snapshot;
+  emptyState.hidden = snapshot !== null && snapshot.nodes.length > 0;
+  content.hidden = !emptyState.hidden;
+  if (!snapshot) {
+    setText(summary, '');
+    return;
+  }
+  const clock = snapshot.clock;
+  const clockText =
+    clock.clocks <= 1
+      ? 'one clock'
+      : clock.alignment === 'message pairs'
+        ? `${clock.clocks} clocks aligned from message pairs ± ${formatDuration(clock.uncertaintyNs ?? 0)}`
+        : clock.alignment === 'arrival times'
+          ? `${clock.clocks} clocks aligned from message pairs${clock.uncertaintyNs === null ? '' : ` ± ${formatDuration(clock.uncertaintyNs)}`}, other tools' events (≈) by arrival`
+          : `${clock.clocks} clocks, some aligned by start time only (± 1 s)`;
+  const matched = snapshot.connections.filter((c) => c.state === 'matched').length;
+  setText(summary, `${formatCount(snapshot.nodes.length)} nodes · ${formatCount(matched)} connections between them · ${clockText}`);
+  renderNodes(snapshot);
+  renderConnections(snapshot);
+  renderPickers(snapshot);
+  renderSequence();
+}
+
+function cellRow(cells: readonly (string | { untrusted: string } | HTMLElement)[], header = false): HTMLTableRowElement {
+  const row = el('tr');
+  for (const cell of cells) {
+    const td = el(header ? 'th' : 'td');
+    if (typeof cell === 'string') td.textContent = cell;
+    else if (cell instanceof HTMLElement) td.append(cell);
+    else setUntrustedText(td, cell.untrusted);
+    row.append(td);
+  }
+  return row;
+}
+
+function renderNodes(snapshot: NetworkSnapshot): void {
+  nodesTable.textContent = '';
+  nodesTable.append(cellRow(['node', 'pids', 'P2P port', 'chain', 'peers', 'msgs in', 'msgs out', 'bytes in', 'bytes out', 'run'], true));
+  for (const node of snapshot.nodes) {
+    const row = cellRow([
+      { untrusted: node.name },
+      node.pids.join(', ') + (node.alive ? '' : ' (exited)'),
+      node.p2pPort === null ? '—' : String(node.p2pPort),
+      { untrusted: node.chain ?? '—' },
+      formatCount(node.peers),
+      formatCount(node.msgsIn),
+      formatCount(node.msgsOut),
+      formatBytes(node.bytesIn),
+      formatBytes(node.bytesOut),
+      { untrusted: node.run ?? '—' },
+    ]);
+    row.className = 'node-row';
+    nodesTable.append(row);
+  }
+}
+
+function directionText(d: DirectionCounts): string {
+  const parts = [`${formatCount(d.sent)} sent`, `${formatCount(d.paired)} paired`];
+  if (d.inFlight > 0) parts.push(`${formatCount(d.inFlight)} in flight`);
+  if (d.unmatchedSends > 0) parts.push(`${formatCount(d.unmatchedSends)} not received`);
+  if (d.unmatchedReceives > 0) parts.push(`${formatCount(d.unmatchedReceives)} send not traced`);
+  return parts.join(' · ');
+}
+
+function latencyText(d: DirectionCounts): string {
+  if (d.latencyMeanNs === null) return '—';
+  return `${formatDuration(d.latencyMeanNs)} (${formatDuration(d.latencyMinNs ?? 0)}–${formatDuration(d.latencyMaxNs ?? 0)})`;
+}
+
+function renderConnections(snapshot: NetworkSnapshot): void {
+  connectionsTable.textContent = '';
+  connectionsTable.append(cellRow(['from', 'to', 'type', 'state', 'from → to', 'latency', 'to → from', 'latency'], true));
+  for (const c of snapshot.connections) {
+    const to = c.toNode === null ? { untrusted: c.peerAddr } : { untrusted: `${nodeName(c.toNode)} #${c.toPeerId}` };
+    const from = { untrusted: `${nodeName(c.fromNode)} #${c.fromPeerId}` };
+    const state = el('span', `state ${c.state === 'matched' ? 'ok' : 'muted'}`, c.state);
+    const row = cellRow(
+      c.toNode === null && c.inbound
+        ? [{ untrusted: c.peerAddr }, from, { untrusted: c.connType }, state, directionText({ ...c.directions[1], sent: c.directions[1].received }), '—', directionText(c.directions[0]), '—']
+        : [from, to, { untrusted: c.connType }, state, directionText(c.directions[0]), latencyText(c.directions[0]), directionText(c.directions[1]), latencyText(c.directions[1])],
+    );
+    row.className = `connection-row ${c.state === 'matched' ? '' : 'unmatched'}`;
+    connectionsTable.append(row);
+  }
+}
+
+function renderPickers(snapshot: NetworkSnapshot): void {
+  for (const [select, chosen] of [
+    [pickA, model.ui.nodeA],
+    [pickB, model.ui.nodeB],
+  ] as const) {
+    const wanted = snapshot.nodes.map((n) => `${n.key}\u0001${n.name}`).join('\u0002');
+    if (select.dataset.options !== wanted) {
+      select.dataset.options = wanted;
+      select.textContent = '';
+      for (const node of snapshot.nodes) {
+        const option = el('option', undefined, visibleText(node.name));
+        option.value = node.key;
+        select.append(option);
+      }
+    }
+    select.value = chosen ?? '';
+  }
+  nodeEventsBox.checked = model.ui.showNodeEvents;
+  setUntrustedText(laneA, nodeName(model.ui.nodeA));
+  setUntrustedText(laneB, nodeName(model.ui.nodeB));
+}
+
+let renderedRows = 0;
+
+function renderSequence(): void {
+  const sequence = model.sequence;
+  const rows = sequence?.rows ?? [];
+  const firstNs = rows[0]?.timeNs ?? 0;
+  const dropped = sequence?.dropped ?? 0;
+  setText(sequenceCount, sequence ? `${formatCount(sequence.total)} rows${dropped > 0 ? ` (${formatCount(dropped)} oldest not kept)` : ''}` : 'choose two nodes');
+  spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
+  if (follow) viewport.scrollTop = viewport.scrollHeight;
+  const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(rows.length, Math.ceil((viewport.scrollTop + viewport.clientHeight) / ROW_HEIGHT) + OVERSCAN);
+  rowsLayer.textContent = '';
+  rowsLayer.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
+  const nameA = nodeName(model.ui.nodeA);
+  for (let i = first; i < last; i++) rowsLayer.append(sequenceRow(rows[i], firstNs, nameA));
+  renderedRows = last - first;
+}
+
+function sequenceRow(entry: SequenceEntry, firstNs: number, nameA: string): HTMLElement {
+  const row = el('div', 'seq-row');
+  const time = el('span', 'seq-time', `${entry.kind === 'node' && entry.approximate ? '≈' : ''}+${formatDuration(entry.timeNs - firstNs)}`);
+  if (entry.kind === 'node' && entry.approximate) time.title = "This tool's session has no messages paired with the others: placed by when its events arrived";
+  const laneLeft = el('span', 'seq-lane lane-a');
+  const arrow = el('span', 'seq-arrow');
+  const laneRight = el('span', 'seq-lane lane-b');
+  const latency = el('span', 'seq-latency');
+  const status = el('span', 'seq-status');
+  if (entry.kind === 'node') {
+    row.classList.add('node-event', entry.category);
+    setUntrustedText(entry.node === nameA ? laneLeft : laneRight, entry.text);
+  } else {
+    const leftToRight = entry.from === nameA;
+    row.classList.add(leftToRight ? 'a-to-b' : 'b-to-a', entry.status.replace(/ /g, '-'));
+    const label = el('span', 'seq-label');
+    setUntrustedText(label, `${entry.msgType} · ${formatBytes(entry.msgSize)}`);
+    arrow.append(el('span', 'seq-line'), label);
+    arrow.title = `${visibleText(entry.from)} → ${visibleText(entry.to)}: ${visibleText(entry.msgType)}, ${entry.msgSize} bytes, ${entry.status}`;
+    setText(latency, entry.latencyNs === null ? '' : formatDuration(entry.latencyNs));
+    setText(status, entry.status === 'paired' ? '' : entry.status);
+  }
+  row.append(time, laneLeft, arrow, laneRight, latency, status);
+  return row;
+}
+
+// ---------- render report (integration tests) ----------
+
+function rowText(row: Element): string {
+  return [...row.children].map((c) => c.textContent ?? '').filter((t) => t !== '').join(' | ');
+}
+
+function renderReport(): NetworkRenderReport {
+  const rows = model.sequence?.rows ?? [];
+  const messages = rows.filter((r) => r.kind === 'message');
+  return {
+    nodes: [...nodesTable.querySelectorAll('tr.node-row')].map((row) => row.firstElementChild?.textContent ?? ''),
+    connectionRows: connectionsTable.querySelectorAll('tr.connection-row').length,
+    connectionTexts: [...connectionsTable.querySelectorAll('tr.connection-row')].map(rowText),
+    sequence: {
+      nodeA: model.ui.nodeA,
+      nodeB: model.ui.nodeB,
+      total: model.sequence?.total ?? 0,
+      renderedRows,
+      firstRows: [...rowsLayer.children].slice(0, 12).map(rowText),
+      paired: messages.filter((r) => r.kind === 'message' && r.status === 'paired').length,
+      unpaired: messages.filter((r) => r.kind === 'message' && r.status !== 'paired').length,
+    },
+    ...activeElementCounts(app),
+  };
+}
+
+render();
