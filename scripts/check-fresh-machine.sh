@@ -3,7 +3,7 @@
 # (bookworm, debootstrap --variant=minbase) root, copies in only what the README names as prerequisites and the
 # machine image provides (Node.js with its headers and npm, the CA bundle, npm's configuration), bind-mounts
 # /proc, /sys and /dev (the real kernel serves bpftrace and BCC), clones a commit of this repository into
-# /root/bitcoin-usdt-tracing, and runs there, as root in the chroot:
+# /root/bitcoin-usdt-tracing, and runs there, as root with that root as / (pivot_root in a mount namespace):
 #   bash scripts/test.sh    fully (set-up from nothing, then every test);
 #   bash scripts/start.sh   with the VS Code server (BITCOIN_USDT_USE_SERVER=1), until the server answers its URL.
 # The real Bitcoin Core ($BITCOIN_CORE_SHARED, default ../shared/bitcoin-core beside this clone) is bind-mounted
@@ -55,12 +55,22 @@ mirror="${FRESH_MIRROR:-$(debian_mirror)}"
 
 mounted_under_root() { awk -v r="$root" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/mounts; }
 
-# Processes whose root directory is the chroot (left by a test, the demo server): stopped before unmounting.
+# Mount namespaces the commands ran in (see in_root), one per line.
+namespaces_file="$work/namespaces"
+
+# Processes in the fresh root (left by a test, the demo server): those in one of its mount namespaces, or
+# chrooted into it; stopped before unmounting.
+in_fresh_root() {
+  local proc=$1
+  [[ "$(readlink "$proc/root" 2>/dev/null)" == "$root" ]] && return 0
+  [[ -s "$namespaces_file" ]] && grep -qxF -- "$(readlink "$proc/ns/mnt" 2>/dev/null)" "$namespaces_file"
+}
 kill_chroot_processes() {
   local proc pid
   for proc in /proc/[0-9]*; do
     pid=${proc#/proc/}
-    if [[ "$(readlink "$proc/root" 2>/dev/null)" == "$root" ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+    [[ $pid -eq $$ ]] && continue
+    if in_fresh_root "$proc"; then kill -KILL "$pid" 2>/dev/null || true; fi
   done
 }
 
@@ -149,12 +159,30 @@ mount --make-rslave "$root/dev"
 mount --bind "$shared" "$root/root/shared/bitcoin-core"
 mount -o remount,bind,ro "$root/root/shared/bitcoin-core"
 log "root ready in $((SECONDS - started)) s"
+: >"$namespaces_file"
 
-# in_root COMMAND: runs a shell command as root in the clone, with the environment of a fresh login.
+# enter_root PROGRAM ARGS...: runs a program as root with the fresh root as its /, in a mount namespace of its
+# own whose root mount it is (pivot_root, not chroot: the kernel refuses a chrooted process new user
+# namespaces, which a real machine allows and the security tests use), with the environment of a fresh login.
+enter_root() {
+  unshare --mount --propagation private --fork /bin/bash -c '
+    set -e
+    root=$1 namespaces=$2; shift 2
+    readlink /proc/self/ns/mnt >>"$namespaces"
+    mount --rbind "$root" "$root"
+    cd "$root"
+    mkdir -p .old-root
+    pivot_root . .old-root
+    cd /
+    umount -l /.old-root
+    rmdir /.old-root
+    exec /usr/bin/env -i HOME=/root USER=root LOGNAME=root LANG=C.UTF-8 TERM=dumb \
+      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"' enter-root "$root" "$namespaces_file" "$@"
+}
+
+# in_root COMMAND: runs a shell command as root in the clone (see enter_root).
 in_root() {
-  chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root LANG=C.UTF-8 TERM=dumb \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    /bin/bash -c "cd $clone_in_root && $1"
+  enter_root /bin/bash -c "cd $clone_in_root && $1"
 }
 
 test_result="not run"
@@ -177,9 +205,9 @@ if [[ "${FRESH_SKIP_START:-}" != "1" ]]; then
   log "===== bash scripts/start.sh (VS Code server) ====="
   step_started=$SECONDS
   : >"$work/start.log"
-  chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root LANG=C.UTF-8 TERM=dumb \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin BITCOIN_USDT_USE_SERVER=1 \
-    /usr/bin/setsid /bin/bash -c "cd $clone_in_root && exec bash scripts/start.sh" >"$work/start.log" 2>&1 &
+  setsid bash -c "$(declare -f enter_root); namespaces_file=$(printf %q "$namespaces_file") root=$(printf %q "$root"); \
+    enter_root /usr/bin/env BITCOIN_USDT_USE_SERVER=1 /bin/bash -c 'cd $clone_in_root && exec bash scripts/start.sh'" \
+    >"$work/start.log" 2>&1 &
   start_pid=$!
   url=""
   for _ in $(seq 1 1800); do
@@ -200,7 +228,7 @@ if [[ "${FRESH_SKIP_START:-}" != "1" ]]; then
   done
   demo_node_running=no
   for proc in /proc/[0-9]*; do
-    if [[ "$(readlink "$proc/root" 2>/dev/null)" == "$root" ]] && tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -q -- '--scenario demo'; then
+    if in_fresh_root "$proc" && tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -q -- '--scenario demo'; then
       demo_node_running=yes
     fi
   done

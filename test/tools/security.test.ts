@@ -359,11 +359,14 @@ describe('security: a local user with the sudo rule for the helper', function ()
     cleanups.push(() => inner.kill('SIGKILL'));
     const lines = createInterface({ input: inner.stdout! });
     let pid = 0;
-    await new Promise<void>((r) => lines.on('line', (line) => {
-      const ready = /^ready pid=(\d+)/.exec(line);
-      if (ready) pid = Number(ready[1]);
-      if (line === 'mounted') r();
-    }));
+    await new Promise<void>((resolveMounted, reject) => {
+      lines.on('line', (line) => {
+        const ready = /^ready pid=(\d+)/.exec(line);
+        if (ready) pid = Number(ready[1]);
+        if (line === 'mounted') resolveMounted();
+      });
+      inner.once('exit', (code) => reject(new Error(`unshare --map-root-user --mount exited (${code}) before binding the other file: are user namespaces allowed here?`)));
+    });
     assert.ok(pid > 0);
     const session = new AttackerSession(stage, ['--tool', 'p2p-traffic', '--binary', stage.binary, '--pid', String(pid)]);
     assertRefused(session, await session.ended(), new RegExp(`process ${pid} sees another file at ${stage.binary} \\(it runs in its own mount namespace\\)`));
