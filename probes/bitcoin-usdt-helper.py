@@ -283,6 +283,7 @@ def tool_manifest(_cache={}):
                         for p in params)):
                     raise ValueError('tool %r: bad script name or parameter' % tool['id'])
                 _cache[tool['id']] = {'script': tool['script'], 'params': {p['name']: p['pattern'] for p in params},
+                                      'filters': [p['name'] for p in params if p.get('filter')],
                                       'positional': tuple((p['name'], p['default']) for p in params),
                                       'tracepoints': tuple(tool['tracepoints'])}
         except (ValueError, KeyError, TypeError, re.error) as err:
@@ -858,7 +859,8 @@ def probe_argv(script, binary, pid, uid, positional=()):
     process), or a BCC program's (per PID only for non-root users: see command_run)."""
     if script.is_bcc:
         return BCC_PYTHON_FLAGS + [script.path, '--binary', binary] + (['--pid', str(pid)] if pid else [])
-    return ['-f', 'json'] + (['-p', str(pid)] if pid else []) + [script.path, binary] + list(positional) + [str(uid)]
+    # `--`: a parameter such as -1 (p2p-traffic's "every peer") is the script's, not an option of bpftrace
+    return ['-f', 'json'] + (['-p', str(pid)] if pid else []) + ['--', script.path, binary] + list(positional) + [str(uid)]
 
 
 def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
@@ -1035,8 +1037,11 @@ def command_run(args):
         link.flush_blocking(2)
         return 2
     version = tracer.version
+    # filters and samples the kernel applies (those not at their default): the reader accounts with @selected
+    filters = {name: value for (name, default), value in zip(tool_manifest()[args.tool]['positional'], positional)
+               if name in tool_manifest()[args.tool]['filters'] and value != default}
     link.record('target', tool=args.tool, binary=args.binary, pid=pid, semaphores=semaphores,
-                bpftrace=tracer.real, bpftrace_version=version)
+                bpftrace=tracer.real, bpftrace_version=version, filters=filters)
     say('tool %s on %s%s with %s' % (args.tool, args.binary, ' (PID %d)' % pid if pid else '',
                                     'BCC' if version == 'BCC' else 'bpftrace %s' % version))
     while True:
