@@ -190,7 +190,7 @@ export async function parseRunArgs(args: readonly string[]): Promise<RunOptions>
   };
 }
 
-const WHOLE_NUMBER_PATTERN = '0|[1-9][0-9]{0,9}';
+const WHOLE_NUMBER_PATTERN = '^(?:0|[1-9][0-9]{0,9})$';
 
 /** The helper parameters of the tool from its options (`--start`, `--end`, `--threshold`), checked against its patterns. */
 function toolParams(tool: ToolDefinition, options: Readonly<Record<string, string | undefined>>): Record<string, string> {
@@ -200,7 +200,7 @@ function toolParams(tool: ToolDefinition, options: Readonly<Record<string, strin
     const target = PARAMETER_OPTIONS.get(option);
     if (!target || target.tool.id !== tool.id) throw new CliUsageError(`--${option} is only for ${target?.tool.id ?? 'another tool'}, not ${tool.id}`);
     const parameter = target.parameter;
-    if (!new RegExp(`^(?:${parameter.pattern})$`).test(value)) {
+    if (!new RegExp(parameter.pattern).test(value)) {
       throw new CliUsageError(
         parameter.pattern === WHOLE_NUMBER_PATTERN
           ? `--${option} must be a whole number from 0 to 9999999999 without leading zeros, not '${value}'`
