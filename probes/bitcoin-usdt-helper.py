@@ -62,6 +62,10 @@ ATTACHED_MARKER = '__BPFTRACE_NOTIFY_PROBES_ATTACHED'
 PERF_RB_PAGES = str(max(64, min(4096, 1 << ((16384 // max(1, os.cpu_count() or 1)).bit_length() - 1))))
 RUN_ENV = dict(BPFTRACE_ENV, **{ATTACHED_MARKER: '1', 'BPFTRACE_PERF_RB_PAGES': PERF_RB_PAGES})
 STOP_GRACE_SECONDS = 3.0
+# After a stop, bpftrace may still be writing what it drained into a data connection the reader is busy
+# reading (raw-p2p-msgs' lines are megabytes): while the reader keeps taking bytes, wait up to this long.
+DRAIN_GRACE_SECONDS = 60.0
+SIOCOUTQ = 0x5411
 TARGET_EXIT_GRACE_SECONDS = 2.0
 FOLLOW_POLL_SECONDS = 0.5
 MAX_PENDING_BYTES = 8 * 1024 * 1024  # stop reading bpftrace's stderr while this much waits for the socket
@@ -873,8 +877,11 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
         proc = tracer.run(argv, env=BCC_ENV if is_bcc else RUN_ENV, stdin=subprocess.DEVNULL, stdout=data.fileno(),
                           stderr=subprocess.PIPE, process_group=0, cwd='/', pass_fds=[script.dir_fd],
                           preexec_fn=pdeathsig_setter(os.getpid()))
-    finally:
-        data.close()  # bpftrace holds the only copy: the connection ends when its process group is gone
+    except BaseException:
+        data.close()
+        raise
+    # The helper keeps its copy only to see whether the reader is still taking bytes (SIOCOUTQ) after a stop; it
+    # closes it before `bpftrace_exit`, so the connection ends exactly when bpftrace's process group is gone.
     shown = [tracer.real] + [script.shown_path if arg == script.path else arg for arg in argv]
     say('running: ' + ' '.join(shown))
     link.record('started', run=run, argv=shown, pid=pid, bpftrace_pid=proc.pid, monotonic_ns=time.monotonic_ns())
@@ -884,6 +891,8 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
     tracer_name = 'the BCC program' if is_bcc else 'bpftrace'
     reason = '%s exited' % tracer_name
     stop_sent_at = None
+    kill_at = None
+    last_queued = None
     killed = False
     poller = select.poll()
     sock_events = select.POLLIN | select.POLLHUP | getattr(select, 'POLLRDHUP', 0x2000)
@@ -894,8 +903,9 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
     target_gone_at = None
 
     def stop(why):
-        nonlocal stop_sent_at, reason
+        nonlocal stop_sent_at, reason, kill_at
         if stop_sent_at is None:
+            kill_at = time.monotonic() + STOP_GRACE_SECONDS
             reason = why
             stop_sent_at = time.monotonic()
             try:
@@ -913,7 +923,11 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
                 target_gone_at = time.monotonic()
             elif time.monotonic() - target_gone_at > TARGET_EXIT_GRACE_SECONDS:
                 stop('target process %d exited' % pid)
-        if stop_sent_at is not None and not killed and time.monotonic() - stop_sent_at > STOP_GRACE_SECONDS:
+        if stop_sent_at is not None and not killed and time.monotonic() > kill_at:
+            queued = unread_bytes(data)
+            if queued and queued != last_queued and time.monotonic() - stop_sent_at < DRAIN_GRACE_SECONDS:
+                last_queued, kill_at = queued, time.monotonic() + 1.0  # the reader is still draining it
+                continue
             killed = True
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -963,7 +977,16 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
         reason = '%s was killed by %s' % (tracer_name, signal.Signals(-code).name)
     if pid and not os.path.exists('/proc/%d' % pid) and not stop_requested and not link.closed and not link.eof:
         reason = 'target process %d exited' % pid
+    data.close()
     return code, reason, run
+
+
+def unread_bytes(sock):
+    """What the reader has not taken yet from the data connection (0 when it cannot be told)."""
+    try:
+        return struct.unpack('i', fcntl.ioctl(sock.fileno(), SIOCOUTQ, b'\0\0\0\0'))[0]
+    except OSError:
+        return 0
 
 
 def reap(proc):

@@ -20,7 +20,7 @@ import {
   withPrivilegePrefix,
 } from '../core/probeSession';
 import { TOOLS, findTool, streamedTracepoints, type ToolDefinition, type ToolParameter } from '../core/tools/toolCatalog';
-import { FilterError, describeFilters, filterParameters } from '../core/tools/toolFilters';
+import { FilterError, filterParameters } from '../core/tools/toolFilters';
 import { checkToolTarget } from '../core/tools/toolTarget';
 import {
   CliFailure,

@@ -2,6 +2,7 @@
 // normalized events. Stateful: it keeps the kernel-side counts to account for every lost event, and the
 // map snapshots of aggregating tools. It never throws on input: a bad line becomes a warning.
 
+import { describeFilters } from '../tools/toolFilters';
 import { flushModeNames } from '../catalog/tracepointCatalog';
 import type { ClientVersion } from '../elf/clientVersion';
 import { JsonObject, JsonSyntaxError, JsonValue, byteLength, parseBpftraceJson } from './bpftraceJson';
@@ -397,7 +398,11 @@ export class BpftraceDecoder {
           pid: this.sessionPid,
           ...(version ? { bpftrace_version: version } : {}),
           ...(this.filtered ? { filters } : {}),
-        }];
+        }, ...(this.filtered ? [{
+          event: 'session:message' as const,
+          level: 'info' as const,
+          message: `filtered in the kernel: ${describeFilters(filters)} (only these events are streamed; the fired counts stay exact over all)`,
+        }] : [])];
       }
       case 'started': {
         const mono = field('monotonic_ns');
