@@ -8,10 +8,14 @@
 Several `run` groups start several sessions from one invocation (one password for probes started
 together): each runs in its own child process, exactly as if it had been started alone.
 
-It runs one of the bpftrace scripts shipped next to it against a validated bitcoind, and forwards
-bpftrace's `-f json` lines unchanged to the Unix socket of the (unprivileged) user who started it, plus
-its own records {"type": "helper", "data": {"event": ...}}. It stops bpftrace when the reader shuts its
-side of the socket (then still delivers bpftrace's final records) or closes it, on SIGINT/SIGTERM/SIGHUP,
+It runs one of the bpftrace scripts shipped next to it against a validated bitcoind. It connects to the
+Unix socket of the (unprivileged) user who started it twice or more: the first connection carries its own
+records {"type": "helper", "data": {"event": ...}}; for each run of the probe it opens another one, writes
+{"type": "helper", "data": {"event": "data_channel", "run": K}} on it and hands it to bpftrace as its stdout,
+so bpftrace's `-f json` lines go to the reader directly (the helper never reads them). It sends `bpftrace_exit`
+only after bpftrace's whole process group is gone: the reader holds it until that run's connection has ended
+(src/core/probeSession/helperStream.ts). It stops bpftrace when the reader shuts its side of the control
+connection (then still delivers bpftrace's final records) or closes it, on SIGINT/SIGTERM/SIGHUP,
 and exits when bpftrace exits. bpftrace dies with it (PR_SET_PDEATHSIG).
 
 It acts for exactly one user, the one who invoked it (SUDO_UID/PKEXEC_UID, or root): every path that user
@@ -58,15 +62,20 @@ ATTACHED_MARKER = '__BPFTRACE_NOTIFY_PROBES_ATTACHED'
 PERF_RB_PAGES = str(max(64, min(4096, 1 << ((16384 // max(1, os.cpu_count() or 1)).bit_length() - 1))))
 RUN_ENV = dict(BPFTRACE_ENV, **{ATTACHED_MARKER: '1', 'BPFTRACE_PERF_RB_PAGES': PERF_RB_PAGES})
 STOP_GRACE_SECONDS = 3.0
+# After a stop, bpftrace may still be writing what it drained into a data connection the reader is busy
+# reading (raw-p2p-msgs' lines are megabytes): while the reader keeps taking bytes, wait up to this long.
+DRAIN_GRACE_SECONDS = 60.0
+SIOCOUTQ = 0x5411
 TARGET_EXIT_GRACE_SECONDS = 2.0
 FOLLOW_POLL_SECONDS = 0.5
-MAX_PENDING_BYTES = 8 * 1024 * 1024  # stop reading bpftrace while this much waits for the socket
+MAX_PENDING_BYTES = 8 * 1024 * 1024  # stop reading bpftrace's stderr while this much waits for the socket
+# Send buffer of a run's data connection (SO_SNDBUFFORCE, as root): bursts wait there, not in the kernel's
+# perf buffer. Unix stream sockets account each write with its overhead, so it is larger than the bytes it holds.
+DATA_SNDBUF_BYTES = 16 * 1024 * 1024
 PR_SET_PDEATHSIG = 1
 CAP_SYS_ADMIN = 21
 CAP_BPF = 39
-MAX_LINE_BYTES = 1024 * 1024  # a bpftrace line longer than this is dropped (the reader's limit too)
-# raw-p2p-msgs sends a whole message (up to 4,000,000 bytes) as hex on one line
-MAX_BCC_LINE_BYTES = 8 * 1024 * 1024 + 64 * 1024
+MAX_LINE_BYTES = 1024 * 1024  # a line of bpftrace's stderr longer than this is dropped
 # BCC programs run with the system interpreter, whose root-owned dist-packages has python3-bpfcc
 BCC_PYTHON = '/usr/bin/python3'
 # files of probes/ that BCC programs import: checked like the programs themselves
@@ -278,6 +287,7 @@ def tool_manifest(_cache={}):
                         for p in params)):
                     raise ValueError('tool %r: bad script name or parameter' % tool['id'])
                 _cache[tool['id']] = {'script': tool['script'], 'params': {p['name']: p['pattern'] for p in params},
+                                      'filters': [p['name'] for p in params if p.get('filter')],
                                       'positional': tuple((p['name'], p['default']) for p in params),
                                       'tracepoints': tuple(tool['tracepoints'])}
         except (ValueError, KeyError, TypeError, re.error) as err:
@@ -582,10 +592,14 @@ def check_socket(path, user):
     return socket.socket(fileno=fd)
 
 
+def peer_credentials(sock):
+    """(pid, uid, gid) of the process listening on the connected socket's other end (SO_PEERCRED)."""
+    return struct.unpack('3i', sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize('3i')))
+
+
 def check_peer(sock, uid):
     """The process listening on the socket must be the invoking user's (SO_PEERCRED), never another's."""
-    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize('3i'))
-    _, peer_uid, _ = struct.unpack('3i', creds)
+    _, peer_uid, _ = peer_credentials(sock)
     if peer_uid != uid:
         raise Refused('the socket is served by uid %d, not by the invoking user (uid %d)' % (peer_uid, uid))
 
@@ -732,20 +746,41 @@ def elf_has_section(f, wanted):
 # ---------------------------------------------------------------- running
 
 class Link:
-    """The socket to the unprivileged reader: non-blocking, with a bounded outgoing buffer."""
+    """The control connection to the unprivileged reader: non-blocking, with a bounded outgoing buffer."""
 
-    def __init__(self, sock, uid):
-        self.sock = sock
+    def __init__(self, path, user):
+        self.path, self.user = path, user
+        self.sock = check_socket(path, user)
         try:
-            check_peer(self.sock, uid)
+            check_peer(self.sock, user.uid)
         except BaseException:
             self.sock.close()
             raise
+        self.reader_pid = peer_credentials(self.sock)[0]
         self.sock.setblocking(False)
         self.pending = bytearray()
         self.closed = False
         # The reader shut its writing side: it asks the session to stop and still reads the final records.
         self.eof = False
+        self.runs = 0
+
+    def data_channel(self):
+        """A new connection for the next run's output, checked like the first (as the user, the same listener),
+        announced on itself, and write-only: the probe writes to it, the reader closes it or reads it to its end."""
+        sock = check_socket(self.path, self.user)
+        try:
+            check_peer(sock, self.user.uid)
+            if peer_credentials(sock)[0] != self.reader_pid:
+                raise Refused('the socket %s is now served by another process than the one the session started with'
+                              % self.path)
+            sock.setsockopt(socket.SOL_SOCKET, getattr(socket, 'SO_SNDBUFFORCE', 32), DATA_SNDBUF_BYTES)
+            self.runs += 1
+            sock.sendall(json.dumps({'type': 'helper', 'data': {'event': 'data_channel', 'run': self.runs}}).encode() + b'\n')
+            sock.shutdown(socket.SHUT_RD)
+        except BaseException:
+            sock.close()
+            raise
+        return sock, self.runs
 
     def send_line(self, raw):
         if not self.closed:
@@ -828,26 +863,36 @@ def probe_argv(script, binary, pid, uid, positional=()):
     process), or a BCC program's (per PID only for non-root users: see command_run)."""
     if script.is_bcc:
         return BCC_PYTHON_FLAGS + [script.path, '--binary', binary] + (['--pid', str(pid)] if pid else [])
-    return ['-f', 'json'] + (['-p', str(pid)] if pid else []) + [script.path, binary] + list(positional) + [str(uid)]
+    # `--`: a parameter such as -1 (p2p-traffic's "every peer") is the script's, not an option of bpftrace
+    return ['-f', 'json'] + (['-p', str(pid)] if pid else []) + ['--', script.path, binary] + list(positional) + [str(uid)]
 
 
 def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
-    """Runs one probe (bpftrace or a BCC program) until it exits; returns (exit code, why it stopped)."""
+    """Runs one probe (bpftrace or a BCC program) until it exits; returns (exit code, why it stopped). Its
+    stdout is a new data connection to the reader (Link.data_channel); the helper reads only its stderr."""
     argv = probe_argv(script, binary, pid, uid, positional)
     is_bcc = script.is_bcc
-    max_line_bytes = MAX_BCC_LINE_BYTES if is_bcc else MAX_LINE_BYTES
-    proc = tracer.run(argv, env=BCC_ENV if is_bcc else RUN_ENV, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                      stderr=subprocess.PIPE, process_group=0, cwd='/', pass_fds=[script.dir_fd],
-                      preexec_fn=pdeathsig_setter(os.getpid()))
+    data, run = link.data_channel()
+    try:
+        proc = tracer.run(argv, env=BCC_ENV if is_bcc else RUN_ENV, stdin=subprocess.DEVNULL, stdout=data.fileno(),
+                          stderr=subprocess.PIPE, process_group=0, cwd='/', pass_fds=[script.dir_fd],
+                          preexec_fn=pdeathsig_setter(os.getpid()))
+    except BaseException:
+        data.close()
+        raise
+    # The helper keeps its copy only to see whether the reader is still taking bytes (SIOCOUTQ) after a stop; it
+    # closes it before `bpftrace_exit`, so the connection ends exactly when bpftrace's process group is gone.
     shown = [tracer.real] + [script.shown_path if arg == script.path else arg for arg in argv]
     say('running: ' + ' '.join(shown))
-    link.record('started', argv=shown, pid=pid, bpftrace_pid=proc.pid, monotonic_ns=time.monotonic_ns())
-    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
-    buffers = {out_fd: b'', err_fd: b''}
-    open_fds = {out_fd, err_fd}
+    link.record('started', run=run, argv=shown, pid=pid, bpftrace_pid=proc.pid, monotonic_ns=time.monotonic_ns())
+    err_fd = proc.stderr.fileno()
+    buffers = {err_fd: b''}
+    open_fds = {err_fd}
     tracer_name = 'the BCC program' if is_bcc else 'bpftrace'
     reason = '%s exited' % tracer_name
     stop_sent_at = None
+    kill_at = None
+    last_queued = None
     killed = False
     poller = select.poll()
     sock_events = select.POLLIN | select.POLLHUP | getattr(select, 'POLLRDHUP', 0x2000)
@@ -858,8 +903,9 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
     target_gone_at = None
 
     def stop(why):
-        nonlocal stop_sent_at, reason
+        nonlocal stop_sent_at, reason, kill_at
         if stop_sent_at is None:
+            kill_at = time.monotonic() + STOP_GRACE_SECONDS
             reason = why
             stop_sent_at = time.monotonic()
             try:
@@ -877,7 +923,11 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
                 target_gone_at = time.monotonic()
             elif time.monotonic() - target_gone_at > TARGET_EXIT_GRACE_SECONDS:
                 stop('target process %d exited' % pid)
-        if stop_sent_at is not None and not killed and time.monotonic() - stop_sent_at > STOP_GRACE_SECONDS:
+        if stop_sent_at is not None and not killed and time.monotonic() > kill_at:
+            queued = unread_bytes(data)
+            if queued and queued != last_queued and time.monotonic() - stop_sent_at < DRAIN_GRACE_SECONDS:
+                last_queued, kill_at = queued, time.monotonic() + 1.0  # the reader is still draining it
+                continue
             killed = True
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -912,13 +962,11 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
                 poller.unregister(fd)
                 chunk = b'\n' if buffers[fd] else b''
             *lines, buffers[fd] = (buffers[fd] + chunk).split(b'\n')
-            if len(buffers[fd]) > max_line_bytes:
+            if len(buffers[fd]) > MAX_LINE_BYTES:
                 buffers[fd] = b''
-                link.record('stderr', line='(the helper dropped a line longer than %d bytes)' % max_line_bytes)
+                link.record('stderr', line='(the helper dropped a line longer than %d bytes)' % MAX_LINE_BYTES)
             for line in lines:
-                if fd == out_fd:
-                    link.send_line(line)
-                elif line.strip() == ATTACHED_MARKER.encode() or (is_bcc and BCC_ATTACHED.match(line)):
+                if line.strip() == ATTACHED_MARKER.encode() or (is_bcc and BCC_ATTACHED.match(line)):
                     # The wall clock of the attach: the session's times are counted from here.
                     link.record('attached', pid=pid, realtime_ns=time.time_ns(), monotonic_ns=time.monotonic_ns())
                     say('attached; press Ctrl-C to stop')
@@ -929,7 +977,16 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
         reason = '%s was killed by %s' % (tracer_name, signal.Signals(-code).name)
     if pid and not os.path.exists('/proc/%d' % pid) and not stop_requested and not link.closed and not link.eof:
         reason = 'target process %d exited' % pid
-    return code, reason
+    data.close()
+    return code, reason, run
+
+
+def unread_bytes(sock):
+    """What the reader has not taken yet from the data connection (0 when it cannot be told)."""
+    try:
+        return struct.unpack('i', fcntl.ioctl(sock.fileno(), SIOCOUTQ, b'\0\0\0\0'))[0]
+    except OSError:
+        return 0
 
 
 def reap(proc):
@@ -971,7 +1028,7 @@ def wait_for_new_process(binary_path, link, user):
 
 def command_run(args):
     user = User(invoking_uid())
-    link = Link(check_socket(args.socket, user), user.uid)
+    link = Link(args.socket, user)
     try:
         session_slot = take_session_slot(user)  # noqa: F841 (held until the helper exits)
         script = check_tool(args.tool)
@@ -1003,13 +1060,22 @@ def command_run(args):
         link.flush_blocking(2)
         return 2
     version = tracer.version
+    # filters and samples the kernel applies (those not at their default): the reader accounts with @selected
+    filters = {name: value for (name, default), value in zip(tool_manifest()[args.tool]['positional'], positional)
+               if name in tool_manifest()[args.tool]['filters'] and value != default}
     link.record('target', tool=args.tool, binary=args.binary, pid=pid, semaphores=semaphores,
-                bpftrace=tracer.real, bpftrace_version=version)
+                bpftrace=tracer.real, bpftrace_version=version, filters=filters)
     say('tool %s on %s%s with %s' % (args.tool, args.binary, ' (PID %d)' % pid if pid else '',
                                     'BCC' if version == 'BCC' else 'bpftrace %s' % version))
     while True:
-        code, reason = run_bpftrace(link, tracer, script, args.binary, pid, user.uid, positional)
-        link.record('bpftrace_exit', code=code, reason=reason)
+        try:
+            code, reason, run = run_bpftrace(link, tracer, script, args.binary, pid, user.uid, positional)
+        except Refused as err:
+            say('refused: %s' % err)
+            link.record('error', message=str(err))
+            code, reason = 2, 'refused: %s' % err
+            break
+        link.record('bpftrace_exit', run=run, code=code, reason=reason)
         if not (args.follow and reason.startswith('target process') and not stop_requested and not link.closed
                 and not link.eof):
             break

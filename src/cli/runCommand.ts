@@ -21,6 +21,7 @@ import {
   withPrivilegePrefix,
 } from '../core/probeSession';
 import { TOOLS, findTool, streamedTracepoints, type ToolDefinition, type ToolParameter } from '../core/tools/toolCatalog';
+import { FilterError, filterParameters } from '../core/tools/toolFilters';
 import { checkToolTarget } from '../core/tools/toolTarget';
 import {
   CliFailure,
@@ -65,6 +66,9 @@ Options:
   --json           One normalized event per line (see docs/events.md)
   --record FILE    Also save the session as a recording (NDJSON)
   --bpftrace PATH  Absolute path of bpftrace (default: /usr/bin, /usr/local/bin, /usr/sbin)
+  --filter K=V     Stream only matching events, filtered in the kernel (repeatable; the fired counts and
+                   the tool's own counts stay exact): p2p-traffic peer=ID, type=TYPE; utxos op=add|spent|uncache,
+                   txid=HEXPREFIX (up to 15 digits), sample=N (keep 1 in N)
   -h, --help       Show this help
 
 Tool parameters (connectblock-benchmark: use with bitcoind -reindex or -reindex-chainstate):
@@ -138,6 +142,7 @@ export async function parseRunArgs(args: readonly string[]): Promise<RunOptions>
         json: { type: 'boolean' },
         record: { type: 'string' },
         bpftrace: { type: 'string' },
+        filter: { type: 'string', multiple: true },
         ...Object.fromEntries([...PARAMETER_OPTIONS.keys()].map((option) => [option, { type: 'string' } as const])),
       },
     });
@@ -150,6 +155,12 @@ export async function parseRunArgs(args: readonly string[]): Promise<RunOptions>
   const tool = findTool(toolId);
   if (!tool) throw new CliUsageError(`unknown tool '${toolId}' (tools: ${TOOLS.map((t) => t.id).join(', ')})`);
   const params = toolParams(tool, Object.fromEntries([...PARAMETER_OPTIONS.keys()].map((option) => [option, (values as Record<string, string | boolean | undefined>)[option] as string | undefined])));
+  try {
+    Object.assign(params, filterParameters(tool, values.filter ?? []));
+  } catch (error) {
+    if (error instanceof FilterError) throw new CliUsageError(error.message);
+    throw error;
+  }
   let pid: number | null = null;
   if (values.pid !== undefined) {
     if (!/^[1-9]\d{0,9}$/.test(values.pid)) throw new CliUsageError(`--pid must be a positive number, not '${values.pid}'`);
@@ -180,6 +191,8 @@ export async function parseRunArgs(args: readonly string[]): Promise<RunOptions>
   };
 }
 
+const WHOLE_NUMBER_PATTERN = '^(?:0|[1-9][0-9]{0,9})$';
+
 /** The helper parameters of the tool from its options (`--start`, `--end`, `--threshold`), checked against its patterns. */
 function toolParams(tool: ToolDefinition, options: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const params: Record<string, string> = {};
@@ -189,7 +202,11 @@ function toolParams(tool: ToolDefinition, options: Readonly<Record<string, strin
     if (!target || target.tool.id !== tool.id) throw new CliUsageError(`--${option} is only for ${target?.tool.id ?? 'another tool'}, not ${tool.id}`);
     const parameter = target.parameter;
     if (!new RegExp(parameter.pattern).test(value)) {
-      throw new CliUsageError(`--${option} must be a whole number from 0 to 9999999999 without leading zeros, not '${value}'`);
+      throw new CliUsageError(
+        parameter.pattern === WHOLE_NUMBER_PATTERN
+          ? `--${option} must be a whole number from 0 to 9999999999 without leading zeros, not '${value}'`
+          : `--${option} ${parameter.metavar}: not '${value}'. ${parameter.description}`,
+      );
     }
     params[parameter.name] = value;
   }

@@ -408,7 +408,10 @@ describe('Probe tools in the tree, and tool parameters', function () {
     for (const [params, pattern] of refused) {
       await assert.rejects(Promise.resolve(vscode.commands.executeCommand('bitcoinUsdt.startProbe', { tool: 'connectblock-benchmark', binaryPath: binary, params })), pattern);
     }
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('bitcoinUsdt.startProbe', { tool: 'utxos', binaryPath: binary, params: { start: '1' } })), /utxos takes no parameter "start" \(it has no parameters\)/);
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('bitcoinUsdt.startProbe', { tool: 'coin-selection', binaryPath: binary, params: { start: '1' } })), /coin-selection takes no parameter "start" \(it has no parameters\)/);
+    // Kernel filters are parameters too (probes/tools.json), refused with what they take.
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('bitcoinUsdt.startProbe', { tool: 'utxos', binaryPath: binary, params: { start: '1' } })), /utxos takes no parameter "start" \(its parameters: op, txid_high, txid_bits, sample\)/);
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('bitcoinUsdt.startProbe', { tool: 'utxos', binaryPath: binary, params: { op: 'delete' } })), /Parameter op: Only this operation: add, spent or uncache/);
     assert.equal(launcher.activeSession(), undefined);
   });
 });

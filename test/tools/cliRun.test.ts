@@ -288,3 +288,76 @@ describe('bitcoin-usdt run refuses a target without the tool\'s tracepoints (bef
     for (const run of [python, tooOld]) assert.doesNotMatch(run.stderr, /bitcoin-usdt: running/, 'the helper never started');
   });
 });
+
+describe('bitcoin-usdt run --filter: filters and samples applied in the kernel (real helper, real bpftrace, v29 tracee)', function () {
+  this.timeout(120_000);
+
+  before(function () {
+    assert.equal(process.getuid?.(), 0, 'these tests run the helper as root without sudo');
+    assert.ok(existsSync(CLI), `${CLI} is missing: the suite above builds it (or run npm run build)`);
+  });
+
+  it('p2p-traffic peer=ID type=TYPE: exactly the matching messages, fired counts exact over all of them', async () => {
+    const tracepoints = findTool('p2p-traffic')?.tracepoints ?? [];
+    const traceeArgs = ['--scenario', 'p2p', '--count', '3000', '--rate', '6000', '--seed', '31'];
+    const run = await runCli('p2p-traffic', traceeArgs, ['--filter', 'peer=2', '--filter', 'type=tx']);
+    assertCleanSession(run, 'p2p-traffic');
+    assert.deepEqual(run.events[0].filters, { peer: '2', msg_type: 'tx' });
+    const matching = run.expect.filter((e) => e.peer_id === 2 && e.msg_type === 'tx');
+    assert.ok(matching.length > 10 && matching.length < run.expect.length / 10, `${matching.length} of ${run.expect.length} match`);
+    assert.deepEqual(fieldsOf(run.events, tracepoints), matching);
+    assertFired(run, tracepoints);
+  });
+
+  it('utxos op=spent txid=PREFIX: exactly the matching coins; the per-operation and fired counts stay exact', async () => {
+    const tracepoints = findTool('utxos')?.tracepoints ?? [];
+    const traceeArgs = ['--scenario', 'utxocache', '--count', '1500', '--rate', '3000', '--seed', '27'];
+    // The tracee's coins are the same for the same seed: take a txid prefix that some spent coins have.
+    const probe = await runCli('utxos', traceeArgs, ['--filter', 'op=spent']);
+    assertCleanSession(probe, 'utxos');
+    const spent = probe.expect.filter((e) => e.event === 'utxocache:spent');
+    assert.deepEqual(fieldsOf(probe.events, tracepoints).map(withoutDerivedFields), spent);
+    const prefix = String(spent[0].txid).slice(0, 3);
+    const run = await runCli('utxos', traceeArgs, ['--filter', 'op=spent', '--filter', `txid=${prefix}`]);
+    assertCleanSession(run, 'utxos');
+    assert.deepEqual(run.events[0].filters, { op: 'spent', txid_high: String(parseInt(prefix, 16)), txid_bits: '12' });
+    const matching = run.expect.filter((e) => e.event === 'utxocache:spent' && String(e.txid).startsWith(prefix));
+    assert.ok(matching.length >= 1 && matching.length < spent.length, `${matching.length} of ${spent.length} spent coins match ${prefix}`);
+    assert.deepEqual(fieldsOf(run.events, tracepoints).map(withoutDerivedFields), matching);
+    const ops = run.events.filter((e) => e.event === 'utxocache:ops').pop() as unknown as UtxoOpsEvent | undefined;
+    assert.deepEqual(ops?.counts, { add: run.summary.fired['utxocache:add'], spent: run.summary.fired['utxocache:spent'], uncache: run.summary.fired['utxocache:uncache'] });
+    assertFired(run, tracepoints);
+  });
+
+  it('utxos sample=7: every 7th coin; counts exact', async () => {
+    const tracepoints = findTool('utxos')?.tracepoints ?? [];
+    const run = await runCli('utxos', ['--scenario', 'utxocache', '--count', '1500', '--rate', '3000', '--seed', '29'], ['--filter', 'sample=7']);
+    assertCleanSession(run, 'utxos');
+    assert.deepEqual(run.events[0].filters, { sample: '7' });
+    const note = run.events.find((e) => e.event === 'session:message' && String(e.message).startsWith('filtered in the kernel'));
+    assert.equal(note?.message, 'filtered in the kernel: sampled 1 in 7 (only these events are streamed; the fired counts stay exact over all)');
+    const coins = run.expect.filter((e) => tracepoints.includes(e.event));
+    const everySeventh = coins.filter((_, i) => (i + 1) % 7 === 0);
+    assert.ok(everySeventh.length > 150);
+    assert.deepEqual(fieldsOf(run.events, tracepoints).map(withoutDerivedFields), everySeventh);
+    assertFired(run, tracepoints);
+  });
+
+  it('a filter the tool does not take, or a bad value, is refused before anything runs', async () => {
+    const refused = (args: string[]): Promise<{ code: number | null; stderr: string }> =>
+      new Promise((resolvePromise) => {
+        execFile(process.execPath, [CLI, 'run', ...args], (error, _out, stderr) =>
+          resolvePromise({ code: error ? (error as { code?: number }).code ?? 1 : 0, stderr }));
+      });
+    const noKey = await refused(['p2p-traffic', '--binary', TRACEE, '--filter', 'op=add']);
+    assert.match(noKey.stderr, /p2p-traffic has no filter 'op' \(filters: peer=…, type=…\)/);
+    const badTxid = await refused(['utxos', '--binary', TRACEE, '--filter', 'txid=xyz']);
+    assert.match(badTxid.stderr, /txid= takes the first 1 to 15 hex digits of a txid, not 'xyz'/);
+    const badType = await refused(['p2p-traffic', '--binary', TRACEE, '--filter', 'type=TX;rm']);
+    assert.match(badType.stderr, /--filter type=TX;rm: Only messages of this type/);
+    for (const r of [noKey, badTxid, badType]) {
+      assert.notEqual(r.code, 0);
+      assert.doesNotMatch(r.stderr, /bitcoin-usdt: running/, 'the helper never started');
+    }
+  });
+});

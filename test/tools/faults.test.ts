@@ -6,13 +6,12 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
 import type { NetMessageEvent, NormalizedEvent, SessionEndEvent, SessionMessageEvent } from '../../src/core/events/eventTypes';
 import { loadRecording, RecordingError, RecordingWriter } from '../../src/core/events/recording';
-import { buildHelperArgv, createPrivateSocket, type PrivateSocket } from '../../src/core/probeSession';
+import { buildHelperArgv, createPrivateSocket, type HelperStream, type PrivateSocket } from '../../src/core/probeSession';
 import { processesWith, waitUntil } from './childProcessWaits';
 
 const describedProcessesWith = (needle: string): string[] => processesWith(needle).map((p) => `${p.pid}: ${p.cmdline.split('\0').join(' ')}`);
@@ -43,7 +42,7 @@ class SessionStream {
   readonly closed: Promise<void>;
   private readonly decoder = new BpftraceDecoder();
 
-  constructor(connection: Socket) {
+  constructor(connection: HelperStream) {
     let buffered = Buffer.alloc(0);
     connection.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);

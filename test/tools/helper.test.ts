@@ -4,10 +4,9 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildHelperArgv, buildSeveralHelperArgv, createPrivateSocket, type PrivateSocket } from '../../src/core/probeSession';
+import { buildHelperArgv, buildSeveralHelperArgv, createPrivateSocket, type HelperStream, type PrivateSocket } from '../../src/core/probeSession';
 import { processesWith, waitUntil } from './childProcessWaits';
 
 const pidsWith = (needle: string): number[] => processesWith(needle).map((p) => p.pid);
@@ -30,7 +29,7 @@ function runHelperSync(argv: string[]): { code: number | null; stderr: string } 
   return { code: result.status, stderr: result.stderr };
 }
 
-function readRecords(connection: Socket): { records: Array<{ type: string; data: Record<string, unknown> }>; waitFor: (event: string, ms: number) => Promise<void> } {
+function readRecords(connection: HelperStream): { records: Array<{ type: string; data: Record<string, unknown> }>; waitFor: (event: string, ms: number) => Promise<void> } {
   const records: Array<{ type: string; data: Record<string, unknown> }> = [];
   let buffered = '';
   connection.on('data', (chunk: Buffer) => {
@@ -153,7 +152,7 @@ describe('bitcoin-usdt-helper.py leaves no process behind', function () {
     rmSync(work, { recursive: true, force: true });
   });
 
-  async function startSession(): Promise<{ helper: ChildProcess; socket: PrivateSocket; connection: Socket; exited: Promise<number | null> }> {
+  async function startSession(): Promise<{ helper: ChildProcess; socket: PrivateSocket; connection: HelperStream; exited: Promise<number | null> }> {
     const socket = await createPrivateSocket();
     const argv = helperArgv(socket.path, { binary, pid: String(tracee.pid) });
     const helper = spawn(argv[0], argv.slice(1), { env: CLEAN_ENV, stdio: ['ignore', 'ignore', 'ignore'] });

@@ -2,6 +2,7 @@
 // normalized events. Stateful: it keeps the kernel-side counts to account for every lost event, and the
 // map snapshots of aggregating tools. It never throws on input: a bad line becomes a warning.
 
+import { describeFilters } from '../tools/toolFilters';
 import { flushModeNames } from '../catalog/tracepointCatalog';
 import type { ClientVersion } from '../elf/clientVersion';
 import { JsonObject, JsonSyntaxError, JsonValue, byteLength, parseBpftraceJson } from './bpftraceJson';
@@ -89,6 +90,9 @@ export class BpftraceDecoder {
 
   // Loss accounting for the current bpftrace run, and totals over earlier runs (--follow re-attaches).
   private runFired = new Map<string, number>();
+  /** With a kernel filter or sample (the `target` record's `filters`): what passed it, per tracepoint (@selected). */
+  private runSelected = new Map<string, number>();
+  private filtered = false;
   private runDelivered = 0;
   private runLostReported = 0;
   private runReconciled = true;
@@ -312,6 +316,7 @@ export class BpftraceDecoder {
     if (!(data instanceof JsonObject)) return [this.malformedLine(line, 'map without data')];
     const out: NormalizedEvent[] = [];
     for (const [name, contents] of data.entries) {
+      if (name === '@sample_seq') continue; // utxos' sampler position (printed at exit), not a count
       if (!(contents instanceof JsonObject)) {
         out.push(this.malformedLine(line, `map ${name} is not keyed`));
         continue;
@@ -324,6 +329,12 @@ export class BpftraceDecoder {
         this.runReconciled = false;
         out.push({ event: 'fired', elapsed_ns: this.lastElapsed, counts: Object.fromEntries(this.cumulativeFired()) });
         out.push(...this.truncationReport());
+      } else if (name === '@selected') {
+        this.runSelected = new Map();
+        for (const [tracepoint, count] of contents.entries) {
+          if (typeof count === 'number') this.runSelected.set(tracepoint, count);
+        }
+        this.runReconciled = false;
       } else {
         this.maps.set(name, contents);
         this.mapsChanged = true;
@@ -374,13 +385,24 @@ export class BpftraceDecoder {
         this.toolDecoder ??= createToolRecordDecoder(str('tool'));
         this.frontEnd = toolFrontEnd(str('tool'));
         const version = str('bpftrace_version');
+        const filterField = field('filters');
+        const filters: Record<string, string> = {};
+        if (filterField instanceof JsonObject) {
+          for (const [name, value] of filterField.entries) if (typeof value === 'string') filters[name] = value;
+        }
+        this.filtered = Object.keys(filters).length > 0;
         return [{
           event: 'session:start',
           tool: str('tool'),
           binary: str('binary'),
           pid: this.sessionPid,
           ...(version ? { bpftrace_version: version } : {}),
-        }];
+          ...(this.filtered ? { filters } : {}),
+        }, ...(this.filtered ? [{
+          event: 'session:message' as const,
+          level: 'info' as const,
+          message: `filtered in the kernel: ${describeFilters(filters)} (only these events are streamed; the fired counts stay exact over all)`,
+        }] : [])];
       }
       case 'started': {
         const mono = field('monotonic_ns');
@@ -472,7 +494,8 @@ export class BpftraceDecoder {
     const out: NormalizedEvent[] = [...this.totalsSnapshot(this.lastElapsed, true), ...this.truncationReport()];
     if (!this.runReconciled && this.runToolReconciled === null) {
       let fired = 0;
-      for (const [tracepoint, count] of this.runFired) if (this.streamed.has(tracepoint)) fired += count;
+      // With a filter only what passed it was printed: that is what must arrive.
+      for (const [tracepoint, count] of this.filtered ? this.runSelected : this.runFired) if (this.streamed.has(tracepoint)) fired += count;
       // A tool that streams no tracepoint in full counts in the kernel: what bpftrace lost were prints of
       // cumulative maps, made good by the next print. (Its own records it reconciles itself: reconcile().)
       const delivered = this.streamed.size > 0 ? this.runDelivered : 0;
@@ -492,6 +515,7 @@ export class BpftraceDecoder {
       this.earlierFired.set(tracepoint, (this.earlierFired.get(tracepoint) ?? 0) + count);
     }
     this.runFired = new Map();
+    this.runSelected = new Map();
     this.runDelivered = 0;
     this.runLostReported = 0;
     this.runReconciled = true;

@@ -81,6 +81,11 @@ export interface SessionStartEvent extends EventBase {
   binary: string;
   pid: number | null;
   bpftrace_version?: string;
+  /**
+   * Filters and samples the kernel applies (tool parameter → value, e.g. `{ peer: '3' }`, `{ sample: '10' }`):
+   * only matching events are streamed, while `fired` and the tool's kernel counts stay exact over everything.
+   */
+  filters?: Record<string, string>;
 }
 
 export interface SessionAttachedEvent extends EventBase {

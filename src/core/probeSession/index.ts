@@ -1,4 +1,5 @@
 export { createPrivateSocket, type PrivateSocket } from './privateSocket';
+export { HelperStream } from './helperStream';
 export {
   HELPER_SCRIPT,
   buildHelperArgv,

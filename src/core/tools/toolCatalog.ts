@@ -14,6 +14,8 @@ export interface ToolParameter {
   option: string;
   metavar: string;
   default: string;
+  /** The `--filter` key of a filter or sample the kernel applies (toolFilters.ts); not asked when launching. */
+  filter?: string;
 }
 
 export interface ToolDefinition extends Omit<ManifestTool, 'parameters'> {

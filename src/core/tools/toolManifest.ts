@@ -36,6 +36,8 @@ export interface ManifestParameter {
   pattern: string;
   /** Passed to the probe when the parameter is not given. */
   default: string;
+  /** The `--filter` key it belongs to: a filter or sample the kernel applies (see toolFilters.ts). */
+  filter?: string;
 }
 
 export interface ManifestTool {

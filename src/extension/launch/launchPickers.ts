@@ -70,14 +70,16 @@ async function presetTool(binaryPath: string, toolId: string): Promise<string | 
 
 /**
  * One input box per parameter of the tool, prefilled with its default and checked as typed. Resolves with the
- * values by name ({} for a tool without parameters), or undefined when a prompt is cancelled.
+ * values by name ({} for a tool without parameters), or undefined when a prompt is cancelled. Filters and
+ * samples (parameters with a `filter` key) are not asked here: they are left at "everything".
  */
 async function promptParameters(tool: ToolDefinition | undefined): Promise<Record<string, string> | undefined> {
   const params: Record<string, string> = {};
   if (!tool) return params;
-  for (const [index, parameter] of tool.parameters.entries()) {
+  const asked = tool.parameters.filter((parameter) => parameter.filter === undefined);
+  for (const [index, parameter] of asked.entries()) {
     const value = await vscode.window.showInputBox({
-      title: `Start probe ${tool.id}: ${parameter.name} (${index + 1}/${tool.parameters.length})`,
+      title: `Start probe ${tool.id}: ${parameter.name} (${index + 1}/${asked.length})`,
       prompt: parameter.description,
       value: parameterDefault(parameter),
       ignoreFocusOut: true,

@@ -55,7 +55,9 @@ export function parameterDefault(_parameter: ToolParameter): string {
  */
 export function parameterProblem(parameter: ToolParameter, value: string, others: Readonly<Record<string, string>> = {}): string | undefined {
   if (!new RegExp(parameter.pattern).test(value)) {
-    return `${parameter.name} must be a whole number from 0 to 9999999999, without leading zeros or spaces`;
+    return parameter.pattern === '^(?:0|[1-9][0-9]{0,9})$'
+      ? `${parameter.name} must be a whole number from 0 to 9999999999, without leading zeros or spaces`
+      : `${parameter.name}: ${parameter.description}`;
   }
   if (parameter.name === 'end' && value !== '0' && others.start !== undefined && Number(value) < Number(others.start)) {
     return `end (${value}) must not be below start (${others.start}); 0 means no end`;

@@ -1,9 +1,8 @@
 import type { ClientVersion } from '../../core/elf/clientVersion';
-import type { Socket } from 'node:net';
 import * as path from 'node:path';
 import type { NormalizedEvent } from '../../core/events/eventTypes';
 import { BpftraceDecoder } from '../../core/events/bpftraceDecoder';
-import { ProbeSessionReader, type PrivateSocket } from '../../core/probeSession';
+import { ProbeSessionReader, type HelperStream, type PrivateSocket } from '../../core/probeSession';
 import { findTool, streamedTracepoints } from '../../core/tools/toolCatalog';
 import { NodeResolver } from '../../core/network/nodeResolver';
 import type { EventHub, SessionDescriptor } from '../eventHub';
@@ -66,7 +65,7 @@ export class LiveProbeSession {
   readonly ended: Promise<string>;
   private stateValue: LiveSessionState = 'waiting';
   private reader: ProbeSessionReader | undefined;
-  private connection: Socket | undefined;
+  private connection: HelperStream | undefined;
   /** Set when the session ended: no other session still runs its helper in this terminal. */
   private lastOnTerminal = false;
   private nodes: NodeResolver | undefined;
@@ -176,7 +175,7 @@ export class LiveProbeSession {
     await settlesWithin(terminal.closed, INTERRUPT_GRACE_MS);
   }
 
-  private onConnected(connection: Socket): void {
+  private onConnected(connection: HelperStream): void {
     if (this.stateValue !== 'waiting') {
       connection.destroy();
       return;

@@ -32,46 +32,54 @@ def main(argv):
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     os.chmod(path, 0o600)
-    listener.listen(1)
+    listener.listen(8)
     proc = subprocess.Popen(['sudo', '-n', '--', '/usr/bin/python3', '-I', '-S', helper, 'run'] + helper_args +
                             ['--socket', path], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
-    buffered, stderr = b'', b''
-    connection = None
+    stderr = b''
+    # The helper's first connection carries its records; each later one a probe run's output, announced by a
+    # data_channel line (src/core/probeSession/helperStream.ts). Records are printed as they arrive.
+    connections = {}  # socket -> bytes not yet split into lines
+    control = None
     attached_at = None
     stop_sent = False
     terminated = []
     signal.signal(signal.SIGTERM, lambda *_: terminated.append(True))
     while True:
-        if proc.poll() is not None and connection is None:
+        if proc.poll() is not None and not connections:
             break
         if not stop_sent and ((attached_at and stop_after is not None and time.monotonic() - attached_at > stop_after)
                               or (stop_file and os.path.exists(stop_file)) or terminated):
             proc.send_signal(signal.SIGINT)
             stop_sent = True
-        watched = [proc.stderr] + ([connection] if connection else [listener])
+        watched = [proc.stderr, listener] + list(connections)
         ready = select.select(watched, [], [], 0.1)[0]
         if proc.stderr in ready:
             chunk = os.read(proc.stderr.fileno(), 65536)
             stderr += chunk
-            if not chunk and connection is None:
+            if not chunk and not connections and control is None:
                 break
         if listener in ready:
-            connection, _ = listener.accept()
-        if connection is not None and connection in ready:
+            accepted, _ = listener.accept()
+            connections[accepted] = b''
+            if control is None:
+                control = accepted
+        for connection in [c for c in connections if c in ready]:
             chunk = connection.recv(65536)
             if not chunk:
                 connection.close()
-                connection = None
-                listener.close()
-                listener = socket.socket()  # nothing more to accept
-                break
-            *lines, buffered = (buffered + chunk).split(b'\n')
+                del connections[connection]
+                continue
+            *lines, connections[connection] = (connections[connection] + chunk).split(b'\n')
             for line in filter(None, lines):
                 record = json.loads(line)
+                if record.get('type') == 'helper' and record['data'].get('event') == 'data_channel':
+                    continue
                 print(json.dumps(record), flush=True)
                 if record.get('type') == 'helper' and record['data'].get('event') == 'attached' and attached_at is None:
                     attached_at = time.monotonic()
+        if control is not None and not connections:
+            break
     stderr += proc.stderr.read()
     code = proc.wait()
     os.unlink(path)
