@@ -39,6 +39,7 @@ describe('bpftraceDecoder', () => {
     assert.deepEqual(msgs[0], {
       event: 'net:inbound_message',
       elapsed_ns: msgs[0].elapsed_ns,
+      pid: 9315,
       peer_id: 0,
       peer_addr: '1.2.3.4:8333',
       conn_type: 'outbound-full-relay',
@@ -171,7 +172,7 @@ describe('bpftraceDecoder', () => {
       assert.equal(out.length, 1);
       assert.ok(out[0].event === 'session:message' && out[0].level === 'warning' && out[0].message.includes('malformed'));
     }
-    const ok = decoder.decodeLine('{"type": "value", "data": ["in",5,9223372036854775807,"a","b","c",1]}');
+    const ok = decoder.decodeLine('{"type": "value", "data": ["in",5,77,9223372036854775807,"a","b","c",1]}');
     assert.equal(ok.length, 1);
     assert.ok(ok[0].event === 'net:inbound_message' && ok[0].peer_id === '9223372036854775807');
     assert.equal(decoder.stats.malformedLines, 4);

@@ -236,7 +236,7 @@ export class BpftraceDecoder {
     const elapsed = scan.int(b);
     if (elapsed === null || !scan.comma(b)) return 0;
     const pid = scan.int(b);
-    if (pid === null || pid < 0 || !scan.comma(b)) return 0;
+    if (pid === null || pid < 0 || pid > 0xffffffff || !scan.comma(b)) return 0;
     const peerId = scan.int(b);
     if (peerId === null || !scan.comma(b)) return 0;
     // A peer's address and connection type repeat on each of its messages: compare the bytes of both
