@@ -427,6 +427,30 @@ export class BpftraceDecoder {
           { event: 'session:message', level: 'info', message: `re-attached to PID ${this.sessionPid ?? '?'}` },
         ];
       }
+      case 'node': {
+        const pid = num('pid');
+        if (pid === null) return [this.malformedLine(line, 'node record without a pid')];
+        const port = (name: string): number | null => {
+          const v = num(name);
+          return v !== null && Number.isInteger(v) && v > 0 && v < 65536 ? v : null;
+        };
+        return [{
+          event: 'node',
+          elapsed_ns: this.helperElapsedNs(field('monotonic_ns')),
+          pid,
+          node: str('node'),
+          run: str('run'),
+          datadir: str('datadir'),
+          chain: str('chain'),
+          p2p_port: port('p2p_port'),
+          rpc_port: port('rpc_port'),
+        }];
+      }
+      case 'node:exit': {
+        const pid = num('pid');
+        if (pid === null) return [this.malformedLine(line, 'node:exit record without a pid')];
+        return [{ event: 'node:exit', elapsed_ns: this.helperElapsedNs(field('monotonic_ns')), pid }];
+      }
       case 'exit': {
         if (this.ended) return [];
         this.ended = true;
@@ -656,6 +680,12 @@ export class BpftraceDecoder {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Session time of a helper record's CLOCK_MONOTONIC stamp (bpftrace's `elapsed` counts from about its start). */
+  private helperElapsedNs(mono: JsonValue | undefined): number {
+    if (!isInt(mono) || this.firstStartNs === null) return this.lastElapsed;
+    return Math.max(0, Number(BigInt(mono) - this.firstStartNs));
+  }
 
   private elapsedNs(value: Int64Field): number {
     const ns = (typeof value === 'number' ? value : Number(value)) + this.elapsedOffset;
