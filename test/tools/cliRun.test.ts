@@ -75,9 +75,9 @@ async function runCli(toolId: string, traceeArgs: string[], cliArgs: string[] = 
   }
 }
 
-/** The tracepoint events of these kinds, without the session time (the tracee does not know it). */
+/** The tracepoint events of these kinds, without the session time and the pid (the tracee knows neither). */
 function fieldsOf(events: readonly Fields[], kinds: readonly string[]): Fields[] {
-  return events.filter((e) => kinds.includes(e.event)).map(({ elapsed_ns: _elapsed, ...rest }) => rest as Fields);
+  return events.filter((e) => kinds.includes(e.event)).map(({ elapsed_ns: _elapsed, pid: _pid, ...rest }) => rest as Fields);
 }
 
 /** Session framing and exact loss accounting, common to every run. */
