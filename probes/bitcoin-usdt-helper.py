@@ -1082,7 +1082,8 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=(), watcher=
                 if fd == out_fd:
                     link.send_line(line)
                 elif line.strip() == ATTACHED_MARKER.encode() or (is_bcc and BCC_ATTACHED.match(line)):
-                    # The wall clock of the attach: the session's times are counted from here.
+                    # The wall clock of the attach: the session's times are counted from here (bpftrace's `elapsed`
+                    # starts about now: it starts its clock after attaching).
                     link.record('attached', pid=pid, realtime_ns=time.time_ns(), monotonic_ns=time.monotonic_ns())
                     say('attached; press Ctrl-C to stop')
                 elif line.strip():
@@ -1184,6 +1185,7 @@ def command_run(args):
         watcher = NodeWatcher(link, binary_stat, user, only_pid=pid)
         link.record('reattached', pid=pid)
         say('re-attaching to PID %d' % pid)
+    watcher.poll(force=True)  # the processes that ended since the last poll (a test stops its nodes, then the session)
     link.record('exit', code=code, reason=reason)
     link.flush_blocking(5)
     say('stopped: %s' % reason)

@@ -409,6 +409,8 @@ export class BpftraceDecoder {
         return [{ event: 'session:message', level: harmless ? 'info' : 'warning', message: `${this.frontEnd}: ${text}` }];
       }
       case 'attached': {
+        const mono = field('monotonic_ns');
+        if (isInt(mono)) this.clockZeroNs = BigInt(mono) - BigInt(this.elapsedOffset);
         // The first attach's wall clock (the helper's): elapsed_ns 0. Re-attached runs keep the first origin.
         const realtime = field('realtime_ns');
         const wallClock = !this.attachedOnce && isInt(realtime) ? Number(BigInt(realtime) / 1000n) / 1000 : null;
@@ -681,11 +683,18 @@ export class BpftraceDecoder {
 
   // ------------------------------------------------------------------ helpers
 
-  /** Session time of a helper record's CLOCK_MONOTONIC stamp (bpftrace's `elapsed` counts from about its start). */
+  /**
+   * Session time of a helper record's CLOCK_MONOTONIC stamp. bpftrace starts the clock of `elapsed` once its
+   * probes are attached, when the helper stamps its `attached` record: before that, 0.
+   */
   private helperElapsedNs(mono: JsonValue | undefined): number {
-    if (!isInt(mono) || this.firstStartNs === null) return this.lastElapsed;
-    return Math.max(0, Number(BigInt(mono) - this.firstStartNs));
+    if (!isInt(mono)) return this.lastElapsed;
+    if (this.clockZeroNs === null) return 0;
+    return Math.max(0, Number(BigInt(mono) - this.clockZeroNs));
   }
+
+  /** CLOCK_MONOTONIC at session time 0 (from the helper's `attached` record), or null before it. */
+  private clockZeroNs: bigint | null = null;
 
   private elapsedNs(value: Int64Field): number {
     const ns = (typeof value === 'number' ? value : Number(value)) + this.elapsedOffset;

@@ -120,7 +120,6 @@ export interface SessionEndEvent extends EventBase {
 }
 
 /**
-<<<<<<< HEAD
  * The node's own state when the probe attached, from its RPC (getpeerinfo, getmempoolinfo), where the user can
  * read its cookie; otherwise `available: false` and why. Added by the extension, not by a probe.
  */
@@ -130,7 +129,9 @@ export interface NodeStateAtAttachEvent extends EventBase {
   peers?: readonly { peer_id: number; peer_addr: string; conn_type: string; inbound: boolean; conntime: number }[];
   mempool?: { size: number; bytes: number };
   reason?: string;
-=======
+}
+
+/**
  * A bitcoind process running the traced binary, seen by the helper (once per pid, when it appears or when
  * the session starts). Sessions over every process of a build (`session:start` with `pid: null`) have one
  * per process; the events of that process carry its `pid`.
@@ -154,7 +155,6 @@ export interface NodeEvent extends EventBase {
 export interface NodeExitEvent extends EventBase {
   event: 'node:exit';
   pid: number;
->>>>>>> a990a89 (Contract for every bitcoind of a build: node and node:exit events, pid on every streamed record (bpftrace's pid after elapsed), fired/lost/p2p-monitor totals per process (docs/events.md, event schema and types); probes print pid and count per pid)
 }
 
 export type NormalizedEvent =
