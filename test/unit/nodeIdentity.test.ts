@@ -75,7 +75,7 @@ describe('node identity from a bitcoind command line (the helper)', function () 
   };
 
   before(() => {
-    answers = JSON.parse(execFileSync('python3', ['-I', '-S', '-c', PROGRAM, HELPER], { input: JSON.stringify(cases), encoding: 'utf8' })) as Identity[];
+    answers = JSON.parse(execFileSync('python3', ['-I', '-S', '-B', '-c', PROGRAM, HELPER], { input: JSON.stringify(cases), encoding: 'utf8' })) as Identity[];
     assert.equal(answers.length, cases.length);
   });
 
