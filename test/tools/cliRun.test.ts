@@ -132,8 +132,10 @@ describe('bitcoin-usdt run <tool> --json against the v29 tracee (real helper, re
     assertCleanSession(run, 'p2p-monitor');
     const totals = run.events.filter((e) => e.event === 'p2p:peer_totals').pop() as PeerTotalsEvent | undefined;
     assert.ok(totals, 'a p2p:peer_totals event');
+    const start = run.events[0] as Fields & { pid: number };
+    assert.ok(totals.peers.every((p) => p.pid === start.pid), 'every peer is the tracee\'s (counted per process)');
     const got: TraceeSummary['peers'] = {};
-    for (const { peer_id: id, ...rest } of totals.peers) got[String(id)] = rest;
+    for (const { peer_id: id, ...rest } of totals.peers.map(({ pid: _pid, ...peer }) => peer)) got[String(id)] = rest;
     assert.deepEqual(got, run.summary.peers);
   });
 
