@@ -219,7 +219,7 @@ describe('the session clock counts from the attach', () => {
       '{"type": "helper", "data": {"event": "started", "argv": [], "pid": 28834, "bpftrace_pid": 28840, "monotonic_ns": 13863733504234}}',
       '{"type": "helper", "data": {"event": "attached", "pid": 28834, "realtime_ns": 1796411381789246998, "monotonic_ns": 13866230565365}}',
       '{"type": "attached_probes", "data": {"probes": 3}}',
-      '{"type": "value", "data": ["out",4926633,6,"[2001:db8::2]:8333","feeler","inv",289]}',
+      '{"type": "value", "data": ["out",4926633,28834,6,"[2001:db8::2]:8333","feeler","inv",289]}',
     ].flatMap((line) => decoder.decodeLine(Buffer.from(line)));
     assert.equal(messages(events)[0].elapsed_ns, 4_926_633);
     assert.equal(events.find((e) => e.event === 'session:attached' && 'wall_clock_ms' in e) !== undefined, true);
