@@ -743,6 +743,164 @@ def elf_has_section(f, wanted):
     return False
 
 
+# ---------------------------------------------------------------- node identity
+
+CHAIN_FLAGS = {'regtest': 'regtest', 'testnet': 'test', 'testnet4': 'testnet4', 'signet': 'signet'}
+# bitcoind's chain names as -chain= takes them, and the conf sections they read
+CHAIN_NAMES = {'main': 'main', 'test': 'test', 'testnet': 'test', 'testnet3': 'test', 'testnet4': 'testnet4',
+               'signet': 'signet', 'regtest': 'regtest'}
+MAX_CONF_BYTES = 32 * 1024  # passed back from the user's process in one message (as_user reads 64 KiB)
+MAX_CMDLINE_ARGS = 4096
+
+
+def parse_bitcoind_args(argv):
+    """bitcoind's options from its argv (after argv[0]) as {name: last value}: `-name=value`, `--name=value`,
+    `-name` (value '1') and `-noname` (value '0'). Arguments that are not options end the options, as in
+    bitcoind."""
+    options = {}
+    for arg in argv[1:MAX_CMDLINE_ARGS]:
+        if not arg.startswith('-') or arg == '-':
+            break
+        name, sep, value = arg.lstrip('-').partition('=')
+        if not sep:
+            value = '1'
+            if name.startswith('no') and len(name) > 2:
+                name, value = name[2:], '0'
+        options[name] = value
+    return options
+
+
+def parse_conf(text):
+    """A bitcoin.conf as {section ('' for the top): {name: last value}} (`regtest=1`, `[regtest]`, `# …`)."""
+    sections = {'': {}}
+    current = ''
+    for raw in text.splitlines():
+        line = raw.split('#', 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith('[') and line.endswith(']'):
+            current = line[1:-1].strip()
+            sections.setdefault(current, {})
+            continue
+        name, sep, value = line.partition('=')
+        if sep:
+            name = name.strip()
+            if current == '' and '.' in name:  # `regtest.port=…`: the section's option
+                section, name = name.split('.', 1)
+                sections.setdefault(section, {})[name.strip()] = value.strip()
+            else:
+                sections[current][name] = value.strip()
+    return sections
+
+
+def chain_of(options):
+    """The chain from options (-chain= or the -regtest/-testnet/… flags), or None when they name none."""
+    if options.get('chain'):
+        return CHAIN_NAMES.get(options['chain'], options['chain'])
+    for flag, chain in CHAIN_FLAGS.items():
+        if options.get(flag) not in (None, '0'):
+            return chain
+    return None
+
+
+def port_option(value):
+    return int(value) if value and re.fullmatch(r'[0-9]{1,5}', value) and 0 < int(value) < 65536 else None
+
+
+def node_identity(argv, cwd, home, read_conf):
+    """What a bitcoind's command line says about it: {"node", "run", "datadir", "chain", "p2p_port", "rpc_port"}.
+    `cwd`: its working directory (relative -datadir), `home`: its owner's home (bitcoind's default datadir
+    $HOME/.bitcoin), `read_conf(path)`: the text of a conf file or None (read as the invoking user). Options
+    on the command line win over the conf file; in the conf file, ports for a chain other than main count
+    only in that chain's section (bitcoind ignores network-only options of the top section there)."""
+    options = parse_bitcoind_args(argv)
+    datadir = options.get('datadir') or os.path.join(home or '/', '.bitcoin')
+    datadir = os.path.normpath(os.path.join(cwd or '/', datadir))
+    conf_name = options.get('conf') or 'bitcoin.conf'
+    conf_path = os.path.normpath(os.path.join(datadir, conf_name))
+    conf = parse_conf(read_conf(conf_path) or '')
+    chain = chain_of(options) or chain_of(conf['']) or 'main'
+    section = conf.get(chain, {}) if chain != 'main' else dict(conf[''], **conf.get('main', {}))
+    p2p_port = port_option(options.get('port')) or port_option(section.get('port'))
+    rpc_port = port_option(options.get('rpcport')) or port_option(section.get('rpcport'))
+    base = os.path.basename(datadir) or datadir
+    return {'node': base, 'run': os.path.dirname(datadir) or '/', 'datadir': datadir, 'chain': chain,
+            'p2p_port': p2p_port, 'rpc_port': rpc_port}
+
+
+def read_conf_as_user(path):
+    """(With the user's credentials.) A conf file's text, or None: never a device or FIFO; its first 32 KiB."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return [], None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return [], None
+        return [], os.read(fd, MAX_CONF_BYTES).decode('utf-8', 'replace')
+    finally:
+        os.close(fd)
+
+
+def process_identity(pid, user):
+    """The node identity of a running process (its /proc cmdline and cwd, read as root; its conf file read as
+    the user), or None when it is gone or its command line is unreadable."""
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            raw = f.read(1 << 20)
+        cwd = os.readlink('/proc/%d/cwd' % pid)
+    except OSError:
+        return None
+    argv = [part.decode('utf-8', 'surrogateescape') for part in raw.split(b'\0')]
+    if argv and argv[-1] == '':
+        argv.pop()
+    uids = process_uids(pid)
+    try:
+        home = pwd.getpwuid(uids[1]).pw_dir if uids else None
+    except KeyError:
+        home = None
+    return node_identity(argv, cwd, home, lambda path: as_user(user, read_conf_as_user, path)[1])
+
+
+class NodeWatcher:
+    """Finds the user's processes running the checked binary by polling /proc (same device and inode as the
+    checked file) and sends, once per pid, a `node` record with its identity, and `node:exit` when its /proc
+    entry is gone. With a PID (one-process sessions) only that process is considered."""
+
+    def __init__(self, link, binary_stat, user, only_pid=None):
+        self.link, self.binary_stat, self.user, self.only_pid = link, binary_stat, user, only_pid
+        self.known = set()
+        self.next_poll = 0.0
+
+    def poll(self, force=False):
+        now = time.monotonic()
+        if not force and now < self.next_poll:
+            return
+        self.next_poll = now + FOLLOW_POLL_SECONDS
+        if self.only_pid is not None:
+            candidates = [self.only_pid]
+        else:
+            candidates = [int(entry) for entry in os.listdir('/proc') if entry.isdigit()]
+        running = set()
+        for pid in candidates:
+            if pid in self.known:
+                if os.path.exists('/proc/%d' % pid) and same_executable(pid, self.binary_stat):
+                    running.add(pid)
+                continue
+            if not same_executable(pid, self.binary_stat) or not owned_by(pid, self.user):
+                continue
+            identity = process_identity(pid, self.user)
+            if identity is None:
+                continue
+            running.add(pid)
+            self.known.add(pid)
+            self.link.record('node', pid=pid, monotonic_ns=time.monotonic_ns(), **identity)
+        for pid in sorted(self.known - running):
+            if self.only_pid is None or not os.path.exists('/proc/%d' % pid):
+                self.known.discard(pid)
+                self.link.record('node:exit', pid=pid, monotonic_ns=time.monotonic_ns())
+
+
 # ---------------------------------------------------------------- running
 
 class Link:
@@ -867,9 +1025,10 @@ def probe_argv(script, binary, pid, uid, positional=()):
     return ['-f', 'json'] + (['-p', str(pid)] if pid else []) + ['--', script.path, binary] + list(positional) + [str(uid)]
 
 
-def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
+def run_bpftrace(link, tracer, script, binary, pid, uid, positional=(), watcher=None):
     """Runs one probe (bpftrace or a BCC program) until it exits; returns (exit code, why it stopped). Its
-    stdout is a new data connection to the reader (Link.data_channel); the helper reads only its stderr."""
+    stdout is a new data connection to the reader (Link.data_channel); the helper reads only its stderr.
+    `watcher` (a NodeWatcher) is polled while it runs."""
     argv = probe_argv(script, binary, pid, uid, positional)
     is_bcc = script.is_bcc
     data, run = link.data_channel()
@@ -885,6 +1044,8 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
     shown = [tracer.real] + [script.shown_path if arg == script.path else arg for arg in argv]
     say('running: ' + ' '.join(shown))
     link.record('started', run=run, argv=shown, pid=pid, bpftrace_pid=proc.pid, monotonic_ns=time.monotonic_ns())
+    if watcher is not None:
+        watcher.poll(force=True)
     err_fd = proc.stderr.fileno()
     buffers = {err_fd: b''}
     open_fds = {err_fd}
@@ -914,6 +1075,8 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
                 pass
 
     while open_fds:
+        if watcher is not None and stop_sent_at is None:
+            watcher.poll()
         if stop_requested:
             stop('stopped by signal %s' % signal.Signals(stop_requested[-1]).name)
         if pid and stop_sent_at is None and not os.path.exists('/proc/%d' % pid):
@@ -967,7 +1130,8 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=()):
                 link.record('stderr', line='(the helper dropped a line longer than %d bytes)' % MAX_LINE_BYTES)
             for line in lines:
                 if line.strip() == ATTACHED_MARKER.encode() or (is_bcc and BCC_ATTACHED.match(line)):
-                    # The wall clock of the attach: the session's times are counted from here.
+                    # The wall clock of the attach: the session's times are counted from here (bpftrace's `elapsed`
+                    # starts about now: it starts its clock after attaching).
                     link.record('attached', pid=pid, realtime_ns=time.time_ns(), monotonic_ns=time.monotonic_ns())
                     say('attached; press Ctrl-C to stop')
                 elif line.strip():
@@ -1041,12 +1205,10 @@ def command_run(args):
             raise Refused('--follow needs --pid')
         check_privileges()
         if script.is_bcc:
-            if semaphores and pid is None:
-                raise Refused('%s needs --pid on this binary: its tracepoints have semaphores (Bitcoin Core '
-                              'v29+), which BCC raises in one running process' % args.tool)
-            if pid is None and not user.is_root:
-                raise Refused('%s needs --pid when run for uid %d: BCC programs trace one process, and only '
-                              'root may trace every process of a binary with them' % (args.tool, user.uid))
+            if pid is None:
+                raise Refused('%s cannot trace every process of a binary: a BCC program enables its USDT probes '
+                              'in one running process and compiles itself anew for each (seconds per node), so '
+                              'give --pid, or use a bpftrace tool to trace every bitcoind of a build' % args.tool)
             tracer = Tracer(*check_bcc_python(), version='BCC')
         else:
             fd, real = check_bpftrace(args.bpftrace, user)
@@ -1067,9 +1229,10 @@ def command_run(args):
                 bpftrace=tracer.real, bpftrace_version=version, filters=filters)
     say('tool %s on %s%s with %s' % (args.tool, args.binary, ' (PID %d)' % pid if pid else '',
                                     'BCC' if version == 'BCC' else 'bpftrace %s' % version))
+    watcher = NodeWatcher(link, binary_stat, user, only_pid=pid)
     while True:
         try:
-            code, reason, run = run_bpftrace(link, tracer, script, args.binary, pid, user.uid, positional)
+            code, reason, run = run_bpftrace(link, tracer, script, args.binary, pid, user.uid, positional, watcher)
         except Refused as err:
             say('refused: %s' % err)
             link.record('error', message=str(err))
@@ -1085,8 +1248,10 @@ def command_run(args):
             reason = 'stopped while waiting for a new process'
             break
         pid = new_pid
+        watcher = NodeWatcher(link, binary_stat, user, only_pid=pid)
         link.record('reattached', pid=pid)
         say('re-attaching to PID %d' % pid)
+    watcher.poll(force=True)  # the processes that ended since the last poll (a test stops its nodes, then the session)
     link.record('exit', code=code, reason=reason)
     link.flush_blocking(5)
     say('stopped: %s' % reason)

@@ -14,9 +14,10 @@ import {
 } from './cliCommand';
 import { tracepointsCommand } from './tracepointsCommand';
 import { runProbeCommand } from './runCommand';
+import { traceTestCommand } from './traceTestCommand';
 
 /** Every subcommand; add new ones here. */
-export const CLI_COMMANDS: readonly CliCommand[] = [tracepointsCommand, runProbeCommand];
+export const CLI_COMMANDS: readonly CliCommand[] = [tracepointsCommand, runProbeCommand, traceTestCommand];
 
 export function programHelp(commands: readonly CliCommand[] = CLI_COMMANDS): string {
   const width = Math.max(...commands.map((command) => command.name.length));

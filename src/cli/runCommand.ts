@@ -60,7 +60,10 @@ ${TOOLS.map((t) => `  ${t.id.padEnd(TOOL_ID_WIDTH)}  ${t.title}`).join('\n')}
 
 Options:
   --pid N          Trace this bitcoind process (its binary is /proc/N/exe)
-  --binary PATH    Trace every process running this binary
+  --binary PATH    Trace every process running this binary, also those started later (bpftrace
+                   tools); each event carries its pid, and a \`node\` event names each process
+                   (node0, node1, … of a functional test, from its -datadir)
+  --all-processes  Say that every process of --binary is meant (refused with --pid)
   --duration S     Stop S seconds after the probe is attached (default: until Ctrl-C)
   --follow         With --pid: when bitcoind exits, wait for it to start again and re-attach
   --json           One normalized event per line (see docs/events.md)
@@ -81,6 +84,7 @@ Examples:
   ${PROGRAM_NAME} run p2p-connections --pid 1234
   ${PROGRAM_NAME} run connectblock-benchmark --binary build/bin/bitcoind --start 800000 --end 810000 --threshold 100
   ${PROGRAM_NAME} run utxos --pid 1234 --json --duration 10
+  ${PROGRAM_NAME} run p2p-traffic --binary build/bin/bitcoind --all-processes --json
 
 Exit status: 0 success, 1 error, 2 bad usage.
 `;
@@ -139,6 +143,7 @@ export async function parseRunArgs(args: readonly string[]): Promise<RunOptions>
         binary: { type: 'string' },
         duration: { type: 'string' },
         follow: { type: 'boolean' },
+        'all-processes': { type: 'boolean' },
         json: { type: 'boolean' },
         record: { type: 'string' },
         bpftrace: { type: 'string' },
@@ -172,6 +177,8 @@ export async function parseRunArgs(args: readonly string[]): Promise<RunOptions>
     if (!Number.isFinite(durationS) || durationS <= 0) throw new CliUsageError('--duration must be a positive number of seconds');
   }
   if (values.follow && pid === null) throw new CliUsageError('--follow needs --pid');
+  if (values['all-processes'] && pid !== null) throw new CliUsageError('--all-processes traces every process of --binary: it takes no --pid');
+  if (values['all-processes'] && values.binary === undefined) throw new CliUsageError('--all-processes needs --binary PATH');
   if (values.bpftrace !== undefined && !values.bpftrace.startsWith('/')) throw new CliUsageError('--bpftrace must be an absolute path');
   let binary: string;
   if (values.binary !== undefined) {
@@ -413,7 +420,9 @@ export class EventPrinter {
       case 'session:end':
         return `# session ended: ${safe(event.reason)}`;
       case 'node':
-        return `# pid ${event.pid} is ${safe(event.node)} (${safe(event.chain)}${event.p2p_port === null ? '' : `, P2P port ${event.p2p_port}`}${event.datadir === null ? '' : `, ${safe(event.datadir)}`})`;
+        return `# node ${safe(event.node)} (pid ${event.pid}, ${safe(event.chain)}, p2p port ${event.p2p_port ?? '?'}, rpc port ${event.rpc_port ?? '?'})${event.datadir === null ? '' : `: ${safe(event.datadir)}`}`;
+      case 'node:exit':
+        return `# pid ${event.pid} exited`;
       default:
         return null;
     }

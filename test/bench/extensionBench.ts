@@ -62,6 +62,8 @@ async function writeReplicatedLines(sample: readonly string[], total: number, pa
   await write([...head, ...attached, ''].join('\n'));
   let firedIn = 0;
   let firedOut = 0;
+  // The tracee's pid, printed right after elapsed: @fired is keyed by [pid, tracepoint].
+  const pid = /^,(\d+),/.exec(messages[0]?.[4] ?? '')?.[1] ?? '0';
   let chunk: string[] = [];
   for (let i = 0; i < total; i++) {
     const m = messages[i % messages.length];
@@ -69,7 +71,7 @@ async function writeReplicatedLines(sample: readonly string[], total: number, pa
     else firedOut++;
     chunk.push(`${m[1]}${i * EVENT_SPACING_NS}${m[4]}\n`);
     if ((i + 1) % FIRED_EVERY_LINES === 0 || i === total - 1) {
-      chunk.push(`{"type": "map", "data": {"@fired": {"net:inbound_message": ${firedIn}, "net:outbound_message": ${firedOut}}}}\n`);
+      chunk.push(`{"type": "map", "data": {"@fired": {"${pid},net:inbound_message": ${firedIn}, "${pid},net:outbound_message": ${firedOut}}}}\n`);
       await write(chunk.join(''));
       chunk = [];
     }

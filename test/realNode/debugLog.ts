@@ -60,6 +60,16 @@ const MISBEHAVING = /\] Misbehaving: peer=(\d+)(?:: (.*))?$/;
 const FLUSH = /\] Writing chainstate to disk: flush mode=(\w+), prune=(\d)/;
 const COMMITTED = /\] Committed \d+ changed transaction outputs \(out of (\d+)\) to coin database/;
 
+/** Only the P2P messages of a debug.log (any log, with or without -logips). */
+export function parseLoggedMessages(text: string): LoggedMessage[] {
+  const messages: LoggedMessage[] = [];
+  for (const line of text.split('\n')) {
+    const match = line.match(MESSAGE);
+    if (match) messages.push({ direction: match[1] === 'sending ' ? 'outbound' : 'inbound', msg_type: match[2], msg_size: Number(match[3]), peer_id: Number(match[4]) });
+  }
+  return messages;
+}
+
 export function parseDebugLog(text: string): DebugLog {
   const log: DebugLog = { messages: [], connections: [], evicted: [], closed: [], timeline: [], misbehaving: [], flushes: [], committedOutOf: [] };
   const pending = new Map<string, LoggedConnection>();

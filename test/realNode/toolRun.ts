@@ -60,7 +60,7 @@ export function eventsOf(run: ToolRun<unknown>, ...kinds: string[]): ToolEvent[]
   return run.events.filter((event) => kinds.includes(event.event));
 }
 
-/** An event without its session time (the node does not know it). */
-export function withoutElapsed({ elapsed_ns: _elapsed, ...rest }: ToolEvent): Record<string, unknown> {
+/** An event without its session time and the process that hit the tracepoint (the node's logs know neither). */
+export function withoutElapsed({ elapsed_ns: _elapsed, pid: _pid, ...rest }: ToolEvent): Record<string, unknown> {
   return rest;
 }

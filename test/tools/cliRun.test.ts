@@ -75,9 +75,9 @@ async function runCli(toolId: string, traceeArgs: string[], cliArgs: string[] = 
   }
 }
 
-/** The tracepoint events of these kinds, without the session time (the tracee does not know it). */
+/** The tracepoint events of these kinds, without the session time and the pid (the tracee knows neither). */
 function fieldsOf(events: readonly Fields[], kinds: readonly string[]): Fields[] {
-  return events.filter((e) => kinds.includes(e.event)).map(({ elapsed_ns: _elapsed, ...rest }) => rest as Fields);
+  return events.filter((e) => kinds.includes(e.event)).map(({ elapsed_ns: _elapsed, pid: _pid, ...rest }) => rest as Fields);
 }
 
 /** Session framing and exact loss accounting, common to every run. */
@@ -132,8 +132,10 @@ describe('bitcoin-usdt run <tool> --json against the v29 tracee (real helper, re
     assertCleanSession(run, 'p2p-monitor');
     const totals = run.events.filter((e) => e.event === 'p2p:peer_totals').pop() as PeerTotalsEvent | undefined;
     assert.ok(totals, 'a p2p:peer_totals event');
+    const start = run.events[0] as Fields & { pid: number };
+    assert.ok(totals.peers.every((p) => p.pid === start.pid), 'every peer is the tracee\'s (counted per process)');
     const got: TraceeSummary['peers'] = {};
-    for (const { peer_id: id, ...rest } of totals.peers) got[String(id)] = rest;
+    for (const { peer_id: id, ...rest } of totals.peers.map(({ pid: _pid, ...peer }) => peer)) got[String(id)] = rest;
     assert.deepEqual(got, run.summary.peers);
   });
 

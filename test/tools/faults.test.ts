@@ -259,10 +259,10 @@ describe('faults: bpftrace missing, too old, not bpftrace, or failing', function
     cleanup.push(directory);
     const lines = [
       '{"type": "attached_probes", "data": {"probes": 2}}',
-      '{"type": "value", "data": ["in", 1000, 1, "1.2.3.4:8333", "inbound", "inv", 37]}',
+      '{"type": "value", "data": ["in", 1000, 4242, 1, "1.2.3.4:8333", "inbound", "inv", 37]}',
       'this is not json',
       '{"type": "mystery", "data": 1}',
-      '{"type": "value", "data": ["out", 2000, 1, "1.2.3.4:8333", "inbound", "tx", 250]}',
+      '{"type": "value", "data": ["out", 2000, 4242, 1, "1.2.3.4:8333", "inbound", "tx", 250]}',
     ];
     const fake = writeExecutable(join(directory, 'bpftrace'), [
       '#!/bin/sh',

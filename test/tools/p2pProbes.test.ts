@@ -27,7 +27,7 @@ interface SessionResult {
   events: NormalizedEvent[];
   expect: Array<Record<string, unknown>>;
   summary: TraceeSummary;
-  tracee: { fired: number; output: string };
+  tracee: { fired: number; output: string; pid: number };
 }
 
 function traceePath(build: string): string {
@@ -91,7 +91,7 @@ async function runSession(toolId: string, build: string, traceeArgs: string[], w
     const expect = !withExpect ? [] : readFileSync(expectPath, 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l) as Record<string, unknown>);
     const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as TraceeSummary;
     if (process.env.P2P_PROBES_TAP) writeFileSync(`${process.env.P2P_PROBES_TAP}-${toolId}-${build}.summary.json`, JSON.stringify(summary));
-    return { events, expect, summary, tracee: { fired: Number(fired), output: '' } };
+    return { events, expect, summary, tracee: { fired: Number(fired), output: '', pid: Number(pidText) } };
   } finally {
     tracee.kill('SIGKILL');
     helper?.kill('SIGINT');
@@ -113,7 +113,8 @@ for (const build of BUILDS) {
 
     it('delivers every message with exact fields: onion addresses and hostile strings', async () => {
       const result = await runSession('p2p-traffic', build, ['--scenario', 'p2p', '--hostile', '--count', '3000', '--rate', '20000', '--seed', '7']);
-      const got = messages(result.events).map(({ elapsed_ns: _elapsed, ...fields }) => fields);
+      assert.ok(messages(result.events).every((m) => m.pid === result.tracee.pid), 'every message names the tracee\'s pid');
+      const got = messages(result.events).map(({ elapsed_ns: _elapsed, pid: _pid, ...fields }) => fields);
       assert.equal(result.expect.length, firedMessages(result.summary));
       assert.equal(got.length, result.expect.length, `delivered ${got.length} of ${result.expect.length}`);
       for (let i = 0; i < got.length; i++) assert.deepEqual(got[i], result.expect[i], `message ${i}`);

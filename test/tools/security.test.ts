@@ -311,6 +311,11 @@ describe('security: a local user with the sudo rule for the helper', function ()
     assert.deepEqual(session.counts(), { delivered: 30, fired: 30 }, 'exactly the attacker\'s own 30 messages, none of root\'s 300');
     assert.equal((await rootSession.end).code, 0);
     assert.deepEqual(rootSession.counts(), { delivered: 330, fired: 330 }, 'root traces every process');
+    // The helper's node records (from /proc) name only processes the session may trace.
+    const nodePids = (s: AttackerSession): number[] =>
+      s.records.filter((r) => r.type === 'helper' && r.data.event === 'node').map((r) => Number(r.data.pid)).sort((a, b) => a - b);
+    assert.deepEqual(nodePids(session), [ownTracee.pid], 'the attacker\'s session names only the attacker\'s process');
+    assert.deepEqual(nodePids(rootSession), [rootTracee.pid, ownTracee.pid].sort((a, b) => a - b), 'root\'s names both');
   });
 
   it("--follow re-attaches to the attacker's next process of the binary, never to root's", async () => {

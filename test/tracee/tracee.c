@@ -1619,7 +1619,7 @@ static void on_usr1(int sig)
 }
 
 static const char usage[] =
-    "usage: tracee [--scenario NAME] [--count N] [--rate N] [--duration-ms MS] [--seed S] [--peers N]\n"
+    "usage: tracee [-datadir=DIR -port=N -rpcport=N -regtest] [--scenario NAME] [--count N] [--rate N] [--duration-ms MS] [--seed S] [--peers N]\n"
     "              [--wait-signal] [--wait-attach TRACEPOINT[,TRACEPOINT...]] [--expect FILE]\n"
     "              [--summary FILE] [--hostile] [--start H --end H] [--burst-size N] [--linger-ms MS]\n"
     "scenarios: p2p hostile p2p-flood connections validation utxocache mempool coin-selection raw all demo\n";
@@ -1726,6 +1726,11 @@ int main(int argc, char **argv)
             if (b == 0 || b > 1000000)
                 usage_error("%s must be 1..1000000", a);
             g_burst_size = (uint32_t)b;
+        } else if (!strncmp(a, "-datadir=", 9) || !strncmp(a, "-port=", 6) || !strncmp(a, "-rpcport=", 9) ||
+                   !strcmp(a, "-regtest")) {
+            /* bitcoind's options that name a node (the helper's node identity reads them from
+               /proc/PID/cmdline): accepted and ignored; they go first, as bitcoind's options end at the first
+               argument that is not one */
         } else {
             usage_error("unknown argument %s", a);
         }

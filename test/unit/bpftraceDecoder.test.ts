@@ -39,6 +39,7 @@ describe('bpftraceDecoder', () => {
     assert.deepEqual(msgs[0], {
       event: 'net:inbound_message',
       elapsed_ns: msgs[0].elapsed_ns,
+      pid: 9315,
       peer_id: 0,
       peer_addr: '1.2.3.4:8333',
       conn_type: 'outbound-full-relay',
@@ -171,7 +172,7 @@ describe('bpftraceDecoder', () => {
       assert.equal(out.length, 1);
       assert.ok(out[0].event === 'session:message' && out[0].level === 'warning' && out[0].message.includes('malformed'));
     }
-    const ok = decoder.decodeLine('{"type": "value", "data": ["in",5,9223372036854775807,"a","b","c",1]}');
+    const ok = decoder.decodeLine('{"type": "value", "data": ["in",5,77,9223372036854775807,"a","b","c",1]}');
     assert.equal(ok.length, 1);
     assert.ok(ok[0].event === 'net:inbound_message' && ok[0].peer_id === '9223372036854775807');
     assert.equal(decoder.stats.malformedLines, 4);
@@ -218,7 +219,7 @@ describe('the session clock counts from the attach', () => {
       '{"type": "helper", "data": {"event": "started", "argv": [], "pid": 28834, "bpftrace_pid": 28840, "monotonic_ns": 13863733504234}}',
       '{"type": "helper", "data": {"event": "attached", "pid": 28834, "realtime_ns": 1796411381789246998, "monotonic_ns": 13866230565365}}',
       '{"type": "attached_probes", "data": {"probes": 3}}',
-      '{"type": "value", "data": ["out",4926633,6,"[2001:db8::2]:8333","feeler","inv",289]}',
+      '{"type": "value", "data": ["out",4926633,28834,6,"[2001:db8::2]:8333","feeler","inv",289]}',
     ].flatMap((line) => decoder.decodeLine(Buffer.from(line)));
     assert.equal(messages(events)[0].elapsed_ns, 4_926_633);
     assert.equal(events.find((e) => e.event === 'session:attached' && 'wall_clock_ms' in e) !== undefined, true);

@@ -73,6 +73,9 @@ describe('bitcoin-usdt run: arguments', () => {
     await usageError(['utxos', '--pid', '1', '--duration', '0'], /--duration must be a positive number/);
     await usageError(['utxos', '--binary', SELF_BINARY, '--follow'], /--follow needs --pid/);
     await usageError(['utxos', 'coin-selection', '--pid', '1'], /expected one tool name/);
+    await usageError(['p2p-traffic', '--all-processes', '--pid', String(process.pid)], /--all-processes traces every process of --binary: it takes no --pid/);
+    await usageError(['p2p-traffic', '--all-processes'], /--all-processes needs --binary PATH/);
+    assert.equal((await parseRunArgs(['p2p-traffic', '--binary', SELF_BINARY, '--all-processes'])).pid, null);
     const missing = await cli(['run', 'utxos', '--binary', '/nonexistent/bitcoind']);
     assert.equal(missing.code, 1);
     assert.match(missing.err, /binary \/nonexistent\/bitcoind not found/);

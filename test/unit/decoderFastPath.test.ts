@@ -50,46 +50,51 @@ function assertSamePaths(lines: readonly Buffer[], what: string): NormalizedEven
 const tuple = (fields: string): Buffer => Buffer.from(`{"type": "value", "data": [${fields}]}`, 'latin1');
 
 const HOSTILE_LINES: Buffer[] = [
-  tuple('"in",1000,1,"1.2.3.4:8333","outbound-full-relay","inv",61'),
-  tuple('"out",2000,1,"1.2.3.4:8333","outbound-full-relay","getdata",37'),
+  tuple('"in",1000,77,1,"1.2.3.4:8333","outbound-full-relay","inv",61'),
+  tuple('"out",2000,77,1,"1.2.3.4:8333","outbound-full-relay","getdata",37'),
   // non-ASCII: valid UTF-8 raw, invalid bytes raw, bpftrace 0.17's sign-extended escapes
-  Buffer.concat([Buffer.from('{"type": "value", "data": ["in",3000,2,"caf', 'latin1'), Buffer.from('é', 'utf8'), Buffer.from('","inbound","ping",8]}', 'latin1')]),
-  Buffer.concat([Buffer.from('{"type": "value", "data": ["in",3001,2,"x', 'latin1'), Buffer.from([0xff, 0xc3]), Buffer.from('","inbound","ping",8]}', 'latin1')]),
-  tuple('"in",3002,2,"\\uffffffc3\\uffffffa9","inbound","\\u00ff",8'),
+  Buffer.concat([Buffer.from('{"type": "value", "data": ["in",3000,77,2,"caf', 'latin1'), Buffer.from('é', 'utf8'), Buffer.from('","inbound","ping",8]}', 'latin1')]),
+  Buffer.concat([Buffer.from('{"type": "value", "data": ["in",3001,77,2,"x', 'latin1'), Buffer.from([0xff, 0xc3]), Buffer.from('","inbound","ping",8]}', 'latin1')]),
+  tuple('"in",3002,77,2,"\\uffffffc3\\uffffffa9","inbound","\\u00ff",8'),
   // backslashes and quotes (escaped, as bpftrace prints them)
-  tuple('"in",4000,3,"a\\\\b","in\\"bound","ve,\\"r\\\\s<i>",10'),
-  tuple('"in",4001,3,"\\n\\t\\r\\b\\f\\/","x","y",10'),
+  tuple('"in",4000,77,3,"a\\\\b","in\\"bound","ve,\\"r\\\\s<i>",10'),
+  tuple('"in",4001,77,3,"\\n\\t\\r\\b\\f\\/","x","y",10'),
   // raw control characters and DEL inside strings
-  tuple('"in",4002,3,"a\x01b\x7f","x","y",10'),
+  tuple('"in",4002,77,3,"a\x01b\x7f","x","y",10'),
   // integers: 15 digits, 16+ digits, u64 max, negative, -0, leading zero, exponent, fraction
-  tuple('"in",999999999999999,123456789012345,"a","b","c",999999999999999'),
-  tuple('"in",1000000000000000,9007199254740993,"a","b","c",18446744073709551615'),
-  tuple('"in",5000,-1,"a","b","c",-9223372036854775808'),
-  tuple('"in",5001,-0,"a","b","c",0'),
-  tuple('"in",5002,01,"a","b","c",1'),
-  tuple('"in",5003,1e3,"a","b","c",1'),
-  tuple('"in",5004,1.5,"a","b","c",1'),
-  tuple('"in",5005,1,"a","b","c",1E+2'),
+  tuple('"in",999999999999999,77,123456789012345,"a","b","c",999999999999999'),
+  tuple('"in",1000000000000000,77,9007199254740993,"a","b","c",18446744073709551615'),
+  tuple('"in",5000,77,-1,"a","b","c",-9223372036854775808'),
+  tuple('"in",5001,77,-0,"a","b","c",0'),
+  tuple('"in",5002,77,01,"a","b","c",1'),
+  tuple('"in",5003,77,1e3,"a","b","c",1'),
+  tuple('"in",5004,77,1.5,"a","b","c",1'),
+  tuple('"in",5005,77,1,"a","b","c",1E+2'),
   // strings at the probe's limit (possibly cut) and empty strings
-  tuple(`"in",6000,4,"${'a'.repeat(71)}","${'b'.repeat(71)}","${'c'.repeat(71)}",1`),
-  tuple(`"in",6001,4,"${'a'.repeat(70)}","","",1`),
-  tuple(`"in",6002,4,"${'a'.repeat(300)}","b","c",1`),
+  tuple(`"in",6000,77,4,"${'a'.repeat(71)}","${'b'.repeat(71)}","${'c'.repeat(71)}",1`),
+  tuple(`"in",6001,77,4,"${'a'.repeat(70)}","","",1`),
+  tuple(`"in",6002,77,4,"${'a'.repeat(300)}","b","c",1`),
   // near misses of the shape: spaces, wrong arity, wrong types, other kinds, trailing garbage, cut lines
-  tuple('"in", 7000, 5, "a", "b", "c", 1'),
-  tuple('"in",7001,5,"a","b","c"'),
-  tuple('"in",7002,5,"a","b","c",1,2'),
-  tuple('"in","7003",5,"a","b","c",1'),
-  tuple('"in",7004,5,6,"b","c",1'),
-  tuple('"inx",7005,5,"a","b","c",1'),
+  tuple('"in", 7000, 77, 5, "a", "b", "c", 1'),
+  tuple('"in",7001,77,5,"a","b","c"'),
+  tuple('"in",7002,77,5,"a","b","c",1,2'),
+  tuple('"in","7003",77,5,"a","b","c",1'),
+  tuple('"in",7004,77,5,6,"b","c",1'),
+  tuple('"inx",7005,77,5,"a","b","c",1'),
+  // the pid: a u32 (bpftrace's pid builtin), so negative or wider values are not one
+  tuple('"in",7013,-77,5,"a","b","c",1'),
+  tuple('"in",7014,4294967296,5,"a","b","c",1'),
+  tuple('"in",7015,4294967295,5,"a","b","c",1'),
+  tuple('"in",7016,"77",5,"a","b","c",1'),
   tuple('"totals",7006'),
-  Buffer.from('{"type": "value", "data": ["in",7007,5,"a","b","c",1]} ', 'latin1'),
-  Buffer.from('{"type": "value", "data": ["in",7008,5,"a","b","c",1]}x', 'latin1'),
-  Buffer.from('{"type": "value", "data": ["in",7009,5,"a","b","c",1]', 'latin1'),
-  Buffer.from('{"type": "value", "data": ["in",7010,5,"a","b","c', 'latin1'),
-  Buffer.from('{"type": "value", "data": ["in",7011,5,"a","b","c",', 'latin1'),
-  Buffer.from('{"type":"value","data":["in",7012,5,"a","b","c",1]}', 'latin1'),
+  Buffer.from('{"type": "value", "data": ["in",7007,77,5,"a","b","c",1]} ', 'latin1'),
+  Buffer.from('{"type": "value", "data": ["in",7008,77,5,"a","b","c",1]}x', 'latin1'),
+  Buffer.from('{"type": "value", "data": ["in",7009,77,5,"a","b","c",1]', 'latin1'),
+  Buffer.from('{"type": "value", "data": ["in",7010,77,5,"a","b","c', 'latin1'),
+  Buffer.from('{"type": "value", "data": ["in",7011,77,5,"a","b","c",', 'latin1'),
+  Buffer.from('{"type":"value","data":["in",7012,77,5,"a","b","c",1]}', 'latin1'),
   Buffer.from('', 'latin1'),
-  Buffer.from('{"type": "map", "data": {"@fired": {"net:inbound_message": 40, "net:outbound_message": 1}}}', 'latin1'),
+  Buffer.from('{"type": "map", "data": {"@fired": {"77,net:inbound_message": 40, "77,net:outbound_message": 1}}}', 'latin1'),
 ];
 
 /** A string field as bpftrace 0.17 prints a C string: JSON escapes, bytes ≥ 0x80 as `\uffffffXX`. */
@@ -134,7 +139,7 @@ describe('decoder fast path', () => {
     const byElapsed = (ns: number): NormalizedEvent | undefined =>
       events.find((e) => 'elapsed_ns' in e && e.elapsed_ns === ns && (e.event === 'net:inbound_message' || e.event === 'net:outbound_message'));
     assert.deepEqual(byElapsed(1000000000000000), {
-      event: 'net:inbound_message', elapsed_ns: 1000000000000000, peer_id: '9007199254740993', peer_addr: 'a', conn_type: 'b', msg_type: 'c',
+      event: 'net:inbound_message', elapsed_ns: 1000000000000000, pid: 77, peer_id: '9007199254740993', peer_addr: 'a', conn_type: 'b', msg_type: 'c',
       msg_size: '18446744073709551615',
     });
     assert.equal(events.filter((e) => e.event === 'truncated').length > 0, true);
@@ -144,7 +149,7 @@ describe('decoder fast path', () => {
     const lines: Buffer[] = [];
     for (let digits = 1; digits <= 17; digits++) {
       for (const value of ['9'.repeat(digits), `1${'0'.repeat(digits - 1)}`, '1234567890123456789'.slice(0, digits), `0${'7'.repeat(digits - 1)}`]) {
-        lines.push(tuple(`"out",${value},-${value},"a","b","c",${value}`));
+        lines.push(tuple(`"out",${value},77,-${value},"a","b","c",${value}`));
       }
     }
     assertSamePaths(lines, 'integer lengths');
@@ -170,7 +175,8 @@ describe('decoder fast path', () => {
       return bpftraceString(bytes);
     };
     for (let i = 0; i < 20_000; i++) {
-      lines.push(tuple([pick(['"in"', '"out"']), integer(), integer(), text(), text(), text(), integer()].join(',')));
+      const pid = pick([() => '4242', () => '4294967295', () => '4294967296', integer])();
+      lines.push(tuple([pick(['"in"', '"out"']), integer(), pid, integer(), text(), text(), text(), integer()].join(',')));
     }
     assertSamePaths(lines, 'random tuples');
   });

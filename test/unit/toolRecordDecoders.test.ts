@@ -34,17 +34,17 @@ const FIXTURES = join(__dirname, '..', 'fixtures', 'bpftrace');
 interface Fixture {
   stream: ToolRecordStream;
   expect: Array<Record<string, unknown>>;
-  summary: { fired: Record<string, number> };
+  summary: { fired: Record<string, number>; pid: number };
 }
 
 function fixture(toolId: string, build: string): Fixture {
   const base = join(FIXTURES, `${toolId}-${build}`);
   const stream = new ToolRecordStream(toolId).pushAll(readFileSync(`${base}.ndjson`, 'utf8'));
-  return {
-    stream,
-    expect: readNdjson(readFileSync(`${base}.expect.ndjson`, 'utf8')),
-    summary: JSON.parse(readFileSync(`${base}.summary.json`, 'utf8')) as Fixture['summary'],
-  };
+  const summary = JSON.parse(readFileSync(`${base}.summary.json`, 'utf8')) as Fixture['summary'];
+  // Every record and every kernel count names the tracee's process.
+  assert.deepEqual([...stream.eventPids], [summary.pid], `${toolId}: pid of the events`);
+  assert.deepEqual([...stream.firedPids], [summary.pid], `${toolId}: pid of the fired counts`);
+  return { stream, expect: readNdjson(readFileSync(`${base}.expect.ndjson`, 'utf8')), summary };
 }
 
 const CONNECTION_EVENTS = [
@@ -201,7 +201,7 @@ describe('toolRecordDecoders: utxocache-flush (real capture, v29 tracee)', () =>
   it('names modes as the traced build does: ALWAYS before v31, FORCE_FLUSH and FORCE_SYNC from v31', () => {
     const names = (clientVersion: ClientVersion | null): string[] => {
       const decoder = new BpftraceDecoder({ toolId: 'utxocache-flush', streamedTracepoints: ['utxocache:flush'], clientVersion });
-      return [0, 1, 2, 3, 4].flatMap((mode) => decoder.decodeLine(`{"type": "value", "data": ["flush",1000,5,${mode},10,20,0,"b-scheduler"]}`))
+      return [0, 1, 2, 3, 4].flatMap((mode) => decoder.decodeLine(`{"type": "value", "data": ["flush",1000,88,5,${mode},10,20,0,"b-scheduler"]}`))
         .map((event) => (event.event === 'utxocache:flush' ? event.mode_name : event.event));
     };
     const version = (major: number, minor: number): ClientVersion => ({ major, minor, patch: 0, rc: null, text: `v${major}.${minor}.0` });
@@ -269,10 +269,10 @@ describe('toolRecordDecoders: edge cases', () => {
   it('joins a misbehaving reason split inside a UTF-8 character, and flags one that reached the limit', () => {
     const stream = new ToolRecordStream('p2p-connections');
     const head = 'x'.repeat(70); // then "é" (c3 a9): its first byte is the 71st
-    stream.push(`{"type": "value", "data": ["misbehaving_connection",5,7,"${head}\\uffffffc3","\\uffffffa9 end"]}`);
-    stream.push(`{"type": "value", "data": ["misbehaving_connection",6,7,"short","garbage after the NUL"]}`);
+    stream.push(`{"type": "value", "data": ["misbehaving_connection",5,88,7,"${head}\\uffffffc3","\\uffffffa9 end"]}`);
+    stream.push(`{"type": "value", "data": ["misbehaving_connection",6,88,7,"short","garbage after the NUL"]}`);
     const long = 'y'.repeat(71);
-    stream.push(`{"type": "value", "data": ["misbehaving_connection",7,7,"${long}","${long}"]}`);
+    stream.push(`{"type": "value", "data": ["misbehaving_connection",7,88,7,"${long}","${long}"]}`);
     const messages = stream.events.filter((e): e is NetMisbehavingEvent => e.event === 'net:misbehaving_connection').map((e) => e.message);
     assert.deepEqual(messages, [`${head}é end`, 'short', long + long]);
     assert.deepEqual(stream.events.filter((e) => e.event === 'truncated').map((e) => 'field' in e && e.field), ['message']);
@@ -297,7 +297,7 @@ describe('toolRecordDecoders: edge cases', () => {
 
   it('reconciles printed blocks that never arrived', () => {
     const stream = new ToolRecordStream('connectblock-benchmark');
-    stream.push('{"type": "value", "data": ["block",5,1,2,3,4,10,1,1,1,2000000]}');
+    stream.push('{"type": "value", "data": ["block",5,88,1,2,3,4,10,1,1,1,2000000]}');
     stream.push('{"type": "map", "data": {"@totals": {"printed": 3, "blocks": 4, "transactions": 4, "inputs": 4, "sigops": 4, "duration_ns": 9000000}}}');
     stream.push('{"type": "value", "data": ["summary",9,0,0,0,100,400]}');
     const summary = stream.events.find((e): e is ConnectSummaryEvent => e.event === 'validation:connect_summary');
@@ -320,10 +320,10 @@ describe('toolRecordDecoders: edge cases', () => {
 
   it('rejects malformed tuples of its own and leaves @fired to the session decoder', () => {
     const stream = new ToolRecordStream('coin-selection');
-    stream.push('{"type": "value", "data": ["selected_coins",1,"w","bnb",1,2]}');
-    stream.push('{"type": "value", "data": ["normal_create_tx_internal",1,"w",2,1,-1]}');
+    stream.push('{"type": "value", "data": ["selected_coins",1,88,"w","bnb",1,2]}');
+    stream.push('{"type": "value", "data": ["normal_create_tx_internal",1,88,"w",2,1,-1]}');
     stream.push('{"type": "value", "data": ["nonsense",1]}');
-    stream.push('{"type": "map", "data": {"@fired": {"coin_selection:selected_coins": 4}}}');
+    stream.push('{"type": "map", "data": {"@fired": {"88,coin_selection:selected_coins": 4}}}');
     assert.equal(stream.malformed.length, 3);
     assert.deepEqual(stream.fired, { 'coin_selection:selected_coins': 4 });
     assert.equal(stream.delivered, 0);

@@ -71,7 +71,7 @@ export class BpftraceDecoder {
   private readonly toolContext: ToolRecordContext = {
     elapsedNs: (value) => this.elapsedNs(value),
     lastElapsedNs: () => this.lastElapsed,
-    delivered: () => this.countDelivered(),
+    delivered: (pid) => this.countDelivered(pid),
     flushModeNames: () => this.flushModes,
     checkCut: (field, value) => {
       const out: NormalizedEvent[] = [];
@@ -89,16 +89,18 @@ export class BpftraceDecoder {
   };
 
   // Loss accounting for the current bpftrace run, and totals over earlier runs (--follow re-attaches).
-  private runFired = new Map<string, number>();
-  /** With a kernel filter or sample (the `target` record's `filters`): what passed it, per tracepoint (@selected). */
+  // Fired counts are kept per process: pid (decimal; '' for a map keyed by the tracepoint alone) → tracepoint → n.
+  private runFired = new Map<string, Map<string, number>>();
+  /** With a kernel filter or sample (the `target` record's `filters`): what passed it, per tracepoint, every process together (@selected). */
   private runSelected = new Map<string, number>();
   private filtered = false;
   private runDelivered = 0;
+  private runDeliveredByPid = new Map<number, number>();
   private runLostReported = 0;
   private runReconciled = true;
   /** What the tool's own reconcile() counted as lost in this run; null while it has not reconciled. */
   private runToolReconciled: number | null = null;
-  private readonly earlierFired = new Map<string, number>();
+  private readonly earlierFired = new Map<string, Map<string, number>>();
 
   private delivered = 0;
   private lostReported = 0;
@@ -213,7 +215,7 @@ export class BpftraceDecoder {
 
   /**
    * The fast path for p2p-traffic's message tuple,
-   * `{"type": "value", "data": ["in"|"out",<int>,<int>,"…","…","…",<int>]}` exactly as bpftrace prints it.
+   * `{"type": "value", "data": ["in"|"out",<int>,<int>,<int>,"…","…","…",<int>]}` exactly as bpftrace prints it.
    * Taken only when every string is printable ASCII without escapes and every integer has at most 15 digits
    * without a leading zero: then the event equals the exact parser's. Appends to `out` and returns how many
    * events it appended; 0 (nothing appended) for anything else.
@@ -237,6 +239,8 @@ export class BpftraceDecoder {
     scan.pos = p + 1;
     const elapsed = scan.int(b);
     if (elapsed === null || !scan.comma(b)) return 0;
+    const pid = scan.int(b);
+    if (pid === null || pid < 0 || pid > 0xffffffff || !scan.comma(b)) return 0;
     const peerId = scan.int(b);
     if (peerId === null || !scan.comma(b)) return 0;
     // A peer's address and connection type repeat on each of its messages: compare the bytes of both
@@ -263,13 +267,14 @@ export class BpftraceDecoder {
     const event: NetMessageEvent = {
       event: outbound ? 'net:outbound_message' : 'net:inbound_message',
       elapsed_ns: this.elapsedNs(elapsed),
+      pid,
       peer_id: peerId,
       peer_addr: addr,
       conn_type: connType,
       msg_type: msgType,
       msg_size: size,
     };
-    this.countDelivered();
+    this.countDelivered(pid);
     const before = out.length;
     out.push(event);
     // ASCII: as many bytes as characters, so only strings at the limit can have been cut.
@@ -303,8 +308,9 @@ export class BpftraceDecoder {
         if (!(err instanceof TupleShapeError)) throw err;
         return [this.malformedLine(line, `message tuple with unexpected field types (${err.message})`)];
       }
-      this.countDelivered();
-      return [decoded.event as NetMessageEvent, ...decoded.cuts];
+      const event = decoded.event as NetMessageEvent;
+      this.countDelivered(event.pid);
+      return [event, ...decoded.cuts];
     }
     if (kind === 'totals' && data.length === 2 && isInt(data[1])) {
       return [...this.totalsSnapshot(this.elapsedNs(data[1])), ...this.truncationReport()];
@@ -323,11 +329,15 @@ export class BpftraceDecoder {
       }
       if (name === '@fired') {
         this.runFired = new Map();
-        for (const [tracepoint, count] of contents.entries) {
-          if (typeof count === 'number') this.runFired.set(tracepoint, count);
+        for (const [key, count] of contents.entries) {
+          if (typeof count !== 'number') continue;
+          const [pid, tracepoint] = splitPidKey(key);
+          let counts = this.runFired.get(pid);
+          if (counts === undefined) this.runFired.set(pid, (counts = new Map()));
+          counts.set(tracepoint, count);
         }
         this.runReconciled = false;
-        out.push({ event: 'fired', elapsed_ns: this.lastElapsed, counts: Object.fromEntries(this.cumulativeFired()) });
+        out.push(this.firedEvent());
         out.push(...this.truncationReport());
       } else if (name === '@selected') {
         this.runSelected = new Map();
@@ -421,6 +431,8 @@ export class BpftraceDecoder {
         return [{ event: 'session:message', level: harmless ? 'info' : 'warning', message: `${this.frontEnd}: ${text}` }];
       }
       case 'attached': {
+        const mono = field('monotonic_ns');
+        if (isInt(mono)) this.clockZeroNs = BigInt(mono) - BigInt(this.elapsedOffset);
         // The first attach's wall clock (the helper's): elapsed_ns 0. Re-attached runs keep the first origin.
         const realtime = field('realtime_ns');
         const wallClock = !this.attachedOnce && isInt(realtime) ? Number(BigInt(realtime) / 1000n) / 1000 : null;
@@ -438,6 +450,30 @@ export class BpftraceDecoder {
           ...this.endRun(),
           { event: 'session:message', level: 'info', message: `re-attached to PID ${this.sessionPid ?? '?'}` },
         ];
+      }
+      case 'node': {
+        const pid = num('pid');
+        if (pid === null) return [this.malformedLine(line, 'node record without a pid')];
+        const port = (name: string): number | null => {
+          const v = num(name);
+          return v !== null && Number.isInteger(v) && v > 0 && v < 65536 ? v : null;
+        };
+        return [{
+          event: 'node',
+          elapsed_ns: this.helperElapsedNs(field('monotonic_ns')),
+          pid,
+          node: str('node'),
+          run: str('run'),
+          datadir: str('datadir'),
+          chain: str('chain'),
+          p2p_port: port('p2p_port'),
+          rpc_port: port('rpc_port'),
+        }];
+      }
+      case 'node:exit': {
+        const pid = num('pid');
+        if (pid === null) return [this.malformedLine(line, 'node:exit record without a pid')];
+        return [{ event: 'node:exit', elapsed_ns: this.helperElapsedNs(field('monotonic_ns')), pid }];
       }
       case 'exit': {
         if (this.ended) return [];
@@ -483,9 +519,10 @@ export class BpftraceDecoder {
   // ------------------------------------------------------------------ accounting
 
   /** One streamed event arrived: the run's fired counts must be reconciled with it at its end. */
-  private countDelivered(): void {
+  private countDelivered(pid?: number): void {
     this.delivered++;
     this.runDelivered++;
+    if (pid !== undefined) this.runDeliveredByPid.set(pid, (this.runDeliveredByPid.get(pid) ?? 0) + 1);
     this.runReconciled = false;
   }
 
@@ -494,8 +531,24 @@ export class BpftraceDecoder {
     const out: NormalizedEvent[] = [...this.totalsSnapshot(this.lastElapsed, true), ...this.truncationReport()];
     if (!this.runReconciled && this.runToolReconciled === null) {
       let fired = 0;
-      // With a filter only what passed it was printed: that is what must arrive.
-      for (const [tracepoint, count] of this.filtered ? this.runSelected : this.runFired) if (this.streamed.has(tracepoint)) fired += count;
+      const byPid: Record<string, number> = {};
+      let perProcess = false;
+      if (this.filtered) {
+        // With a filter only what passed it was printed: that is what must arrive (not told apart by process).
+        for (const [tracepoint, count] of this.runSelected) if (this.streamed.has(tracepoint)) fired += count;
+      } else {
+        for (const [pid, counts] of this.runFired) {
+          let firedHere = 0;
+          for (const [tracepoint, count] of counts) if (this.streamed.has(tracepoint)) firedHere += count;
+          fired += firedHere;
+          if (pid !== '') {
+            perProcess = true;
+            const lostHere = firedHere - (this.runDeliveredByPid.get(Number(pid)) ?? 0);
+            if (lostHere !== 0) byPid[pid] = lostHere;
+          }
+        }
+      }
+      const attributed = this.streamed.size > 0 && perProcess && Object.keys(byPid).length > 0;
       // A tool that streams no tracepoint in full counts in the kernel: what bpftrace lost were prints of
       // cumulative maps, made good by the next print. (Its own records it reconciles itself: reconcile().)
       const delivered = this.streamed.size > 0 ? this.runDelivered : 0;
@@ -506,27 +559,64 @@ export class BpftraceDecoder {
           level: 'warning',
           message: 'bpftrace stopped without its final counts: losses after the last count are unknown',
         });
-      } else if (unreported !== 0) {
+      } else if (unreported !== 0 || attributed) {
         this.lostReconciled += unreported;
-        out.push({ event: 'lost', elapsed_ns: this.lastElapsed, count: unreported, source: 'reconciled' });
+        out.push({
+          event: 'lost', elapsed_ns: this.lastElapsed, count: unreported, source: 'reconciled',
+          ...(attributed ? { by_pid: byPid } : {}),
+        });
       }
     }
-    for (const [tracepoint, count] of this.runFired) {
-      this.earlierFired.set(tracepoint, (this.earlierFired.get(tracepoint) ?? 0) + count);
+    for (const [pid, counts] of this.runFired) {
+      let earlier = this.earlierFired.get(pid);
+      if (earlier === undefined) this.earlierFired.set(pid, (earlier = new Map()));
+      for (const [tracepoint, count] of counts) earlier.set(tracepoint, (earlier.get(tracepoint) ?? 0) + count);
     }
     this.runFired = new Map();
     this.runSelected = new Map();
     this.runDelivered = 0;
+    this.runDeliveredByPid = new Map();
     this.runLostReported = 0;
     this.runReconciled = true;
     this.runToolReconciled = null;
     return out;
   }
 
-  private cumulativeFired(): Map<string, number> {
-    const all = new Map(this.earlierFired);
-    for (const [k, v] of this.runFired) all.set(k, (all.get(k) ?? 0) + v);
+  /** Fired counts over the session: pid ('' when not per process) → tracepoint → n. */
+  private cumulativeFiredByPid(): Map<string, Map<string, number>> {
+    const all = new Map<string, Map<string, number>>();
+    for (const source of [this.earlierFired, this.runFired]) {
+      for (const [pid, counts] of source) {
+        let sum = all.get(pid);
+        if (sum === undefined) all.set(pid, (sum = new Map()));
+        for (const [tracepoint, count] of counts) sum.set(tracepoint, (sum.get(tracepoint) ?? 0) + count);
+      }
+    }
     return all;
+  }
+
+  private cumulativeFired(): Map<string, number> {
+    const all = new Map<string, number>();
+    for (const counts of this.cumulativeFiredByPid().values()) {
+      for (const [tracepoint, count] of counts) all.set(tracepoint, (all.get(tracepoint) ?? 0) + count);
+    }
+    return all;
+  }
+
+  private firedEvent(): NormalizedEvent {
+    const byPid: Record<string, Record<string, number>> = {};
+    let perProcess = false;
+    for (const [pid, counts] of this.cumulativeFiredByPid()) {
+      if (pid === '') continue;
+      perProcess = true;
+      byPid[pid] = Object.fromEntries(counts);
+    }
+    return {
+      event: 'fired',
+      elapsed_ns: this.lastElapsed,
+      counts: Object.fromEntries(this.cumulativeFired()),
+      ...(perProcess ? { by_pid: byPid } : {}),
+    };
   }
 
   /**
@@ -570,11 +660,12 @@ export class BpftraceDecoder {
     this.mapsChanged = false;
     const peers = new Map<string, PeerTotals>();
     const peer = (key: string): PeerTotals | null => {
-      const id = parseDecimal(key);
+      const [pid, idText] = splitPidKey(key);
+      const id = parseDecimal(idText);
       if (id === null) return null;
       let p = peers.get(key);
       if (!p) {
-        p = { peer_id: id, peer_addr: '', conn_type: '', msgs_in: 0, bytes_in: 0, msgs_out: 0, bytes_out: 0 };
+        p = { ...(pid === '' ? {} : { pid: Number(pid) }), peer_id: id, peer_addr: '', conn_type: '', msgs_in: 0, bytes_in: 0, msgs_out: 0, bytes_out: 0 };
         peers.set(key, p);
       }
       return p;
@@ -603,14 +694,15 @@ export class BpftraceDecoder {
         if (typeof value !== 'number') continue;
         let t = types.get(key);
         if (!t) {
-          t = { msg_type: key, msgs_in: 0, bytes_in: 0, msgs_out: 0, bytes_out: 0 };
+          const [pid, msgType] = splitPidKey(key);
+          t = { ...(pid === '' ? {} : { pid: Number(pid) }), msg_type: msgType, msgs_in: 0, bytes_in: 0, msgs_out: 0, bytes_out: 0 };
           types.set(key, t);
-          this.checkCut('msg_type', key, null);
+          this.checkCut('msg_type', msgType, null);
         }
         t[field] = value;
       }
     }
-    const byId = (a: PeerTotals, b: PeerTotals): number => compareInt64(a.peer_id, b.peer_id);
+    const byId = (a: PeerTotals, b: PeerTotals): number => (a.pid ?? 0) - (b.pid ?? 0) || compareInt64(a.peer_id, b.peer_id);
     return [
       { event: 'p2p:peer_totals', elapsed_ns: elapsedNs, peers: [...peers.values()].sort(byId) },
       { event: 'p2p:msg_type_totals', elapsed_ns: elapsedNs, types: [...types.values()] },
@@ -618,6 +710,19 @@ export class BpftraceDecoder {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /**
+   * Session time of a helper record's CLOCK_MONOTONIC stamp. bpftrace starts the clock of `elapsed` once its
+   * probes are attached, when the helper stamps its `attached` record: before that, 0.
+   */
+  private helperElapsedNs(mono: JsonValue | undefined): number {
+    if (!isInt(mono)) return this.lastElapsed;
+    if (this.clockZeroNs === null) return 0;
+    return Math.max(0, Number(BigInt(mono) - this.clockZeroNs));
+  }
+
+  /** CLOCK_MONOTONIC at session time 0 (from the helper's `attached` record), or null before it. */
+  private clockZeroNs: bigint | null = null;
 
   private elapsedNs(value: Int64Field): number {
     const ns = (typeof value === 'number' ? value : Number(value)) + this.elapsedOffset;
@@ -784,6 +889,13 @@ function isBlank(bytes: Uint8Array): boolean {
 
 function isInt(v: JsonValue | undefined): v is Int64Field {
   return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v));
+}
+
+/** A map key bpftrace printed for `[pid, rest]` ("4242,net:inbound_message") as [pid, rest]; ['', key] without a pid. */
+function splitPidKey(key: string): [string, string] {
+  const comma = key.indexOf(',');
+  if (comma > 0 && /^\d{1,10}$/.test(key.slice(0, comma))) return [key.slice(0, comma), key.slice(comma + 1)];
+  return ['', key];
 }
 
 function parseDecimal(key: string): Int64Field | null {

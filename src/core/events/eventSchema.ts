@@ -69,8 +69,15 @@ export const RAW_MAX_CAPTURE_BYTES = 4_000_000;
 
 const S = BPFTRACE_STRING_BUFFER;
 
+/**
+ * The process that hit the tracepoint (bpftrace's `pid` builtin: the bitcoind's process id), printed right
+ * after `elapsed` by every bpftrace tool so that a session over every bitcoind of a build tells the nodes
+ * apart (the helper's `node` events name each pid). Absent in recordings made before it existed.
+ */
+const PID = { name: 'pid', kind: 'u32', context: true, optional: true, doc: 'the bitcoind process that hit the tracepoint (see the `node` event)' } as const;
 const PEER_ID = { name: 'peer_id', kind: 'i64', doc: 'the peer id' } as const;
 const MESSAGE_FIELDS = [
+  PID,
   PEER_ID,
   { name: 'peer_addr', kind: 'string', limit: S, doc: 'address:port (untrusted text)' },
   { name: 'conn_type', kind: 'string', limit: S, doc: 'connection type (`inbound`, `outbound-full-relay`, …)' },
@@ -87,6 +94,7 @@ const BCC_MESSAGE_FIELDS = [
   { name: 'msg', kind: 'hex', countField: 'captured', sizeField: 'msg_size', maxBytes: RAW_MAX_CAPTURE_BYTES, doc: 'the payload, lowercase hex, whole up to 4,000,000 bytes' },
 ] as const;
 const CONNECTION_FIELDS = [
+  PID,
   PEER_ID,
   { name: 'peer_addr', kind: 'string', limit: S, doc: 'address:port (untrusted text)' },
   { name: 'conn_type', kind: 'string', limit: S, doc: 'connection type' },
@@ -96,6 +104,7 @@ const NETWORK_NAME = { name: 'network_name', kind: 'string', derived: true, doc:
 const EXISTING = { name: 'existing', kind: 'u64', doc: 'open connections of that direction, this one included' } as const;
 const TIME_ESTABLISHED = { name: 'time_established', kind: 'u64', doc: 'when the connection was opened, UNIX seconds' } as const;
 const COIN_FIELDS = [
+  PID,
   { name: 'txid', kind: 'hash', doc: 'the coin\'s transaction, display order' },
   { name: 'index', kind: 'u32', doc: 'output index' },
   { name: 'height', kind: 'i32', doc: 'block height of the coin' },
@@ -123,12 +132,13 @@ export const RECORD_SPECS = [
   { event: 'net:closed_connection', tag: 'closed_connection', tool: 'p2p-connections', frontEnd: 'bpftrace', doc: 'a connection closed', fields: [...CONNECTION_FIELDS, TIME_ESTABLISHED, NETWORK_NAME] },
   {
     event: 'net:misbehaving_connection', tag: 'misbehaving_connection', tool: 'p2p-connections', frontEnd: 'bpftrace', doc: 'a peer misbehaved',
-    fields: [PEER_ID, { name: 'message', kind: 'string', limit: 2 * (S - 1) + 1, parts: 2, doc: 'Bitcoin Core\'s reason (≤ 128 bytes, read whole up to 142)' }],
+    fields: [PID, PEER_ID, { name: 'message', kind: 'string', limit: 2 * (S - 1) + 1, parts: 2, doc: 'Bitcoin Core\'s reason (≤ 128 bytes, read whole up to 142)' }],
   },
   // ------------------------------------------------------------ connectblock-benchmark
   {
     event: 'validation:block_connected', tag: 'block', tool: 'connectblock-benchmark', frontEnd: 'bpftrace', doc: 'one block slower than `threshold_ms` (every block with threshold 0)',
     fields: [
+      PID,
       { name: 'block_hash', kind: 'hash', doc: 'display order' },
       { name: 'height', kind: 'i32', doc: 'block height' },
       { name: 'transactions', kind: 'u64', doc: 'transactions in the block' },
@@ -141,6 +151,7 @@ export const RECORD_SPECS = [
   {
     event: 'utxocache:flush', tag: 'flush', tool: 'utxocache-flush', frontEnd: 'bpftrace', doc: 'one flush of the coins cache to disk',
     fields: [
+      PID,
       { name: 'duration_us', kind: 'i64', doc: '**microseconds**' },
       { name: 'mode', kind: 'u32', doc: 'flush mode 0–4' },
       { name: 'coins_count', kind: 'u64', doc: 'coins flushed' },
@@ -158,6 +169,7 @@ export const RECORD_SPECS = [
   {
     event: 'coin_selection:selected_coins', tag: 'selected_coins', tool: 'coin-selection', frontEnd: 'bpftrace', doc: 'coins were selected for a transaction',
     fields: [
+      PID,
       WALLET,
       { name: 'algo', kind: 'string', limit: S, doc: '`bnb`, `knapsack`, `srd`, `CoinGrinder`, …' },
       { name: 'target', kind: 'i64', doc: 'target amount, satoshis' },
@@ -167,12 +179,12 @@ export const RECORD_SPECS = [
   },
   {
     event: 'coin_selection:normal_create_tx_internal', tag: 'normal_create_tx_internal', tool: 'coin-selection', frontEnd: 'bpftrace', doc: 'the normal transaction creation finished',
-    fields: [WALLET, { name: 'success', kind: 'bool', doc: 'a transaction was created' }, FEE, CHANGE_POS],
+    fields: [PID, WALLET, { name: 'success', kind: 'bool', doc: 'a transaction was created' }, FEE, CHANGE_POS],
   },
-  { event: 'coin_selection:attempting_aps_create_tx', tag: 'attempting_aps_create_tx', tool: 'coin-selection', frontEnd: 'bpftrace', doc: 'the wallet tries again with avoid-partial-spends', fields: [WALLET] },
+  { event: 'coin_selection:attempting_aps_create_tx', tag: 'attempting_aps_create_tx', tool: 'coin-selection', frontEnd: 'bpftrace', doc: 'the wallet tries again with avoid-partial-spends', fields: [PID, WALLET] },
   {
     event: 'coin_selection:aps_create_tx_internal', tag: 'aps_create_tx_internal', tool: 'coin-selection', frontEnd: 'bpftrace', doc: 'the avoid-partial-spends attempt finished',
-    fields: [WALLET, { name: 'use_aps', kind: 'bool', doc: 'the APS transaction is used' }, { name: 'success', kind: 'bool', doc: 'a transaction was created' }, FEE, CHANGE_POS],
+    fields: [PID, WALLET, { name: 'use_aps', kind: 'bool', doc: 'the APS transaction is used' }, { name: 'success', kind: 'bool', doc: 'a transaction was created' }, FEE, CHANGE_POS],
   },
   // ------------------------------------------------------------ mempool-monitor
   { event: 'mempool:added', tag: 'mempool:added', tool: 'mempool-monitor', frontEnd: 'bcc', doc: 'a transaction entered the mempool', fields: [TXID, VSIZE, FEE] },

@@ -25,6 +25,8 @@ export interface PeerTotalsEvent extends EventBase {
 }
 
 export interface PeerTotals {
+  /** The bitcoind process whose peer this is (absent in recordings made before per-process counts). */
+  pid?: number;
   peer_id: Int64Field;
   peer_addr: string;
   conn_type: string;
@@ -41,6 +43,8 @@ export interface MessageTypeTotalsEvent extends EventBase {
 }
 
 export interface MessageTypeTotals {
+  /** The bitcoind process that sent and received these (absent in recordings made before per-process counts). */
+  pid?: number;
   msg_type: string;
   msgs_in: number;
   bytes_in: number;
@@ -53,6 +57,8 @@ export interface FiredCountsEvent extends EventBase {
   event: 'fired';
   /** tracepoint ("net:inbound_message") → count since session start */
   counts: Record<string, number>;
+  /** The same counts per bitcoind process: pid (decimal) → tracepoint → count since session start. */
+  by_pid?: Record<string, Record<string, number>>;
 }
 
 /**
@@ -66,6 +72,11 @@ export interface LostEvent extends EventBase {
   count: number;
   /** bpftrace's perf buffers, the kernel's fired count against what arrived, or a recording whose disk fell behind. */
   source?: 'bpftrace' | 'reconciled' | 'recording';
+  /**
+   * `reconciled` only, when the tool counts per process: what each process lost in the bpftrace run that
+   * just ended, pid (decimal) → fired − delivered (bpftrace's own reports included, which name no process).
+   */
+  by_pid?: Record<string, number>;
 }
 
 /** A string arrived cut at the probe's string limit (the value in the event ends where it was cut). */
@@ -126,23 +137,26 @@ export interface NodeStateAtAttachEvent extends EventBase {
 }
 
 /**
- * Which bitcoind a pid is (sent once per new pid: by the helper in an every-process session, by the unprivileged
- * side from /proc for a PID session). A restart is a new pid with the same datadir: the same node.
+ * A bitcoind process running the traced binary (once per pid): sent by the helper in an every-process session
+ * (`session:start` with `pid: null`; the events of that process carry its `pid`), and by the unprivileged side
+ * from /proc for a PID session. A restart is a new pid with the same datadir: the same node.
  */
 export interface NodeEvent extends EventBase {
   event: 'node';
   pid: number;
-  /** `node0`, `node1` (the functional test framework's datadirs), else the datadir's folder name, or `pid N`. */
+  /** `node0`, `node1`… (the functional test framework's `<tmpdir>/node<N>` datadir), else the datadir's name, or `pid N`. */
   node: string;
-  /** The datadir's parent: one functional test run. */
+  /** The datadir's parent directory: the nodes of one test run share it. */
   run: string | null;
+  /** The absolute data directory (`-datadir=`; bitcoind's default `~/.bitcoin` when none is given). */
   datadir: string | null;
+  /** `main`, `test`, `testnet4`, `signet`, `regtest` (from `-chain=`, `-regtest`, … or the conf file). */
   chain: string;
   p2p_port: number | null;
   rpc_port: number | null;
 }
 
-/** A traced bitcoind process exited. */
+/** The process of a `node` event ended. A restart is a new `node` event with a new pid and the same `datadir`. */
 export interface NodeExitEvent extends EventBase {
   event: 'node:exit';
   pid: number;
@@ -188,7 +202,9 @@ export type NormalizedEvent =
   | SessionAttachedEvent
   | SessionMessageEvent
   | SessionEndEvent
-  | NodeStateAtAttachEvent;
+  | NodeStateAtAttachEvent
+  | NodeEvent
+  | NodeExitEvent;
 // Other tools add their tracepoint events to this union with the same conventions.
 
 export const RECORDING_FORMAT = 'bitcoin-usdt-recording';

@@ -18,6 +18,8 @@ const OTHER_EVENTS: Readonly<Record<string, Readonly<Record<string, Shape>>>> = 
   'session:attached': { probes: 'number', pid: 'number|null' },
   'session:message': { level: 'string', message: 'string' },
   'session:end': { reason: 'string' },
+  node: { pid: 'number', node: 'string', run: 'string', datadir: 'string', chain: 'string', p2p_port: 'number|null', rpc_port: 'number|null' },
+  'node:exit': { pid: 'number' },
   'p2p:peer_totals': { peers: 'array' },
   'p2p:msg_type_totals': { types: 'array' },
   'validation:block_rates': { interval_ns: 'number', totals: 'object' },

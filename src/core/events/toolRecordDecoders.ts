@@ -34,8 +34,8 @@ export interface ToolRecordContext {
   elapsedNs(value: Int64Field): number;
   /** Session time of the latest record that carried one. */
   lastElapsedNs(): number;
-  /** One streamed record arrived (loss accounting: fired − delivered). */
-  delivered(): void;
+  /** One streamed record arrived, from process `pid` when it says (loss accounting: fired − delivered). */
+  delivered(pid?: number): void;
   /**
    * For a tool that streams only some hits (so the kernel's fired counts do not say how many records to
    * expect): its probe says it printed `printed` records in this bpftrace run. Returns a `lost` event for
@@ -106,7 +106,7 @@ function schemaTuples<E extends BpftraceToolEvent>(
     if (spec === undefined) return null;
     const { event, cuts } = decodeTuple(spec, record.data as JsonValue[], context);
     derive(event, context);
-    context.delivered();
+    context.delivered(typeof event.pid === 'number' ? event.pid : undefined);
     return [event as unknown as E, ...cuts];
   };
 }

@@ -19,7 +19,12 @@ export class ToolRecordStream {
   readonly events: ToolDecodedEvent[] = [];
   readonly helperEvents: string[] = [];
   readonly malformed: string[] = [];
+  /** The kernel's fired counts summed over processes, per tracepoint. */
   fired: Record<string, number> = {};
+  /** The processes the kernel counted (`@fired[pid, tracepoint]`). */
+  firedPids = new Set<number>();
+  /** The `pid` of every decoded event that has one. */
+  readonly eventPids = new Set<number>();
   delivered = 0;
   lostReported = 0;
   private lastElapsed = 0;
@@ -72,13 +77,23 @@ export class ToolRecordStream {
       return;
     }
     if (decoded) {
+      for (const event of decoded) {
+        const pid = (event as { pid?: unknown }).pid;
+        if (typeof pid === 'number') this.eventPids.add(pid);
+      }
       this.events.push(...decoded);
       return;
     }
     const fired = type === 'map' && data instanceof JsonObject ? data.get('@fired') : undefined;
     if (fired instanceof JsonObject) {
       this.fired = {};
-      for (const [tracepoint, count] of fired.entries) if (typeof count === 'number') this.fired[tracepoint] = count;
+      this.firedPids = new Set();
+      for (const [key, count] of fired.entries) {
+        if (typeof count !== 'number') continue;
+        const [, pid, tracepoint] = /^(\d+),(.*)$/.exec(key) ?? [key, '', key];
+        if (pid !== '') this.firedPids.add(Number(pid));
+        this.fired[tracepoint] = (this.fired[tracepoint] ?? 0) + count;
+      }
       return;
     }
     this.malformed.push(`not decoded: ${String(line).slice(0, 120)}`);
@@ -89,11 +104,11 @@ export class ToolRecordStream {
     return this;
   }
 
-  /** The decoded events of these types, without `elapsed_ns` (to compare with the tracee's expectation). */
+  /** The decoded events of these types, without `elapsed_ns` and `pid` (to compare with the tracee's expectation). */
   fields(...names: string[]): Array<Record<string, unknown>> {
     return this.events
       .filter((e) => names.includes(e.event))
-      .map((e) => omit(e as unknown as Record<string, unknown>, ['elapsed_ns']));
+      .map((e) => omit(e as unknown as Record<string, unknown>, ['elapsed_ns', 'pid']));
   }
 
   firedTotal(names: readonly string[]): number {
