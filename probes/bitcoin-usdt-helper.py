@@ -249,6 +249,8 @@ class Script:
     it that run. `path` reaches the script through the directory's descriptor, so a BCC program imports
     bcc_common from the very directory that was checked."""
 
+    program = None  # a shipped script is a file; see GeneratedScript
+
     def __init__(self, name):
         owners = trusted_owners()
         self.name = name
@@ -282,14 +284,15 @@ def tool_manifest(_cache={}):
             tools = json.loads(data.decode('utf-8'))['tools']
             for tool in tools:
                 params = tool['parameters']
-                if not (SCRIPT_NAME.fullmatch(tool['script']) and all(
+                generated = tool.get('generated', False) is True
+                if not ((generated and tool['script'] == '' and tool['id'] == TRACE_TOOL) or SCRIPT_NAME.fullmatch(tool['script'])) or not all(
                         PARAM_NAME.fullmatch(p['name']) and re.compile(p['pattern']) and re.fullmatch(p['pattern'], p['default'])
-                        for p in params)):
+                        for p in params):
                     raise ValueError('tool %r: bad script name or parameter' % tool['id'])
                 _cache[tool['id']] = {'script': tool['script'], 'params': {p['name']: p['pattern'] for p in params},
                                       'filters': [p['name'] for p in params if p.get('filter')],
-                                      'positional': tuple((p['name'], p['default']) for p in params),
-                                      'tracepoints': tuple(tool['tracepoints'])}
+                                      'positional': () if generated else tuple((p['name'], p['default']) for p in params),
+                                      'tracepoints': tuple(tool['tracepoints']), 'generated': generated}
         except (ValueError, KeyError, TypeError, re.error) as err:
             _cache.clear()
             raise Refused('tool manifest %s is invalid: %s' % (MANIFEST, err))
@@ -300,6 +303,8 @@ def check_tool(name):
     tools = tool_manifest()
     if name not in tools:
         raise Refused('unknown tool %r (known: %s)' % (name, ', '.join(sorted(tools))))
+    if tools[name]['generated']:
+        return GeneratedScript()
     return Script(tools[name]['script'])
 
 
@@ -362,7 +367,8 @@ def check_binary(path, user):
 
 
 def usdt_tracepoints(fd):
-    """The USDT tracepoints in the ELF notes of the open file `fd`: {"provider:name": set of argument counts}.
+    """The USDT tracepoints in the ELF notes of the open file `fd`: {"provider:name": set of argument lists},
+    one list of argument specs (`-8@%rdi`, ...) per distinct call site signature.
 
     Reads (os.pread, bounded) only the ELF header, the section header table, the section name table and the
     `.note.stapsdt` section; {} when the file has none. Self-contained: Python standard library only.
@@ -425,7 +431,7 @@ def usdt_tracepoints(fd):
                         else:
                             current += character
                     tracepoint = '%s:%s' % (strings[0].decode('latin-1'), strings[1].decode('latin-1'))
-                    found.setdefault(tracepoint, set()).add(len(tokens))
+                    found.setdefault(tracepoint, set()).add(tuple(tokens))
             pos = desc + (descsz + pad - 1) // pad * pad
     return found
 
@@ -442,6 +448,148 @@ def check_tool_tracepoints(tool, tracepoints, pid):
         raise Refused('%s (%s); %s needs %s' % (what, why, tool, ', '.join(tool_manifest()[tool]['tracepoints'])))
     what = 'the executable of process %d' % pid if pid else 'the binary'
     raise Refused('%s lacks the tracepoint(s) %s that %s attaches to' % (what, ', '.join(missing), tool))
+
+
+# ---------------------------------------------------------------- generated probes (trace-tracepoint)
+
+# Any tracepoint of the binary, documented or not, traced without a script from the unprivileged side: it names
+# the tracepoint and one reading per argument from a fixed set, and the helper writes the bpftrace program from
+# the fixed template below after checking both against the binary's notes. No text from the caller reaches the
+# program except a provider and a name that are identifiers, exist in the notes, and readings it spells itself.
+TRACE_TOOL = 'trace-tracepoint'
+IDENTIFIER = re.compile(r'[A-Za-z_][A-Za-z0-9_]{0,63}')
+INTEGER_READINGS = {'u8': 'uint8', 's8': 'int8', 'u16': 'uint16', 's16': 'int16',
+                    'u32': 'uint32', 's32': 'int32', 'u64': 'uint64', 's64': 'int64'}
+SIZED_READING = re.compile(r'(str|hex)([1-9][0-9]{0,2})')
+MAX_READINGS = 12  # arguments a tracepoint may have here (Bitcoin Core's most is 8)
+MAX_STRING_BYTES = int(STRING_LIMIT) - 1  # bpftrace 0.17 keeps every string in a STRING_LIMIT buffer
+MAX_HEX_BYTES = 64
+BPFTRACE_READABLE_ARGS = 6  # bpftrace 0.17 reads arg0..arg5 only
+# bpftrace 0.17 builds the printed tuple on the 512-byte BPF stack: measured, each string costs 144 bytes
+# (its buffer and its copy in the tuple) and each 8-byte field 16; past 480 the program does not load.
+STACK_BUDGET = 480
+STACK_PER_STRING = 144
+STACK_PER_FIELD = 16
+TRACE_TEMPLATE = """usdt:$1:%(tracepoint)s
+/$2 == 0 || uid == $2/
+{
+  @fired["%(tracepoint)s"] = count();
+  print(("hit", elapsed%(readings)s));
+}
+
+interval:s:1
+{
+  print(@fired);
+}
+"""
+
+
+class GeneratedScript:
+    """The probe of a generated tool: no file; the program text is written by generated_program()."""
+    is_bcc = False
+    path = None
+    shown_path = None
+    program = None
+
+
+def parse_reading(text, index):
+    """One argument's reading: (kind, bytes) with kind in int, str, hex, hash, skip; refuses anything else."""
+    if text == '-':
+        return 'skip', 0
+    if text in INTEGER_READINGS:
+        return text, int(text[1:]) // 8
+    if text == 'hash':
+        return 'hash', 32
+    sized = SIZED_READING.fullmatch(text)
+    if not sized:
+        raise Refused('argument %d: unknown reading %r (one of %s, strN, hexN, hash, -)'
+                      % (index, text[:40], ', '.join(INTEGER_READINGS)))
+    length = int(sized.group(2))
+    limit = MAX_STRING_BYTES if sized.group(1) == 'str' else MAX_HEX_BYTES
+    if length > limit:
+        raise Refused('argument %d: %s reads at most %d bytes, not %d' % (index, sized.group(1), limit, length))
+    return sized.group(1), length
+
+
+def trace_spec(params, tracepoints):
+    """Checks a trace-tracepoint request against the binary's notes ({"provider:name": set of argument spec
+    lists}, from usdt_tracepoints): the tracepoint exists, its name is an identifier pair, there is one reading
+    per argument of every call site, pointers are read only from pointer-sized arguments, and the program fits
+    bpftrace 0.17. Returns {'tracepoint': 'p:n', 'args': [{'index', 'kind', 'bytes'}, ...]}."""
+    tracepoint = params.get('tracepoint', '')
+    provider, sep, name = tracepoint.partition(':')
+    if not tracepoint:
+        raise Refused('%s needs the tracepoint (--param tracepoint=PROVIDER:NAME)' % TRACE_TOOL)
+    if not (sep and IDENTIFIER.fullmatch(provider) and IDENTIFIER.fullmatch(name)):
+        raise Refused('tracepoint %r is not PROVIDER:NAME of identifiers' % tracepoint[:80])
+    if tracepoint not in tracepoints:
+        raise Refused('the binary has no tracepoint %s' % tracepoint)
+    signatures = tracepoints[tracepoint]
+    counts = sorted(set(len(specs) for specs in signatures))
+    if len(counts) != 1:
+        raise Refused('the call sites of %s pass different numbers of arguments (%s): it cannot be read one way'
+                      % (tracepoint, ', '.join(map(str, counts))))
+    texts = params.get('args', '')
+    readings = texts.split(',') if texts else []
+    if len(readings) > MAX_READINGS:
+        raise Refused('at most %d argument readings, not %d' % (MAX_READINGS, len(readings)))
+    if len(readings) != counts[0]:
+        raise Refused('%s has %d argument(s) in the notes but %d reading(s) were given'
+                      % (tracepoint, counts[0], len(readings)))
+    args, strings, fields = [], 0, 0
+    for index, text in enumerate(readings):
+        kind, size = parse_reading(text, index)
+        if kind == 'skip':
+            args.append({'index': index, 'kind': kind, 'bytes': 0})
+            continue
+        if index >= BPFTRACE_READABLE_ARGS:
+            raise Refused('argument %d: bpftrace 0.17 reads only arguments 0 to %d; read it as -'
+                          % (index, BPFTRACE_READABLE_ARGS - 1))
+        if kind in ('str', 'hex', 'hash'):
+            sizes = set(spec.split('@')[0].lstrip('-') for specs in signatures for spec in [specs[index]])
+            if sizes != {'8'}:
+                raise Refused('argument %d of %s is %s bytes in the notes, not an 8-byte pointer: it cannot be read '
+                              'as %s' % (index, tracepoint, '/'.join(sorted(sizes)), kind))
+        if kind == 'str':
+            strings += 1
+        elif kind in ('hex', 'hash'):
+            fields += size // 8 + size % 8  # whole words, then single bytes
+        else:
+            fields += 1
+        args.append({'index': index, 'kind': kind, 'bytes': size})
+    cost = strings * STACK_PER_STRING + fields * STACK_PER_FIELD
+    if cost > STACK_BUDGET:
+        raise Refused('these readings need %d bytes of the 512-byte BPF stack, more than bpftrace 0.17 can load (%d): '
+                      'read fewer strings (each costs %d) or fewer bytes (each 8 cost %d)'
+                      % (cost, STACK_BUDGET, STACK_PER_STRING, STACK_PER_FIELD))
+    return {'tracepoint': tracepoint, 'args': args}
+
+
+def reading_expressions(arg):
+    """The bpftrace expressions that print one argument: its integer, its string, or its bytes as
+    little-endian 64-bit words followed by single bytes (exact, unlike buf()'s escapes)."""
+    register = 'arg%d' % arg['index']
+    kind, size = arg['kind'], arg['bytes']
+    if kind == 'skip':
+        return []
+    if kind in INTEGER_READINGS:
+        return ['(%s)%s' % (INTEGER_READINGS[kind], register)]
+    if kind == 'str':
+        return ['str(%s, %d)' % (register, size)]
+    words = ['*(uint64 *)(%s + %d)' % (register, 8 * k) for k in range(size // 8)]
+    return words + ['*(uint8 *)(%s + %d)' % (register, offset) for offset in range(size // 8 * 8, size)]
+
+
+def generated_program(spec):
+    """The bpftrace program of a checked spec, from the fixed template."""
+    readings = [expression for arg in spec['args'] for expression in reading_expressions(arg)]
+    return TRACE_TEMPLATE % {'tracepoint': spec['tracepoint'], 'readings': ''.join(', ' + r for r in readings)}
+
+
+def generated_probe(params, tracepoints):
+    """(spec, program) for checked trace-tracepoint parameters, or Refused."""
+    spec = trace_spec(params, tracepoints)
+    return spec, generated_program(spec)
 
 
 def check_same_file(path, binary_stat):
@@ -1022,7 +1170,7 @@ def probe_argv(script, binary, pid, uid, positional=()):
     if script.is_bcc:
         return BCC_PYTHON_FLAGS + [script.path, '--binary', binary] + (['--pid', str(pid)] if pid else [])
     # `--`: a parameter such as -1 (p2p-traffic's "every peer") is the script's, not an option of bpftrace
-    return ['-f', 'json'] + (['-p', str(pid)] if pid else []) + ['--', script.path, binary] + list(positional) + [str(uid)]
+    return ['-f', 'json'] + (['-p', str(pid)] if pid else []) + (['-e', script.program, '--'] if script.program is not None else ['--', script.path]) + [binary] + list(positional) + [str(uid)]
 
 
 def run_bpftrace(link, tracer, script, binary, pid, uid, positional=(), watcher=None):
@@ -1034,7 +1182,7 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=(), watcher=
     data, run = link.data_channel()
     try:
         proc = tracer.run(argv, env=BCC_ENV if is_bcc else RUN_ENV, stdin=subprocess.DEVNULL, stdout=data.fileno(),
-                          stderr=subprocess.PIPE, process_group=0, cwd='/', pass_fds=[script.dir_fd],
+                          stderr=subprocess.PIPE, process_group=0, cwd='/', pass_fds=[script.dir_fd] if script.path else [],
                           preexec_fn=pdeathsig_setter(os.getpid()))
     except BaseException:
         data.close()
@@ -1042,7 +1190,11 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=(), watcher=
     # The helper keeps its copy only to see whether the reader is still taking bytes (SIOCOUTQ) after a stop; it
     # closes it before `bpftrace_exit`, so the connection ends exactly when bpftrace's process group is gone.
     shown = [tracer.real] + [script.shown_path if arg == script.path else arg for arg in argv]
-    say('running: ' + ' '.join(shown))
+    if script.program is not None:
+        say('running: ' + ' '.join(arg if arg != script.program else "-e '<the program below>'" for arg in shown))
+        say('generated program:\n' + script.program)
+    else:
+        say('running: ' + ' '.join(shown))
     link.record('started', run=run, argv=shown, pid=pid, bpftrace_pid=proc.pid, monotonic_ns=time.monotonic_ns())
     if watcher is not None:
         watcher.poll(force=True)
@@ -1201,6 +1353,9 @@ def command_run(args):
         binary_stat, semaphores, tracepoints = check_binary(args.binary, user)
         pid = check_pid(args.pid, args.binary, binary_stat, user) if args.pid is not None else None
         check_tool_tracepoints(args.tool, tracepoints, pid)
+        trace = None
+        if isinstance(script, GeneratedScript):
+            trace, script.program = generated_probe(params, tracepoints)
         if args.follow and pid is None:
             raise Refused('--follow needs --pid')
         check_privileges()
@@ -1226,7 +1381,8 @@ def command_run(args):
     filters = {name: value for (name, default), value in zip(tool_manifest()[args.tool]['positional'], positional)
                if name in tool_manifest()[args.tool]['filters'] and value != default}
     link.record('target', tool=args.tool, binary=args.binary, pid=pid, semaphores=semaphores,
-                bpftrace=tracer.real, bpftrace_version=version, filters=filters)
+                bpftrace=tracer.real, bpftrace_version=version, filters=filters,
+                **({'trace': trace} if trace else {}))
     say('tool %s on %s%s with %s' % (args.tool, args.binary, ' (PID %d)' % pid if pid else '',
                                     'BCC' if version == 'BCC' else 'bpftrace %s' % version))
     watcher = NodeWatcher(link, binary_stat, user, only_pid=pid)
@@ -1308,9 +1464,29 @@ def command_several(runs):
     return worst
 
 
+def command_script(args):
+    """Prints the program a generated tool would run (the same checks as `run` on the binary's notes, as the
+    invoking user, without root, a socket or bpftrace), so it can be shown before anything is elevated."""
+    user = User(invoking_uid())
+    script = check_tool(args.tool)
+    if not isinstance(script, GeneratedScript):
+        raise Refused('tool %s runs a shipped script, probes/%s; only generated tools have a program to print'
+                      % (args.tool, tool_manifest()[args.tool]['script']))
+    params = check_params(args.tool, args.param or [])
+    _, _, tracepoints = check_binary(args.binary, user)
+    spec, program = generated_probe(params, tracepoints)
+    sys.stdout.write(json.dumps({'trace': spec, 'program': program}) + '\n' if args.json else program)
+    return 0
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog='bitcoin-usdt-helper.py')
     sub = parser.add_subparsers(dest='command', required=True)
+    script = sub.add_parser('script', help='print the program a generated tool would run (no root needed)')
+    script.add_argument('--tool', required=True)
+    script.add_argument('--binary', required=True)
+    script.add_argument('--param', action='append')
+    script.add_argument('--json', action='store_true')
     run = sub.add_parser('run', help='run a probe tool and stream its records to a socket')
     run.add_argument('--tool', required=True)
     run.add_argument('--binary', required=True)
@@ -1321,6 +1497,12 @@ def main(argv):
     run.add_argument('--param', action='append')
     runs = [parser.parse_args(group) for group in split_runs(argv)]
     args = runs[0]
+    if args.command == 'script':
+        try:
+            return command_script(args)
+        except Refused as err:
+            say('refused: %s' % err)
+            return 2
     os.chdir('/')
     os.umask(0o077)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -23,7 +23,9 @@ if [[ -z "${BITCOIND:-}" || -z "${BITCOIN_CLI:-}" ]]; then
 fi
 [[ -f dist/cli.js ]] || { log "dist/cli.js is missing: run npm run build"; exit 1; }
 
-all_tools=(p2p-traffic p2p-monitor raw-p2p-msgs p2p-connections connectblock-benchmark utxocache-flush utxos mempool-monitor coin-selection)
+all_tools=(p2p-traffic p2p-monitor raw-p2p-msgs p2p-connections connectblock-benchmark utxocache-flush utxos mempool-monitor coin-selection trace-tracepoint)
+# What the generated tool traces in its demo: block_connected, every argument read as Trace this tracepoint proposes.
+trace_tracepoint_args=(--tracepoint validation:block_connected --args hash,s32,u64,s32,s64,s64)
 tools=("$@")
 [[ ${#tools[@]} -gt 0 ]] || tools=("${all_tools[@]}")
 
@@ -141,7 +143,9 @@ record() {
   log "$tool: starting the network"
   start_network
   : >"$errors"
-  node dist/cli.js run "$tool" --pid "${node_pids[0]}" --record "$out.partial" >/dev/null 2>"$errors" &
+  local extra=()
+  [[ $tool == trace-tracepoint ]] && extra=("${trace_tracepoint_args[@]}")
+  node dist/cli.js run "$tool" --pid "${node_pids[0]}" "${extra[@]}" --record "$out.partial" >/dev/null 2>"$errors" &
   run_pid=$!
   until grep -q '# attached' "$errors"; do
     kill -0 "$run_pid" 2>/dev/null || { cat "$errors" >&2; return 1; }

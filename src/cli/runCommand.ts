@@ -294,6 +294,7 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
       }),
     ]);
     const streamed = new Set(streamedTracepoints(tool));
+    const streamedEvents = new Set([...streamed, ...(tool.generated ? ['tracepoint:hit'] : [])]);
     const account = new SessionAccount();
     const nodes = new NodeResolver({
       sessionPid: options.pid ?? null,
@@ -306,7 +307,7 @@ async function runProbe(args: readonly string[], io: CliIo): Promise<number> {
       decoder: new BpftraceDecoder({ streamedTracepoints: [...streamed], clientVersion: target.clientVersion }),
       onBatch: (events) => {
         startDurationOnAttach(events);
-        for (const event of events) if (!account.take(event) && streamed.has(event.event)) account.accepted();
+        for (const event of events) if (!account.take(event) && streamedEvents.has(event.event)) account.accepted();
         recorder?.write(events);
         printer.print(events);
         nodes.observe(events);

@@ -33,6 +33,7 @@ const START_BANNERS: Readonly<Record<ToolId, ((params: ToolParams) => string) | 
   'p2p-connections': () => '# Logging opened, closed, evicted and misbehaving P2P connections. Ctrl-C to end...',
   utxos: () => '# Logging coins added, spent and uncached. Ctrl-C to end...',
   'coin-selection': () => '# Logging wallet coin selection. Ctrl-C to end...',
+  'trace-tracepoint': (params) => `# Tracing ${params.tracepoint ?? '?'} (${params.args || 'no arguments'}). Ctrl-C to end...`,
 };
 /**
  * Events after which a benchmark summary is printed: the run is over (end, re-attach) or a new one is under way.
@@ -172,6 +173,8 @@ export class ToolTextFormatter {
         return `attempting_aps_create_tx wallet='${terminalSafe(event.wallet_name)}'`;
       case 'coin_selection:aps_create_tx_internal':
         return `aps_create_tx_internal wallet='${terminalSafe(event.wallet_name)}' use_aps=${event.use_aps} success=${event.success} fee=${event.fee} change_pos=${event.change_pos}`;
+      case 'tracepoint:hit':
+        return `${event.tracepoint} ${event.args.map((value, i) => `arg${i}=${value === null ? '-' : typeof value === 'string' && !/^-?\d+$/.test(value) ? `'${terminalSafe(value)}'` : value}`).join(' ')}`;
       case 'session:end':
         return this.ops && this.toolId === 'utxos'
           ? `# counted in the kernel: ${this.ops.counts.add} added, ${this.ops.counts.spent} spent, ${this.ops.counts.uncache} uncached`

@@ -102,6 +102,10 @@ enum tp_id {
     TP_COIN_SELECTION_NORMAL_CREATE_TX_INTERNAL,
     TP_COIN_SELECTION_ATTEMPTING_APS_CREATE_TX,
     TP_COIN_SELECTION_APS_CREATE_TX_INTERNAL,
+    /* Not Bitcoin Core's: undocumented tracepoints of every argument kind (scenario "undocumented"). */
+    TP_TRACEE_UNSIGNED_INTS,
+    TP_TRACEE_SIGNED_INTS,
+    TP_TRACEE_BUFFERS,
     TP_COUNT
 };
 
@@ -126,6 +130,9 @@ static const char *const tp_names[TP_COUNT] = {
     "coin_selection:normal_create_tx_internal",
     "coin_selection:attempting_aps_create_tx",
     "coin_selection:aps_create_tx_internal",
+    "tracee:unsigned_ints",
+    "tracee:signed_ints",
+    "tracee:buffers",
 };
 
 #ifdef TRACEE_V29
@@ -149,6 +156,9 @@ TRACEPOINT_SEMAPHORE(coin_selection, selected_coins);
 TRACEPOINT_SEMAPHORE(coin_selection, normal_create_tx_internal);
 TRACEPOINT_SEMAPHORE(coin_selection, attempting_aps_create_tx);
 TRACEPOINT_SEMAPHORE(coin_selection, aps_create_tx_internal);
+TRACEPOINT_SEMAPHORE(tracee, unsigned_ints);
+TRACEPOINT_SEMAPHORE(tracee, signed_ints);
+TRACEPOINT_SEMAPHORE(tracee, buffers);
 
 static unsigned short *const tp_semaphores[TP_COUNT] = {
     &net_inbound_message_semaphore,
@@ -171,6 +181,9 @@ static unsigned short *const tp_semaphores[TP_COUNT] = {
     &coin_selection_normal_create_tx_internal_semaphore,
     &coin_selection_attempting_aps_create_tx_semaphore,
     &coin_selection_aps_create_tx_internal_semaphore,
+    &tracee_unsigned_ints_semaphore,
+    &tracee_signed_ints_semaphore,
+    &tracee_buffers_semaphore,
 };
 #endif
 
@@ -1531,6 +1544,173 @@ static void run_coin_selection(void)
         ;
 }
 
+/* ---- undocumented tracepoints (scenario "undocumented"): one of every argument kind ---- */
+
+#define TRACEE_LABEL_MAX 48
+#define TRACEE_PAYLOAD_BYTES 24
+
+static void ex_args_begin(enum tp_id tp)
+{
+    ex_begin(tp);
+    fputs(",\"args\":[", g_expect);
+}
+
+TP_FUNCTION void tp_tracee_unsigned_ints(uint8_t small, uint16_t port, uint32_t count, uint64_t total)
+{
+    g_called[TP_TRACEE_UNSIGNED_INTS]++;
+    g_probe_fired = false;
+#ifdef TRACEE_V29
+    TRACEPOINT(tracee, unsigned_ints, small, port, count, total);
+#else
+    TRACE4(tracee, unsigned_ints, small, port, count, total);
+#endif
+    if (!g_probe_fired)
+        return;
+    g_fired[TP_TRACEE_UNSIGNED_INTS]++;
+    if (g_expect) {
+        ex_args_begin(TP_TRACEE_UNSIGNED_INTS);
+        fprintf(g_expect, "%u,%u,%u,", (unsigned)small, (unsigned)port, (unsigned)count);
+        json_u64(g_expect, total);
+        fputs("]", g_expect);
+        ex_end();
+    }
+}
+
+TP_FUNCTION void tp_tracee_signed_ints(int8_t delta, int16_t offset, int32_t height, int64_t amount)
+{
+    g_called[TP_TRACEE_SIGNED_INTS]++;
+    g_probe_fired = false;
+#ifdef TRACEE_V29
+    TRACEPOINT(tracee, signed_ints, delta, offset, height, amount);
+#else
+    TRACE4(tracee, signed_ints, delta, offset, height, amount);
+#endif
+    if (!g_probe_fired)
+        return;
+    g_fired[TP_TRACEE_SIGNED_INTS]++;
+    if (g_expect) {
+        ex_args_begin(TP_TRACEE_SIGNED_INTS);
+        fprintf(g_expect, "%d,%d,%d,", (int)delta, (int)offset, (int)height);
+        json_i64(g_expect, amount);
+        fputs("]", g_expect);
+        ex_end();
+    }
+}
+
+/* A string, a byte buffer of TRACEE_PAYLOAD_BYTES and a 32-byte hash (internal order), as Bitcoin Core passes them. */
+TP_FUNCTION void tp_tracee_buffers(const char *label, const unsigned char payload[TRACEE_PAYLOAD_BYTES],
+                                   const unsigned char *block_hash, uint32_t payload_size)
+{
+    g_called[TP_TRACEE_BUFFERS]++;
+    g_probe_fired = false;
+#ifdef TRACEE_V29
+    TRACEPOINT(tracee, buffers, label, payload, block_hash, payload_size);
+#else
+    TRACE4(tracee, buffers, label, payload, block_hash, payload_size);
+#endif
+    if (!g_probe_fired)
+        return;
+    g_fired[TP_TRACEE_BUFFERS]++;
+    if (g_expect) {
+        static const char hex[] = "0123456789abcdef";
+        char payload_hex[2 * TRACEE_PAYLOAD_BYTES + 1], hash_hex[65];
+        for (int i = 0; i < TRACEE_PAYLOAD_BYTES; i++) {
+            payload_hex[2 * i] = hex[payload[i] >> 4];
+            payload_hex[2 * i + 1] = hex[payload[i] & 15];
+        }
+        payload_hex[2 * TRACEE_PAYLOAD_BYTES] = 0;
+        for (int i = 0; i < 32; i++) {
+            hash_hex[2 * i] = hex[block_hash[31 - i] >> 4];
+            hash_hex[2 * i + 1] = hex[block_hash[31 - i] & 15];
+        }
+        hash_hex[64] = 0;
+        ex_args_begin(TP_TRACEE_BUFFERS);
+        json_string(g_expect, label);
+        fprintf(g_expect, ",\"%s\",\"%s\",%u]", payload_hex, hash_hex, (unsigned)payload_size);
+        ex_end();
+    }
+}
+
+/* The extremes of every integer kind first, then random values of every magnitude. */
+static const uint64_t unsigned_extremes[][4] = {
+    {0, 0, 0, 0},
+    {UINT8_MAX, UINT16_MAX, UINT32_MAX, UINT64_MAX},
+    {1, 1, 1, 1},
+    {INT8_MAX + 1u, INT16_MAX + 1u, INT32_MAX + 1u, (uint64_t)INT64_MAX + 1u},
+    {7, 8333, 1u << 31, (uint64_t)JSON_MAX_SAFE_INTEGER + 1u},
+};
+static const int64_t signed_extremes[][4] = {
+    {0, 0, 0, 0},
+    {INT8_MIN, INT16_MIN, INT32_MIN, INT64_MIN},
+    {INT8_MAX, INT16_MAX, INT32_MAX, INT64_MAX},
+    {-1, -1, -1, -1},
+    {1, -2, 3, -JSON_MAX_SAFE_INTEGER - 1},
+};
+#define EXTREME_ROWS 5
+/* Labels: empty, quotes and markup, a control character, UTF-8, the longest, one longer than it (cut by the reader). */
+static const char *const tracee_labels[] = {
+    "",
+    "block",
+    "say \"hi\" <b>&amp;</b> \\ back",
+    "tab\there",
+    "caf\xc3\xa9 \xe2\x82\xbf",
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL",
+};
+#define TRACEE_LABEL_COUNT (sizeof tracee_labels / sizeof tracee_labels[0])
+static uint64_t g_undocumented_steps;
+
+static uint64_t random_width(void)
+{
+    uint64_t v = rng_next();
+    unsigned bits = rng_below(65);
+    return bits == 64 ? v : v & ((1ULL << bits) - 1);
+}
+
+static bool step_undocumented(void)
+{
+    uint64_t step = g_undocumented_steps++;
+    uint64_t row = step / 3;
+    if (!next_slot())
+        return false;
+    switch (step % 3) {
+    case 0:
+        if (row < EXTREME_ROWS) {
+            const uint64_t *u = unsigned_extremes[row];
+            tp_tracee_unsigned_ints((uint8_t)u[0], (uint16_t)u[1], (uint32_t)u[2], u[3]);
+        } else {
+            tp_tracee_unsigned_ints((uint8_t)rng_next(), (uint16_t)rng_next(), (uint32_t)random_width(), random_width());
+        }
+        break;
+    case 1:
+        if (row < EXTREME_ROWS) {
+            const int64_t *v = signed_extremes[row];
+            tp_tracee_signed_ints((int8_t)v[0], (int16_t)v[1], (int32_t)v[2], v[3]);
+        } else {
+            uint64_t sign = rng_next();
+            tp_tracee_signed_ints((int8_t)rng_next(), (int16_t)rng_next(), (int32_t)rng_next(),
+                                  (int64_t)(sign & 1 ? ~random_width() : random_width()));
+        }
+        break;
+    default: {
+        unsigned char payload[TRACEE_PAYLOAD_BYTES], block_hash[32];
+        for (int i = 0; i < TRACEE_PAYLOAD_BYTES; i++)
+            payload[i] = (unsigned char)rng_next();
+        if (row == 0)
+            memset(payload, 0, sizeof payload);
+        rng_hash(block_hash);
+        tp_tracee_buffers(tracee_labels[row % TRACEE_LABEL_COUNT], payload, block_hash, TRACEE_PAYLOAD_BYTES);
+        break;
+    }
+    }
+    return true;
+}
+
+static void run_undocumented(void)
+{
+    while (step_undocumented())
+        ;
+}
+
 /* ---- everything ---- */
 
 static void run_all(void)
@@ -1622,7 +1802,8 @@ static const char usage[] =
     "usage: tracee [-datadir=DIR -port=N -rpcport=N -regtest] [--scenario NAME] [--count N] [--rate N] [--duration-ms MS] [--seed S] [--peers N]\n"
     "              [--wait-signal] [--wait-attach TRACEPOINT[,TRACEPOINT...]] [--expect FILE]\n"
     "              [--summary FILE] [--hostile] [--start H --end H] [--burst-size N] [--linger-ms MS]\n"
-    "scenarios: p2p hostile p2p-flood connections validation utxocache mempool coin-selection raw all demo\n";
+    "scenarios: p2p hostile p2p-flood connections validation utxocache mempool coin-selection raw all demo\n"
+    "           undocumented\n";
 
 static _Noreturn void usage_error(const char *fmt, const char *arg)
 {
@@ -1760,6 +1941,8 @@ int main(int argc, char **argv)
         run = run_coin_selection, default_count = 300;
     } else if (!strcmp(scenario, "raw")) {
         run = run_raw, default_count = RAW_MESSAGE_COUNT;
+    } else if (!strcmp(scenario, "undocumented")) {
+        run = run_undocumented, default_count = 300;
     } else if (!strcmp(scenario, "all")) {
         run = run_all, default_count = 5000;
     } else if (!strcmp(scenario, "demo")) {

@@ -27,7 +27,7 @@ import { TOOLS } from '../../src/core/tools/toolCatalog';
 import { ToolRecordStream, readNdjson, withoutDerivedFields } from './helpers/toolRecordStream';
 
 /** The bpftrace tools for node state (those not on the P2P panel). */
-const NODE_STATE_TOOLS = TOOLS.filter((t) => t.frontEnd === 'bpftrace' && t.panel !== 'p2p');
+const NODE_STATE_TOOLS = TOOLS.filter((t) => t.frontEnd === 'bpftrace' && t.panel !== 'p2p' && !t.generated);
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'bpftrace');
 
@@ -343,7 +343,7 @@ describe('toolRecordDecoders: edge cases', () => {
   it('has a record decoder for each bpftrace node-state tool and each BCC tool, and none for others', () => {
     const bccTools = TOOLS.filter((t) => t.script.endsWith('.py')).map((t) => t.id);
     assert.deepEqual(bccTools.sort(), ['mempool-monitor', 'raw-p2p-msgs']);
-    assert.deepEqual([...TOOL_RECORD_DECODER_IDS].sort(), [...NODE_STATE_TOOLS.map((t) => t.id), ...bccTools].sort());
+    assert.deepEqual([...TOOL_RECORD_DECODER_IDS].sort(), [...NODE_STATE_TOOLS.map((t) => t.id), ...bccTools, 'trace-tracepoint'].sort());
     assert.equal(createToolRecordDecoder('p2p-traffic'), undefined);
     assert.equal(createToolRecordDecoder('__proto__'), undefined);
     for (const tool of NODE_STATE_TOOLS) assert.ok(readFileSync(join(__dirname, '..', '..', 'probes', tool.script), 'utf8').includes('$1'));

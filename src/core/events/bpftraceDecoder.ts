@@ -5,7 +5,7 @@
 import { describeFilters } from '../tools/toolFilters';
 import { flushModeNames } from '../catalog/tracepointCatalog';
 import type { ClientVersion } from '../elf/clientVersion';
-import { JsonObject, JsonSyntaxError, JsonValue, byteLength, parseBpftraceJson } from './bpftraceJson';
+import { JsonObject, JsonSyntaxError, JsonValue, byteLength, jsonToPlain, parseBpftraceJson } from './bpftraceJson';
 import type {
   Int64Field,
   MessageTypeTotals,
@@ -14,7 +14,8 @@ import type {
   PeerTotals,
 } from './eventTypes';
 import { toolFrontEnd } from '../tools/toolCatalog';
-import { createToolRecordDecoder, type ToolRecordContext, type ToolRecordDecoder } from './toolRecordDecoders';
+import { createToolRecordDecoder, type ToolRecordContext, type ToolRecordDecoder, type TraceSpec } from './toolRecordDecoders';
+import { parseTraceSpec } from '../trace/traceReadings';
 import { recordsOfTool } from './eventSchema';
 import { TupleShapeError, decodeTuple } from './tupleDecoder';
 
@@ -63,7 +64,9 @@ const TYPE_MAPS = ['@type_msgs_in', '@type_bytes_in', '@type_msgs_out', '@type_b
 const STRING_MAPS = ['@peer_addr', '@conn_type'] as const;
 
 export class BpftraceDecoder {
-  private readonly streamed: ReadonlySet<string>;
+  private readonly streamed: Set<string>;
+  /** A generated probe's checked request (trace-tracepoint), from the helper's `target` record. */
+  private trace: TraceSpec | null = null;
   private readonly stringLimit: number;
   private readonly fastPath: boolean;
   private readonly flushModes: readonly string[];
@@ -73,6 +76,12 @@ export class BpftraceDecoder {
     lastElapsedNs: () => this.lastElapsed,
     delivered: (pid) => this.countDelivered(pid),
     flushModeNames: () => this.flushModes,
+    traceSpec: () => this.trace,
+    checkCutAt: (field, value, limitBytes) => {
+      const out: NormalizedEvent[] = [];
+      this.checkCut(field, value, out, limitBytes);
+      return out;
+    },
     checkCut: (field, value) => {
       const out: NormalizedEvent[] = [];
       this.checkCut(field, value, out);
@@ -401,6 +410,12 @@ export class BpftraceDecoder {
           for (const [name, value] of filterField.entries) if (typeof value === 'string') filters[name] = value;
         }
         this.filtered = Object.keys(filters).length > 0;
+        const trace = field('trace') === undefined ? null : parseTraceSpec(jsonToPlain(field('trace')));
+        if (field('trace') !== undefined && trace === null) return [this.malformedLine(line, 'target record with an invalid trace spec')];
+        if (trace) {
+          this.trace = trace;
+          this.streamed.add(trace.tracepoint);
+        }
         return [{
           event: 'session:start',
           tool: str('tool'),
@@ -412,7 +427,7 @@ export class BpftraceDecoder {
           event: 'session:message' as const,
           level: 'info' as const,
           message: `filtered in the kernel: ${describeFilters(filters)} (only these events are streamed; the fired counts stay exact over all)`,
-        }] : [])];
+        }] : []), ...(trace ? [{ event: 'tracepoint:spec' as const, tracepoint: trace.tracepoint, args: trace.args }] : [])];
       }
       case 'started': {
         const mono = field('monotonic_ns');
@@ -623,8 +638,8 @@ export class BpftraceDecoder {
    * Counts a string that reached the probe's limit. The first cut of each field is reported at once (into
    * `out`); later ones are summed and reported with the periodic fired counts and at the end.
    */
-  private checkCut(field: string, value: string, out: NormalizedEvent[] | null): void {
-    if (value.length < this.stringLimit / 4 || byteLength(value) < this.stringLimit) return;
+  private checkCut(field: string, value: string, out: NormalizedEvent[] | null, limit = this.stringLimit): void {
+    if (value.length < limit / 4 || byteLength(value) < limit) return;
     if (out === null) {
       const key = `${field}\u0000${value}`;
       if (this.cutMapValues.has(key)) return;

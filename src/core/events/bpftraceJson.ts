@@ -317,3 +317,10 @@ export function byteLength(s: string): number {
   }
   return n;
 }
+
+/** A parsed value as plain JavaScript (objects as records; a repeated key keeps its last value). */
+export function jsonToPlain(value: JsonValue | undefined): unknown {
+  if (value instanceof JsonObject) return Object.fromEntries(value.entries.map(([k, v]) => [k, jsonToPlain(v)]));
+  if (Array.isArray(value)) return value.map(jsonToPlain);
+  return value;
+}

@@ -4,6 +4,7 @@
 
 import type { SchemaEvent } from './eventSchema';
 import type { Int64Field } from './eventTypes';
+import type { TraceArgSpec, TraceValue } from '../trace/traceReadings';
 
 interface ToolEventBase {
   /** Nanoseconds since the probe session started (bpftrace `elapsed`). */
@@ -105,6 +106,23 @@ export type NormalCreateTxEvent = SchemaEvent<'coin-selection', 'coin_selection:
 export type AttemptingApsCreateTxEvent = SchemaEvent<'coin-selection', 'coin_selection:attempting_aps_create_tx'>;
 export type ApsCreateTxEvent = SchemaEvent<'coin-selection', 'coin_selection:aps_create_tx_internal'>;
 
+// ---------------------------------------------------------------- trace-tracepoint (generated probes)
+
+/** What a trace-tracepoint session reads: the tracepoint and each argument's reading, as the helper checked them. */
+export interface TracepointSpecEvent extends ToolEventBase {
+  event: 'tracepoint:spec';
+  tracepoint: string;
+  args: TraceArgSpec[];
+}
+
+/** One hit of the traced tracepoint: one value per argument, in the reading of the spec (null: not read). */
+export interface TracepointHitEvent extends ToolEventBase {
+  event: 'tracepoint:hit';
+  elapsed_ns: number;
+  tracepoint: string;
+  args: TraceValue[];
+}
+
 /** To be merged into eventTypes.ts's NormalizedEvent union. */
 export type BpftraceToolEvent =
   | NetConnectionOpenedEvent
@@ -120,4 +138,6 @@ export type BpftraceToolEvent =
   | CoinSelectedEvent
   | NormalCreateTxEvent
   | AttemptingApsCreateTxEvent
-  | ApsCreateTxEvent;
+  | ApsCreateTxEvent
+  | TracepointSpecEvent
+  | TracepointHitEvent;

@@ -16,9 +16,10 @@ import type { Int64Field, NormalizedEvent } from './eventTypes';
 import { decodeBccRecord } from './bccDecoder';
 import { TOOL_IDS, isToolId, type ToolId } from '../tools/toolManifest';
 import { recordsOfTool, type RecordSpec } from './eventSchema';
-import { decodeTuple } from './tupleDecoder';
+import { decodeTuple, hashFromWords, isIntegerOfKind } from './tupleDecoder';
+import { printedFields, type TraceArgSpec, type TraceValue } from '../trace/traceReadings';
 
-export { hashFromWords } from './tupleDecoder';
+export { hashFromWords };
 
 export type ToolDecodedEvent = NormalizedEvent | BpftraceToolEvent;
 
@@ -46,6 +47,15 @@ export interface ToolRecordContext {
   checkCut(field: string, value: string): NormalizedEvent[];
   /** The `utxocache:flush` mode names of the traced build (they follow its Bitcoin Core version). */
   flushModeNames(): readonly string[];
+  /** A generated probe's checked request (the helper's `target` record), null before it or for other tools. */
+  traceSpec(): TraceSpec | null;
+  /** Like checkCut, for a string read with a limit of its own (`str48`): a value of `limitBytes` may be cut. */
+  checkCutAt(field: string, value: string, limitBytes: number): NormalizedEvent[];
+}
+
+export interface TraceSpec {
+  tracepoint: string;
+  args: TraceArgSpec[];
 }
 
 export type ToolRecordDecoder = (record: ToolRecord, context: ToolRecordContext) => ToolDecodedEvent[] | null;
@@ -303,6 +313,80 @@ export function createUtxosDecoder(): ToolRecordDecoder {
 
 export const createCoinSelectionDecoder = schemaDecoder('coin-selection');
 
+// ------------------------------------------------------------------ trace-tracepoint
+
+const INTEGER_RANGES: Readonly<Record<string, readonly [bigint, bigint]>> = {
+  u8: [0n, 255n], s8: [-128n, 127n], u16: [0n, 65535n], s16: [-32768n, 32767n],
+  u32: [0n, 4294967295n], s32: [-2147483648n, 2147483647n],
+  u64: [0n, 18446744073709551615n], s64: [-9223372036854775808n, 9223372036854775807n],
+};
+
+/** Little-endian 64-bit words, then single bytes → lowercase hex of the bytes in memory order. */
+function hexFromFields(fields: readonly JsonValue[], bytes: number): string {
+  let hex = '';
+  const words = Math.floor(bytes / 8);
+  for (const [i, v] of fields.entries()) {
+    if (!isIntegerOfKind(v, 'u64')) throw new RecordShapeError(`hex field ${i} is not an integer`);
+    let value = BigInt(v);
+    if (value < 0n) value += 1n << 64n;
+    const width = i < words ? 8 : 1;
+    if (value < 0n || value >= 1n << BigInt(8 * width)) throw new RecordShapeError(`hex field ${i} out of range`);
+    for (let b = 0; b < width; b++) hex += Number((value >> BigInt(8 * b)) & 0xffn).toString(16).padStart(2, '0');
+  }
+  return hex;
+}
+
+/**
+ * trace-tracepoint's records: `["hit", elapsed, …]` with each argument's printed values in the order of the
+ * checked spec the helper sent in its `target` record (probes/bitcoin-usdt-helper.py, `reading_expressions`).
+ */
+export function createTraceTracepointDecoder(): ToolRecordDecoder {
+  return (record, context) => {
+    const kind = tupleKind(record);
+    if (kind === null) return null;
+    if (kind !== 'hit') throw new RecordShapeError(`unknown trace-tracepoint tuple ${JSON.stringify(kind)}`);
+    const spec = context.traceSpec();
+    if (spec === null) throw new RecordShapeError('a trace-tracepoint hit before the helper said what it reads');
+    const data = record.data as JsonValue[];
+    const expected = 2 + spec.args.reduce((n, arg) => n + printedFields(arg), 0);
+    if (data.length !== expected) throw new RecordShapeError(`hit with ${data.length} fields instead of ${expected}`);
+    const elapsedNs = context.elapsedNs(int(data[1], 'elapsed'));
+    const values: TraceValue[] = [];
+    const cuts: ToolDecodedEvent[] = [];
+    let i = 2;
+    for (const arg of spec.args) {
+      const fields = data.slice(i, i + printedFields(arg));
+      i += fields.length;
+      switch (arg.kind) {
+        case 'skip':
+          values.push(null);
+          break;
+        case 'str': {
+          const text = fields[0];
+          if (typeof text !== 'string') throw new RecordShapeError(`arg${arg.index} is not a string`);
+          values.push(text);
+          cuts.push(...context.checkCutAt(`arg${arg.index}`, text, arg.bytes));
+          break;
+        }
+        case 'hash':
+          values.push(hashFromWords(fields));
+          break;
+        case 'hex':
+          values.push(hexFromFields(fields, arg.bytes));
+          break;
+        default: {
+          const v = int(fields[0], `arg${arg.index}`);
+          const [min, max] = INTEGER_RANGES[arg.kind];
+          if (BigInt(v) < min || BigInt(v) > max) throw new RecordShapeError(`arg${arg.index} out of the ${arg.kind} range`);
+          values.push(v);
+        }
+      }
+    }
+    context.delivered();
+    return [{ event: 'tracepoint:hit', elapsed_ns: elapsedNs, tracepoint: spec.tracepoint, args: values }, ...cuts];
+  };
+}
+
 // ------------------------------------------------------------------ by tool id
 
 /** Each tool's record decoder; null: the session decoder (BpftraceDecoder) decodes the tool's records itself. */
@@ -316,6 +400,7 @@ const FACTORIES: Readonly<Record<ToolId, (() => ToolRecordDecoder) | null>> = {
   'coin-selection': createCoinSelectionDecoder,
   'raw-p2p-msgs': () => decodeBccRecord,
   'mempool-monitor': () => decodeBccRecord,
+  'trace-tracepoint': createTraceTracepointDecoder,
 };
 
 /** Tool ids that have a record decoder here. */

@@ -56,10 +56,13 @@ export interface ToolAvailability {
   missing: string[];
 }
 
-/** Which tools can run against a binary that has these tracepoints ("provider:name"). */
+/**
+ * Which tools can run against a binary that has these tracepoints ("provider:name"). Generated tools
+ * (trace-tracepoint) are not listed: they start from a tracepoint ("Trace this tracepoint"), not from this pick.
+ */
 export function toolsAvailableFor(tracepointNames: readonly string[]): ToolAvailability[] {
   const present = new Set(tracepointNames);
-  return TOOLS.map((tool) => {
+  return TOOLS.filter((tool) => !tool.generated).map((tool) => {
     const missing = tool.tracepoints.filter((name) => !present.has(name));
     if (missing.length === 0) return { tool, available: true, missing };
     const reason =

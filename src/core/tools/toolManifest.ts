@@ -15,6 +15,7 @@ export const TOOL_IDS = [
   'coin-selection',
   'raw-p2p-msgs',
   'mempool-monitor',
+  'trace-tracepoint',
 ] as const;
 
 export type ToolId = (typeof TOOL_IDS)[number];
@@ -44,8 +45,10 @@ export interface ManifestTool {
   id: ToolId;
   title: string;
   description: string;
-  /** File name inside probes/. */
+  /** File name inside probes/; empty for a generated tool. */
   script: string;
+  /** The helper writes the probe itself from the parameters and the binary's notes (trace-tracepoint). */
+  generated?: boolean;
   frontEnd: FrontEnd;
   /** Tracepoints (provider:name) the probe attaches to; all must exist in the binary. */
   tracepoints: readonly string[];

@@ -49,6 +49,9 @@ export class ToolRecordStream {
       flushModeNames: () => flushModeNames,
       checkCut: (field: string, value: string): NormalizedEvent[] =>
         byteLength(value) >= STRING_LIMIT_BYTES ? [{ event: 'truncated', elapsed_ns: this.lastElapsed, field, count: 1 }] : [],
+      checkCutAt: (field: string, value: string, limit: number): NormalizedEvent[] =>
+        byteLength(value) >= limit ? [{ event: 'truncated', elapsed_ns: this.lastElapsed, field, count: 1 }] : [],
+      traceSpec: () => null,
     };
   }
 
