@@ -71,6 +71,7 @@ function skipLiteral(text: string, start: number): number {
 /** A byte count written as a number or as a `#define NAME number` of the same file. */
 function arrayLength(text: string, size: string): number | null {
   if (/^\d+$/.test(size)) return Number(size);
+  if (!/^[A-Za-z_]\w*$/.test(size)) return null;
   const define = new RegExp(`#\\s*define\\s+${size}\\s+\\(?(\\d+)`).exec(text);
   return define ? Number(define[1]) : null;
 }
@@ -79,7 +80,7 @@ function arrayLength(text: string, size: string): number | null {
 function declaredPointer(text: string, offset: number, name: string): { kind: 'string' } | { kind: 'bytes'; length: number | null } | null {
   const before = text.slice(Math.max(0, offset - 20000), offset);
   const id = name.replace(/[^\w]/g, '');
-  const array = new RegExp(`\\b(?:const\\s+)?(unsigned\\s+char|uint8_t|std::byte|char|std::array<\\s*(?:unsigned char|uint8_t|std::byte)\\s*,)\\s*${id}\\s*\\[\\s*(\\w+)\\s*\\]`, 'g');
+  const array = new RegExp(`\\b(?:const\\s+)?(unsigned\\s+char|uint8_t|std::byte|char|std::array<\\s*(?:unsigned char|uint8_t|std::byte)\\s*,)\\s*${id}\\s*\\[\\s*([^\\]]+?)\\s*\\]`, 'g');
   const pointer = new RegExp(`\\b(?:const\\s+)?(unsigned\\s+char|uint8_t|std::byte|char|std::string|uint256)\\s*(?:const\\s*)?([*&]?)\\s*${id}\\b\\s*[,)=;\\[]`, 'g');
   let found: { kind: 'string' } | { kind: 'bytes'; length: number | null } | null = null;
   for (const m of before.matchAll(array)) {
@@ -118,8 +119,9 @@ export function proposeReading(spec: ArgSpec, expression: string | undefined, so
     if (HASH_NAME.test(inner)) return withExpression({ kind: 'hash' }, 'a 32-byte hash pointer at the call site');
     return withExpression({ kind: 'hex', bytes: 32 }, 'a byte pointer at the call site (length unknown: 32 shown)');
   }
-  if (sourceText !== undefined && callOffset !== undefined && /^[A-Za-z_]\w*$/.test(e)) {
-    const declared = declaredPointer(sourceText, callOffset, e);
+  if (sourceText !== undefined && callOffset !== undefined && /^[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)*$/.test(e)) {
+    // A variable, or a member (`p->addr`): its declaration before the call (a parameter, a local, a struct field).
+    const declared = declaredPointer(sourceText, callOffset, e.split(/->|\./).at(-1) ?? e);
     if (declared?.kind === 'string') return withExpression({ kind: 'str', bytes: MAX_STRING_BYTES }, '`char*` declaration');
     if (declared?.kind === 'bytes') {
       if ((declared.length === 32 || declared.length === null) && HASH_NAME.test(e)) return withExpression({ kind: 'hash' }, 'a 32-byte hash pointer');
