@@ -25,6 +25,7 @@ import { connectionsView } from './views/connectionsView';
 import { flushView } from './views/flushView';
 import { mempoolView } from './views/mempoolView';
 import { utxosView } from './views/utxosView';
+import { traceView } from './views/traceView';
 
 const page = new PageConnection<ToolUiState, ToolToWebview, ToolFromWebview>(parseToolUiState);
 const dataFrames = new DataFrameClock();
@@ -36,6 +37,7 @@ const VIEWS: Readonly<Record<ToolPanelTool, ToolViewRenderer>> = {
   utxos: utxosView,
   'mempool-monitor': mempoolView,
   'coin-selection': coinSelectionView,
+  'trace-tracepoint': traceView,
 };
 
 const EMPTY_HINTS: Readonly<Record<ToolPanelTool, string>> = {
@@ -44,6 +46,7 @@ const EMPTY_HINTS: Readonly<Record<ToolPanelTool, string>> = {
   utxos: 'Start the utxos probe (Bitcoin USDT: Start probe…), or open a recording.',
   'mempool-monitor': 'Start the mempool-monitor probe (Bitcoin USDT: Start probe…), or open a recording.',
   'coin-selection': 'Start the coin-selection probe (Bitcoin USDT: Start probe…) and create a transaction in a wallet, or open a recording.',
+  'trace-tracepoint': 'Trace this tracepoint: the CodeLens above a TRACEPOINT( call site, or the action on a tracepoint in the Bitcoin USDT view; or open a recording.',
 };
 
 const model = {

@@ -47,6 +47,8 @@ export interface ViewSpec<V extends ToolView, R> {
   summary(view: V, counters: ToolCounters): readonly SummaryItem[];
   charts(view: V, counters: ToolCounters): readonly ChartSpec[];
   readonly columns: readonly Column<R>[];
+  /** Column titles that follow the view (the generic trace panel names each argument's reading); default: the columns'. */
+  columnTitles?(view: V): readonly string[];
   /** Rows to show, in display order (newest first). */
   rows(view: V): readonly R[];
   /** Rows that pass the filter (rows() shows the newest of them) and rows in all. */
@@ -122,10 +124,13 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
     if (td.className !== className) td.className = className;
   }
 
+  let titles: readonly string[] = spec.columns.map((c) => c.title);
   return {
     filterPlaceholder: spec.filterPlaceholder,
     kinds: spec.kinds,
-    columnTitles: spec.columns.map((c) => c.title),
+    get columnTitles(): readonly string[] {
+      return titles;
+    },
     mount(p: ViewParts): void {
       parts = p;
       setText(p.tableTitle, spec.tableTitle);
@@ -168,6 +173,13 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
       parts.charts.hidden = specs.length === 0;
       extra?.update(view, counters);
       // Table.
+      if (spec.columnTitles) {
+        const wanted = spec.columnTitles(view);
+        if (wanted.join('\u0000') !== titles.join('\u0000')) {
+          titles = wanted;
+          wanted.forEach((title, c) => headRow.cells[c] && setUntrustedText(headRow.cells[c], title));
+        }
+      }
       const rows = spec.rows(view);
       const shown = Math.min(rows.length, MAX_DISPLAYED_ROWS);
       for (let i = 0; i < shown; i++) {

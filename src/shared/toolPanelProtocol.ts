@@ -15,9 +15,9 @@ import type { AccountCounts } from './sessionCounts';
 export type { NamedCount, SessionNote, SessionStatus } from './p2pProtocol';
 export type { SessionChoice } from './panelProtocol';
 
-export type ToolPanelTool = 'p2p-connections' | 'utxocache-flush' | 'utxos' | 'mempool-monitor' | 'coin-selection';
+export type ToolPanelTool = 'p2p-connections' | 'utxocache-flush' | 'utxos' | 'mempool-monitor' | 'coin-selection' | 'trace-tracepoint';
 
-export const TOOL_PANEL_TOOLS: readonly ToolPanelTool[] = ['p2p-connections', 'utxocache-flush', 'utxos', 'mempool-monitor', 'coin-selection'];
+export const TOOL_PANEL_TOOLS: readonly ToolPanelTool[] = ['p2p-connections', 'utxocache-flush', 'utxos', 'mempool-monitor', 'coin-selection', 'trace-tracepoint'];
 
 export const TOOL_PANEL_TITLES: Readonly<Record<ToolPanelTool, string>> = {
   'p2p-connections': 'P2P connections',
@@ -25,6 +25,7 @@ export const TOOL_PANEL_TITLES: Readonly<Record<ToolPanelTool, string>> = {
   utxos: 'UTXO cache operations',
   'mempool-monitor': 'Mempool monitor',
   'coin-selection': 'Coin selection',
+  'trace-tracepoint': 'Trace a tracepoint',
 };
 
 export function isToolPanelTool(value: unknown): value is ToolPanelTool {
@@ -97,6 +98,38 @@ export interface ConnectionsView {
   readonly openAtAttach: number | null;
   /** Why the connections open at the attach are not listed, when they are not (null: listed, or not asked yet). */
   readonly atAttachNote: string | null;
+}
+
+// ---------------- trace-tracepoint (any tracepoint, generated probe) ----------------
+
+/** Value columns the panel has: bpftrace 0.17 reads arg0..arg5, so later arguments are never read. */
+export const TRACE_VALUE_COLUMNS = 6;
+
+/** One argument's reading, as the session's spec says (`kind`: u8…s64, str, hex, hash, skip). */
+export interface TraceColumn {
+  readonly index: number;
+  readonly kind: string;
+  readonly bytes: number;
+  /** In words: "string ≤ 71 bytes", "hash (display order)". */
+  readonly label: string;
+}
+
+export interface TraceRow {
+  readonly seq: number;
+  readonly elapsedNs: number;
+  /** One per argument: decimal integers, text (untrusted), lowercase hex; null: not read. */
+  readonly values: readonly (string | null)[];
+}
+
+export interface TraceView {
+  readonly tool: 'trace-tracepoint';
+  /** provider:name, null before the session said what it reads. */
+  readonly tracepoint: string | null;
+  readonly columns: readonly TraceColumn[];
+  readonly rows: readonly TraceRow[];
+  readonly matchingRows: number;
+  readonly totalHits: number;
+  readonly forgottenHits: number;
 }
 
 // ---------------- utxocache-flush ----------------
@@ -271,7 +304,7 @@ export interface CoinSelectionView {
   readonly wallets: readonly NamedCount[];
 }
 
-export type ToolView = ConnectionsView | FlushView | UtxosView | MempoolView | CoinSelectionView;
+export type ToolView = ConnectionsView | FlushView | UtxosView | MempoolView | CoinSelectionView | TraceView;
 
 /** What the webview shows for one session of the panel's tool. */
 export interface ToolSnapshot {

@@ -7,6 +7,7 @@ import { FlushAggregator } from './flushView';
 import { MempoolAggregator } from './mempoolView';
 import type { ToolViewAggregator, ToolViewOptions } from './toolViewBase';
 import { UtxosAggregator } from './utxosView';
+import { TraceAggregator } from './traceView';
 
 export type { ToolViewAggregator, ToolViewOptions } from './toolViewBase';
 
@@ -22,6 +23,8 @@ export function createToolViewAggregator(tool: ToolPanelTool, options: ToolViewO
       return new MempoolAggregator(options);
     case 'coin-selection':
       return new CoinSelectionAggregator(options);
+    case 'trace-tracepoint':
+      return new TraceAggregator(options);
   }
 }
 
@@ -32,5 +35,6 @@ export function toolOfEvent(event: string): ToolPanelTool | null {
   if (event === 'utxocache:add' || event === 'utxocache:spent' || event === 'utxocache:uncache') return 'utxos';
   if (event.startsWith('mempool:')) return 'mempool-monitor';
   if (event.startsWith('coin_selection:')) return 'coin-selection';
+  if (event === 'tracepoint:hit' || event === 'tracepoint:spec') return 'trace-tracepoint';
   return null;
 }

@@ -40,6 +40,7 @@ export class ToolPanels implements vscode.Disposable, ToolPanelsTestApi {
       utxos: new ToolPanel('utxos', services),
       'mempool-monitor': new ToolPanel('mempool-monitor', services),
       'coin-selection': new ToolPanel('coin-selection', services),
+      'trace-tracepoint': new ToolPanel('trace-tracepoint', services),
     };
     const { hub } = services;
     this.disposables.push(
