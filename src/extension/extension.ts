@@ -6,6 +6,7 @@ import { registerTracepointTree } from './tree/registerTracepointTree';
 import { registerProbeLauncher } from './launch/registerProbeLauncher';
 import { registerPanels } from './panels/registerPanels';
 import { registerLiveCounts } from './liveCounts/liveCounts';
+import { registerTraceThis } from './traceThis/registerTraceThis';
 
 /** Composition root: build the services, let each feature register itself, nothing else. */
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
@@ -14,9 +15,10 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const api: ExtensionApi = {};
   const services: Services = { context, hub, api };
   const liveCounts = registerLiveCounts(services);
-  registerTracepointTree(services, liveCounts);
+  const tree = registerTracepointTree(services, liveCounts);
   registerProbeLauncher(services);
   registerPanels(services);
+  registerTraceThis(services, tree.model, tree.callSites);
   return api;
 }
 

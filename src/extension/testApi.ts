@@ -6,6 +6,7 @@ import type { BenchmarkPanelTestApi } from './benchmarkPanel/benchmarkPanelContr
 import type { ToolPanelsTestApi } from './toolPanels/registerToolPanels';
 import type { LiveCountsTestApi } from './liveCounts/liveCounts';
 import type { NetworkPanelTestApi } from './networkPanel/networkPanelController';
+import type { TraceThisApi } from './traceThis/registerTraceThis';
 
 /**
  * What `activate` returns: a small typed surface that integration tests (and other extensions)
@@ -20,4 +21,5 @@ export interface ExtensionApi {
   toolPanels?: ToolPanelsTestApi;
   liveCounts?: LiveCountsTestApi;
   networkPanel?: NetworkPanelTestApi;
+  traceThis?: TraceThisApi;
 }

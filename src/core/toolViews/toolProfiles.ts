@@ -113,10 +113,22 @@ const coinSelection: ProfileSpec = {
   },
 };
 
+/** trace-tracepoint: hits per tracepoint (the readings are the user's choice, so no value is compared). */
+const traced: ProfileSpec = {
+  events: 'events',
+  amountUnit: null,
+  distributions: {},
+  measure(event) {
+    if (event.event !== 'tracepoint:hit') return [];
+    return [{ keys: keys({ tracepoint: stringField(fieldsOf(event).tracepoint) }), samples: {} }];
+  },
+};
+
 export const TOOL_PROFILES: Readonly<Record<ToolPanelTool, ProfileSpec>> = {
   'p2p-connections': connections,
   'utxocache-flush': flush,
   utxos,
   'mempool-monitor': mempool,
   'coin-selection': coinSelection,
+  'trace-tracepoint': traced,
 };

@@ -203,7 +203,7 @@ interface PickedTarget {
 }
 
 /** `everyProcessRefused`: why none of the tools can trace every process (then that choice is not offered). */
-async function pickTarget(binaryPath: string, tool: string, everyProcessRefused: readonly string[]): Promise<PickedTarget | undefined> {
+export async function pickTarget(binaryPath: string, tool: string, everyProcessRefused: readonly string[]): Promise<PickedTarget | undefined> {
   const processes = await listBitcoindProcesses({ binaryPath });
   const quickPick = vscode.window.createQuickPick<TargetItem>();
   quickPick.title = `Start probe ${tool}: which process?`;

@@ -15,7 +15,7 @@ export const TRACEPOINT_VIEW_ID = 'bitcoinUsdt.tracepoints';
  * Nothing is read here: binaries are discovered and read when the view first asks for its nodes.
  * Traced tracepoints show their live counts (`counts`). Exposes the tree's data to the integration tests as `api.tracepointTree`.
  */
-export function registerTracepointTree(services: Services, counts: TracepointCountsSource): void {
+export function registerTracepointTree(services: Services, counts: TracepointCountsSource): { model: TracepointModel; callSites: CallSiteCache } {
   const { subscriptions, workspaceState } = services.context;
   const registry = new BinaryRegistry(workspaceState);
   const model = new TracepointModel(registry);
@@ -69,4 +69,5 @@ export function registerTracepointTree(services: Services, counts: TracepointCou
       await treeView.reveal(node, { select: true, focus: false, expand: options?.expand ?? false });
     },
   };
+  return { model, callSites };
 }
