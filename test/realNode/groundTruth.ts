@@ -550,3 +550,47 @@ export async function checkMempool(observed: Observed): Promise<void> {
 }
 
 export type { PeerInfo };
+
+// ---------------------------------------------------------------- trace-tracepoint (Trace this tracepoint)
+
+/** The hits of a trace-tracepoint session, each argument's value by index. */
+function traceHits(observed: Observed, tracepoint: string): unknown[][] {
+  const spec = eventsOf(observed.run, 'tracepoint:spec')[0];
+  assert.equal(spec?.tracepoint, tracepoint, 'the session traced the tracepoint asked for');
+  const hits = eventsOf(observed.run, 'tracepoint:hit');
+  for (const hit of hits) assert.equal(hit.tracepoint, tracepoint);
+  const fired = lastFired(observed.run)[tracepoint];
+  assert.equal(hits.length, fired, 'every hit the kernel counted was delivered');
+  return hits.map((hit) => hit.args as unknown[]);
+}
+
+/** validation:block_connected read as hash,s32,u64,s32,s64,s64: hash, height, transactions, inputs, sigops vs getblock. */
+export async function checkTracedBlocks(observed: Observed): Promise<void> {
+  const blocks = await minedBlocks(observed);
+  const got = traceHits(observed, 'validation:block_connected').map(([hash, height, transactions, inputs, sigops, duration]) => {
+    assert.ok(Number(duration) > 0, 'a connect time');
+    return { hash, height, transactions: Number(transactions), inputs, sigops: Number(sigops) };
+  });
+  const want = blocks.map((b) => ({ hash: b.hash, height: b.height, transactions: b.nTx, inputs: b.tx.reduce((n, tx) => n + tx.vin.length, 0), sigops: sigopCost(b) }));
+  assert.ok(want.length > 0, 'the workload mined blocks');
+  assert.deepEqual(got, want, 'traced block_connected hits vs getblock');
+}
+
+/** net:outbound_message read as s64,str71,str71,str71,u64,-: every message sent, in order per peer, vs debug.log. */
+export function checkTracedOutboundMessages(observed: Observed): void {
+  const { log } = observed;
+  const events = traceHits(observed, 'net:outbound_message').map(([peerId, addr, connType, msgType, size, msg]) => {
+    assert.equal(msg, null, 'the message bytes were not read');
+    return { event: 'net:outbound_message', peer_id: peerId, peer_addr: addr, conn_type: connType, msg_type: msgType, msg_size: size } as ToolEvent;
+  });
+  const sent = log.messages.filter((m) => m.direction === 'outbound');
+  assert.ok(sent.length > 100, `debug.log lists ${sent.length} messages sent`);
+  assert.deepEqual(messagesByPeer(loggedMessagesOf(events)), messagesByPeer(sent), 'messages sent per peer, in order');
+  const peers = peerIdentities(observed);
+  for (const event of events) {
+    const peer = peers.get(Number(event.peer_id));
+    assert.ok(peer, `peer ${String(event.peer_id)} has no connection line in debug.log`);
+    assert.equal(event.peer_addr, peer.addr, `peer ${String(event.peer_id)}: address`);
+    assert.equal(event.conn_type, peer.conn_type, `peer ${String(event.peer_id)}: connection type`);
+  }
+}

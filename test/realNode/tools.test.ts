@@ -11,8 +11,12 @@ import { parseDebugLog } from './debugLog';
 import { bitcoinSource, masterBuild, oldBuild, type RealNodeBuild } from './realNodeEnv';
 import { RegtestNetwork } from './regtestNetwork';
 import { buildCli, eventsOf, withTool } from './toolRun';
+import { findCallSites } from '../../src/core/source/callSiteFinder';
+import { proposeTraceForBinary } from '../../src/core/trace/traceProposal';
+import { readingsText } from '../../src/core/trace/traceReadings';
+import { join } from 'node:path';
 import { makeWalletTemplate, runWorkload, startNetwork } from './walletWorkload';
-import { checkBenchmark, checkCoinSelection, checkConnections, checkFlushes, checkMempool, checkP2pMonitor, checkP2pTraffic, checkRawMessages, checkUtxos, type Observed } from './groundTruth';
+import { checkTracedBlocks, checkTracedOutboundMessages, checkBenchmark, checkCoinSelection, checkConnections, checkFlushes, checkMempool, checkP2pMonitor, checkP2pTraffic, checkRawMessages, checkUtxos, type Observed } from './groundTruth';
 
 /**
  * A fresh network, the tool attached to its first node, the workload, then `check` with the nodes still running
@@ -99,6 +103,27 @@ function toolSuite(label: string, build: () => RealNodeBuild, { v29 }: { v29: bo
 
     it('mempool-monitor: added, replaced, removed and rejected equal getmempoolentry, bumpfee and the RPC error', async () => {
       await observe(node, template, 'mempool-monitor', checkMempool);
+    });
+
+    // Trace this tracepoint: the readings proposed from this build's notes and the source's call sites, then
+    // the generated probe (trace-tracepoint) through the CLI and the helper.
+    const traced = async (tracepoint: string): Promise<string[]> => {
+      const callSites = await findCallSites([join(bitcoinSource(), 'src')]);
+      const proposal = await proposeTraceForBinary(node.bitcoind, tracepoint, callSites.get(tracepoint) ?? []);
+      const readings = readingsText(proposal.proposals.map((p) => p.reading));
+      return ['--tracepoint', tracepoint, '--args', readings];
+    };
+
+    it('trace-tracepoint validation:block_connected, read as proposed: hash, height, transactions, inputs, sigops equal getblock', async () => {
+      const args = await traced('validation:block_connected');
+      assert.deepEqual(args, ['--tracepoint', 'validation:block_connected', '--args', 'hash,s32,u64,s32,s64,s64']);
+      await observe(node, template, 'trace-tracepoint', checkTracedBlocks, args);
+    });
+
+    it('trace-tracepoint net:outbound_message, read as proposed: every message sent (peer, address, type, size) equals debug.log', async () => {
+      const args = await traced('net:outbound_message');
+      assert.deepEqual(args, ['--tracepoint', 'net:outbound_message', '--args', 's64,str71,str71,str71,u64,-']);
+      await observe(node, template, 'trace-tracepoint', checkTracedOutboundMessages, args);
     });
   });
 }
