@@ -90,6 +90,18 @@ const EXPECTED: Record<string, (events: readonly NormalizedEvent[]) => void> = {
     assert.ok(selected.every((s) => s.wallet_name === 'demo'));
     assert.ok(ofType(events, 'coin_selection:normal_create_tx_internal').length > 0);
   },
+  'trace-tracepoint': (events) => {
+    // validation:block_connected read as hash,s32,u64,s32,s64,s64 (the script's trace_tracepoint_args).
+    const spec = ofType(events, 'tracepoint:spec')[0];
+    assert.equal(spec?.tracepoint, 'validation:block_connected');
+    const hits = ofType(events, 'tracepoint:hit').map((h) => h.args as unknown[]);
+    assert.ok(hits.length >= 104, `${hits.length} blocks`);
+    assert.deepEqual(hits.map((args) => args[1]), Array.from({ length: hits.length }, (_, i) => i + 1), 'heights 1, 2, … in order');
+    for (const [hash, , transactions, inputs] of hits) {
+      assert.match(String(hash), /^[0-9a-f]{64}$/);
+      assert.ok(Number(transactions) >= 1 && Number(inputs) >= 1, 'a coinbase at least');
+    }
+  },
 };
 
 describe('demo recordings', () => {
