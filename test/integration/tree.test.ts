@@ -79,6 +79,9 @@ async function replaceBinary(source: string, target: string): Promise<void> {
   await rename(temporary, target);
 }
 
+/** The test tracee's own tracepoints (scenario `undocumented`): in the tree, marked undocumented. */
+const TRACEE_OWN = ['tracee:buffers', 'tracee:signed_ints', 'tracee:unsigned_ints'];
+
 describe('tracepoint tree', () => {
   const workspace = requiredEnv('BITCOIN_USDT_TEST_WORKSPACE');
   const traceeBuild = join(process.env.BITCOIN_USDT_TRACEE_DIR ?? join(requiredEnv('BITCOIN_USDT_REPO'), 'test', 'tracee'), 'build');
@@ -97,22 +100,26 @@ describe('tracepoint tree', () => {
     assert.equal(binary.item.contextValue, 'bitcoinUsdt.binary');
     assert.match(binary.tooltip, /ELF64 x86-64/);
     assert.match(binary.tooltip, /Semaphores: yes/);
-    assert.match(binary.description, new RegExp(`${TRACEPOINT_CATALOG.length} tracepoints`));
+    assert.match(binary.description, new RegExp(`${TRACEPOINT_CATALOG.length + TRACEE_OWN.length} tracepoints`));
 
     const binaryChildren = await children(tree, binary.node);
     assert.deepEqual(
       binaryChildren.map((shown) => shown.label),
-      [...CONTEXT_DOCS.map((doc) => doc.context), 'Probe tools'],
-      'one context node per documented context, in catalog order, no Missing group (the tracee has them all), then the probe tools',
+      [...CONTEXT_DOCS.map((doc) => doc.context), 'tracee', 'Probe tools'],
+      'one context node per documented context, in catalog order, no Missing group (the tracee has them all), its own context, then the probe tools',
     );
-    for (const context of binaryChildren.filter((shown) => shown.item.contextValue === 'bitcoinUsdt.context')) {
+    for (const context of binaryChildren.filter((shown) => shown.item.contextValue === 'bitcoinUsdt.context' && shown.label !== 'tracee')) {
       const doc = CONTEXT_DOCS.find((entry) => entry.context === context.label);
       assert.ok(doc);
       assert.equal(context.node.context, doc.context);
       assert.ok(context.tooltip.includes(doc.description), `context ${doc.context}'s tooltip lacks its documentation`);
     }
 
-    const tracepoints = await tracepointNodes(tree, binary);
+    const all = await tracepointNodes(tree, binary);
+    const own = all.filter((shown) => TRACEE_OWN.includes(shown.node.tracepoint ?? ''));
+    assert.deepEqual(own.map((shown) => shown.node.tracepoint).sort(), TRACEE_OWN);
+    for (const shown of own) assert.equal(shown.item.contextValue, 'bitcoinUsdt.tracepoint.undocumented');
+    const tracepoints = all.filter((shown) => !own.includes(shown));
     assert.deepEqual(
       tracepoints.map((shown) => shown.node.tracepoint).sort(),
       TRACEPOINT_CATALOG.map((doc) => doc.id).sort(),
@@ -349,7 +356,7 @@ describe('tracepoint tree', () => {
     });
     assert.equal(added.item.contextValue, 'bitcoinUsdt.binary.added');
     assert.match(added.tooltip, /Added with/);
-    assert.equal((await tracepointNodes(tree, added)).length, TRACEPOINT_CATALOG.length);
+    assert.equal((await tracepointNodes(tree, added)).length, TRACEPOINT_CATALOG.length + TRACEE_OWN.length);
 
     await vscode.commands.executeCommand('bitcoinUsdt.removeBinary', added.node);
     await eventually('the removed binary disappears', async () => {
