@@ -36,8 +36,11 @@ describe('live counts: the tracepoint activity model', () => {
         assert.equal(counts.fired, count, `${tool} ${tracepoint}`);
         assert.equal(counts.sessionLost, lost, `${tool} ${tracepoint} lost`);
         assert.equal(counts.ended, true);
-        assert.equal(counts.delivered, recording.events.filter((e) => e.event === tracepoint).length, `${tool} ${tracepoint} delivered`);
-        assert.ok(MANIFEST_TOOLS.find((t) => t.id === tool)?.tracepoints.includes(tracepoint), `${tool} counts only its tracepoints (${tracepoint})`);
+        // trace-tracepoint streams `tracepoint:hit` events naming the tracepoint its `tracepoint:spec` chose.
+        const hits = recording.events.filter((e) => e.event === tracepoint || (e.event === 'tracepoint:hit' && e.tracepoint === tracepoint));
+        assert.equal(counts.delivered, hits.length, `${tool} ${tracepoint} delivered`);
+        const traced = recording.events.filter((e) => e.event === 'tracepoint:spec').map((e) => (e as { tracepoint: string }).tracepoint);
+        assert.ok([...(MANIFEST_TOOLS.find((t) => t.id === tool)?.tracepoints ?? []), ...traced].includes(tracepoint), `${tool} counts only its tracepoints (${tracepoint})`);
         const lastElapsed = Math.max(...recording.events.filter((e) => e.event === 'fired').map((e) => e.elapsed_ns ?? 0));
         if (lastElapsed > 0) assert.equal(counts.ratePerSecond, count / (lastElapsed / 1e9), `${tool} ${tracepoint}: an ended session's rate is its average`);
         assert.match(callSiteText([counts]), new RegExp(`^${count.toLocaleString('en-US')} fired( · avg [\\d.,]+/s)? · ${lost.toLocaleString('en-US')} lost · ended$`));

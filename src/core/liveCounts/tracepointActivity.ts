@@ -126,7 +126,10 @@ export class TracepointActivity {
     const state = this.sessions.get(sessionId);
     if (!state) return;
     for (const event of events) {
-      const name = event.event;
+      // A generated probe's hits (trace-tracepoint) name their tracepoint in a field; its spec is no hit.
+      if (event.event === 'tracepoint:spec') continue;
+      const hitOf = event.event === 'tracepoint:hit' ? (event as { tracepoint?: unknown }).tracepoint : undefined;
+      const name = typeof hitOf === 'string' ? hitOf : event.event;
       if (name === 'fired') this.takeFired(state, event);
       else if (name === 'lost') {
         const count = (event as { count?: unknown }).count;
