@@ -1,4 +1,4 @@
-// `npm run bench [-- --runs N] [--quick] [--only attach,tools,reindex,extension,panels,discovery,bundle,soak,fuzz] [--profile]`
+// `npm run bench [-- --runs N] [--quick] [--only attach,tools,several,reindex,extension,panels,discovery,bundle,soak,fuzz] [--profile]`
 // Runs every measurement of docs/performance.md in one go, each several times, prints medians with their
 // range and writes everything to bench-results/<ISO timestamp>.json. Needs root: it attaches real probes.
 
@@ -29,11 +29,12 @@ import {
   type SoakBenchResults,
 } from './soakFuzzBench';
 import { reindexTableRows, runReindexBench, type ReindexResults } from './reindexBench';
+import { runSeveralBench, severalTableRows, type SeveralResults } from './severalBench';
 import { runToolsBench, toolsChecks, toolsTableRows, type ToolsResults } from './toolsBench';
 
-const MEASUREMENTS = ['attach', 'tools', 'reindex', 'extension', 'panels', 'discovery', 'bundle', 'soak', 'fuzz'] as const;
+const MEASUREMENTS = ['attach', 'tools', 'several', 'reindex', 'extension', 'panels', 'discovery', 'bundle', 'soak', 'fuzz'] as const;
 type Measurement = (typeof MEASUREMENTS)[number];
-const NEEDS_ROOT: ReadonlySet<Measurement> = new Set(['attach', 'tools', 'reindex', 'extension', 'soak']);
+const NEEDS_ROOT: ReadonlySet<Measurement> = new Set(['attach', 'tools', 'several', 'reindex', 'extension', 'soak']);
 
 const HELP = `Usage: npm run bench -- [--runs N] [--quick] [--only NAME[,NAME...]] [--profile]
 
@@ -43,6 +44,10 @@ Benchmarks (as root; not part of the test suite):
   tools      1 and 2 for every other tool (p2p-connections, connectblock-benchmark, utxocache-flush, utxos,
              coin-selection, raw-p2p-msgs, mempool-monitor) on the tracee scenario that fires its
              tracepoints: nothing / bare bpftrace / the tool via the helper / a contrib-style printf script
+  several    what several probes at once cost the node: the tracee's mixed \`all\` scenario with nothing,
+             p2p-traffic, p2p-traffic + p2p-monitor, and six tools (those two, p2p-connections,
+             connectblock-benchmark, utxos, mempool-monitor), each its own helper session; every event
+             delivered or counted
   reindex    the real bitcoind (BITCOIND, else .real-node/master/bin/bitcoind) -reindex-chainstate of a
              regtest chain made once into .bench-cache/ (${FULL_CHAIN.blocks.toLocaleString('en-US')} blocks × ${FULL_CHAIN.txsPerBlock} transactions; ${SMALL_CHAIN.blocks} × ${SMALL_CHAIN.txsPerBlock}
              with --quick): nothing / each contrib/tracing script that applies (BITCOIN_SOURCE, else
@@ -125,6 +130,7 @@ interface BenchResultsFile {
   counts: { attachEvents: number; extensionLines: number; heapEvents: { first: number; all: number }; discoveryBytes: number };
   attach?: AttachResults;
   tools?: ToolsResults;
+  several?: SeveralResults;
   reindex?: ReindexResults;
   extension?: ExtensionResults;
   panels?: PanelResults;
@@ -222,6 +228,11 @@ async function main(argv: string[]): Promise<number> {
           rows.push(...toolsTableRows(results.tools));
           for (const [name, verdict] of Object.entries(toolsChecks(results.tools))) if (!verdict.startsWith('PASS')) results.failedChecks.push(`${name}: ${verdict}`);
           break;
+        case 'several':
+          results.several = await runSeveralBench(ctx);
+          rows.push(...severalTableRows(results.several));
+          for (const [name, verdict] of Object.entries(results.several.checks)) if (!verdict.startsWith('PASS')) results.failedChecks.push(`${name}: ${verdict}`);
+          break;
         case 'reindex':
           results.reindex = await runReindexBench(ctx, bitcoinSource(repoRoot));
           rows.push(...reindexTableRows(results.reindex));
@@ -281,7 +292,7 @@ async function main(argv: string[]): Promise<number> {
       `load ${load(results.machine.loadAverageStart)} → ${load(results.machine.loadAverageEnd)}\n\n`,
   );
   process.stdout.write(`${formatTable(rows)}\n`);
-  const checks = { ...results.attach?.checks, ...(results.tools ? toolsChecks(results.tools) : {}) };
+  const checks = { ...results.attach?.checks, ...(results.tools ? toolsChecks(results.tools) : {}), ...results.several?.checks };
   if (Object.keys(checks).length > 0) {
     process.stdout.write('\nchecks:\n');
     for (const [name, verdict] of Object.entries(checks)) process.stdout.write(`  ${verdict.padEnd(16)} ${name}\n`);

@@ -2,13 +2,13 @@
 // a shipped tool through the real helper pipeline (helper → socket → decoder, as the CLI runs it), and a
 // contrib-style bpftrace script that printf's every event to a file.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
 import type { NormalizedEvent, PeerTotals } from '../../src/core/events/eventTypes';
 import { ProbeSessionReader, buildHelperArgv, createPrivateSocket } from '../../src/core/probeSession';
-import { findTool, streamedTracepoints } from '../../src/core/tools/toolCatalog';
+import { findTool, streamedTracepoints, type ToolDefinition } from '../../src/core/tools/toolCatalog';
 import {
   BenchFailure,
   fileSize,
@@ -18,6 +18,7 @@ import {
   waitForExit,
   waitUntilStable,
   withTimeout,
+  type ProcessResult,
   type TraceeOptions,
   type TraceeRun,
   type TraceeSummary,
@@ -205,19 +206,67 @@ export interface HelperSessionOutcome extends AttachOutcome {
  * semaphores only once their probes are attached, so `waitAttach` starts the tracee at the right moment.
  */
 export async function runHelperSession(options: HelperSessionOptions): Promise<HelperSessionOutcome> {
-  const tool = findTool(options.tool);
-  if (!tool) throw new BenchFailure(`unknown tool ${options.tool}`);
-  const bcc = tool.script.endsWith('.py');
-  const socket = await createPrivateSocket('bitcoin-usdt-bench-');
-  const run = await startTracee({ ...options.tracee, waitAttach: options.waitAttach });
-  const argv = buildHelperArgv({
-    pythonPath: PYTHON, probesDir: options.probesDir, tool: tool.id, binary: options.tracee.binary, socketPath: socket.path,
-    pid: bcc ? run.pid : null,
+  const [outcome] = await runHelperSessions({ ...options, tools: [options.tool] });
+  return outcome;
+}
+
+export interface HelperSessionsOptions extends Omit<HelperSessionOptions, 'tool'> {
+  tools: readonly string[];
+  /** Start the tracee only once every session reported `session:attached` (default: with several tools). */
+  startWhenAttached?: boolean;
+}
+
+/**
+ * Several tools at once on one tracee, each its own helper session (its own helper process, socket and
+ * decoder), as the extension runs several probes. With more than one (or `startWhenAttached`), the tracee
+ * starts firing only once every session reported `session:attached`, so no session misses the start. One outcome per tool, in order.
+ */
+export async function runHelperSessions(options: HelperSessionsOptions): Promise<HelperSessionOutcome[]> {
+  const tools = options.tools.map((id) => {
+    const tool = findTool(id);
+    if (!tool) throw new BenchFailure(`unknown tool ${id}`);
+    return tool;
   });
-  const helper = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const startWhenAttached = options.startWhenAttached ?? tools.length > 1;
+  const run = await startTracee({ ...options.tracee, waitAttach: options.waitAttach, waitSignal: startWhenAttached });
+  const sessions: HelperSession[] = [];
+  try {
+    for (const tool of tools) sessions.push(startHelperSession(tool, options, run.pid));
+    await Promise.all(sessions.map((s) => s.connect()));
+    if (startWhenAttached) {
+      await Promise.all(sessions.map((s) => withTimeout(s.attached, 120_000, `${s.tool.id} attaching`)));
+      run.resume();
+    }
+    const summary = await Promise.race([
+      withTimeout(run.finished, TRACEE_TIMEOUT_MS, 'the tracee finishing'),
+      ...sessions.map((s) => s.stoppedEarly),
+    ]);
+    return await Promise.all(sessions.map((s) => s.finish(summary)));
+  } finally {
+    run.kill();
+    await Promise.all(sessions.map((s) => s.close()));
+  }
+}
+
+interface HelperSession {
+  tool: ToolDefinition;
+  /** Waits for the helper to connect to the socket and starts reading. */
+  connect(): Promise<void>;
+  /** Resolves once the session reported that every probe is attached. */
+  attached: Promise<void>;
+  /** Rejects if the session ends before the tracee finished. */
+  stoppedEarly: Promise<never>;
+  /** Drains the stream, stops the helper and collects what it delivered. */
+  finish(summary: TraceeSummary): Promise<HelperSessionOutcome>;
+  close(): Promise<void>;
+}
+
+function startHelperSession(tool: ToolDefinition, options: HelperSessionsOptions, traceePid: number): HelperSession {
+  const bcc = tool.script.endsWith('.py');
+  const socketReady = createPrivateSocket('bitcoin-usdt-bench-');
+  let helper: ChildProcess | null = null;
+  let exited: Promise<ProcessResult> | null = null;
   let helperStderr = '';
-  helper.stderr.setEncoding('utf8').on('data', (t: string) => (helperStderr += t));
-  const exited = waitForExit(helper);
   const errors: string[] = [];
   const warnings: string[] = [];
   let peerTotals: PeerTotals[] | null = null;
@@ -227,22 +276,40 @@ export async function runHelperSession(options: HelperSessionOptions): Promise<H
   const lostEventsBySource: Record<string, number> = {};
   const tracepoints = new Set(tool.tracepoints);
   let tracepointEvents = 0;
-  try {
+  let reader: ProbeSessionReader | null = null;
+  let markAttached: () => void = () => undefined;
+  const attached = new Promise<void>((resolve) => (markAttached = resolve));
+  let markStopped: (error: BenchFailure) => void = () => undefined;
+  const stoppedEarly = new Promise<never>((_, reject) => (markStopped = reject));
+  stoppedEarly.catch(() => undefined);
+
+  const connect = async (): Promise<void> => {
+    const socket = await socketReady;
+    const argv = buildHelperArgv({
+      pythonPath: PYTHON, probesDir: options.probesDir, tool: tool.id, binary: options.tracee.binary, socketPath: socket.path,
+      pid: bcc ? traceePid : null,
+    });
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    helper = child;
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (helperStderr += t));
+    const childExited = waitForExit(child);
+    exited = childExited;
     const connection = await Promise.race([
       socket.waitForConnection(30_000),
-      exited.then(({ code }) => {
-        throw new BenchFailure(`the helper exited (code ${code}) before connecting: ${helperStderr.trim()}`);
+      childExited.then(({ code }) => {
+        throw new BenchFailure(`the helper of ${tool.id} exited (code ${code}) before connecting: ${helperStderr.trim()}`);
       }),
     ]);
     if (options.captureRawLines) connection.on('data', (chunk: Buffer) => captured.push(chunk));
-    const reader = new ProbeSessionReader({
+    reader = new ProbeSessionReader({
       decoder: new BpftraceDecoder({ streamedTracepoints: streamedTracepoints(tool) }),
       onBatch: (events) => {
         for (const event of events) {
           eventCounts[event.event] = (eventCounts[event.event] ?? 0) + 1;
           lastEvents.set(event.event, event);
           if (tracepoints.has(event.event)) tracepointEvents++;
-          if (event.event === 'p2p:peer_totals') peerTotals = event.peers;
+          if (event.event === 'session:attached') markAttached();
+          else if (event.event === 'p2p:peer_totals') peerTotals = event.peers;
           else if (event.event === 'lost') lostEventsBySource[event.source ?? 'unknown'] = (lostEventsBySource[event.source ?? 'unknown'] ?? 0) + event.count;
           else if (event.event === 'session:message' && event.level === 'error') errors.push(event.message);
           else if (event.event === 'session:message' && event.level === 'warning') warnings.push(event.message);
@@ -250,19 +317,21 @@ export async function runHelperSession(options: HelperSessionOptions): Promise<H
       },
     });
     reader.attach(connection);
-    const summary = await Promise.race([
-      withTimeout(run.finished, TRACEE_TIMEOUT_MS, 'the tracee finishing'),
-      reader.done.then(() => {
-        throw new BenchFailure(`the helper stopped early: ${[...errors, ...warnings].join('; ')} ${helperStderr.trim()}`);
-      }),
-    ]);
+    void reader.done.then(() =>
+      markStopped(new BenchFailure(`the helper of ${tool.id} stopped early: ${[...errors, ...warnings].join('; ')} ${helperStderr.trim()}`)),
+    );
+  };
+
+  const finish = async (summary: TraceeSummary): Promise<HelperSessionOutcome> => {
+    if (!reader || !helper) throw new BenchFailure(`the session of ${tool.id} was never connected`);
+    const sessionReader: ProbeSessionReader = reader;
     // Periodic count prints keep arriving: only events and loss reports tell that the stream drained
     // (tracepoint events counted twice, by the decoder and by name: aggregating tools stream some too).
-    const progress = (): number => reader.decoder.stats.delivered + reader.decoder.stats.lostReported + tracepointEvents;
+    const progress = (): number => sessionReader.decoder.stats.delivered + sessionReader.decoder.stats.lostReported + tracepointEvents;
     await waitUntilStable(progress, DRAIN_QUIET_MS, DRAIN_MAX_MS);
-    if ((await interruptUntilExit(helper, 30_000)).killed) throw new BenchFailure('the helper did not stop on SIGINT');
-    await withTimeout(reader.done, 10_000, 'the helper closing the socket');
-    const final = reader.decoder.stats;
+    if ((await interruptUntilExit(helper, 30_000)).killed) throw new BenchFailure(`the helper of ${tool.id} did not stop on SIGINT`);
+    await withTimeout(sessionReader.done, 10_000, `the helper of ${tool.id} closing the socket`);
+    const final = sessionReader.decoder.stats;
     const kernelFired = Object.values(final.fired).reduce((a, b) => a + b, 0);
     return {
       summary,
@@ -279,12 +348,15 @@ export async function runHelperSession(options: HelperSessionOptions): Promise<H
       lostEventsBySource,
       warnings,
     };
-  } finally {
-    run.kill();
-    if (helper.exitCode === null) {
+  };
+
+  const close = async (): Promise<void> => {
+    if (helper && helper.exitCode === null && exited) {
       helper.kill('SIGINT');
       await Promise.race([exited, sleep(5_000)]);
     }
-    await socket.close();
-  }
+    await (await socketReady).close();
+  };
+
+  return { tool, connect, attached, stoppedEarly, finish, close };
 }
