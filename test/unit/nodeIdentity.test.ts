@@ -81,4 +81,14 @@ describe('NodeResolver (what the unprivileged side adds to a live stream)', () =
       server.close();
     }
   });
+
+  it('emits nothing after the session ends: session:end stays the last event of the stream', async () => {
+    const emitted: string[] = [];
+    const resolver = new NodeResolver({ sessionPid: process.pid, emit: (events) => emitted.push(...events.map((e) => e.event)), nowUs: () => 1_000_000_000 });
+    const message = { event: 'net:inbound_message', elapsed_ns: 5_000_000, peer_id: 1, peer_addr: '127.0.0.1:1', conn_type: 'inbound', msg_type: 'ping', msg_size: 8 } as never;
+    resolver.observe([message, { event: 'session:end', reason: 'bpftrace exited', exit_code: 0 }]);
+    resolver.observe([message]);
+    await resolver.idle();
+    assert.deepEqual(emitted, []);
+  });
 });

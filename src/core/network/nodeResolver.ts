@@ -41,6 +41,8 @@ export class NodeResolver {
   private pending: Promise<void> = Promise.resolve();
   /** The smallest unix_us − elapsed seen (µs). */
   private clockBoundUs = Infinity;
+  /** The session's end was seen: `session:end` stays the last event, nothing is emitted after it. */
+  private ended = false;
   private readonly readIdentity: (pid: number) => Promise<NodeEvent>;
   private readonly readSockets: (pid: number) => Promise<TcpSocket[]>;
 
@@ -52,6 +54,11 @@ export class NodeResolver {
 
   /** Looks at a batch of the session's events; what it finds is emitted once read. */
   observe(events: readonly NormalizedEvent[]): void {
+    if (this.ended) return;
+    if (events.some((event) => event.event === 'session:end')) {
+      this.ended = true;
+      return;
+    }
     this.observeClock(events);
     const toDescribe = new Set<number>();
     const newPeers = new Map<number, { peerId: Int64Field; peerAddr: string }[]>();
@@ -113,6 +120,6 @@ export class NodeResolver {
         if (socket) found.push({ event: 'node:peer_socket', pid, peer_id: peerId, peer_addr: peerAddr, local_addr: socket.local });
       }
     }
-    if (found.length > 0) this.options.emit(found);
+    if (found.length > 0 && !this.ended) this.options.emit(found);
   }
 }
