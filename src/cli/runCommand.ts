@@ -224,7 +224,7 @@ function toolParams(tool: ToolDefinition, options: Readonly<Record<string, strin
 }
 
 /** The probes/ directory shipped with this program (next to dist/, or the source tree in tests). */
-function findProbesDir(): string {
+export function findProbesDir(): string {
   let dir = __dirname;
   for (let i = 0; i < 5; i++) {
     if (existsSync(join(dir, 'probes', HELPER_SCRIPT))) return join(dir, 'probes');

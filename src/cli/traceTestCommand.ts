@@ -5,9 +5,9 @@
 // each is recorded as <test>-<tool>-<time>.ndjson.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, promises as fs, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, promises as fs, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { version } from '../../package.json';
 import { BpftraceDecoder } from '../core/events/bpftraceDecoder';
@@ -15,7 +15,6 @@ import type { NodeEvent, NormalizedEvent } from '../core/events/eventTypes';
 import { RecordingWriter } from '../core/events/recording';
 import { FunctionalTestError, functionalTestName, planFunctionalTest } from '../core/functionalTest/functionalTest';
 import {
-  HELPER_SCRIPT,
   ProbeSessionReader,
   buildHelperArgv,
   createPrivateSocket,
@@ -24,6 +23,7 @@ import {
 } from '../core/probeSession';
 import { TOOLS, findTool, streamedTracepoints, type ToolDefinition } from '../core/tools/toolCatalog';
 import { checkToolTarget } from '../core/tools/toolTarget';
+import { findProbesDir } from './runCommand';
 import { CliFailure, CliUsageError, EXIT_OK, PROGRAM_NAME, type CliCommand, type CliIo } from './cliCommand';
 import { terminalSafe as safe } from './toolEventOutput';
 
@@ -116,15 +116,6 @@ export async function parseTraceTestArgs(args: readonly string[], env: NodeJS.Pr
     testPath: resolve(positionals[0]), testArgs, tools, binary, json: values.json ?? false,
     recordDir: resolve(values['record-dir'] ?? '.'), bpftrace: values.bpftrace ?? null,
   };
-}
-
-function findProbesDir(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'probes', HELPER_SCRIPT))) return join(dir, 'probes');
-    dir = dirname(dir);
-  }
-  throw new CliFailure(`cannot find probes/${HELPER_SCRIPT} next to this program`);
 }
 
 /** One tool's helper session over every process of the binary, recorded. */

@@ -4,6 +4,7 @@
 // `[::1]:18444`; an IPv4-mapped IPv6 address as IPv4), so they compare with the tracepoints' `peer_addr`.
 
 import { readFile, readdir, readlink } from 'node:fs/promises';
+import { formatIpv6 } from '../p2pMessages/networkAddress';
 
 export interface TcpSocket {
   readonly local: string;
@@ -28,31 +29,7 @@ export function procAddress(hex: string): string {
   if (bytes.length === 4) return `${bytes.join('.')}:${port}`;
   const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
   if (mapped) return `${bytes.slice(12).join('.')}:${port}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(bytes[i] * 256 + bytes[i + 1]);
-  return `[${compressIpv6(groups)}]:${port}`;
-}
-
-/** RFC 5952: the longest run (≥ 2) of zero groups becomes `::`. */
-function compressIpv6(groups: readonly number[]): string {
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < groups.length; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < groups.length && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return `[${formatIpv6(Uint8Array.from(bytes))}]:${port}`;
 }
 
 /** Parses the text of /proc/net/tcp or tcp6 (header line first). */
