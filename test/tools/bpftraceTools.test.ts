@@ -114,7 +114,11 @@ async function run(options: RunOptions): Promise<RunResult> {
     traceeDone.catch(() => undefined);
     const pid = Number(pidText);
     if (socket === null) {
-      const argv = ['-f', 'json', '-p', String(pid), join(PROBES, tool(options.toolId).script), binary, ...params.map(([, v]) => v)];
+      // As the helper passes them: every parameter in manifest order (the given value or its default), then the
+      // uid (0: every process); `--` so that a value such as -1 is the script's.
+      const given = new Map(params);
+      const positional = tool(options.toolId).parameters.map((p) => given.get(p.name) ?? p.default);
+      const argv = ['-f', 'json', '-p', String(pid), '--', join(PROBES, tool(options.toolId).script), binary, ...positional, '0'];
       tracer = spawn(BPFTRACE, argv, {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', BPFTRACE_STRLEN: '72', [ATTACHED_MARKER]: '1' },
