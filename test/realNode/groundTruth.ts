@@ -102,6 +102,11 @@ function sumTotals(messages: readonly LoggedMessage[], key: (m: LoggedMessage) =
   return totals;
 }
 
+/** A p2p-monitor entry without the `pid` it carries (compared separately). */
+function withoutPid<T extends object>({ pid: _pid, ...rest }: T & { pid?: number }): Omit<T, 'pid'> {
+  return rest;
+}
+
 export function checkP2pMonitor(observed: Observed): void {
   const { run, log } = observed;
   const peerTotals = eventsOf(run, 'p2p:peer_totals').pop() as (ToolEvent & { peers: (Totals & { peer_id: number; peer_addr: string; conn_type: string })[] }) | undefined;
@@ -110,14 +115,17 @@ export function checkP2pMonitor(observed: Observed): void {
   const peers = peerIdentities(observed);
   const wantPeers = sumTotals(log.messages, (m) => String(m.peer_id));
   const gotPeers: Record<string, Totals> = {};
-  for (const { peer_id, peer_addr, conn_type, ...totals } of peerTotals.peers) {
+  // One traced process (a PID session): every entry names it; the totals are compared without it.
+  const pids = new Set([...peerTotals.peers, ...typeTotals.types].map((entry) => (entry as { pid?: number }).pid));
+  assert.equal(pids.size, 1, `one process in the totals (${[...pids].join(', ')})`);
+  for (const { peer_id, peer_addr, conn_type, ...totals } of peerTotals.peers.map(withoutPid)) {
     gotPeers[String(peer_id)] = totals;
     const peer = peers.get(Number(peer_id));
     assert.deepEqual({ peer_addr, conn_type }, { peer_addr: peer?.addr, conn_type: peer?.conn_type }, `peer ${peer_id}: address and connection type`);
   }
   assert.deepEqual(gotPeers, wantPeers, 'per-peer messages and bytes in and out');
   const gotTypes: Record<string, Totals> = {};
-  for (const { msg_type, ...totals } of typeTotals.types) gotTypes[msg_type] = totals;
+  for (const { msg_type, ...totals } of typeTotals.types.map(withoutPid)) gotTypes[msg_type] = totals;
   assert.deepEqual(gotTypes, sumTotals(log.messages, (m) => m.msg_type), 'per-type messages and bytes in and out');
 }
 
