@@ -116,6 +116,9 @@ describe('live counts on the call sites (test tracee)', function () {
       const operation = filtered.columns.indexOf('Op');
       assert.ok(operation >= 0, `columns: ${filtered.columns.join(', ')}`);
       assert.ok(filtered.firstRows.every((row) => row[operation] === 'spent'), `rows: ${JSON.stringify(filtered.firstRows.slice(0, 3))}`);
+      // The filter stays with the panel: leave it unfiltered for the tests that follow.
+      (await extensionApis('toolPanels')).toolPanels.setFilter('utxos', { text: '', kind: '' });
+      await toolPanelReport('utxos', (r) => r.filter.kind === '' && r.filter.text === '', 10_000);
 
       // The tree shows the same counts on the traced tracepoints, none on the others.
       await waitFor('the tree to show the counts', 10_000, async () => {
