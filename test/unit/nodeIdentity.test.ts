@@ -23,6 +23,16 @@ describe('node identity', () => {
   });
 });
 
+/** A real loopback connection of this process: a listening server and a client connected to it. */
+async function loopbackConnection(): Promise<{ server: Server; client: Socket; port: number }> {
+  const server: Server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const client: Socket = connect(port, '127.0.0.1');
+  await new Promise<void>((r) => client.once('connect', () => r()));
+  return { server, client, port };
+}
+
 describe('a process\'s TCP sockets from /proc', () => {
   it('addresses as Bitcoin Core writes them', () => {
     assert.equal(procAddress('0100007F:4E20'), '127.0.0.1:20000');
@@ -32,11 +42,7 @@ describe('a process\'s TCP sockets from /proc', () => {
   });
 
   it('finds the local end of a real loopback connection of this process', async () => {
-    const server: Server = createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    const client: Socket = connect(port, '127.0.0.1');
-    await new Promise<void>((r) => client.once('connect', () => r()));
+    const { server, client, port } = await loopbackConnection();
     try {
       const sockets = await readProcessTcpSockets(process.pid);
       const listening = sockets.find((s) => s.state === 'LISTEN' && s.local === `127.0.0.1:${port}`);
@@ -53,11 +59,7 @@ describe('a process\'s TCP sockets from /proc', () => {
 
 describe('NodeResolver (what the unprivileged side adds to a live stream)', () => {
   it('describes the session\'s pid once, finds the local end of an outbound peer\'s real socket, and bounds the clock', async () => {
-    const server: Server = createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    const client: Socket = connect(port, '127.0.0.1');
-    await new Promise<void>((r) => client.once('connect', () => r()));
+    const { server, client, port } = await loopbackConnection();
     try {
       const emitted: Record<string, unknown>[] = [];
       let now = 1_000_000_000;
