@@ -134,7 +134,7 @@ async function heapRun(samplePath: string, first: number, total: number): Promis
     }
     reader.push(Buffer.from(parts.join('')));
     if (generated === first) {
-      reader.flush();
+      reader.drain();
       collectGarbage();
       heapUsedAfterFirst = process.memoryUsage().heapUsed;
       eventsFirst = events;

@@ -127,6 +127,19 @@ for (const build of BUILDS) {
       assert.ok(!result.events.some((e) => e.event === 'truncated'), 'nothing was cut');
     });
 
+    it('keeps the order messages fired in when the firing thread moves between CPUs', async () => {
+      // bpftrace 0.17 prints each CPU's perf buffer in turn: on a real node a peer's `headers` came out before the
+      // `feefilter` and `pong` it had sent earlier. The tracee's thread hops to the next CPU after every call.
+      const result = await runSession('p2p-traffic', build, ['--scenario', 'p2p', '--count', '50000', '--rate', '100000', '--hop-cpus', '1', '--seed', '11']);
+      assert.equal(lostSum(result.events), 0, 'nothing lost');
+      const elapsed = messages(result.events).map((m) => m.elapsed_ns ?? 0);
+      const backwards = elapsed.filter((t, i) => i > 0 && t < elapsed[i - 1]).length;
+      assert.equal(backwards, 0, 'elapsed_ns never goes backwards');
+      const got = messages(result.events).map(({ elapsed_ns: _elapsed, pid: _pid, ...fields }) => fields);
+      assert.equal(got.length, result.expect.length, `delivered ${got.length} of ${result.expect.length}`);
+      for (let i = 0; i < got.length; i++) assert.deepEqual(got[i], result.expect[i], `message ${i}`);
+    });
+
     it('accounts for every message at the top rate: delivered + lost == fired', async () => {
       const result = await runSession('p2p-traffic', build, ['--scenario', 'p2p-flood', '--count', '300000', '--seed', '3'], false);
       const fired = firedMessages(result.summary);

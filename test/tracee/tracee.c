@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -226,6 +227,22 @@ static bool g_hostile;
 static uint32_t g_burst_size = 3000;
 /* --linger-ms: stay alive after `done` so a probe attached with -p prints its interval counts before the target exits */
 static uint64_t g_linger_ms = 0;
+/* --hop-cpus N: every N calls the firing thread moves to the next CPU, as bitcoind's threads do between
+   tracepoints (bpftrace reads one perf buffer per CPU, so this is what can print events out of firing order) */
+static uint64_t g_hop_every = 0;
+static int g_hop_cpu = 0;
+
+static void hop_cpu(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 2)
+        return;
+    g_hop_cpu = (g_hop_cpu + 1) % (int)cpus;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(g_hop_cpu, &set);
+    sched_setaffinity(0, sizeof set, &set);
+}
 
 static struct peer *g_peers;
 static size_t g_peer_count;
@@ -314,6 +331,8 @@ static inline bool next_slot(void)
     } else if (g_deadline_ns && (g_calls & 1023) == 0 && now_ns() >= g_deadline_ns) {
         return false;
     }
+    if (g_hop_every && g_calls % g_hop_every == 0)
+        hop_cpu();
     g_calls++;
     return true;
 }
@@ -1802,6 +1821,7 @@ static const char usage[] =
     "usage: tracee [-datadir=DIR -port=N -rpcport=N -regtest] [--scenario NAME] [--count N] [--rate N] [--duration-ms MS] [--seed S] [--peers N]\n"
     "              [--wait-signal] [--wait-attach TRACEPOINT[,TRACEPOINT...]] [--expect FILE]\n"
     "              [--summary FILE] [--hostile] [--start H --end H] [--burst-size N] [--linger-ms MS]\n"
+    "              [--hop-cpus N]\n"
     "scenarios: p2p hostile p2p-flood connections validation utxocache mempool coin-selection raw all demo\n"
     "           undocumented\n";
 
@@ -1901,6 +1921,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--linger-ms")) {
             TAKES_VALUE();
             g_linger_ms = parse_u64(a, v);
+        } else if (!strcmp(a, "--hop-cpus")) {
+            TAKES_VALUE();
+            g_hop_every = parse_u64(a, v);
         } else if (!strcmp(a, "--burst-size")) {
             TAKES_VALUE();
             uint64_t b = parse_u64(a, v);

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { BpftraceDecoder } from '../events/bpftraceDecoder';
 import type { NormalizedEvent } from '../events/eventTypes';
 import { RAW_MAX_LINE_BYTES } from '../events/bccDecoder';
+import { FiringOrder } from '../events/firingOrder';
 
 export interface ProbeSessionCounters {
   /** Message/tracepoint events delivered so far. */
@@ -34,6 +35,9 @@ export class ProbeSessionReader {
   private readonly maxBatchEvents: number;
   private readonly maxLineBytes: number;
   private pending: NormalizedEvent[] = [];
+  /** The decoder's events of the line being read, before they pass through `order` into `pending`. */
+  private decoded: NormalizedEvent[] = [];
+  private readonly order: FiringOrder;
   private partial: Buffer[] = [];
   private partialBytes = 0;
   private discardingLongLine = false;
@@ -50,6 +54,7 @@ export class ProbeSessionReader {
 
   constructor(options: ProbeSessionReaderOptions) {
     this.decoder = options.decoder ?? new BpftraceDecoder();
+    this.order = new FiringOrder((event) => this.decoder.isStreamed(event));
     this.onBatch = options.onBatch;
     this.batchIntervalMs = options.batchIntervalMs ?? 200;
     this.maxBatchEvents = options.maxBatchEvents ?? 1000;
@@ -121,8 +126,10 @@ export class ProbeSessionReader {
       } else if (length > this.maxLineBytes) {
         this.dropLongLine();
       } else {
-        const added = this.decoder.decodeRangeInto(chunk, lineStart, nl, this.pending);
-        if (added > 0) this.added(added);
+        if (this.decoder.decodeRangeInto(chunk, lineStart, nl, this.decoded) > 0) {
+          this.add(this.decoded);
+          this.decoded.length = 0;
+        }
       }
     }
   }
@@ -134,16 +141,29 @@ export class ProbeSessionReader {
     this.partial = [];
     this.partialBytes = 0;
     this.add(this.decoder.finish('the helper closed the connection'));
+    this.order.releaseAll(this.pending);
     this.finished = true;
-    this.flush();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.handOut();
     this.resolveDone();
   }
 
+  /** A tick: hands out the events decoded so far, except streamed ones that arrived since the last tick. */
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    const before = this.pending.length;
+    this.order.tick(this.pending);
+    this.rateWindowCount += this.pending.length - before;
+    this.handOut();
+  }
+
+  /** Hands out every event decoded so far, the held ones too (for a caller that looks at all of them now). */
+  drain(): void {
+    this.order.releaseAll(this.pending);
+    this.handOut();
+  }
+
+  private handOut(): void {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
@@ -176,16 +196,18 @@ export class ProbeSessionReader {
 
   private add(events: NormalizedEvent[]): void {
     if (events.length === 0) return;
-    for (const e of events) this.pending.push(e);
-    this.added(events.length);
+    const before = this.pending.length;
+    for (const e of events) this.order.push(e, this.pending);
+    this.rateWindowCount += this.pending.length - before;
+    if (this.pending.length >= this.maxBatchEvents) this.handOut();
+    else if (!this.timer && !this.finished && (this.pending.length > 0 || this.order.holding > 0)) this.armTimer();
   }
 
-  /** Events were appended to `pending`: count them, flush a full batch or arm the timer. */
-  private added(count: number): void {
-    this.rateWindowCount += count;
-    if (this.pending.length >= this.maxBatchEvents) this.flush();
-    else if (!this.timer && !this.finished) {
-      this.timer = setTimeout(() => this.flush(), this.batchIntervalMs);
-    }
+  private armTimer(): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush();
+      if (this.order.holding > 0 && !this.finished) this.armTimer();
+    }, this.batchIntervalMs);
   }
 }
