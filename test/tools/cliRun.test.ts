@@ -4,75 +4,23 @@
 // Needs root, bpftrace and `make -C test/tracee`; builds dist/ first (node scripts/build.mjs).
 
 import { strict as assert } from 'node:assert';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { ConnectSummaryEvent, UtxoOpsEvent } from '../../src/core/events/bpftraceToolEventTypes';
 import type { NormalizedEvent, PeerTotalsEvent } from '../../src/core/events/eventTypes';
 import { findTool } from '../../src/core/tools/toolCatalog';
 import { readNdjson, withoutDerivedFields } from '../unit/helpers/toolRecordStream';
 import { FLUSH_MODE_NAMES } from '../../src/core/catalog/tracepointCatalog';
 import { exited, waitForText } from './childProcessWaits';
+import { CLI, ROOT, runCliOnTracee, type CliRun, type Fields, type TraceeSummary } from './cliOnTracee';
 
-const ROOT = resolve(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
 const TRACEE = join(ROOT, 'test', 'tracee', 'build', 'tracee-v29');
 
-type Fields = Record<string, unknown> & { event: string };
-
-interface TraceeSummary {
-  fired: Record<string, number>;
-  peers: Record<string, { peer_addr: string; conn_type: string; msgs_in: number; bytes_in: number; msgs_out: number; bytes_out: number }>;
-}
-
-interface CliRun {
-  code: number | null;
-  events: Fields[];
-  stderr: string;
-  expect: Fields[];
-  summary: TraceeSummary;
-}
-
-/**
- * Starts the tracee (waiting until the tool's semaphores are raised), then `cli.js run <tool> --pid N --json`;
- * bpftrace -p exits when the tracee does (or at the benchmark's end height), and the command line with it.
- */
 async function runCli(toolId: string, traceeArgs: string[], cliArgs: string[] = []): Promise<CliRun> {
   assert.ok(findTool(toolId), `no tool ${toolId}`);
-  const work = mkdtempSync(join(tmpdir(), 'cli-run-'));
-  const expectPath = join(work, 'expect.ndjson');
-  const summaryPath = join(work, 'summary.json');
-  const tracee = spawn(TRACEE, [...traceeArgs, '--wait-signal', '--expect', expectPath, '--summary', summaryPath], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let cli: ChildProcess | null = null;
-  try {
-    const [, pid] = await waitForText(tracee.stdout, tracee, /ready pid=(\d+)/, 10_000);
-    const traceeDone = waitForText(tracee.stdout, tracee, /done fired=\d+/, 100_000);
-    traceeDone.catch(() => undefined);
-    cli = spawn(process.execPath, [CLI, 'run', toolId, '--pid', pid, '--json', ...cliArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    cli.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    cli.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    // Fire once every probe is attached (session:attached is bpftrace's notification after attaching).
-    await waitForText(cli.stdout, cli, /"event":"session:attached"/, 30_000);
-    tracee.kill('SIGUSR1');
-    await traceeDone;
-    const code = await exited(cli, 30_000, 'the command line');
-    return {
-      code,
-      events: readNdjson(stdout) as Fields[],
-      stderr,
-      expect: readNdjson(readFileSync(expectPath, 'utf8')) as Fields[],
-      summary: JSON.parse(readFileSync(summaryPath, 'utf8')) as TraceeSummary,
-    };
-  } finally {
-    tracee.kill('SIGKILL');
-    if (cli && cli.exitCode === null) cli.kill('SIGKILL');
-    rmSync(work, { recursive: true, force: true });
-  }
+  return runCliOnTracee(TRACEE, traceeArgs, [toolId, ...cliArgs]);
 }
 
 /** The tracepoint events of these kinds, without the session time and the pid (the tracee knows neither). */

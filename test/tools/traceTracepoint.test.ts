@@ -6,69 +6,28 @@
 // and delivered + lost must equal the kernel's fired count. Needs root, bpftrace, `make -C test/tracee`, dist/.
 
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { bytesToString } from '../../src/core/events/bpftraceJson';
 import { findCallSites } from '../../src/core/source/callSiteFinder';
 import { proposeTraceForBinary } from '../../src/core/trace/traceProposal';
 import { readingsText } from '../../src/core/trace/traceReadings';
-import { readNdjson } from '../unit/helpers/toolRecordStream';
-import { exited, waitForText } from './childProcessWaits';
+import { exited } from './childProcessWaits';
+import { CLI, runCliOnTracee, type CliRun } from './cliOnTracee';
 
 const ROOT = resolve(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
 const TRACEE_DIR = join(ROOT, 'test', 'tracee');
 const BUILDS = { v29: join(TRACEE_DIR, 'build', 'tracee-v29'), legacy: join(TRACEE_DIR, 'build', 'tracee-legacy') };
 const COUNT = 240;
 
-type Fields = Record<string, unknown> & { event: string };
-
-interface TraceRun {
-  code: number | null;
-  events: Fields[];
-  stderr: string;
-  expect: Fields[];
+interface TraceRun extends Omit<CliRun, 'summary'> {
   fired: Record<string, number>;
 }
 
 async function traceTracee(binary: string, tracepoint: string, args: string): Promise<TraceRun> {
-  assert.ok(existsSync(binary), `${binary} is missing: run \`make -C test/tracee\` first`);
-  assert.ok(existsSync(CLI), 'dist/cli.js is missing: run `npm run build` first');
-  const work = mkdtempSync(join(tmpdir(), 'trace-tracepoint-'));
-  const expectPath = join(work, 'expect.ndjson');
-  const summaryPath = join(work, 'summary.json');
-  const tracee = spawn(binary, ['--scenario', 'undocumented', '--count', String(COUNT), '--wait-signal', '--linger-ms', '1500',
-    '--expect', expectPath, '--summary', summaryPath], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let cli: ChildProcess | null = null;
-  try {
-    const [, pid] = await waitForText(tracee.stdout, tracee, /ready pid=(\d+)/, 10_000);
-    const traceeDone = waitForText(tracee.stdout, tracee, /done fired=\d+/, 100_000);
-    traceeDone.catch(() => undefined);
-    cli = spawn(process.execPath, [CLI, 'run', 'trace-tracepoint', '--pid', pid, '--json', '--tracepoint', tracepoint, '--args', args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    cli.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    cli.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await waitForText(cli.stdout, cli, /"event":"session:attached"/, 30_000);
-    tracee.kill('SIGUSR1');
-    await traceeDone;
-    const code = await exited(cli, 30_000, 'the command line');
-    return {
-      code,
-      events: readNdjson(stdout) as Fields[],
-      stderr,
-      expect: readNdjson(readFileSync(expectPath, 'utf8')) as Fields[],
-      fired: (JSON.parse(readFileSync(summaryPath, 'utf8')) as { fired: Record<string, number> }).fired,
-    };
-  } finally {
-    tracee.kill('SIGKILL');
-    if (cli && cli.exitCode === null) cli.kill('SIGKILL');
-    rmSync(work, { recursive: true, force: true });
-  }
+  const { summary, ...run } = await runCliOnTracee(binary, ['--scenario', 'undocumented', '--count', String(COUNT), '--linger-ms', '1500'],
+    ['trace-tracepoint', '--tracepoint', tracepoint, '--args', args]);
+  return { ...run, fired: summary.fired };
 }
 
 /** The hits' argument values; the kernel's last fired count of the tracepoint; what was lost. */
