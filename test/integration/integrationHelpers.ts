@@ -52,6 +52,19 @@ export function workspaceBitcoind(): string {
 }
 
 /** Calls `probe` every 100 ms until it returns a value (`undefined` and `false` mean "not yet"); throws after `timeoutMs`. */
+/**
+ * Accepts the open quick pick or input box (its default) until the launch resolves. An accept while the next
+ * prompt is still opening does nothing, so it keeps accepting rather than counting prompts.
+ */
+export async function acceptPromptsUntilSettled(pending: Thenable<unknown>): Promise<void> {
+  let settled = false;
+  pending.then(() => (settled = true), () => (settled = true));
+  for (const deadline = Date.now() + 30_000; !settled && Date.now() < deadline; ) {
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    await new Promise((resolve) => setTimeout(resolve, 700));
+  }
+}
+
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

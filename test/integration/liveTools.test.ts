@@ -13,6 +13,7 @@ import { formatDuration } from '../../src/shared/format';
 import type { ToolPanelTool, ToolRenderReport } from '../../src/shared/toolPanelProtocol';
 import type { TracepointTreeNode } from '../../src/extension/tree/treeNodes';
 import {
+  acceptPromptsUntilSettled,
   assertNoProbeProcessesWithin,
   benchmarkPanelReport,
   extensionApis,
@@ -114,19 +115,6 @@ async function replay(path: string): Promise<string> {
   const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.openRecording', vscode.Uri.file(path));
   assert.ok(sessionId, 'Open recording returned no session');
   return sessionId;
-}
-
-/**
- * Accepts the open quick pick or input box (its default) until the launch resolves. An accept while the next
- * prompt is still opening does nothing, so it keeps accepting rather than counting prompts.
- */
-async function acceptPromptsUntilSettled(pending: Thenable<unknown>): Promise<void> {
-  let settled = false;
-  pending.then(() => (settled = true), () => (settled = true));
-  for (const deadline = Date.now() + 30_000; !settled && Date.now() < deadline; ) {
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    await new Promise((resolve) => setTimeout(resolve, 700));
-  }
 }
 
 describe('every bpftrace tool live (real helper and bpftrace against the workspace bitcoind)', function () {

@@ -7,17 +7,8 @@ import { strict as assert } from 'node:assert';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { escapeInvisible } from '../../src/shared/visibleText';
-import { extensionApis, liveProbeSuiteHooks, startTraceeWithFiles, stopProbeAndCheck, toolPanelReport, workspaceBitcoind } from './integrationHelpers';
+import { acceptPromptsUntilSettled, extensionApis, liveProbeSuiteHooks, startTraceeWithFiles, stopProbeAndCheck, toolPanelReport, workspaceBitcoind } from './integrationHelpers';
 import { screenshot } from './screenshot';
-
-async function acceptPromptsUntilSettled(pending: Thenable<unknown>): Promise<void> {
-  let settled = false;
-  pending.then(() => (settled = true), () => (settled = true));
-  for (const deadline = Date.now() + 30_000; !settled && Date.now() < deadline; ) {
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    await new Promise((resolve) => setTimeout(resolve, 700));
-  }
-}
 
 describe('Trace this tracepoint (CodeLens → generated probe → generic panel)', function () {
   this.timeout(120_000);
