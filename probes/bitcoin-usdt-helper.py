@@ -68,6 +68,24 @@ DRAIN_GRACE_SECONDS = 60.0
 SIOCOUTQ = 0x5411
 TARGET_EXIT_GRACE_SECONDS = 2.0
 FOLLOW_POLL_SECONDS = 0.5
+# Binary-wide sessions learn of each exec and exit at once from the kernel's process events connector (netlink,
+# root only) and scan all of /proc only as a safety net, every NODE_SCAN_SECONDS. Without the connector (a kernel
+# built without it) they also look, every NEW_PROCESS_SCAN_SECONDS, at the pids that appeared in the last
+# NEW_PROCESS_SECONDS (a process execs its program right after it was forked).
+NODE_SCAN_SECONDS = 0.5
+NEW_PROCESS_SCAN_SECONDS = 0.05
+NEW_PROCESS_SECONDS = 1.0
+NETLINK_CONNECTOR = 11
+CN_IDX_PROC = CN_VAL_PROC = 1
+PROC_CN_MCAST_LISTEN = 1
+NLMSG_DONE = 3
+PROC_EVENT_EXEC = 0x00000002
+PROC_EVENT_EXIT = 0x80000000
+NLMSG_HEADER = struct.Struct('=IHHII')  # length, type, flags, sequence, port
+CN_MSG_HEADER = struct.Struct('=IIIIHH')  # idx, val, sequence, ack, length, flags
+PROC_EVENT_HEAD = struct.Struct('=IIQII')  # what, cpu, timestamp; then (exec and exit alike) pid, tgid
+PROC_EVENTS_RCVBUF = 4 * 1024 * 1024  # SO_RCVBUFFORCE: bursts of forks and exits wait here, not dropped
+PROC_EVENTS_PER_READ = 4096  # messages read at once: a fork storm cannot starve bpftrace's stderr and the socket
 MAX_PENDING_BYTES = 8 * 1024 * 1024  # stop reading bpftrace's stderr while this much waits for the socket
 # Send buffer of a run's data connection (SO_SNDBUFFORCE, as root): bursts wait there, not in the kernel's
 # perf buffer. Unix stream sockets account each write with its overhead, so it is larger than the bytes it holds.
@@ -1002,6 +1020,8 @@ def process_identity(pid, user):
     argv = [part.decode('utf-8', 'surrogateescape') for part in raw.split(b'\0')]
     if argv and argv[-1] == '':
         argv.pop()
+    if not argv:  # in the middle of its exec (the new image's arguments are not in place yet), or a zombie
+        return None
     uids = process_uids(pid)
     try:
         home = pwd.getpwuid(uids[1]).pw_dir if uids else None
@@ -1010,43 +1030,102 @@ def process_identity(pid, user):
     return node_identity(argv, cwd, home, lambda path: as_user(user, read_conf_as_user, path)[1])
 
 
+def open_process_events():
+    """A non-blocking netlink socket on which the kernel reports every fork, exec and exit (root only), or None
+    where the kernel offers none."""
+    try:
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC,
+                             NETLINK_CONNECTOR)
+    except OSError:
+        return None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, getattr(socket, 'SO_RCVBUFFORCE', 33), PROC_EVENTS_RCVBUF)
+        sock.bind((0, CN_IDX_PROC))
+        listen = struct.pack('=I', PROC_CN_MCAST_LISTEN)
+        message = CN_MSG_HEADER.pack(CN_IDX_PROC, CN_VAL_PROC, 0, 0, len(listen), 0) + listen
+        sock.send(NLMSG_HEADER.pack(NLMSG_HEADER.size + len(message), NLMSG_DONE, 0, 0, 0) + message)
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
 class NodeWatcher:
-    """Finds the user's processes running the checked binary by polling /proc (same device and inode as the
-    checked file) and sends, once per pid, a `node` record with its identity, and `node:exit` when its /proc
-    entry is gone. With a PID (one-process sessions) only that process is considered."""
+    """Finds the user's processes running the checked binary (same device and inode as the checked file) and
+    sends, once per pid, a `node` record with its identity, and `node:exit` when it ends. Binary-wide, the
+    kernel's process events name each process right after its exec, however briefly it lives (`fileno` goes
+    into the caller's poll, then `read_process_events`); /proc is scanned too, for the processes already
+    running and as a safety net. With a PID (one-process sessions) only that process is considered."""
 
     def __init__(self, link, binary_stat, user, only_pid=None):
         self.link, self.binary_stat, self.user, self.only_pid = link, binary_stat, user, only_pid
         self.known = set()
-        self.next_poll = 0.0
+        self.first_seen = {}  # pid → when a scan first listed it
+        self.next_poll = self.next_full_scan = 0.0
+        self.events = open_process_events() if only_pid is None else None
+        self.scan_seconds = FOLLOW_POLL_SECONDS if only_pid is not None else (
+            NODE_SCAN_SECONDS if self.events is not None else NEW_PROCESS_SCAN_SECONDS)
+
+    def fileno(self):
+        return self.events.fileno() if self.events is not None else None
+
+    def consider(self, pid):
+        """Names `pid` if it is one of the user's processes running the binary, with its command line in place."""
+        if pid in self.known or not same_executable(pid, self.binary_stat) or not owned_by(pid, self.user):
+            return
+        identity = process_identity(pid, self.user)
+        if identity is not None:
+            self.known.add(pid)
+            self.link.record('node', pid=pid, monotonic_ns=time.monotonic_ns(), **identity)
+
+    def ended(self, pid):
+        self.known.discard(pid)
+        self.link.record('node:exit', pid=pid, monotonic_ns=time.monotonic_ns())
+
+    def read_process_events(self):
+        """Handles what the kernel queued: each exec is looked at at once, each exit of a named process ends it.
+        When the kernel dropped events (its buffer full), the next poll scans /proc."""
+        for _ in range(PROC_EVENTS_PER_READ):
+            try:
+                data = self.events.recv(256)
+            except BlockingIOError:
+                break
+            except OSError as err:
+                if err.errno != errno.ENOBUFS:
+                    raise
+                self.next_poll = 0.0  # the kernel dropped events: the next poll scans /proc
+                continue
+            offset = NLMSG_HEADER.size + CN_MSG_HEADER.size
+            if len(data) < offset + PROC_EVENT_HEAD.size:
+                continue
+            what, _cpu, _timestamp, pid, tgid = PROC_EVENT_HEAD.unpack_from(data, offset)
+            if what == PROC_EVENT_EXEC:
+                self.consider(tgid)
+            elif what == PROC_EVENT_EXIT and pid == tgid and tgid in self.known:
+                self.ended(tgid)
 
     def poll(self, force=False):
         now = time.monotonic()
         if not force and now < self.next_poll:
             return
-        self.next_poll = now + FOLLOW_POLL_SECONDS
+        self.next_poll = now + self.scan_seconds
+        if self.events is not None:
+            self.read_process_events()  # first what the kernel said, in its order
         if self.only_pid is not None:
             candidates = [self.only_pid]
         else:
-            candidates = [int(entry) for entry in os.listdir('/proc') if entry.isdigit()]
-        running = set()
+            listed = [int(entry) for entry in os.listdir('/proc') if entry.isdigit()]
+            self.first_seen = {pid: self.first_seen.get(pid, now) for pid in listed}
+            if force or now >= self.next_full_scan:
+                self.next_full_scan = now + NODE_SCAN_SECONDS
+                candidates = listed
+            else:
+                candidates = [pid for pid in listed if self.first_seen[pid] > now - NEW_PROCESS_SECONDS]
         for pid in candidates:
-            if pid in self.known:
-                if os.path.exists('/proc/%d' % pid) and same_executable(pid, self.binary_stat):
-                    running.add(pid)
-                continue
-            if not same_executable(pid, self.binary_stat) or not owned_by(pid, self.user):
-                continue
-            identity = process_identity(pid, self.user)
-            if identity is None:
-                continue
-            running.add(pid)
-            self.known.add(pid)
-            self.link.record('node', pid=pid, monotonic_ns=time.monotonic_ns(), **identity)
-        for pid in sorted(self.known - running):
-            if self.only_pid is None or not os.path.exists('/proc/%d' % pid):
-                self.known.discard(pid)
-                self.link.record('node:exit', pid=pid, monotonic_ns=time.monotonic_ns())
+            self.consider(pid)
+        for pid in sorted(self.known):
+            if not os.path.exists('/proc/%d' % pid) or (self.only_pid is None and not same_executable(pid, self.binary_stat)):
+                self.ended(pid)
 
 
 # ---------------------------------------------------------------- running
@@ -1212,6 +1291,9 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=(), watcher=
     poller.register(link.sock, sock_events)
     for fd in open_fds:
         poller.register(fd, select.POLLIN | select.POLLHUP)
+    watcher_fd = watcher.fileno() if watcher is not None else None
+    if watcher_fd is not None:
+        poller.register(watcher_fd, select.POLLIN)
     reading_paused = False
     target_gone_at = None
 
@@ -1256,11 +1338,17 @@ def run_bpftrace(link, tracer, script, binary, pid, uid, positional=(), watcher=
         if not link.closed:
             # Registering again modifies; after the reader's eof only POLLOUT (and a hang-up) are of interest.
             poller.register(link.sock, (0 if link.eof else sock_events) | (select.POLLOUT if link.pending else 0))
+        wait_ms = 200
+        if watcher is not None and stop_sent_at is None:  # wake for the watcher's next scan of /proc
+            wait_ms = max(0, min(wait_ms, (watcher.next_poll - time.monotonic()) * 1000))
         try:
-            ready = poller.poll(200)
+            ready = poller.poll(wait_ms)
         except InterruptedError:
             continue
         for fd, events in ready:
+            if fd == watcher_fd:
+                watcher.read_process_events()
+                continue
             if fd == link.sock.fileno():
                 if events & select.POLLOUT:
                     link.flush()

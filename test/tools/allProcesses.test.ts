@@ -135,6 +135,86 @@ describe('every process of a binary (helper without --pid, real bpftrace)', func
     }
   });
 
+  it('bitcoinds living 50-300 ms each, started one after another: every one is named by its node record and ends with node:exit', async () => {
+    const build = join(ROOT, 'test', 'tracee', 'build', 'tracee-v29');
+    if (!existsSync(build)) throw new Error(`${build} is missing: run \`make -C test/tracee\` first`);
+    const work = mkdtempSync(join(tmpdir(), 'short-lived-nodes-'));
+    const binary = join(work, 'bitcoind');
+    copyFileSync(build, binary);
+    chmodSync(binary, 0o755);
+    const run = join(work, 'run1');
+    const tool = findTool('p2p-traffic');
+    assert.ok(tool);
+    const socket = await createPrivateSocket();
+    const events: NormalizedEvent[] = [];
+    let helper: ChildProcess | null = null;
+    let tracee: ChildProcess | null = null;
+    try {
+      const argv = buildHelperArgv({ pythonPath: '/usr/bin/python3', probesDir: PROBES, tool: 'p2p-traffic', binary, pid: null, socketPath: socket.path });
+      helper = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+      let helperStderr = '';
+      helper.stderr?.on('data', (chunk: Buffer) => (helperStderr += chunk.toString()));
+      const reader = new ProbeSessionReader({
+        decoder: new BpftraceDecoder({ streamedTracepoints: streamedTracepoints(tool) }),
+        batchIntervalMs: 50,
+        onBatch: (batch) => events.push(...batch),
+      });
+      reader.attach(await socket.waitForConnection(20_000));
+      await Promise.race([
+        until(() => events.some((e) => e.event === 'session:attached'), 90_000, 'session:attached'),
+        reader.done.then(() => {
+          throw new Error(`the helper ended before attaching: ${helperStderr}`);
+        }),
+      ]);
+
+      // Each process fires 10-60 messages at 200 per second (50-300 ms) and exits; the next starts at once.
+      const processes: Array<{ pid: number; n: number; fired: Record<string, number> }> = [];
+      for (let n = 0; n < 24; n++) {
+        const datadir = join(run, `node${n}`);
+        mkdirSync(datadir, { recursive: true });
+        const summaryPath = join(work, `summary-${n}.json`);
+        tracee = spawn(binary, [
+          `-datadir=${datadir}`, '-regtest', `-port=${22200 + n}`, `-rpcport=${22300 + n}`,
+          '--scenario', 'p2p', '--count', String(10 + ((n * 7) % 51)), '--rate', '200', '--seed', String(n + 1), '--summary', summaryPath,
+        ], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const [, pidText] = await waitForText(tracee.stdout, tracee, /ready pid=(\d+)/, 10_000);
+        assert.equal(await exited(tracee, 20_000, `tracee ${pidText}`), 0);
+        const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as { fired: Record<string, number> };
+        processes.push({ pid: Number(pidText), n, fired: summary.fired });
+      }
+      await until(() => processes.every((p) => events.some((e) => e.event === 'node:exit' && e.pid === p.pid)), 10_000, 'a node:exit for every process')
+        .catch(() => undefined); // the assertions below say which ones are missing
+      helper.kill('SIGINT');
+      await reader.done;
+      await exited(helper, 20_000, 'the helper');
+
+      const nodes = events.filter((e): e is NodeEvent => e.event === 'node');
+      const exits = new Set(events.filter((e) => e.event === 'node:exit').map((e) => (e.event === 'node:exit' ? e.pid : 0)));
+      const lastFired = [...events].reverse().find((e): e is FiredCountsEvent => e.event === 'fired');
+      assert.ok(lastFired?.by_pid, 'fired counts per process');
+      const unnamed = processes.filter((p) => !nodes.some((e) => e.pid === p.pid)).map((p) => `node${p.n} (pid ${p.pid})`);
+      assert.deepEqual(unnamed, [], `every process named (${processes.length - unnamed.length} of ${processes.length} were)`);
+      for (const p of processes) {
+        const found = nodes.filter((e) => e.pid === p.pid);
+        assert.equal(found.length, 1, `one node record for pid ${p.pid}`);
+        assert.deepEqual(withoutTime(found[0]), {
+          event: 'node', pid: p.pid, node: `node${p.n}`, run, datadir: join(run, `node${p.n}`), chain: 'regtest', p2p_port: 22200 + p.n, rpc_port: 22300 + p.n,
+        });
+        assert.ok(exits.has(p.pid), `node:exit for node${p.n} (pid ${p.pid})`);
+        for (const tp of ['net:inbound_message', 'net:outbound_message']) {
+          assert.equal(lastFired.by_pid[String(p.pid)]?.[tp] ?? 0, p.fired[tp] ?? 0, `pid ${p.pid}: kernel count of ${tp} == the tracee's`);
+        }
+      }
+      assert.equal(nodes.length, processes.length, 'no other node records');
+      assert.ok(!events.some((e) => e.event === 'session:message' && e.level !== 'info'), 'no warnings');
+    } finally {
+      tracee?.kill('SIGKILL');
+      helper?.kill('SIGINT');
+      await socket.close();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
   it('a BCC tool refuses every process before launch, saying why', async () => {
     const build = join(ROOT, 'test', 'tracee', 'build', 'tracee-v29');
     const socket = await createPrivateSocket();
