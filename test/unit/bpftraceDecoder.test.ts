@@ -107,6 +107,32 @@ describe('bpftraceDecoder', () => {
     assert.equal(stderrOf('p2p-traffic'), 'bpftrace: Exception: Failed to attach BPF to uprobe');
   });
 
+  it('every-process session: a process that fired but was never named by the helper gets a warning at the end; named ones and PID sessions none', () => {
+    const session = (pid: number | null): NormalizedEvent[] => {
+      const decoder = new BpftraceDecoder({ streamedTracepoints: [] });
+      const lines = [
+        `{"type": "helper", "data": {"event": "target", "tool": "p2p-traffic", "binary": "/t/bitcoind", "pid": ${pid === null ? 'null' : pid}, "semaphores": true, "bpftrace": "/usr/bin/bpftrace", "bpftrace_version": "v0.17.0", "filters": {}}}`,
+        '{"type": "helper", "data": {"event": "started", "run": 1, "argv": [], "pid": null, "bpftrace_pid": 900, "monotonic_ns": 1000000000}}',
+        '{"type": "helper", "data": {"event": "attached", "pid": null, "realtime_ns": 1796411381789246998, "monotonic_ns": 2000000000}}',
+        '{"type": "helper", "data": {"event": "node", "pid": 4242, "monotonic_ns": 2100000000, "node": "node0", "run": "/tmp/t", "datadir": "/tmp/t/node0", "chain": "regtest", "p2p_port": 11000, "rpc_port": 16000}}',
+        '{"type": "map", "data": {"@fired": {"4242,net:inbound_message": 5, "4343,net:outbound_message": 3, "4343,net:inbound_message": 1}}}',
+        '{"type": "helper", "data": {"event": "node:exit", "pid": 4242, "monotonic_ns": 2900000000}}',
+        '{"type": "helper", "data": {"event": "bpftrace_exit", "run": 1, "code": 0, "reason": "stopped by signal SIGINT"}}',
+        '{"type": "helper", "data": {"event": "exit", "code": 0, "reason": "stopped by signal SIGINT"}}',
+      ];
+      return lines.flatMap((line) => decoder.decodeLine(Buffer.from(line)));
+    };
+    const everyProcess = session(null);
+    const warnings = everyProcess.filter((e) => e.event === 'session:message' && e.level === 'warning');
+    assert.deepEqual(warnings, [{
+      event: 'session:message', level: 'warning',
+      message: 'process 4343 fired 4 tracepoints but was never named: it ended before the helper could read its command line (its node is unknown; its events are shown as pid 4343)',
+    }]);
+    assert.equal(everyProcess[everyProcess.length - 1].event, 'session:end', 'the warning comes before the end');
+    assert.ok(everyProcess.indexOf(warnings[0]) === everyProcess.length - 2);
+    assert.deepEqual(session(4242).filter((e) => e.event === 'session:message' && e.level === 'warning'), []);
+  });
+
   it('accounts for every fired event when bpftrace does not report its losses', () => {
     const decoder = new BpftraceDecoder();
     const events = decodeFile('p2p-traffic-unreported-loss.ndjson', decoder);

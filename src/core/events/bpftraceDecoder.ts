@@ -130,6 +130,11 @@ export class BpftraceDecoder {
   private attachShiftNs: number | null = null;
   private attachedOnce = false;
   private sessionPid: number | null = null;
+  /** The helper's `target` named no pid: it names each process itself with a `node` record. */
+  private everyProcess = false;
+  /** Pids the helper named with a `node` record, and pids whose events were streamed. */
+  private readonly namedPids = new Set<number>();
+  private readonly streamingPids = new Set<number>();
   private ended = false;
   /** A Python traceback being read from stderr, line by line (a BCC program's); null outside one. */
   private traceback: string[] | null = null;
@@ -406,6 +411,7 @@ export class BpftraceDecoder {
     switch (field('event')) {
       case 'target': {
         this.sessionPid = num('pid');
+        this.everyProcess = this.sessionPid === null;
         this.toolDecoder ??= createToolRecordDecoder(str('tool'));
         this.frontEnd = toolFrontEnd(str('tool'));
         const version = str('bpftrace_version');
@@ -474,6 +480,7 @@ export class BpftraceDecoder {
       case 'node': {
         const pid = num('pid');
         if (pid === null) return [this.malformedLine(line, 'node record without a pid')];
+        this.namedPids.add(pid);
         const port = (name: string): number | null => {
           const v = num(name);
           return v !== null && Number.isInteger(v) && v > 0 && v < 65536 ? v : null;
@@ -499,7 +506,7 @@ export class BpftraceDecoder {
         if (this.ended) return [];
         this.ended = true;
         const code = num('code');
-        return [...this.endRun(), { event: 'session:end', reason: str('reason') || 'helper exited', exit_code: code }];
+        return [...this.endRun(), ...this.unnamedProcesses(), { event: 'session:end', reason: str('reason') || 'helper exited', exit_code: code }];
       }
       default:
         return [this.malformedLine(line, `unknown helper event ${JSON.stringify(field('event'))}`)];
@@ -542,8 +549,35 @@ export class BpftraceDecoder {
   private countDelivered(pid?: number): void {
     this.delivered++;
     this.runDelivered++;
-    if (pid !== undefined) this.runDeliveredByPid.set(pid, (this.runDeliveredByPid.get(pid) ?? 0) + 1);
+    if (pid !== undefined) {
+      this.runDeliveredByPid.set(pid, (this.runDeliveredByPid.get(pid) ?? 0) + 1);
+      if (this.everyProcess) this.streamingPids.add(pid);
+    }
     this.runReconciled = false;
+  }
+
+  /**
+   * At the end of an every-process session: a warning for each process that fired tracepoints (its kernel
+   * counts, or streamed events) but never got the helper's `node` record (it ended before the helper could
+   * read its command line). Its events stay under its pid (views show it as `pid N`).
+   */
+  private unnamedProcesses(): NormalizedEvent[] {
+    if (!this.everyProcess) return [];
+    const fired = new Map<number, number>();
+    for (const pid of this.streamingPids) fired.set(pid, 0);
+    for (const [pid, counts] of this.cumulativeFiredByPid()) {
+      if (pid === '') continue;
+      let sum = 0;
+      for (const count of counts.values()) sum += count;
+      fired.set(Number(pid), sum);
+    }
+    const out: NormalizedEvent[] = [];
+    for (const [pid, count] of [...fired].sort((a, b) => a[0] - b[0])) {
+      if (this.namedPids.has(pid)) continue;
+      const what = count > 0 ? `fired ${count} tracepoint${count === 1 ? '' : 's'}` : 'sent events';
+      out.push({ event: 'session:message', level: 'warning', message: `process ${pid} ${what} but was never named: it ended before the helper could read its command line (its node is unknown; its events are shown as pid ${pid})` });
+    }
+    return out;
   }
 
   /** A bpftrace run ended: its last fired counts are final. Emits what was lost without a report. */
