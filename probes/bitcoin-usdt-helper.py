@@ -1010,19 +1010,26 @@ def read_conf_as_user(path):
 
 def process_identity(pid, user):
     """The node identity of a running process (its /proc cmdline and cwd, read as root; its conf file read as
-    the user), or None when it is gone or its command line is unreadable."""
+    the user), or None when it is gone or its command line is unreadable. A process already exiting may have
+    lost its cwd: its command line is enough when its -datadir is absolute (the functional test framework's)."""
     try:
         with open('/proc/%d/cmdline' % pid, 'rb') as f:
             raw = f.read(1 << 20)
-        cwd = os.readlink('/proc/%d/cwd' % pid)
     except OSError:
         return None
+    try:
+        cwd = os.readlink('/proc/%d/cwd' % pid)
+    except OSError:
+        cwd = None
     argv = [part.decode('utf-8', 'surrogateescape') for part in raw.split(b'\0')]
     if argv and argv[-1] == '':
         argv.pop()
     if not argv:  # in the middle of its exec (the new image's arguments are not in place yet), or a zombie
         return None
     uids = process_uids(pid)
+    datadir = parse_bitcoind_args(argv).get('datadir')
+    if (datadir and not datadir.startswith('/') and cwd is None) or (not datadir and uids is None):
+        return None  # what its datadir depends on (its cwd, its owner's home) is gone with it
     try:
         home = pwd.getpwuid(uids[1]).pw_dir if uids else None
     except KeyError:
