@@ -83,7 +83,11 @@ describe('functional tests traced from start to end (trace-test, every process o
       assert.equal(events[events.length - 1].event, 'session:end');
       assert.deepEqual(events.filter((e) => e.event === 'lost' && e.count !== 0), [], 'nothing lost');
 
-      const nodes = events.filter((e) => e.event === 'node') as unknown as NodeEvent[];
+      // The session traces every process of the build as root: on a shared machine it also names other work
+      // running the same bitcoind (datadirs elsewhere). This test's nodes are those under `work`.
+      const nodes = (events.filter((e) => e.event === 'node') as unknown as NodeEvent[]).filter((n) => String(n.datadir).startsWith(`${work}/`));
+      const unnamed = events.filter((e) => e.event === 'session:message' && /was never named/.test(String(e.message)));
+      assert.deepEqual(unnamed, [], 'every process that fired was named');
       const byDatadir = new Map<string, NodeEvent[]>();
       for (const n of nodes) byDatadir.set(String(n.datadir), [...(byDatadir.get(String(n.datadir)) ?? []), n]);
       // rpc_setban: node0 once, node1 five times (four restarts); p2p_ping: node0 once. Each its own run.
