@@ -1094,7 +1094,7 @@ class NodeWatcher:
         When the kernel dropped events (its buffer full), the next poll scans /proc."""
         for _ in range(PROC_EVENTS_PER_READ):
             try:
-                data = self.events.recv(256)
+                data, (sender, _groups) = self.events.recvfrom(256)
             except BlockingIOError:
                 break
             except OSError as err:
@@ -1103,7 +1103,7 @@ class NodeWatcher:
                 self.next_poll = 0.0  # the kernel dropped events: the next poll scans /proc
                 continue
             offset = NLMSG_HEADER.size + CN_MSG_HEADER.size
-            if len(data) < offset + PROC_EVENT_HEAD.size:
+            if sender != 0 or len(data) < offset + PROC_EVENT_HEAD.size:  # only the kernel's (port 0) count
                 continue
             what, _cpu, _timestamp, pid, tgid = PROC_EVENT_HEAD.unpack_from(data, offset)
             if what == PROC_EVENT_EXEC:
