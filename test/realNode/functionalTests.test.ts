@@ -32,13 +32,14 @@ function logPerProcess(text: string): string[] {
   return parts.filter((part) => /Bitcoin Core version v/.test(part));
 }
 
-function bitcoindProcessesUnder(directory: string): string[] {
+/** Processes of this test left running: bitcoind under `directory`, bpftrace running p2p-traffic on `binary`. */
+function processesLeft(directory: string, binary: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-      if (cmdline.includes(directory) || (/bpftrace/.test(cmdline) && cmdline.includes('p2p-traffic'))) out.push(`${entry}: ${cmdline}`);
+      if (cmdline.includes(directory) || (/bpftrace/.test(cmdline) && cmdline.includes('p2p-traffic') && cmdline.includes(binary))) out.push(`${entry}: ${cmdline}`);
     } catch {
       // gone
     }
@@ -126,7 +127,7 @@ describe('functional tests traced from start to end (trace-test, every process o
       assert.ok(compared > 100, `${compared} messages compared`);
       const recordings = readdirSync(work).filter((f) => /^rpc_setban-p2p-traffic-.*\.ndjson$/.test(f));
       assert.equal(recordings.length, 1, 'the recording is named after the test');
-      assert.deepEqual(bitcoindProcessesUnder(work), [], 'no bitcoind or bpftrace left running');
+      assert.deepEqual(processesLeft(work, build.bitcoind), [], 'no bitcoind or bpftrace left running');
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
