@@ -218,7 +218,12 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
       try {
         await cli('createwallet', 'w');
         const address = await cli('getnewaddress');
+        // Regtest stamps a block with at least the median time of the last 11 plus 1 s: 101 blocks mined in a second
+        // run ~17 s ahead of the clock, and so would the next block's time. Mined an hour in the past, the chain leaves
+        // the block mined below at the wall clock, the node's own figure for when it took the transactions.
+        await cli('setmocktime', String(Math.floor(Date.now() / 1000) - 3600));
         await cli('generatetoaddress', '101', address);
+        await cli('setmocktime', '0');
         // Enters the mempool before the probe attaches: its stay can only come from entry_time (whole seconds).
         const before = await cli('sendtoaddress', address, '1');
         const beforeEntry = Number(JSON.parse(await cli('getmempoolentry', before)).time);
@@ -236,8 +241,10 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
         const after = await cli('sendtoaddress', address, '1');
         const afterEntry = Number(JSON.parse(await cli('getmempoolentry', after)).time);
         await new Promise((r) => setTimeout(r, 3_000));
+        const minedAfter = Date.now() / 1000;
         const [blockHash] = JSON.parse(await cli('generatetoaddress', '1', address)) as string[];
         const blockTime = Number(JSON.parse(await cli('getblock', blockHash)).time);
+        assert.ok(Math.abs(blockTime - minedAfter) <= 2, `the block's time is the wall clock when it was mined: ${blockTime} vs ${minedAfter.toFixed(1)}`);
 
         // Columns: Time, Event, vsize, Fee, sat/vB, In mempool, Reason, txid.
         const report = await toolPanelReport('mempool-monitor', (r) => r.sessionId === sessionId && [before, after].every((txid) => r.firstRows.some((row) => row[1] === 'removed' && row[7] === txid)), 30_000);

@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
+import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import { loadRecording } from '../../src/core/events/recording';
 import { EMPTY_FILTER, MAX_SENT_ROWS, type CoinSelectionView, type ConnectionsView, type FlushView, type MempoolView, type ToolFilter, type UtxosView } from '../../src/shared/toolPanelProtocol';
 import { CoinSelectionAggregator } from '../../src/core/toolViews/coinSelectionView';
@@ -303,6 +306,59 @@ describe('tool views: utxos', () => {
     assert.equal(view.rows.length, MAX_SENT_ROWS);
     assert.equal(view.matchingRows, MAX_SENT_ROWS + 10);
   });
+});
+
+describe('one time base: a recorded helper and BCC stream whose probe attached 8 s after the launch', () => {
+  // Real: probes/bitcoin-usdt-helper.py ran mempool-monitor (BCC) on the master bitcoind (regtest), its connections
+  // merged by HelperStream as in the extension. Transaction A entered at 1796420635 (getmempoolentry); the probe was
+  // launched at 1796420636.435 s, the password typed 5 s late, BCC compiled for 2.25 s and attached at 1796420644.297 s
+  // (the helper's attached record); B entered at 1796420644; the block that took both has the time 1796420647 (the
+  // chain below it was mined an hour in the past, so its time is the wall clock when it was mined): the node's own
+  // stays are 12 s and 3 s. The node was stopped 0.5 s after the block.
+  const LAUNCHED_AT_MS = 1_796_420_636_435;
+  const BEFORE_ATTACH = 'ca94dc7a3451a2596306024a89eb5024ec770a431816414da0174132ca002634';
+  const AFTER_ATTACH = '5511fe8ab0d3bbbce26c652b721f05c53e2aee04ea93e8ed7521c718d9a5ac91';
+  const lines = readFileSync(join(__dirname, '..', 'fixtures', 'bpftrace', 'mempool-monitor-late-attach.ndjson'), 'utf8').split('\n');
+  /** The helper's attached record (control connection) before BCC's attached_probes (its data connection). */
+  const controlFirst = (): string[] => {
+    const probes = lines.findIndex((l) => l.startsWith('{"type": "attached_probes"'));
+    const attached = lines.findIndex((l) => l.includes('"event": "attached"'));
+    assert.ok(probes >= 0 && attached === probes + 1);
+    const swapped = [...lines];
+    [swapped[probes], swapped[attached]] = [lines[attached], lines[probes]];
+    return swapped;
+  };
+
+  function replay(input: readonly string[]): { events: NormalizedEvent[]; view: MempoolAggregator } {
+    const decoder = new BpftraceDecoder({ toolId: 'mempool-monitor', streamedTracepoints: ['mempool:added', 'mempool:removed', 'mempool:replaced', 'mempool:rejected'] });
+    const events = [...input.flatMap((line) => decoder.decodeLine(line)), ...decoder.finish()];
+    // The panel's aggregator starts from the launch (the session descriptor's time), as toolPanel.ts creates it.
+    const view = new MempoolAggregator({ startedAtMs: LAUNCHED_AT_MS });
+    view.ingestAll(events as Ev[]);
+    return { events, view };
+  }
+
+  for (const [order, input] of [['as it arrived', lines], ['with the helper\'s attached record first', controlFirst()]] as const) {
+    it(`shows the node's own time in the mempool for a transaction added before the attach and one after (${order})`, () => {
+      const { view } = replay(input);
+      assert.equal(view.timeOriginMs, 1_796_420_644_296.845, 'the time origin is the attach, not the launch');
+      const removed = (view.snapshot(EMPTY_FILTER).view as MempoolView).rows.filter((r) => r.kind === 'removed');
+      const stay = (txid: string): unknown => removed.find((r) => r.txid === txid)?.inMempool;
+      assert.deepEqual(stay(BEFORE_ATTACH), { ns: 12 * S, from: 'entry_time' });
+      assert.deepEqual(stay(AFTER_ATTACH), { ns: 3_090_945_104, from: 'added' });
+    });
+
+    it(`times the helper's own records from the attach too: the node exits after the block it mined (${order})`, () => {
+      const { events } = replay(input);
+      const removal = events.find((e) => e.event === 'mempool:removed');
+      const exit = events.find((e) => e.event === 'node:exit');
+      assert.ok(removal && 'elapsed_ns' in removal && exit?.event === 'node:exit');
+      assert.equal(removal.elapsed_ns, 3_155_134_308, 'BCC\'s clock minus its 2.25 s before the attach');
+      // CLOCK_MONOTONIC of node:exit minus that of the helper's attached record.
+      assert.equal(exit.elapsed_ns, 23_132_753_153_871 - 23_128_738_163_320);
+      assert.ok(exit.elapsed_ns > removal.elapsed_ns);
+    });
+  }
 });
 
 describe('tool views: mempool-monitor', () => {

@@ -386,9 +386,14 @@ export class BpftraceDecoder {
     const probes = data instanceof JsonObject ? data.get('probes') : undefined;
     this.probeCount = typeof probes === 'number' ? probes : 0;
     const atAttach = data instanceof JsonObject ? data.get('elapsed_ns') : undefined;
-    if (this.attachShiftNs === null && typeof atAttach === 'number' && Number.isSafeInteger(atAttach) && atAttach >= 0) {
-      this.attachShiftNs = atAttach;
-      this.elapsedOffset -= atAttach;
+    if (typeof atAttach === 'number' && Number.isSafeInteger(atAttach) && atAttach >= 0) {
+      if (this.attachShiftNs === null) {
+        this.attachShiftNs = atAttach;
+        this.elapsedOffset -= atAttach;
+      }
+      this.runClockAtAttachNs = atAttach;
+      // The helper's `attached` record of this run came first (it travels on the control connection): redo its origin.
+      this.setClockZero();
     }
     return [];
   }
@@ -447,6 +452,8 @@ export class BpftraceDecoder {
           if (this.firstStartNs === null) this.firstStartNs = ns;
           this.elapsedOffset = Number(ns - this.firstStartNs) - (this.attachShiftNs ?? 0);
         }
+        this.runClockAtAttachNs = 0;
+        this.runAttachMonoNs = null;
         return [];
       }
       case 'stderr': {
@@ -458,7 +465,10 @@ export class BpftraceDecoder {
       }
       case 'attached': {
         const mono = field('monotonic_ns');
-        if (isInt(mono)) this.clockZeroNs = BigInt(mono) - BigInt(this.elapsedOffset);
+        if (isInt(mono)) {
+          this.runAttachMonoNs = BigInt(mono);
+          this.setClockZero();
+        }
         // The first attach's wall clock (the helper's): elapsed_ns 0. Re-attached runs keep the first origin.
         const realtime = field('realtime_ns');
         const wallClock = !this.attachedOnce && isInt(realtime) ? Number(BigInt(realtime) / 1000n) / 1000 : null;
@@ -777,6 +787,20 @@ export class BpftraceDecoder {
 
   /** CLOCK_MONOTONIC at session time 0 (from the helper's `attached` record), or null before it. */
   private clockZeroNs: bigint | null = null;
+  /** CLOCK_MONOTONIC of the current run's attach (the helper's `attached` record), or null before it. */
+  private runAttachMonoNs: bigint | null = null;
+  /** The current run's own clock at its attach: a BCC program's (attached_probes' elapsed_ns); bpftrace's is 0. */
+  private runClockAtAttachNs = 0;
+
+  /**
+   * The run attached at `runAttachMonoNs`, when its records read `runClockAtAttachNs`: session time
+   * `runClockAtAttachNs + elapsedOffset` (0 for the first run). Its two records come on different connections, in
+   * either order: called after each.
+   */
+  private setClockZero(): void {
+    if (this.runAttachMonoNs === null) return;
+    this.clockZeroNs = this.runAttachMonoNs - BigInt(this.runClockAtAttachNs + this.elapsedOffset);
+  }
 
   private elapsedNs(value: Int64Field): number {
     const ns = (typeof value === 'number' ? value : Number(value)) + this.elapsedOffset;
