@@ -392,7 +392,7 @@ export class BpftraceDecoder {
         this.elapsedOffset -= atAttach;
       }
       this.runClockAtAttachNs = atAttach;
-      // The helper's `attached` record of this run came first (it travels on the control connection): redo its origin.
+      // The helper's `attached` record of this run may have come first (it travels on the control connection).
       this.setClockZero();
     }
     return [];
