@@ -91,8 +91,11 @@ async function rootProbeProcesses(binary: string): Promise<string[]> {
 async function waitForSudoPrompt(terminal: vscode.Terminal): Promise<void> {
   const shellPid = await terminal.processId;
   assert.ok(shellPid, 'the terminal has a shell process');
-  const tty = await readlink(`/proc/${shellPid}/fd/0`);
-  assert.match(tty, /^\/dev\/pts\/\d+$/, 'the terminal shell reads from a pty');
+  // The pty host reports the shell's pid as soon as it forks it, possibly before the pty becomes its stdin.
+  const tty = await waitFor(`the terminal shell ${shellPid} reading from a pty`, 10_000, async () => {
+    const stdin = await readlink(`/proc/${shellPid}/fd/0`).catch(() => '');
+    return /^\/dev\/pts\/\d+$/.test(stdin) ? stdin : undefined;
+  });
   await waitFor(`sudo's password prompt on ${tty}`, 30_000, async () => {
     const sudo = (await descendants(shellPid)).find((p) => p.args[0] === SUDO);
     if (!sudo) return false;
@@ -202,7 +205,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
       assert.equal(await ended, 'stopped from VS Code');
       await waitFor('no root process of the sessions left', 10_000, async () => (await rootProbeProcesses(binary)).length === 0);
       await waitFor('the helper terminal to close', 10_000, () => !vscode.window.terminals.includes(terminal));
-      assert.equal(terminal.exitStatus?.code, 0, 'the terminal\'s shell exits 0: VS Code shows no notification of its own');
+      assert.equal(terminal.exitStatus?.code, 0, `the terminal's shell exits 0: VS Code shows no notification of its own (exit status ${JSON.stringify(terminal.exitStatus)})`);
     });
 
     it('a real Bitcoin Core, the password typed 5 s late: the mempool panel\'s times in the mempool equal the node\'s own (getmempoolentry time to the block\'s time)', async function () {
