@@ -170,8 +170,11 @@ export class LiveProbeSession {
       terminal.interrupt();
       await settlesWithin(terminal.exited, INTERRUPT_GRACE_MS);
     }
-    // Exited with an error and waiting for Enter, or still not gone: the user asked to stop, so close it.
-    if (!(await settlesWithin(terminal.closed, CLOSE_GRACE_MS))) terminal.dispose();
+    // A command that exited 0 ends its shell, and VS Code closes the terminal (slowly on a loaded machine):
+    // disposing it first would leave VS Code showing no exit status. Exited with an error, the script waits for
+    // Enter; still not gone: the user asked to stop, so close it.
+    const exitedCleanly = terminal.hasExited && (await terminal.exited).status === 0;
+    if (!(await settlesWithin(terminal.closed, exitedCleanly ? STOP_GRACE_MS : CLOSE_GRACE_MS))) terminal.dispose();
     await settlesWithin(terminal.closed, INTERRUPT_GRACE_MS);
   }
 
