@@ -43,6 +43,11 @@ export interface LiveProbeSessionOptions {
 
 /** After the socket is closed, how long the helper gets to exit before (another) Ctrl-C, and then before the terminal is disposed. */
 const STOP_GRACE_MS = 5000;
+/**
+ * The same for a helper that was connected: it heard the stop and is ending bpftrace (detaching every uprobe,
+ * which takes seconds on a loaded machine); a Ctrl-C then would only make it exit 130 and its terminal wait for Enter.
+ */
+const CONNECTED_STOP_GRACE_MS = 15_000;
 /** After Ctrl-C, how long the helper gets to deliver bpftrace's final counts and close the socket. */
 const FINAL_COUNTS_GRACE_MS = 5000;
 const INTERRUPT_GRACE_MS = 2000;
@@ -166,7 +171,7 @@ export class LiveProbeSession {
     if (!this.lastOnTerminal) return;
     // Never connected: sudo may be asking for the password, or the helper is starting; nothing reads the socket.
     if (!helperConnected && !terminal.hasExited) terminal.interrupt();
-    if (!(await settlesWithin(terminal.exited, STOP_GRACE_MS))) {
+    if (!(await settlesWithin(terminal.exited, helperConnected ? CONNECTED_STOP_GRACE_MS : STOP_GRACE_MS))) {
       terminal.interrupt();
       await settlesWithin(terminal.exited, INTERRUPT_GRACE_MS);
     }
