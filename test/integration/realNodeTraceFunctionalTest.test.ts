@@ -128,6 +128,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
         // The nodes appear in the Network panel as the test starts them.
         await waitFor('node0 and node1 in the Network panel while the test runs', 120_000, () => ourNodes().length >= 2 || !running);
         assert.ok(running, 'node0 and node1 were shown before the test ended');
+        assert.equal(networkPanel.isOpen, true, 'the command opened the Network panel');
         assert.deepEqual(ourNodes().map((n) => n.name).sort(), ['node0', 'node1']);
 
         const result = await run;
@@ -196,6 +197,9 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
           }
         }
         rmSync(work, { recursive: true, force: true });
+        await closePanelTabs('bitcoinUsdt.networkPanel');
+        await closePanelTabs('bitcoinUsdt.p2pPanel');
+        await vscode.commands.executeCommand('workbench.action.closeAllEditors');
         await vscode.commands.executeCommand('workbench.view.explorer');
       }
     });
