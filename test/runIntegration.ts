@@ -16,7 +16,9 @@
 // bitcoin-usdt-test, who may use sudo with a password (test/nonrootUser.ts sets it up and removes it again).
 // `realnode` opens the real Bitcoin Core source tree (BITCOIN_SOURCE) as the workspace, lists the real bitcoind
 // (BITCOIND) through the user setting bitcoinUsdt.bitcoindPaths, and runs only the suites tagged @real-node
-// (realNodeGoToSource.test.ts). Set the variables with `eval "$(bash scripts/unpack-real-node.sh)"`.
+// (realNodeGoToSource.test.ts, realNodeLiveCounts.test.ts, realNodeTraceFunctionalTest.test.ts). Set the variables with
+// `eval "$(bash scripts/unpack-real-node.sh)"`. A mode's --grep must contain its tag: `--mode realnode --grep
+// "functional test @real-node"` runs that one suite.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, unlink, writeFile, chmod } from 'node:fs/promises';
@@ -399,9 +401,10 @@ function parseArguments(argv: string[]): RunnerArguments {
     else throw new Error(`unknown argument ${argv[i]} (expected --grep <pattern>, --keep or --mode <mode>)`);
   }
   if (parsed.mode !== 'trusted') {
-    // Each mode runs exactly its own suites.
-    if (parsed.grep) throw new Error(`--grep cannot be combined with --mode ${parsed.mode}`);
-    parsed.grep = integrationModeTags[parsed.mode];
+    // Each mode runs exactly its own suites: a --grep must name the mode's tag (one suite of the mode: its title).
+    const tag = integrationModeTags[parsed.mode];
+    if (parsed.grep && !parsed.grep.includes(tag)) throw new Error(`--grep with --mode ${parsed.mode} must include the mode's tag ${tag} (e.g. part of a suite title ending in it)`);
+    parsed.grep ??= tag;
   }
   return parsed;
 }

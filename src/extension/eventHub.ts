@@ -15,6 +15,8 @@ export interface SessionDescriptor {
   readonly params?: Readonly<Record<string, string>>;
   /** A live session's state until its helper connects ("waiting for the password (in the probe terminal)", "starting"). */
   readonly startingText?: string;
+  /** Names the session's recording besides its tool (the functional test it traces). */
+  readonly recordingName?: string;
 }
 
 export interface SessionEvents {

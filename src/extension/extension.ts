@@ -7,6 +7,7 @@ import { registerProbeLauncher } from './launch/registerProbeLauncher';
 import { registerPanels } from './panels/registerPanels';
 import { registerLiveCounts } from './liveCounts/liveCounts';
 import { registerTraceThis } from './traceThis/registerTraceThis';
+import { registerFunctionalTest } from './functionalTest/registerFunctionalTest';
 
 /** Composition root: build the services, let each feature register itself, nothing else. */
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
@@ -19,6 +20,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   registerProbeLauncher(services);
   registerPanels(services);
   registerTraceThis(services, tree.model, tree.callSites);
+  registerFunctionalTest(services, tree.selectedBinary);
   return api;
 }
 

@@ -7,6 +7,7 @@ import type { ToolPanelsTestApi } from './toolPanels/registerToolPanels';
 import type { LiveCountsTestApi } from './liveCounts/liveCounts';
 import type { NetworkPanelTestApi } from './networkPanel/networkPanelController';
 import type { TraceThisApi } from './traceThis/registerTraceThis';
+import type { FunctionalTestApi } from './functionalTest/registerFunctionalTest';
 
 /**
  * What `activate` returns: a small typed surface that integration tests (and other extensions)
@@ -22,4 +23,5 @@ export interface ExtensionApi {
   liveCounts?: LiveCountsTestApi;
   networkPanel?: NetworkPanelTestApi;
   traceThis?: TraceThisApi;
+  functionalTest?: FunctionalTestApi;
 }

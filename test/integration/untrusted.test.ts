@@ -1,7 +1,7 @@
 // Runs only under `node dist/test/runIntegration.js --mode untrusted`: workspace trust is on and the test workspace
 // is not trusted. Discovery and replay must work; starting a probe and the restricted setting must not.
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { TRACEPOINT_CATALOG } from '../../src/core/catalog/tracepointCatalog';
@@ -136,6 +136,29 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'untrusted') {
       assert.equal(launcher.lastCommandLine(), undefined, 'a root command was built');
       assert.equal(launcher.lastTerminal(), undefined, 'a helper terminal was created');
       await screenshot('untrusted-start-probe-refused');
+    });
+
+    it('offers no "Trace this functional test" CodeLens and refuses Trace functional test…, running nothing', async () => {
+      const api = await extensionApi();
+      const testDir = join(workspaceDir(), 'test', 'functional');
+      mkdirSync(join(testDir, 'test_framework'), { recursive: true });
+      writeFileSync(join(testDir, 'test_framework', 'test_framework.py'), 'class BitcoinTestFramework:\n    pass\n');
+      const testPath = join(testDir, 'p2p_untrusted.py');
+      writeFileSync(testPath, 'from test_framework.test_framework import BitcoinTestFramework\n\nclass UntrustedTest(BitcoinTestFramework):\n    pass\n');
+      const document = await vscode.workspace.openTextDocument(testPath);
+      await vscode.window.showTextDocument(document);
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri);
+      assert.deepEqual(lenses.filter((lens) => lens.command?.command === 'bitcoinUsdt.traceFunctionalTest'), [], 'a CodeLens offered in an untrusted workspace');
+      const terminalsBefore = [...vscode.window.terminals];
+      const request = { testPath, binaryPath: join(workspaceDir(), 'build', 'bin', 'bitcoind'), tools: ['p2p-traffic'], testArgs: [] };
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('bitcoinUsdt.traceFunctionalTest', request)), /disabled in untrusted workspaces\. Trust this workspace first/);
+      // The palette's way in (the active editor's test) refuses the same way, before asking anything.
+      assert.equal(await vscode.commands.executeCommand('bitcoinUsdt.traceFunctionalTest'), undefined);
+      await new Promise((r) => setTimeout(r, 1_000));
+      assert.deepEqual(vscode.window.terminals.map((t) => t.name), terminalsBefore.map((t) => t.name), 'a terminal was opened');
+      assert.equal(api.functionalTest?.lastTerminal(), undefined, 'a test terminal was created');
+      assert.equal(api.launcher?.lastCommandLine(), undefined, 'a root command was built');
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     });
   });
 }

@@ -51,6 +51,32 @@ describe('network model on real captures', () => {
     });
   }
 
+  it('matches the nodes a functional test runs after its cache nodes on the same ports (one every-process session)', () => {
+    const model = new NetworkModel();
+    model.addSession({ id: 'all', pid: null, startedAt: '2026-12-04T22:00:00.000Z' });
+    const node = (pid: number, datadir: string, port: number): never =>
+      ({ event: 'node', elapsed_ns: pid, pid, node: datadir.slice(-5), run: datadir.slice(0, -6), datadir, chain: 'regtest', p2p_port: port, rpc_port: port + 5000 }) as never;
+    const message = (event: string, pid: number, peerId: number, addr: string, connType: string, ns: number): never =>
+      ({ event, elapsed_ns: ns, pid, peer_id: peerId, peer_addr: addr, conn_type: connType, msg_type: 'ping', msg_size: 8 }) as never;
+    model.ingest('all', [
+      // The framework's cache: node0 and node1 on the ports the test's nodes take next, connected, then stopped.
+      node(11, '/t/cache/node0', 14972), node(12, '/t/cache/node1', 14973),
+      message('net:outbound_message', 12, 0, '127.0.0.1:14972', 'manual', 100),
+      { event: 'node:peer_socket', pid: 12, peer_id: 0, peer_addr: '127.0.0.1:14972', local_addr: '127.0.0.1:40000' } as never,
+      message('net:inbound_message', 11, 0, '127.0.0.1:40000', 'inbound', 200),
+      { event: 'node:exit', elapsed_ns: 300, pid: 11 } as never, { event: 'node:exit', elapsed_ns: 301, pid: 12 } as never,
+      // The test's own node0 and node1.
+      node(21, '/t/run/node0', 14972), node(22, '/t/run/node1', 14973),
+      message('net:outbound_message', 22, 0, '127.0.0.1:14972', 'manual', 400),
+      { event: 'node:peer_socket', pid: 22, peer_id: 0, peer_addr: '127.0.0.1:14972', local_addr: '127.0.0.1:40002' } as never,
+      message('net:inbound_message', 21, 0, '127.0.0.1:40002', 'inbound', 500),
+      message('net:outbound_message', 21, 0, '127.0.0.1:40002', 'inbound', 600),
+      message('net:inbound_message', 22, 0, '127.0.0.1:14972', 'manual', 700),
+    ]);
+    const matched = model.snapshot().connections.filter((c) => c.state === 'matched').map((c) => [c.fromNode, c.toNode, c.directions.map((d) => d.paired)]);
+    assert.deepEqual(matched, [['/t/cache/node1', '/t/cache/node0', [1, 0]], ['/t/run/node1', '/t/run/node0', [1, 1]]]);
+  });
+
   it('a message missing from the receiver\'s stream is the one unpaired; the rest stay paired', async () => {
     const dir = join(FIXTURES, 'two-nodes');
     const { sessions } = await loadCapture(dir);

@@ -56,6 +56,16 @@ describe('root boundary and untrusted workspaces (manifest and code)', () => {
     assert.match(startBody.slice(0, 300), /if \(!vscode\.workspace\.isTrusted\) \{\s*throw new LaunchRefused/);
   });
 
+  it('Trace functional test: disabled (enablement) in an untrusted workspace, refused before anything else, and no CodeLens there', () => {
+    const command = manifest.contributes.commands.find((c) => c.command === 'bitcoinUsdt.traceFunctionalTest');
+    assert.equal(command?.enablement, 'isWorkspaceTrusted');
+    const feature = source('src/extension/functionalTest/registerFunctionalTest.ts');
+    const commandBody = feature.slice(feature.indexOf('const traceFunctionalTest = async'));
+    assert.match(commandBody.slice(0, 600), /if \(!vscode\.workspace\.isTrusted\) return fail\(UNTRUSTED_MESSAGE\);/);
+    const lensBody = feature.slice(feature.indexOf('provideCodeLenses(document)'));
+    assert.match(lensBody.slice(0, 300), /if \(!vscode\.workspace\.isTrusted \|\| .*\) return \[\];/);
+  });
+
   it('root settings are read from the user level only (inspect().globalValue, never get())', () => {
     const config = source('src/extension/config.ts');
     const machineValue = config.slice(config.indexOf('function machineValue'), config.indexOf('export interface RootSettings'));

@@ -380,12 +380,23 @@ export class NetworkModel {
     return peer;
   }
 
-  /** The process listening on a loopback `addr` (a traced node's P2P port), the newest pid of that node first. */
+  /**
+   * The node listening on a loopback `addr` (a traced node's P2P port): of the nodes with that port, the last one
+   * seen that is running, else the last one seen. Several nodes share a port over time: a functional test first
+   * runs its cache nodes (`<cachedir>/node0`) on the ports its own nodes take next.
+   */
   private listener(addr: string): NodeState | null {
     const split = splitAddr(addr);
     if (!split || !LOOPBACK.has(split.host)) return null;
-    for (const node of this.nodes.values()) if (node.p2pPort === split.port) return node;
-    return null;
+    let last: NodeState | null = null;
+    let running: NodeState | null = null;
+    for (const node of this.nodes.values()) {
+      if (node.p2pPort !== split.port) continue;
+      last = node;
+      const newest = this.processes.get(node.pids[node.pids.length - 1]);
+      if (newest && !newest.exited) running = node;
+    }
+    return running ?? last;
   }
 
   /** Finds the other end of `peer`'s connection among the traced nodes. */

@@ -22,11 +22,11 @@ export const TERMINAL_ENVIRONMENT: Readonly<Record<string, string>> = {
   LANG: 'C.UTF-8',
 };
 
-export const PRIVILEGED_TERMINAL_SCRIPT = [
-  'reason=$1 status_file=$2',
-  'shift 2',
-  "printf '%s\\n' \"$reason\"",
-  "printf '%s' 'Command:'",
+/**
+ * Shell lines that print the positional parameters as one command line, each quoted by the shell itself (POSIX
+ * single quotes where needed, as quoteForDisplay does), on the current line. Shared by every terminal script.
+ */
+export const PRINT_QUOTED_ARGUMENTS: readonly string[] = [
   'for arg in "$@"; do',
   '  case $arg in',
   "    '' | *[!A-Za-z0-9_./=:,+@%-]*)",
@@ -41,6 +41,14 @@ export const PRIVILEGED_TERMINAL_SCRIPT = [
   "    *) printf ' %s' \"$arg\" ;;",
   '  esac',
   'done',
+];
+
+export const PRIVILEGED_TERMINAL_SCRIPT = [
+  'reason=$1 status_file=$2',
+  'shift 2',
+  "printf '%s\\n' \"$reason\"",
+  "printf '%s' 'Command:'",
+  ...PRINT_QUOTED_ARGUMENTS,
   "printf '\\n\\n'",
   // A handler (not SIG_IGN, which the command would inherit): Ctrl-C stops the command, the shell stays to report.
   'trap : INT',
@@ -80,6 +88,6 @@ export function quoteForDisplay(argument: string): string {
   return argument !== '' && /^[A-Za-z0-9_./=:,+@%-]+$/.test(argument) ? argument : `'${argument.replace(/'/g, "'\\''")}'`;
 }
 
-function hasControlCharacter(text: string): boolean {
+export function hasControlCharacter(text: string): boolean {
   return /[\u0000-\u001f\u007f-\u009f]/.test(text);
 }

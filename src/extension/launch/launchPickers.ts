@@ -91,7 +91,7 @@ async function promptParameters(tool: ToolDefinition | undefined): Promise<Recor
   return params;
 }
 
-async function readAvailability(binaryPath: string): Promise<ToolAvailability[] | undefined> {
+export async function readAvailability(binaryPath: string): Promise<ToolAvailability[] | undefined> {
   try {
     const report = await readStapsdtNotes(binaryPath);
     return toolsAvailableFor(report.notes.map((note) => `${note.provider}:${note.name}`));
@@ -111,7 +111,8 @@ interface BinaryItem extends vscode.QuickPickItem {
   readonly binaryPath?: string;
 }
 
-async function pickBinary(workspaceState: vscode.Memento): Promise<string | undefined> {
+/** The bitcoind to use: one of the tree's binaries, or a file browsed for; undefined when cancelled. */
+export async function pickBinary(workspaceState: vscode.Memento, title = 'Start probe: bitcoind binary'): Promise<string | undefined> {
   // The tree keeps its own registry; a short-lived one gives the same list (same workspace state).
   const registry = new BinaryRegistry(workspaceState);
   let binaries;
@@ -130,7 +131,7 @@ async function pickBinary(workspaceState: vscode.Memento): Promise<string | unde
     })),
     browse,
   ];
-  const picked = binaries.length === 0 ? browse : await vscode.window.showQuickPick(items, { title: 'Start probe: bitcoind binary', placeHolder: 'Which build of bitcoind?' });
+  const picked = binaries.length === 0 ? browse : await vscode.window.showQuickPick(items, { title, placeHolder: 'Which build of bitcoind?' });
   if (!picked) return undefined;
   if (picked.binaryPath) return picked.binaryPath;
   const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, canSelectFolders: false, title: 'Pick a bitcoind built with -DWITH_USDT=ON', openLabel: 'Probe this binary' });
@@ -169,8 +170,11 @@ async function pickTools(binaryPath: string, node: TreeNodeTarget | undefined): 
   }
 }
 
-/** A multi-select pick; Enter with nothing ticked takes the highlighted item. Undefined when cancelled. */
-async function pickMany<T extends vscode.QuickPickItem>(items: readonly T[], title: string, placeholder: string): Promise<readonly T[] | undefined> {
+/**
+ * A multi-select pick (`ticked` ticked at first); Enter with nothing ticked takes the highlighted item. Undefined
+ * when cancelled.
+ */
+export async function pickMany<T extends vscode.QuickPickItem>(items: readonly T[], title: string, placeholder: string, ticked: readonly T[] = []): Promise<readonly T[] | undefined> {
   const quickPick = vscode.window.createQuickPick<T>();
   quickPick.title = title;
   quickPick.placeholder = placeholder;
@@ -179,6 +183,7 @@ async function pickMany<T extends vscode.QuickPickItem>(items: readonly T[], tit
   quickPick.items = items;
   const first = items.find((item) => item.kind !== vscode.QuickPickItemKind.Separator);
   if (first) quickPick.activeItems = [first];
+  if (ticked.length > 0) quickPick.selectedItems = ticked;
   const picked = await new Promise<readonly T[] | undefined>((resolve) => {
     quickPick.onDidAccept(() => {
       resolve(quickPick.selectedItems.length > 0 ? [...quickPick.selectedItems] : [...quickPick.activeItems]);

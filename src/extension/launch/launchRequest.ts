@@ -18,6 +18,8 @@ export interface LaunchRequest {
    * the tool's patterns like the prompts check them; a parameter left out takes the helper's default.
    */
   readonly params?: Readonly<Record<string, string>>;
+  /** What the session's recording is named after besides its tool: the functional test it traces (`p2p_ping`). */
+  readonly recordingName?: string;
 }
 
 /** Tells a LaunchRequest from a tree node (TreeNodeTarget has no `tool`). */
@@ -31,7 +33,8 @@ export function isLaunchRequest(value: unknown): value is LaunchRequest {
     typeof candidate.binaryPath === 'string' &&
     pidOk &&
     (candidate.follow === undefined || typeof candidate.follow === 'boolean') &&
-    (candidate.params === undefined || isStringRecord(candidate.params))
+    (candidate.params === undefined || isStringRecord(candidate.params)) &&
+    (candidate.recordingName === undefined || typeof candidate.recordingName === 'string')
   );
 }
 

@@ -25,6 +25,8 @@ export class LaunchRefused extends Error {}
 interface CheckedRequest {
   readonly target: Omit<RootCommandTarget, 'socketPath'> & { readonly params: Readonly<Record<string, string>> };
   readonly clientVersion: ClientVersion | null;
+  /** Not part of the root command: only the recording's file name. */
+  readonly recordingName?: string;
 }
 
 export interface StartedTogether {
@@ -165,7 +167,7 @@ export class ProbeLauncher implements vscode.Disposable {
     const binaryPath = await this.resolveBinary(request.binaryPath);
     const { refusal, clientVersion } = await checkToolTarget({ toolId: request.tool, binaryPath, pid });
     if (refusal) throw new LaunchRefused(`${refusal.charAt(0).toUpperCase()}${refusal.slice(1)}${refusal.endsWith('.') ? '' : '.'}`);
-    return { target: { tool: request.tool, binaryPath, pid, follow, params }, clientVersion };
+    return { target: { tool: request.tool, binaryPath, pid, follow, params }, clientVersion, ...(request.recordingName !== undefined ? { recordingName: request.recordingName } : {}) };
   }
 
   /** Stops one session by id, or every running session. */
@@ -205,6 +207,7 @@ export class ProbeLauncher implements vscode.Disposable {
       startedAt: new Date().toISOString(),
       params,
       startingText: startingText(inputs.settings.privilege, inputs.isRoot),
+      ...(checked.recordingName !== undefined ? { recordingName: checked.recordingName } : {}),
     };
     return new LiveProbeSession({
       hub: this.hub,

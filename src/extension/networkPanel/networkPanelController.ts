@@ -134,11 +134,18 @@ export class NetworkPanelController extends PanelHost<NetworkSessionFeed, Networ
     this.refresh();
   }
 
-  /** The pair shown: the page's choice when both nodes exist, else the first two nodes. */
+  /**
+   * The pair shown: the page's choice when both nodes exist, else the two ends of the newest connection between
+   * traced nodes (a functional test's node0 and node1, not the cache nodes it ran first), else the first two nodes.
+   */
   private pair(snapshot: NetworkSnapshot): { a: string | null; b: string | null } {
     const keys = snapshot.nodes.map((n) => n.key);
-    const a = this.uiState.nodeA !== null && keys.includes(this.uiState.nodeA) ? this.uiState.nodeA : (keys[0] ?? null);
-    const b = this.uiState.nodeB !== null && keys.includes(this.uiState.nodeB) && this.uiState.nodeB !== a ? this.uiState.nodeB : (keys.find((k) => k !== a) ?? null);
+    const connected = snapshot.connections.filter((c) => c.state === 'matched' && c.toNode !== null).at(-1);
+    const [firstA, firstB] = connected ? [connected.toNode ?? '', connected.fromNode].sort() : keys;
+    const a = this.uiState.nodeA !== null && keys.includes(this.uiState.nodeA) ? this.uiState.nodeA : (firstA ?? null);
+    const b = this.uiState.nodeB !== null && keys.includes(this.uiState.nodeB) && this.uiState.nodeB !== a
+      ? this.uiState.nodeB
+      : (firstB !== undefined && firstB !== a ? firstB : (keys.find((k) => k !== a) ?? null));
     return { a, b };
   }
 

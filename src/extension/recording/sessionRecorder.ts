@@ -19,12 +19,14 @@ function fileStamp(date: Date): string {
   return date.toISOString().replace(/[:.]/g, '-');
 }
 
-function safeToolName(tool: string): string {
-  return tool.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40) || 'session';
+/** A name for a file name: tool ids, and the functional test a session traces (a workspace file's name). */
+function safeFileNamePart(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40) || 'session';
 }
 
 /**
- * Writes every live session's events to `<globalStorage>/recordings/<timestamp>-<tool>.ndjson` and remembers
+ * Writes every live session's events to `<globalStorage>/recordings/<timestamp>-<tool>.ndjson` (or
+ * `<timestamp>-<test>-<tool>.ndjson` for a functional test's session) and remembers
  * which file holds which session (live ones and opened recordings), for Save recording… and panel restore.
  */
 export class SessionRecorder implements vscode.Disposable {
@@ -88,7 +90,8 @@ export class SessionRecorder implements vscode.Disposable {
 
   private startRecording(session: SessionDescriptor): void {
     const started = new Date(Number.isNaN(Date.parse(session.startedAt)) ? Date.now() : Date.parse(session.startedAt));
-    const file = vscode.Uri.joinPath(this.directory, `${fileStamp(started)}-${safeToolName(session.tool)}.ndjson`);
+    const name = [session.recordingName, session.tool].filter((part) => part !== undefined).map(safeFileNamePart).join('-');
+    const file = vscode.Uri.joinPath(this.directory, `${fileStamp(started)}-${name}.ndjson`);
     const writer = (async (): Promise<RecordingWriter | undefined> => {
       try {
         await vscode.workspace.fs.createDirectory(this.directory);

@@ -15,7 +15,10 @@ export const TRACEPOINT_VIEW_ID = 'bitcoinUsdt.tracepoints';
  * Nothing is read here: binaries are discovered and read when the view first asks for its nodes.
  * Traced tracepoints show their live counts (`counts`). Exposes the tree's data to the integration tests as `api.tracepointTree`.
  */
-export function registerTracepointTree(services: Services, counts: TracepointCountsSource): { model: TracepointModel; callSites: CallSiteCache } {
+export function registerTracepointTree(
+  services: Services,
+  counts: TracepointCountsSource,
+): { model: TracepointModel; callSites: CallSiteCache; selectedBinary: () => string | undefined } {
   const { subscriptions, workspaceState } = services.context;
   const registry = new BinaryRegistry(workspaceState);
   const model = new TracepointModel(registry);
@@ -69,5 +72,6 @@ export function registerTracepointTree(services: Services, counts: TracepointCou
       await treeView.reveal(node, { select: true, focus: false, expand: options?.expand ?? false });
     },
   };
-  return { model, callSites };
+  // The binary of the node selected in the view (a binary, or any node under one).
+  return { model, callSites, selectedBinary: () => treeView.selection.find((node) => node.binaryPath !== undefined)?.binaryPath };
 }
