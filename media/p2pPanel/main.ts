@@ -123,6 +123,12 @@ function handleMessage(message: ToWebview): void {
       dirty.header = true;
       schedule();
       return;
+    case 'nodes':
+      header.nodes.update(message);
+      dirty.peers = true;
+      dirty.header = true;
+      schedule();
+      return;
     case 'comparison':
       comparison.update(message);
       return;
@@ -162,7 +168,7 @@ const header = new SessionHeader(
     saveUi({ sessionId, selectedPeerId: null });
     page.post({ type: 'selectSession', sessionId });
   },
-  { ignoredAs: 'note' },
+  { ignoredAs: 'note', onSelectNode: (nodeKey) => page.post({ type: 'selectNode', nodeKey }) },
 );
 const emptyState = el('div', 'empty-state');
 emptyState.append(
@@ -489,13 +495,44 @@ function peerRowElement(index: number): HTMLTableRowElement {
   if (!row) {
     row = el('tr', 'peer-row');
     row.tabIndex = 0;
+    if (nodeColumn) row.append(nodeCellOf(row));
     for (const spec of COLUMNS) row.append(el('td', `${spec.numeric ? 'numeric ' : ''}col-${spec.column}`));
     peerRows[index] = row;
   }
   return row;
 }
 
+// The Node column (all nodes of a session over every process of a build): first, present only while shown.
+const nodeHeader = el('th', 'col-node', 'Node');
+nodeHeader.title = 'The node (datadir) whose peer this is; a restart is the same node';
+const nodeCells = new WeakMap<HTMLTableRowElement, HTMLTableCellElement>();
+let nodeColumn = false;
+
+function nodeCellOf(row: HTMLTableRowElement): HTMLTableCellElement {
+  let cell = nodeCells.get(row);
+  if (!cell) nodeCells.set(row, (cell = el('td', 'col-node')));
+  return cell;
+}
+
+function showNodeColumn(on: boolean): void {
+  if (on === nodeColumn) return;
+  nodeColumn = on;
+  if (on) peerHeadRow.prepend(nodeHeader);
+  else nodeHeader.remove();
+  for (const row of peerRows) {
+    if (on) row.prepend(nodeCellOf(row));
+    else nodeCells.get(row)?.remove();
+  }
+}
+
+/** A peer's id as Bitcoin Core numbers it (the key of a session over every process is `pid:id`). */
+function peerIdText(id: string): string {
+  const colon = id.indexOf(':');
+  return colon < 0 ? id : id.slice(colon + 1);
+}
+
 function renderPeers(): void {
+  showNodeColumn(header.nodes.showNodeColumn);
   // Connection type choices.
   const connTypes = [...new Set([...model.peers.values()].map((p) => p.connType))].sort();
   if (page.ui.connTypeFilter && !connTypes.includes(page.ui.connTypeFilter)) connTypes.push(page.ui.connTypeFilter);
@@ -549,14 +586,16 @@ function renderPeers(): void {
     row.classList.toggle('selected', peer.id === page.ui.selectedPeerId);
     row.setAttribute('aria-selected', String(peer.id === page.ui.selectedPeerId));
     const cells = row.cells;
-    setText(cells[0], peer.id);
-    setUntrustedText(cells[1], peer.connType);
-    setUntrustedText(cells[2], peer.addr);
-    setText(cells[3], formatCount(peer.msgsIn));
-    setText(cells[4], formatBytes(peer.bytesIn));
-    setText(cells[5], formatCount(peer.msgsOut));
-    setText(cells[6], formatBytes(peer.bytesOut));
-    setText(cells[7], formatSessionTime(peer.lastActivityNs));
+    const c = nodeColumn ? 1 : 0;
+    if (nodeColumn) setUntrustedText(cells[0], header.nodes.nodeOfPid(peer.pid));
+    setText(cells[c], peerIdText(peer.id));
+    setUntrustedText(cells[c + 1], peer.connType);
+    setUntrustedText(cells[c + 2], peer.addr);
+    setText(cells[c + 3], formatCount(peer.msgsIn));
+    setText(cells[c + 4], formatBytes(peer.bytesIn));
+    setText(cells[c + 5], formatCount(peer.msgsOut));
+    setText(cells[c + 6], formatBytes(peer.bytesOut));
+    setText(cells[c + 7], formatSessionTime(peer.lastActivityNs));
     const at = i - first + offset;
     if (peerBody.children[at] !== row) peerBody.insertBefore(row, peerBody.children[at] ?? null);
   }
@@ -648,7 +687,8 @@ function renderMessages(): void {
     messageList.append(el('div', 'hint', 'Select a peer to see its recent messages in time order.'));
     return;
   }
-  messagesHeading.append(document.createTextNode(`Recent messages — peer ${selected} `));
+  const ofNode = peer && header.nodes.showNodeColumn ? ` of ${visibleText(header.nodes.nodeOfPid(peer.pid))}` : '';
+  messagesHeading.append(document.createTextNode(`Recent messages — peer ${peerIdText(selected)}${ofNode} `));
   if (peer) {
     const addr = el('span', 'heading-addr');
     setUntrustedText(addr, peer.addr);
@@ -758,9 +798,15 @@ function renderReport(): P2pRenderReport {
     sessionId: model.sessionId,
     sessionState: header.stateText,
     comparison: comparison.report(),
+    nodes: header.nodes.report(),
     peerRowCount: tableRows.length,
     totalPeers: model.peers.size,
-    firstRows: tableRows.slice(0, 10).map((peer) => ({ id: peer.id, connType: displayed(peer.connType), addr: displayed(peer.addr) })),
+    firstRows: tableRows.slice(0, 10).map((peer) => ({
+      id: peerIdText(peer.id),
+      connType: displayed(peer.connType),
+      addr: displayed(peer.addr),
+      ...(nodeColumn ? { node: displayed(header.nodes.nodeOfPid(peer.pid)) } : {}),
+    })),
     selectedPeerId: page.ui.selectedPeerId,
     messageRowCount: messageList.querySelectorAll('.message').length,
     firstMessageTypes: [...messageList.querySelectorAll('.message .msg-type')].slice(0, 10).map((e) => e.textContent ?? ''),

@@ -4,6 +4,7 @@
 import type { SessionChoice } from '../../src/shared/panelProtocol';
 import type { NamedCount, SessionStatus } from '../../src/shared/p2pProtocol';
 import { el, formatCount, plural, setText, setUntrustedText, visibleText } from './dom';
+import { NodeSelector } from './nodeSelector';
 
 /** The session picker: newest first, each with its state; disabled while there is nothing to pick. */
 export class SessionPicker {
@@ -52,6 +53,8 @@ export class SessionHeader {
   readonly toolbar = el('header', 'toolbar');
   readonly notesBar = el('div', 'notes');
   readonly picker: SessionPicker;
+  /** The node selector (sessions over every process of a build); `onSelectNode` posts `selectNode`. */
+  readonly nodes: NodeSelector;
   private readonly sessionState = el('span', 'session-state');
   readonly lossBanner = el('div', 'loss-banner');
   readonly lostCounter = el('span', 'counter lost');
@@ -61,13 +64,14 @@ export class SessionHeader {
   /** `title`: shown before the picker; `ignoredAs`: unreadable events as a banner counter or as a warning note. */
   constructor(
     onPick: (sessionId: string) => void,
-    private readonly options: { readonly title?: HTMLElement; readonly ignoredAs: 'counter' | 'note' },
+    private readonly options: { readonly title?: HTMLElement; readonly ignoredAs: 'counter' | 'note'; readonly onSelectNode: (nodeKey: string | null) => void },
   ) {
     this.picker = new SessionPicker(onPick);
+    this.nodes = new NodeSelector(options.onSelectNode);
     this.lossBanner.setAttribute('role', 'status');
     this.lossBanner.append(this.lostCounter, this.cutCounter);
     if (options.ignoredAs === 'counter') this.lossBanner.append(this.ignoredCounter);
-    this.toolbar.append(...(options.title ? [options.title] : []), this.picker.element, this.sessionState, el('span', 'spacer'), this.lossBanner);
+    this.toolbar.append(...(options.title ? [options.title] : []), this.picker.element, this.nodes.element, this.sessionState, el('span', 'spacer'), this.lossBanner);
   }
 
   /** What the state line says (for render reports). */

@@ -70,7 +70,7 @@ const header = new SessionHeader(
     page.saveUi({ sessionId });
     page.post({ type: 'selectSession', sessionId });
   },
-  { title: titleText, ignoredAs: 'counter' },
+  { title: titleText, ignoredAs: 'counter', onSelectNode: (nodeKey) => page.post({ type: 'selectNode', nodeKey }) },
 );
 const emptyState = el('div', 'empty-state');
 const emptyTitle = el('p', 'empty-title', 'No session yet');
@@ -164,6 +164,10 @@ function handleMessage(message: ToolToWebview): void {
       model.sessions = [...message.sessions];
       frames.schedule();
       return;
+    case 'nodes':
+      header.nodes.update(message);
+      frames.schedule();
+      return;
     case 'comparison':
       comparison.update(message);
       return;
@@ -188,7 +192,7 @@ function render(): void {
   const snapshot = model.snapshot;
   emptyState.hidden = snapshot !== null || model.tool === null;
   content.hidden = snapshot === null;
-  if (snapshot && view) view.update(snapshot.view, snapshot.counters);
+  if (snapshot && view) view.update(snapshot.view, snapshot.counters, header.nodes.showNodeColumn ? (pid) => header.nodes.nodeOfPid(pid) : null);
 }
 
 function renderHeader(): void {
@@ -210,6 +214,7 @@ function renderReport(): ToolRenderReport {
     sessionId: model.sessionId,
     sessionState: header.stateText,
     comparison: comparison.report(),
+    nodes: header.nodes.report(),
     rowCount: rows.length,
     firstRows: rows.slice(0, 10).map((row) => [...row.cells].map((cell) => cell.textContent ?? '')),
     columns: view?.columnTitles ?? [],

@@ -71,7 +71,8 @@ export interface ToolViewRenderer {
   readonly kinds: readonly { readonly value: string; readonly label: string }[];
   readonly columnTitles: readonly string[];
   mount(parts: ViewParts): void;
-  update(view: ToolView, counters: ToolCounters): void;
+  /** `nodeOfPid`: all nodes of a session over every process are shown: a Node column names each row's node. */
+  update(view: ToolView, counters: ToolCounters, nodeOfPid?: ((pid: number | undefined) => string) | null): void;
   rebuildCharts(): void;
   chartReports(): ChartReport[];
   tableRows(): readonly HTMLTableRowElement[];
@@ -104,11 +105,35 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
   const emptyCell = el('td');
   emptyCell.colSpan = spec.columns.length;
   emptyRow.append(emptyCell);
+  // The Node column (all nodes of a session over every process): first, present only while shown.
+  const nodeHeader = el('th', 'node-column', 'Node');
+  nodeHeader.title = 'The node (datadir) whose process the row is from; a restart is the same node';
+  const nodeCells = new WeakMap<HTMLTableRowElement, HTMLTableCellElement>();
+  let nodeColumn = false;
+
+  function nodeCellOf(row: HTMLTableRowElement): HTMLTableCellElement {
+    let cell = nodeCells.get(row);
+    if (!cell) nodeCells.set(row, (cell = el('td', 'node-column')));
+    return cell;
+  }
+
+  function showNodeColumn(on: boolean): void {
+    if (on === nodeColumn) return;
+    nodeColumn = on;
+    if (on) headRow.prepend(nodeHeader);
+    else nodeHeader.remove();
+    for (const row of rowElements) {
+      if (on) row.prepend(nodeCellOf(row));
+      else nodeCells.get(row)?.remove();
+    }
+    emptyCell.colSpan = spec.columns.length + (on ? 1 : 0);
+  }
 
   function rowElement(index: number): HTMLTableRowElement {
     let row = rowElements[index];
     if (!row) {
       row = el('tr', 'data-row');
+      if (nodeColumn) row.append(nodeCellOf(row));
       for (const column of spec.columns) row.append(el('td', column.numeric ? 'numeric' : undefined));
       rowElements[index] = row;
     }
@@ -129,7 +154,7 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
     filterPlaceholder: spec.filterPlaceholder,
     kinds: spec.kinds,
     get columnTitles(): readonly string[] {
-      return titles;
+      return nodeColumn ? ['Node', ...titles] : titles;
     },
     mount(p: ViewParts): void {
       parts = p;
@@ -141,8 +166,9 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
       }
       p.extra.hidden = extra === undefined;
     },
-    update(view: ToolView, counters: ToolCounters): void {
+    update(view: ToolView, counters: ToolCounters, nodeOfPid?: ((pid: number | undefined) => string) | null): void {
       if (!parts || !spec.is(view)) return;
+      showNodeColumn(typeof nodeOfPid === 'function');
       // Summary: one item per label, created once.
       const items = spec.summary(view, counters);
       const wanted = new Set(items.map((i) => i.label));
@@ -177,7 +203,8 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
         const wanted = spec.columnTitles(view);
         if (wanted.join('\u0000') !== titles.join('\u0000')) {
           titles = wanted;
-          wanted.forEach((title, c) => headRow.cells[c] && setUntrustedText(headRow.cells[c], title));
+          const offset = nodeColumn ? 1 : 0;
+          wanted.forEach((title, c) => headRow.cells[c + offset] && setUntrustedText(headRow.cells[c + offset], title));
         }
       }
       const rows = spec.rows(view);
@@ -185,7 +212,9 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
       for (let i = 0; i < shown; i++) {
         const tr = rowElement(i);
         const cells = tr.cells;
-        spec.columns.forEach((column, c) => fillCell(cells[c], column.cell(rows[i]), column.numeric === true));
+        const offset = nodeColumn ? 1 : 0;
+        if (nodeOfPid) setUntrustedText(cells[0], nodeOfPid((rows[i] as { readonly pid?: number }).pid));
+        spec.columns.forEach((column, c) => fillCell(cells[c + offset], column.cell(rows[i]), column.numeric === true));
         if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] ?? null);
       }
       while (body.children.length > shown) body.lastElementChild?.remove();

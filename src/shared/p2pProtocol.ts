@@ -6,7 +6,7 @@
 // nanoseconds since the session started, far below 2^53 for any real session.
 
 import type { DataFrameTimes, UpdateTiming } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 /** Decimal string of Bitcoin Core's int64 peer id. */
@@ -15,7 +15,10 @@ export type PeerId = string;
 export type Direction = 'in' | 'out';
 
 export interface PeerRow {
+  /** The peer's key: its id, or `pid:id` in a session over every process (ids are each process's own). */
   readonly id: PeerId;
+  /** The bitcoind process whose peer this is (null: not known, older recordings). */
+  readonly pid: number | null;
   readonly connType: string;
   readonly addr: string;
   readonly msgsIn: number;
@@ -160,9 +163,12 @@ export interface P2pRenderReport {
   readonly sessionState: string;
   /** The A/B section (media/shared/comparisonView.ts). */
   readonly comparison: ComparisonReport;
+  /** The node selector (sessions over every process of a build). */
+  readonly nodes: NodeSelectorReport;
   readonly peerRowCount: number;
   readonly totalPeers: number;
-  readonly firstRows: readonly { readonly id: string; readonly addr: string; readonly connType: string }[];
+  /** `node`: the Node column's text (all nodes of an every-process session shown), else absent. */
+  readonly firstRows: readonly { readonly id: string; readonly addr: string; readonly connType: string; readonly node?: string }[];
   readonly selectedPeerId: PeerId | null;
   readonly messageRowCount: number;
   readonly firstMessageTypes: readonly string[];
@@ -208,7 +214,7 @@ export interface PeerDetailMessage {
   readonly peerDetail: PeerDetail | null;
 }
 
-export type ToWebview = SessionsMessage | SnapshotMessage | DeltaMessage | PeerDetailMessage | RenderReportRequest | ComparisonMessage;
+export type ToWebview = SessionsMessage | NodesMessage | SnapshotMessage | DeltaMessage | PeerDetailMessage | RenderReportRequest | ComparisonMessage;
 
 // ---- webview → host ----
 

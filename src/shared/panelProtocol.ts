@@ -15,7 +15,49 @@ export interface SessionChoice {
   readonly startingText?: string;
 }
 
+/**
+ * One node of a session over every process of a build (src/core/network/sessionNodes.ts): a datadir, whatever
+ * its pids (a restart is the same node).
+ */
+export interface NodeChoice {
+  /** The datadir, or `pid:N` for a process without a `node` event. */
+  readonly key: string;
+  /** `node0`, `node1`… (the functional test framework's datadir), the datadir's name, or `pid N`. */
+  readonly name: string;
+  /** The name shown: with the test run (the datadir's parent's name) when the session has nodes of several runs. */
+  readonly label: string;
+  readonly run: string | null;
+  readonly pids: readonly number[];
+  /** One of its processes still runs. */
+  readonly running: boolean;
+}
+
+/** What the selector shows (render reports). */
+export interface NodeSelectorReport {
+  readonly shown: boolean;
+  /** The options' texts, "All nodes" first. */
+  readonly options: readonly string[];
+  /** The selected option's text. */
+  readonly selected: string;
+  /** The text next to it (the loss no node is named for, processes past the limit). */
+  readonly note: string;
+}
+
 // ---- host → webview ----
+
+/**
+ * The nodes of the session shown when it covers every process of a build (empty: one process, no selector),
+ * and the node the page shows (null: all nodes, with a node column).
+ */
+export interface NodesMessage {
+  readonly type: 'nodes';
+  readonly nodes: readonly NodeChoice[];
+  readonly selected: string | null;
+  /** Events lost that name no node (a loss of all nodes together). */
+  readonly unattributedLost: number;
+  /** Processes past the node limit, shown only under all nodes. */
+  readonly processesWithoutNode: number;
+}
 
 /** The session list changed (a session started or ended) without a new snapshot. */
 export interface SessionsMessage {
@@ -45,6 +87,12 @@ export interface SelectSessionMessage {
   readonly sessionId: string;
 }
 
+/** Shows one node of the session (null: all nodes). */
+export interface SelectNodeMessage {
+  readonly type: 'selectNode';
+  readonly nodeKey: string | null;
+}
+
 export interface RenderReportResponse<Report> {
   readonly type: 'renderReport';
   readonly requestId: number;
@@ -55,6 +103,7 @@ export interface RenderReportResponse<Report> {
 export type CommonFromWebview<UiState, Report> =
   | ReadyMessage<UiState>
   | SelectSessionMessage
+  | SelectNodeMessage
   | RenderReportResponse<Report>
   | SelectComparisonMessage
   | CompareWithMessage;
@@ -84,6 +133,8 @@ export function parsePanelMessage<UiState, Report, Own>(
       return { type: 'ready', uiState: value.uiState === null || value.uiState === undefined ? null : parseUiState(value.uiState) };
     case 'selectSession':
       return typeof value.sessionId === 'string' ? { type: 'selectSession', sessionId: value.sessionId } : undefined;
+    case 'selectNode':
+      return value.nodeKey === null ? { type: 'selectNode', nodeKey: null } : typeof value.nodeKey === 'string' ? { type: 'selectNode', nodeKey: value.nodeKey.slice(0, 4096) } : undefined;
     case 'renderReport':
       return typeof value.requestId === 'number' && isRecord(value.report)
         ? { type: 'renderReport', requestId: value.requestId, report: value.report as unknown as Report }

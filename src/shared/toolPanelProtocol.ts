@@ -9,7 +9,7 @@
 import type { ChartReport } from './chartAxis';
 import type { NamedCount, SessionStatus } from './p2pProtocol';
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 export type { NamedCount, SessionNote, SessionStatus } from './p2pProtocol';
@@ -51,6 +51,8 @@ export interface MisbehavingMark {
 }
 
 export interface ConnectionRow {
+  /** The bitcoind process of the event (sessions over every process of a build name each row's node). */
+  readonly pid?: number;
   /** Unique per connection in the session (a peer id is used once by Bitcoin Core, but stay safe). */
   readonly key: string;
   readonly peerId: Int64Text;
@@ -115,6 +117,8 @@ export interface TraceColumn {
 }
 
 export interface TraceRow {
+  /** The bitcoind process of the event (sessions over every process of a build name each row's node). */
+  readonly pid?: number;
   readonly seq: number;
   readonly elapsedNs: number;
   /** One per argument: decimal integers, text (untrusted), lowercase hex; null: not read. */
@@ -135,6 +139,8 @@ export interface TraceView {
 // ---------------- utxocache-flush ----------------
 
 export interface FlushRow {
+  /** The bitcoind process of the event (sessions over every process of a build name each row's node). */
+  readonly pid?: number;
   readonly seq: number;
   readonly elapsedNs: number;
   readonly durationUs: number;
@@ -162,6 +168,8 @@ export type UtxoOperation = 'add' | 'spent' | 'uncache';
 export const UTXO_OPERATIONS: readonly UtxoOperation[] = ['add', 'spent', 'uncache'];
 
 export interface UtxoRow {
+  /** The bitcoind process of the event (sessions over every process of a build name each row's node). */
+  readonly pid?: number;
   readonly seq: number;
   readonly elapsedNs: number;
   readonly op: UtxoOperation;
@@ -338,6 +346,8 @@ export interface ToolRenderReport {
   readonly sessionState: string;
   /** The A/B section (media/shared/comparisonView.ts). */
   readonly comparison: ComparisonReport;
+  /** The node selector (sessions over every process of a build). */
+  readonly nodes: NodeSelectorReport;
   /** Rows in the main table (the log or connection table). */
   readonly rowCount: number;
   /** Text of each cell of the first rows. */
@@ -379,7 +389,7 @@ export interface SetFilterMessage {
   readonly filter: ToolFilter;
 }
 
-export type ToolToWebview = ToolSnapshotMessage | SessionsMessage | SetFilterMessage | RenderReportRequest | ComparisonMessage;
+export type ToolToWebview = ToolSnapshotMessage | SessionsMessage | NodesMessage | SetFilterMessage | RenderReportRequest | ComparisonMessage;
 
 // ---- webview → host ----
 

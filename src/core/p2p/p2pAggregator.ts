@@ -64,6 +64,7 @@ const OUT_BYTES = 3;
 
 class PeerState {
   readonly id: PeerId;
+  readonly pid: number | null;
   addr: string;
   connType: string;
   msgsIn = 0;
@@ -100,8 +101,9 @@ class PeerState {
   newer: PeerState | null = null;
   dirtyGeneration = -1;
 
-  constructor(id: PeerId, addr: string, connType: string, elapsedNs: number) {
+  constructor(id: PeerId, pid: number | null, addr: string, connType: string, elapsedNs: number) {
     this.id = id;
+    this.pid = pid;
     this.addr = addr;
     this.connType = connType;
     this.firstSeenNs = elapsedNs;
@@ -137,6 +139,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function checkedPeerTotals(value: unknown): PeerTotals | undefined {
   if (!isRecord(value) || !isInt64Field(value.peer_id)) return undefined;
   return {
+    ...(typeof value.pid === 'number' ? { pid: value.pid } : {}),
     peer_id: value.peer_id,
     peer_addr: typeof value.peer_addr === 'string' ? value.peer_addr : '',
     conn_type: typeof value.conn_type === 'string' ? value.conn_type : '',
@@ -199,7 +202,11 @@ export class P2pAggregator {
   private readonly dirtyPeers: PeerState[] = [];
   private removedPeerIds: PeerId[] = [];
 
-  constructor(limits: Partial<P2pAggregatorLimits> = {}) {
+  /**
+   * `perProcess`: a session over every process of a build, where peer ids are each process's own: a peer is
+   * (pid, peer id), its key `pid:id`.
+   */
+  constructor(limits: Partial<P2pAggregatorLimits> = {}, private readonly options: { readonly perProcess?: boolean } = {}) {
     this.limits = { ...DEFAULT_P2P_LIMITS, ...limits };
     if (this.limits.maxPeers < 1 || this.limits.recentMessagesPerPeer < 1 || this.limits.rateWindowSeconds < 1) {
       throw new RangeError('P2pAggregator limits must be at least 1');
@@ -263,7 +270,7 @@ export class P2pAggregator {
     }
     const elapsedNs = this.elapsedOf(event.elapsed_ns);
     const size = sizeOf(event.msg_size);
-    const peer = this.peerFor(event.peer_id, event.peer_addr, event.conn_type, elapsedNs);
+    const peer = this.peerFor(event.peer_id, typeof event.pid === 'number' ? event.pid : null, event.peer_addr, event.conn_type, elapsedNs);
 
     if (!peer.kernelTotals) {
       if (outbound) {
@@ -421,7 +428,7 @@ export class P2pAggregator {
       sums[IN_BYTES] += entry.bytes_in;
       sums[OUT_COUNT] += entry.msgs_out;
       sums[OUT_BYTES] += entry.bytes_out;
-      const peer = this.peerFor(entry.peer_id, entry.peer_addr, entry.conn_type, at);
+      const peer = this.peerFor(entry.peer_id, entry.pid ?? null, entry.peer_addr, entry.conn_type, at);
       if (!peer.kernelTotals) {
         peer.kernelTotals = true;
         this.messageTotals[IN_COUNT] -= peer.msgsIn;
@@ -504,12 +511,12 @@ export class P2pAggregator {
     this.markTypeDirty(typeIndex);
   }
 
-  private peerFor(id: Int64Field, addr: string, connType: string, elapsedNs: number): PeerState {
-    const key = peerKey(id);
+  private peerFor(id: Int64Field, pid: number | null, addr: string, connType: string, elapsedNs: number): PeerState {
+    const key = this.options.perProcess ? `${pid ?? ''}:${String(peerKey(id))}` : peerKey(id);
     let peer = this.peers.get(key);
     if (peer === undefined) {
       if (this.peers.size >= this.limits.maxPeers) this.evictOldest();
-      peer = new PeerState(String(key), addr, connType, elapsedNs);
+      peer = new PeerState(String(key), pid, addr, connType, elapsedNs);
       this.peers.set(key, peer);
       this.linkNewest(peer);
     } else {
@@ -564,6 +571,7 @@ export class P2pAggregator {
   private peerRow(peer: PeerState): PeerRow {
     return {
       id: peer.id,
+      pid: peer.pid,
       connType: peer.connType,
       addr: peer.addr,
       msgsIn: peer.msgsIn,

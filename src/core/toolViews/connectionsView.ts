@@ -3,7 +3,12 @@
 
 import { MAX_SENT_ROWS, type ConnectionDirection, type ConnectionRow, type ConnectionsView, type MisbehavingMark, type ToolFilter } from '../../shared/toolPanelProtocol';
 import { NETWORK_NAMES } from '../events/bpftraceToolEventTypes';
-import { int64Text, numberField, stringField, type ToolEventLike } from './eventFields';
+import { int64Text, numberField, pidOf, stringField, type ToolEventLike } from './eventFields';
+
+/** Peer ids are each process's own: a peer is (pid, peer id). */
+function peerKey(pid: number | null, peerId: string): string {
+  return pid === null ? peerId : `${pid}:${peerId}`;
+}
 import { filterNeedle, ToolViewBase, type ToolViewOptions } from './toolViewBase';
 
 
@@ -23,6 +28,8 @@ export interface PeerTraffic {
 interface ConnectionState {
   readonly key: string;
   readonly peerId: string;
+  /** The process whose connection this is (sessions over every process of a build), null: the session's. */
+  readonly pid: number | null;
   addr: string;
   connType: string;
   network: number | null;
@@ -69,12 +76,13 @@ export class ConnectionsAggregator extends ToolViewBase {
   }
 
   protected ingestToolEvent(event: ToolEventLike, f: Readonly<Record<string, unknown>>, elapsedNs: number): 'accepted' | 'ignored' | 'other' {
+    const pid = pidOf(f).pid ?? null;
     switch (event.event) {
       case 'net:inbound_connection':
       case 'net:outbound_connection': {
         const peerId = int64Text(f.peer_id);
         if (peerId === null) return 'ignored';
-        const state = this.newConnection(peerId);
+        const state = this.newConnection(peerId, pid);
         state.direction = event.event === 'net:inbound_connection' ? 'inbound' : 'outbound';
         this.describe(state, f);
         state.existing = int64Text(f.existing);
@@ -87,9 +95,9 @@ export class ConnectionsAggregator extends ToolViewBase {
         const peerId = int64Text(f.peer_id);
         if (peerId === null) return 'ignored';
         const evicted = event.event === 'net:evicted_inbound_connection';
-        let state = this.latestByPeer.get(peerId);
+        let state = this.latestByPeer.get(peerKey(pid, peerId));
         // A connection that already closed cannot close again: this is a new one opened before the session.
-        if (!state || state.closedNs !== null || (evicted && state.evictedNs !== null)) state = this.newConnection(peerId);
+        if (!state || state.closedNs !== null || (evicted && state.evictedNs !== null)) state = this.newConnection(peerId, pid);
         this.describe(state, f);
         if (state.direction === null) state.direction = evicted || state.connType === 'inbound' ? 'inbound' : 'outbound';
         state.timeEstablished = int64Text(f.time_established) ?? state.timeEstablished;
@@ -110,8 +118,8 @@ export class ConnectionsAggregator extends ToolViewBase {
         this.openAtAttach = 0;
         for (const peer of f.peers as readonly Record<string, unknown>[]) {
           const peerId = int64Text(peer.peer_id);
-          if (peerId === null || this.latestByPeer.has(peerId)) continue;
-          const state = this.newConnection(peerId);
+          if (peerId === null || this.latestByPeer.has(peerKey(pid, peerId))) continue;
+          const state = this.newConnection(peerId, pid);
           state.addr = stringField(peer.peer_addr) ?? '';
           state.connType = stringField(peer.conn_type) ?? '';
           state.direction = peer.inbound === true ? 'inbound' : 'outbound';
@@ -125,7 +133,7 @@ export class ConnectionsAggregator extends ToolViewBase {
       case 'net:misbehaving_connection': {
         const peerId = int64Text(f.peer_id);
         if (peerId === null) return 'ignored';
-        const state = this.latestByPeer.get(peerId) ?? this.newConnection(peerId);
+        const state = this.latestByPeer.get(peerKey(pid, peerId)) ?? this.newConnection(peerId, pid);
         state.markCount++;
         this.totals.misbehaving++;
         const message = stringField(f.message) ?? '';
@@ -146,10 +154,11 @@ export class ConnectionsAggregator extends ToolViewBase {
     state.networkName = networkName(state.network, stringField(f.network_name));
   }
 
-  private newConnection(peerId: string): ConnectionState {
+  private newConnection(peerId: string, pid: number | null): ConnectionState {
     const state: ConnectionState = {
       key: String(this.nextKey++),
       peerId,
+      pid,
       addr: '',
       connType: '',
       network: null,
@@ -165,7 +174,7 @@ export class ConnectionsAggregator extends ToolViewBase {
       openAtAttach: false,
     };
     this.connections.set(state.key, state);
-    this.latestByPeer.set(peerId, state);
+    this.latestByPeer.set(peerKey(pid, peerId), state);
     if (this.connections.size > this.limits.maxConnections) this.forgetOne();
     return state;
   }
@@ -181,7 +190,7 @@ export class ConnectionsAggregator extends ToolViewBase {
     victim ??= this.connections.values().next().value;
     if (!victim) return;
     this.connections.delete(victim.key);
-    if (this.latestByPeer.get(victim.peerId) === victim) this.latestByPeer.delete(victim.peerId);
+    if (this.latestByPeer.get(peerKey(victim.pid, victim.peerId)) === victim) this.latestByPeer.delete(peerKey(victim.pid, victim.peerId));
     this.forgotten++;
   }
 
@@ -196,6 +205,7 @@ export class ConnectionsAggregator extends ToolViewBase {
     return {
       key: state.key,
       peerId: state.peerId,
+      ...(state.pid === null ? {} : { pid: state.pid }),
       addr: state.addr,
       connType: state.connType,
       network: state.network,

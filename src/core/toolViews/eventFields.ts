@@ -45,3 +45,8 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function isHash(value: unknown): value is string {
   return typeof value === 'string' && /^[0-9a-f]{64}$/i.test(value);
 }
+
+/** The event's process (`pid`, in sessions over every process of a build) as a row field, or nothing. */
+export function pidOf(f: Readonly<Record<string, unknown>>): { readonly pid?: number } {
+  return typeof f.pid === 'number' && Number.isSafeInteger(f.pid) ? { pid: f.pid } : {};
+}

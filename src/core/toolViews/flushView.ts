@@ -2,7 +2,7 @@
 
 import { MAX_SENT_ROWS, type FlushRow, type FlushView, type ToolFilter } from '../../shared/toolPanelProtocol';
 import { FLUSH_MODE_NAMES } from '../catalog/tracepointCatalog';
-import { boolField, numberField, stringField, type ToolEventLike } from './eventFields';
+import { boolField, numberField, stringField, pidOf, type ToolEventLike } from './eventFields';
 import { BoundedRing } from './secondBuckets';
 import { filterNeedle, ToolViewBase, type ToolViewOptions } from './toolViewBase';
 
@@ -38,7 +38,7 @@ export class FlushAggregator extends ToolViewBase {
     this.totalDurationUs += durationUs;
     this.maxDurationUs = Math.max(this.maxDurationUs, durationUs);
     if (this.byMode.has(modeName) || this.byMode.size < 32) this.byMode.set(modeName, (this.byMode.get(modeName) ?? 0) + 1);
-    this.flushes.push({ seq: this.count, elapsedNs, durationUs, mode, modeName, coinsCount, memBytes, forPrune: boolField(f.is_flush_for_prune) === true });
+    this.flushes.push({ seq: this.count, elapsedNs, durationUs, mode, modeName, coinsCount, memBytes, forPrune: boolField(f.is_flush_for_prune) === true, ...pidOf(f) });
     return 'accepted';
   }
 

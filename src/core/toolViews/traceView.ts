@@ -3,7 +3,7 @@
 
 import { MAX_SENT_ROWS, type TraceColumn, type TraceRow, type TraceView, type ToolFilter } from '../../shared/toolPanelProtocol';
 import { parseTraceSpec, readingLabel, readingOfSpec } from '../trace/traceReadings';
-import { int64Text, type ToolEventLike } from './eventFields';
+import { int64Text, pidOf, type ToolEventLike } from './eventFields';
 import { BoundedRing } from './secondBuckets';
 import { filterNeedle, ToolViewBase, type ToolViewOptions } from './toolViewBase';
 
@@ -41,7 +41,7 @@ export class TraceAggregator extends ToolViewBase {
     }
     if (this.columns.length > 0 && values.length !== this.columns.length) return 'ignored';
     this.count++;
-    this.hits.push({ seq: this.count, elapsedNs, values });
+    this.hits.push({ seq: this.count, elapsedNs, values, ...pidOf(f) });
     return 'accepted';
   }
 

@@ -3,7 +3,7 @@
 // (bounded ring).
 
 import { MAX_SENT_ROWS, UTXO_OPERATIONS, type OperationCounts, type ToolFilter, type UtxoOperation, type UtxoRow, type UtxosView } from '../../shared/toolPanelProtocol';
-import { boolField, int64Text, isHash, isRecord, numberField, type ToolEventLike } from './eventFields';
+import { boolField, int64Text, isHash, isRecord, numberField, pidOf, type ToolEventLike } from './eventFields';
 import { BoundedRing, SecondBuckets } from './secondBuckets';
 import { filterNeedle, ToolViewBase, type ToolViewOptions } from './toolViewBase';
 
@@ -66,7 +66,7 @@ export class UtxosAggregator extends ToolViewBase {
     if (!isHash(f.txid) || index === null || height === null || value === null) return 'ignored';
     this.delivered[op]++;
     this.deliveredRates.add(UTXO_OPERATIONS.indexOf(op), elapsedNs / NS_PER_SECOND, 1);
-    this.rows.push({ seq: ++this.seq, elapsedNs, op, txid: f.txid.toLowerCase(), index, height, valueSat: value, isCoinbase: boolField(f.is_coinbase) === true });
+    this.rows.push({ seq: ++this.seq, elapsedNs, op, txid: f.txid.toLowerCase(), index, height, valueSat: value, isCoinbase: boolField(f.is_coinbase) === true, ...pidOf(f) });
     return 'accepted';
   }
 

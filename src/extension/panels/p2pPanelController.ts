@@ -12,6 +12,7 @@ import {
   type PeerDetail,
   type ToWebview,
 } from '../../shared/p2pProtocol';
+import type { SessionDescriptor } from '../eventHub';
 import { PanelHost, type PanelServices, type PanelSession } from './panelHost';
 
 export const P2P_PANEL_VIEW_TYPE = 'bitcoinUsdt.p2pPanel';
@@ -66,8 +67,9 @@ export class P2pPanelController extends PanelHost<P2pAggregator, P2pUiState, Fro
     return P2P_EVENTS.has(event.event);
   }
 
-  protected createModel(): P2pAggregator {
-    return new P2pAggregator();
+  protected createModel(descriptor: SessionDescriptor): P2pAggregator {
+    // Over every process of a build, peer ids are each process's own.
+    return new P2pAggregator({}, { perProcess: descriptor.pid === null });
   }
 
   protected parsePageMessage(raw: unknown): FromWebview | undefined {
@@ -82,6 +84,12 @@ export class P2pPanelController extends PanelHost<P2pAggregator, P2pUiState, Fro
     // Peer ids belong to one node run: a peer selected in another session is another peer. (With no session
     // yet, the selection is the one a restored page brought back, for the same recording.)
     if (previous !== null) this.uiState = { ...this.uiState, selectedPeerId: null };
+    this.sentPeerId = null;
+    this.sentPeerSeq = 0;
+  }
+
+  protected override nodeChanged(): void {
+    // Another node's model: its messages are sent from the start (a peer key is the same in both models).
     this.sentPeerId = null;
     this.sentPeerSeq = 0;
   }

@@ -4,7 +4,8 @@ import { access } from 'node:fs/promises';
 import type { NormalizedEvent } from '../../core/events/eventTypes';
 import { compareProfiles } from '../../core/comparison/profileComparison';
 import { RunProfile, type ProfileSpec } from '../../core/comparison/runProfile';
-import type { CommonFromWebview, ComparisonMessage, RenderReportRequest, SessionChoice, SessionsMessage } from '../../shared/panelProtocol';
+import { SessionNodes } from '../../core/network/sessionNodes';
+import type { CommonFromWebview, ComparisonMessage, NodeChoice, NodesMessage, RenderReportRequest, SessionChoice, SessionsMessage } from '../../shared/panelProtocol';
 import { showWarning } from '../notifications';
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import type { RecordingService } from '../recording/registerRecording';
@@ -20,11 +21,13 @@ export interface PanelModel {
   markEnded(reason: string): void;
 }
 
-export interface PanelSession<Model> {
+export interface PanelSession<Model extends PanelModel> {
   readonly descriptor: SessionDescriptor;
   readonly model: Model;
   /** What the panel compares of this run (PanelKind.profile); null when the panel keeps none. */
   readonly profile: RunProfile | null;
+  /** A session over every process of a build: its nodes, each with a model of its own (null: one process). */
+  readonly nodes: SessionNodes<Model> | null;
   ended: boolean;
 }
 
@@ -97,6 +100,10 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
   private lastComparisonAt = 0;
   /** The page shows a comparison (it must be told when it ends). */
   private pageHasComparison = false;
+  /** The node shown of an every-process session (its key), null: all nodes. */
+  private node: string | null = null;
+  /** The shown session's SessionNodes.changeCount the page last got (-1: send). */
+  private sentNodesChange = -1;
 
   constructor(
     protected readonly services: PanelServices,
@@ -112,6 +119,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
         let tracked = this.sessions.get(session.id);
         if (!tracked && panelOfTool(session.tool) === undefined && events.some((e) => this.acceptsEvent(e))) tracked = this.track(session);
         tracked?.model.ingestAll(events);
+        tracked?.nodes?.ingestAll(events);
         tracked?.profile?.ingestAll(events);
       }),
       hub.onDidEndSession(({ session, reason }) => {
@@ -119,6 +127,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
         if (!tracked) return;
         tracked.ended = true;
         tracked.model.markEnded(reason);
+        tracked.nodes?.markEnded(reason);
         this.sessionsChanged = true;
       }),
       recordings.recorder.onDidRecordSession((recorded) => {
@@ -155,6 +164,8 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
   protected pinned(_id: string): boolean {
     return false;
   }
+  /** The node shown changed (reset what belongs to the previous node's model, as for another session). */
+  protected nodeChanged(): void {}
   /** Run B changed (default: the page gets the comparison now). */
   protected comparisonChanged(): void {
     this.postComparison();
@@ -174,13 +185,60 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
     return this.current;
   }
 
+  /** The session shown; with a node selected, its `model` is that node's. */
   protected get shown(): PanelSession<Model> | undefined {
-    return this.current === null ? undefined : this.sessions.get(this.current);
+    const session = this.current === null ? undefined : this.sessions.get(this.current);
+    if (!session || this.node === null) return session;
+    const model = session.nodes?.model(this.node);
+    return model ? { ...session, model } : session;
   }
+
+  /** The nodes of the session shown (empty: it covers one process). */
+  nodeChoices(): NodeChoice[] {
+    const session = this.current === null ? undefined : this.sessions.get(this.current);
+    return session?.nodes?.nodes() ?? [];
+  }
+
+  /** The node shown (its key), null: all nodes. */
+  get selectedNode(): string | null {
+    return this.node;
+  }
+
+  /** Shows one node of the session shown (null: all nodes); false when the session has no such node. */
+  selectNode(key: string | null): boolean {
+    const session = this.current === null ? undefined : this.sessions.get(this.current);
+    if (key !== null && !session?.nodes?.model(key)) return false;
+    if (key === this.node) return true;
+    this.node = key;
+    this.nodeChanged();
+    this.sentNodesChange = -1;
+    this.refresh();
+    return true;
+  }
+
+  private nodesMessage(): NodesMessage {
+    const nodes = this.current === null ? undefined : this.sessions.get(this.current)?.nodes;
+    this.sentNodesChange = nodes?.changeCount ?? 0;
+    return {
+      type: 'nodes',
+      nodes: nodes?.nodes() ?? [],
+      selected: this.node,
+      unattributedLost: nodes?.unattributedLost ?? 0,
+      processesWithoutNode: nodes?.processesWithoutNode ?? 0,
+    };
+  }
+
+  /** The nodes changed since the page got them (a node started, restarted or ended). */
+  private nodesChanged(): boolean {
+    const nodes = this.current === null ? undefined : this.sessions.get(this.current)?.nodes;
+    return nodes !== undefined && nodes !== null && (nodes.changeCount !== this.sentNodesChange || nodes.unattributedLost !== this.sentUnattributedLost);
+  }
+  private sentUnattributedLost = 0;
 
   protected track(descriptor: SessionDescriptor): PanelSession<Model> {
     const profile = this.kind.profile ? new RunProfile(this.kind.profile) : null;
-    const session: PanelSession<Model> = { descriptor, model: this.createModel(descriptor), profile, ended: false };
+    const nodes = descriptor.pid === null ? new SessionNodes(() => this.createModel(descriptor)) : null;
+    const session: PanelSession<Model> = { descriptor, model: this.createModel(descriptor), profile, nodes, ended: false };
     this.sessions.set(descriptor.id, session);
     this.sessionsChanged = true;
     for (const [id, old] of this.sessions) {
@@ -200,7 +258,12 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
     const next = this.sessions.get(id);
     if (!next) return;
     this.willSelect(next, this.current);
+    if (id !== this.current && this.node !== null) {
+      this.node = null;
+      this.nodeChanged();
+    }
     this.current = id;
+    this.sentNodesChange = -1;
     const file = this.services.recordings.recorder.fileOf(id);
     if (file) void this.rememberRecording(file);
     this.refresh();
@@ -396,6 +459,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
       },
       flush: () => {
         if (!this.webviewPanel?.visible || !this.ready || this.posting) return;
+        if (this.nodesChanged()) this.postNodes();
         this.postDelta(this.shown);
         this.postComparisonDelta();
       },
@@ -424,6 +488,9 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
       case 'selectSession':
         if (common.sessionId !== this.current) this.select(common.sessionId);
         return;
+      case 'selectNode':
+        if (!this.selectNode(common.nodeKey)) this.refresh();
+        return;
       case 'renderReport':
         this.renderReports.answer(common.requestId, common.report);
         return;
@@ -441,13 +508,21 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
   /** Sends the snapshot now, if the page is there to take it. */
   protected refresh(): void {
     if (!this.webviewPanel || !this.ready) return;
+    this.postNodes();
     this.postSnapshot(this.shown);
     if (this.compared === this.current) this.compared = null;
     if (this.compared !== null || this.pageHasComparison) this.postComparison();
   }
 
+  /** The nodes go before the snapshot they name (the page's node column reads them). */
+  private postNodes(): void {
+    const message = this.nodesMessage();
+    this.sentUnattributedLost = message.unattributedLost;
+    this.post(message);
+  }
+
   /** Posts to a ready page; until VS Code has delivered it, flushes wait (a busy page is not flooded). */
-  protected post(message: ToPage | SessionsMessage | ComparisonMessage): void {
+  protected post(message: ToPage | SessionsMessage | ComparisonMessage | NodesMessage): void {
     const panel = this.webviewPanel;
     if (!panel || !this.ready) return;
     this.posting = true;

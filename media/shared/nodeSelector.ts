@@ -1,0 +1,75 @@
+// The node selector of a session over every process of a build (NodesMessage, src/shared/panelProtocol.ts):
+// "All nodes" or one node. Hidden for a session of one process. With all nodes shown, pages add a Node column
+// that names each row's node from its pid (`nodeOfPid`). Node names come from datadirs: untrusted text.
+import type { NodeChoice, NodeSelectorReport, NodesMessage } from '../../src/shared/panelProtocol';
+import { el, formatCount, plural, setText, visibleText } from './dom';
+
+const ALL = '';
+
+export class NodeSelector {
+  readonly element = el('label', 'node-selector');
+  private readonly select = el('select');
+  private readonly note = el('span', 'node-note');
+  private nodes: readonly NodeChoice[] = [];
+  private selected: string | null = null;
+  private readonly byPid = new Map<number, NodeChoice>();
+  private shownOptions = '';
+
+  constructor(onSelect: (nodeKey: string | null) => void) {
+    this.element.append(el('span', 'label', 'Node'), this.select, this.note);
+    this.select.setAttribute('aria-label', 'Node');
+    this.select.addEventListener('change', () => {
+      const key = this.select.value === ALL ? null : this.select.value;
+      if (key !== this.selected) onSelect(key);
+    });
+    this.element.hidden = true;
+  }
+
+  update(message: NodesMessage): void {
+    this.nodes = message.nodes;
+    this.selected = message.selected;
+    this.byPid.clear();
+    for (const node of message.nodes) for (const pid of node.pids) this.byPid.set(pid, node);
+    const wanted = message.nodes.map((n) => `${n.key}\u0001${n.label}\u0001${n.pids.join(',')}\u0001${n.running}`).join('\u0002');
+    if (wanted !== this.shownOptions) {
+      this.shownOptions = wanted;
+      this.select.textContent = '';
+      const all = el('option', undefined, `All nodes (${formatCount(message.nodes.length)})`);
+      all.value = ALL;
+      this.select.append(all);
+      for (const node of message.nodes) {
+        const option = el('option', undefined, `${visibleText(node.label)}${node.running ? '' : ' (ended)'}`);
+        option.value = node.key;
+        option.title = `${visibleText(node.key)} · ${plural(node.pids.length, 'pid', 'pids')} ${node.pids.join(', ')}`;
+        this.select.append(option);
+      }
+    }
+    this.select.value = message.selected ?? ALL;
+    const notes: string[] = [];
+    if (message.unattributedLost > 0) notes.push(`${formatCount(message.unattributedLost)} lost events name no node (a loss of all nodes together)`);
+    if (message.processesWithoutNode > 0) notes.push(`${formatCount(message.processesWithoutNode)} more ${plural(message.processesWithoutNode, 'process', 'processes')} only under All nodes`);
+    setText(this.note, notes.join(' · '));
+    this.note.hidden = notes.length === 0;
+    this.element.hidden = message.nodes.length === 0;
+  }
+
+  /** The session covers several processes and all of them are shown: rows need a Node column. */
+  get showNodeColumn(): boolean {
+    return this.nodes.length > 0 && this.selected === null;
+  }
+
+  /** The node a pid belongs to, as shown in a Node column ('' when not known). */
+  nodeOfPid(pid: number | null | undefined): string {
+    if (typeof pid !== 'number') return '';
+    return this.byPid.get(pid)?.label ?? `pid ${pid}`;
+  }
+
+  report(): NodeSelectorReport {
+    return {
+      shown: !this.element.hidden,
+      options: [...this.select.options].map((o) => o.textContent ?? ''),
+      selected: this.select.selectedOptions[0]?.textContent ?? '',
+      note: this.note.hidden ? '' : (this.note.textContent ?? ''),
+    };
+  }
+}
