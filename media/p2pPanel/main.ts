@@ -129,6 +129,9 @@ function handleMessage(message: ToWebview): void {
       dirty.header = true;
       schedule();
       return;
+    case 'pickNode':
+      header.nodes.pick(message.nodeKey);
+      return;
     case 'comparison':
       comparison.update(message);
       return;

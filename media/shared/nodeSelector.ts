@@ -53,6 +53,12 @@ export class NodeSelector {
     this.element.hidden = message.nodes.length === 0;
   }
 
+  /** Picks a node as the user would (tests): the change goes to the host like a click's. */
+  pick(nodeKey: string | null): void {
+    this.select.value = nodeKey ?? ALL;
+    this.select.dispatchEvent(new Event('change'));
+  }
+
   /** The session covers several processes and all of them are shown: rows need a Node column. */
   get showNodeColumn(): boolean {
     return this.nodes.length > 0 && this.selected === null;

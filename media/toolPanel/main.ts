@@ -168,6 +168,9 @@ function handleMessage(message: ToolToWebview): void {
       header.nodes.update(message);
       frames.schedule();
       return;
+    case 'pickNode':
+      header.nodes.pick(message.nodeKey);
+      return;
     case 'comparison':
       comparison.update(message);
       return;

@@ -6,7 +6,7 @@
 // nanoseconds since the session started, far below 2^53 for any real session.
 
 import type { DataFrameTimes, UpdateTiming } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 /** Decimal string of Bitcoin Core's int64 peer id. */
@@ -214,7 +214,7 @@ export interface PeerDetailMessage {
   readonly peerDetail: PeerDetail | null;
 }
 
-export type ToWebview = SessionsMessage | NodesMessage | SnapshotMessage | DeltaMessage | PeerDetailMessage | RenderReportRequest | ComparisonMessage;
+export type ToWebview = SessionsMessage | NodesMessage | PickNodeMessage | SnapshotMessage | DeltaMessage | PeerDetailMessage | RenderReportRequest | ComparisonMessage;
 
 // ---- webview → host ----
 

@@ -66,6 +66,12 @@ export interface SessionsMessage {
   readonly currentSessionId: string | null;
 }
 
+/** Picks a node in the page's selector as the user would (tests): the page then sends `selectNode`. */
+export interface PickNodeMessage {
+  readonly type: 'pickNode';
+  readonly nodeKey: string | null;
+}
+
 /** Asks the page what it drew; the page answers with a RenderReportResponse carrying the same id. */
 export interface RenderReportRequest {
   readonly type: 'requestRenderReport';

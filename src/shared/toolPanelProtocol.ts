@@ -9,7 +9,7 @@
 import type { ChartReport } from './chartAxis';
 import type { NamedCount, SessionStatus } from './p2pProtocol';
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 export type { NamedCount, SessionNote, SessionStatus } from './p2pProtocol';
@@ -389,7 +389,7 @@ export interface SetFilterMessage {
   readonly filter: ToolFilter;
 }
 
-export type ToolToWebview = ToolSnapshotMessage | SessionsMessage | NodesMessage | SetFilterMessage | RenderReportRequest | ComparisonMessage;
+export type ToolToWebview = ToolSnapshotMessage | SessionsMessage | NodesMessage | PickNodeMessage | SetFilterMessage | RenderReportRequest | ComparisonMessage;
 
 // ---- webview → host ----
 

@@ -12,6 +12,7 @@ import {
   type PeerDetail,
   type ToWebview,
 } from '../../shared/p2pProtocol';
+import type { NodeChoice } from '../../shared/panelProtocol';
 import type { SessionDescriptor } from '../eventHub';
 import { PanelHost, type PanelServices, type PanelSession } from './panelHost';
 
@@ -30,6 +31,12 @@ export interface P2pPanelTestApi {
   renderReport(timeoutMs?: number, options?: { readonly timeUpdates?: boolean }): Promise<P2pRenderReport>;
   /** Sessions that have a recording file (automatic recordings of live sessions, opened recordings). */
   recordings(): readonly { readonly sessionId: string; readonly path: string; readonly live: boolean }[];
+  /** The nodes of the session shown (a session over every process of a build; empty: one process). */
+  nodeChoices(): NodeChoice[];
+  /** The node shown (its key), null: all nodes. */
+  readonly selectedNode: string | null;
+  /** Picks a node in the page's selector as the user would (null: all nodes). */
+  pickNode(key: string | null): void;
   /** A session's counters as its model holds them (every snapshot and delta carries them to the page); undefined when not tracked. */
   sessionCounters(sessionId: string): P2pCounters | undefined;
 }

@@ -5,7 +5,7 @@ import type { NormalizedEvent } from '../../core/events/eventTypes';
 import { compareProfiles } from '../../core/comparison/profileComparison';
 import { RunProfile, type ProfileSpec } from '../../core/comparison/runProfile';
 import { SessionNodes } from '../../core/network/sessionNodes';
-import type { CommonFromWebview, ComparisonMessage, NodeChoice, NodesMessage, RenderReportRequest, SessionChoice, SessionsMessage } from '../../shared/panelProtocol';
+import type { CommonFromWebview, ComparisonMessage, NodeChoice, NodesMessage, PickNodeMessage, RenderReportRequest, SessionChoice, SessionsMessage } from '../../shared/panelProtocol';
 import { showWarning } from '../notifications';
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import type { RecordingService } from '../recording/registerRecording';
@@ -214,6 +214,12 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
     this.sentNodesChange = -1;
     this.refresh();
     return true;
+  }
+
+  /** Picks a node in the page's selector as the user would (tests): the page sends `selectNode` back. */
+  pickNode(key: string | null): void {
+    const message: PickNodeMessage = { type: 'pickNode', nodeKey: key };
+    void this.webviewPanel?.webview.postMessage(message);
   }
 
   private nodesMessage(): NodesMessage {

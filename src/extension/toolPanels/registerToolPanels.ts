@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { ConnectionsAggregator, PeerMessageCounter } from '../../core/toolViews/connectionsView';
 import type { ToolViewAggregator } from '../../core/toolViews/toolViewBase';
 import { isToolPanelTool, parseToolUiState, TOOL_PANEL_TITLES, TOOL_PANEL_TOOLS, type ToolFilter, type ToolPanelTool, type ToolRenderReport } from '../../shared/toolPanelProtocol';
+import type { NodeChoice } from '../../shared/panelProtocol';
 import type { SessionDescriptor } from '../eventHub';
 import type { PanelServices } from '../panels/panelHost';
 import { panelOfTool } from '../panels/panelRouting';
@@ -16,6 +17,12 @@ export interface ToolPanelsTestApi {
   renderReport(tool: ToolPanelTool, timeoutMs?: number): Promise<ToolRenderReport>;
   /** Sets the filter in the tool's webview as if typed. */
   setFilter(tool: ToolPanelTool, filter: ToolFilter): void;
+  /** The nodes of the session the tool's panel shows (a session over every process of a build; empty: one process). */
+  nodeChoices(tool: ToolPanelTool): NodeChoice[];
+  /** The node the tool's panel shows (its key), null: all nodes. */
+  selectedNode(tool: ToolPanelTool): string | null;
+  /** Picks a node in the tool's page selector as the user would (null: all nodes). */
+  pickNode(tool: ToolPanelTool, key: string | null): void;
   /** Focuses the tool's panel (its editor group becomes active). */
   focus(tool: ToolPanelTool): void;
   close(tool: ToolPanelTool): void;
@@ -117,6 +124,18 @@ export class ToolPanels implements vscode.Disposable, ToolPanelsTestApi {
 
   setFilter(tool: ToolPanelTool, filter: ToolFilter): void {
     this.panels[tool].setFilter(filter);
+  }
+
+  nodeChoices(tool: ToolPanelTool): NodeChoice[] {
+    return this.panels[tool].nodeChoices();
+  }
+
+  selectedNode(tool: ToolPanelTool): string | null {
+    return this.panels[tool].selectedNode;
+  }
+
+  pickNode(tool: ToolPanelTool, key: string | null): void {
+    this.panels[tool].pickNode(key);
   }
 
   focus(tool: ToolPanelTool): void {
