@@ -234,7 +234,8 @@ export function parseUiState(value: unknown): P2pUiState {
     sortDescending: typeof value.sortDescending === 'boolean' ? value.sortDescending : DEFAULT_UI_STATE.sortDescending,
     filterText: typeof value.filterText === 'string' ? value.filterText.slice(0, 500) : '',
     connTypeFilter: typeof value.connTypeFilter === 'string' ? value.connTypeFilter.slice(0, 100) : '',
-    selectedPeerId: typeof value.selectedPeerId === 'string' && /^-?\d{1,20}$/.test(value.selectedPeerId) ? value.selectedPeerId : null,
+    // A peer id, or `pid:id` in a session over every process (PeerRow.id).
+    selectedPeerId: typeof value.selectedPeerId === 'string' && /^(\d{1,10}:)?-?\d{1,20}$/.test(value.selectedPeerId) ? value.selectedPeerId : null,
     sessionId: sessionIdOrNull(value.sessionId),
   };
 }

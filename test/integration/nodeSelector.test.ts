@@ -74,7 +74,7 @@ describe('Node selector (every process of a build, live)', function () {
       const all = await waitForReport(
         'all nodes',
         (t) => p2pPanel.renderReport(t),
-        (r) => r.nodes.shown && r.totalPeers === wantAll.peers && r.receivedText.startsWith(`${formatCount(wantAll.inbound)} msgs`),
+        (r) => r.nodes.shown && r.totalPeers === wantAll.peers && r.receivedText.startsWith(`${formatCount(wantAll.inbound)} msgs`) && r.messageRowCount > 0,
         30_000,
       );
       assert.deepEqual(all.nodes.options, ['All nodes (2)', 'node0 (ended)', 'node1 (ended)']);
@@ -89,7 +89,8 @@ describe('Node selector (every process of a build, live)', function () {
         const report = await waitForReport(
           name,
           (t) => p2pPanel.renderReport(t),
-          (r) => r.nodes.selected.startsWith(name) && r.totalPeers === want.peers && r.receivedText.startsWith(`${formatCount(want.inbound)} msgs`),
+          // The selected peer's messages too (its key is `pid:id`).
+          (r) => r.nodes.selected.startsWith(name) && r.totalPeers === want.peers && r.receivedText.startsWith(`${formatCount(want.inbound)} msgs`) && r.messageRowCount > 0,
           30_000,
         );
         assert.equal(p2pPanel.selectedNode, key, 'the page told the host');

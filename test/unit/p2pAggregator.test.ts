@@ -344,5 +344,7 @@ describe('p2p protocol parsing', () => {
     const state = parseUiState({ sortColumn: 'bytesOut', sortDescending: false, filterText: 'onion', connTypeFilter: 'inbound', selectedPeerId: '12', sessionId: 's1' });
     assert.deepEqual(state, { sortColumn: 'bytesOut', sortDescending: false, filterText: 'onion', connTypeFilter: 'inbound', selectedPeerId: '12', sessionId: 's1' });
     assert.deepEqual(parseUiState({ sortColumn: 'constructor', selectedPeerId: '<x>' }), { ...DEFAULT_UI_STATE });
+    assert.equal(parseUiState({ selectedPeerId: '4242:7' }).selectedPeerId, '4242:7', 'a peer of one process of an every-process session');
+    assert.equal(parseUiState({ selectedPeerId: '4242:<x>' }).selectedPeerId, null);
   });
 });
