@@ -18,6 +18,7 @@ import { WHOLE_SECOND_STEPS } from '../../src/shared/chartAxis';
 import { chartReport, latestInLegend, wholeSplits } from '../shared/charts';
 import { activeElementCounts, countOf, cssColor, el, formatAxisTime, formatDuration, formatWholeSeconds, setUntrustedText, visibleText } from '../shared/dom';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
+import { NodeSelector } from '../shared/nodeSelector';
 import { liveSessionStarting } from '../shared/sessionHeader';
 
 const page = new PageConnection<BenchmarkUiState, ToWebview, FromWebview>(parseBenchmarkUiState);
@@ -64,7 +65,9 @@ lossBanner.setAttribute('role', 'status');
 const lostCounter = el('span', 'counter lost');
 lostCounter.title = 'Blocks over the threshold that fired but never reached the panel (totals and rates are counted in the kernel and lose nothing)';
 lossBanner.append(lostCounter);
-toolbar.append(runALabel, compareButton, runBLabel, el('span', 'spacer'), lossBanner);
+// Run A over every process of a build: one node or all of them.
+const nodeSelector = new NodeSelector((nodeKey) => page.post({ type: 'selectNode', nodeKey }));
+toolbar.append(runALabel, nodeSelector.element, compareButton, runBLabel, el('span', 'spacer'), lossBanner);
 
 const notesBar = el('div', 'notes');
 const emptyState = el('div', 'empty-state');
@@ -549,6 +552,12 @@ function handleMessage(message: ToWebview): void {
       render();
       if ((state.runA?.lastElapsedNs ?? 0) > 0) dataFrames.dataDrawn();
       return;
+    case 'nodes':
+      nodeSelector.update(message);
+      return;
+    case 'pickNode':
+      nodeSelector.pick(message.nodeKey);
+      return;
     case 'requestRenderReport':
       render();
       page.post({ type: 'renderReport', requestId: message.requestId, report: renderReport() });
@@ -567,6 +576,7 @@ function renderReport(): BenchmarkRenderReport {
   const rows = [...tableA.body.querySelectorAll('tr:not(.more-row)')] as HTMLTableRowElement[];
   return {
     runA: state.runA?.sessionId ?? null,
+    nodes: nodeSelector.report(),
     runB: state.runB?.sessionId ?? null,
     chartCanvasCount: content.querySelectorAll('canvas').length,
     rateChartSeries: rateCharts[0] ? rateCharts[0].plot.series.length - 1 : 0,

@@ -7,7 +7,7 @@
 
 import type { ChartReport } from './chartAxis';
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type RenderReportRequest, type SessionChoice } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type RenderReportRequest, type SessionChoice } from './panelProtocol';
 
 export interface RateSeries {
   /** Seconds since the run's first block (or first rate snapshot), one entry per point. */
@@ -141,6 +141,8 @@ export const DEFAULT_BENCHMARK_UI_STATE: BenchmarkUiState = { runA: null, runB: 
 
 export interface BenchmarkRenderReport {
   readonly runA: string | null;
+  /** The node selector of run A (a session over every process of a build). */
+  readonly nodes: NodeSelectorReport;
   readonly runB: string | null;
   readonly chartCanvasCount: number;
   readonly rateChartSeries: number;
@@ -171,7 +173,7 @@ export interface StateMessage {
   readonly uiState: BenchmarkUiState;
 }
 
-export type ToWebview = StateMessage | RenderReportRequest;
+export type ToWebview = StateMessage | NodesMessage | PickNodeMessage | RenderReportRequest;
 
 // ---- webview → host ----
 

@@ -25,6 +25,24 @@ const counts = (runs: readonly NodeRun[]): { inbound: number; peers: number } =>
   peers: runs.reduce((n, r) => n + new Set(r.expect.map((e) => String(e.peer_id))).size, 0),
 });
 
+/**
+ * Starts the tracee as node N of `run` (its ports from 30400), waits until `known(pid)` (the panel has its
+ * node), lets it fire its scenario (`--wait-signal`: it waits for SIGUSR1) and waits for its end.
+ */
+async function runNode(binary: string, run: string, n: number, scenario: readonly string[], tracees: TraceeWithFiles[], known: (pid: number) => boolean): Promise<NodeRun> {
+  const tracee = await startTraceeWithFiles(binary, [
+    `-datadir=${join(run, `node${n}`)}`, '-regtest', `-port=${30400 + 2 * n}`, `-rpcport=${30401 + 2 * n}`, ...scenario, '--wait-signal',
+  ]);
+  tracees.push(tracee);
+  await waitFor(`node${n} (pid ${tracee.pid}) in the panel's nodes`, 20_000, () => known(tracee.pid));
+  const exited = new Promise((resolve) => tracee.child.once('exit', resolve));
+  tracee.child.kill('SIGUSR1');
+  await exited;
+  const { expect } = await tracee.outcome();
+  assert.ok(expect.length > 0, `node${n} fired`);
+  return { pid: tracee.pid, expect };
+}
+
 describe('Node selector (every process of a build, live)', function () {
   this.timeout(240_000);
   liveProbeSuiteHooks('The node selector tests');
@@ -39,21 +57,10 @@ describe('Node selector (every process of a build, live)', function () {
       assert.ok(sessionId, 'startProbe did not start a session');
       await waitForReport('the attach', (t) => p2pPanel.renderReport(t), (r) => r.sessionId === sessionId && /^Live · p2p-traffic/.test(r.sessionState), 90_000);
 
-      /** Starts the tracee as node N (waits for its node to be known), lets it fire its scenario, waits for its end. */
-      const node = async (n: number, seed: number): Promise<NodeRun> => {
-        const tracee = await startTraceeWithFiles(binary, [
-          `-datadir=${join(run, `node${n}`)}`, '-regtest', `-port=${30400 + 2 * n}`, `-rpcport=${30401 + 2 * n}`,
-          '--scenario', 'p2p', '--count', String(150 + 40 * n), '--rate', '3000', '--peers', String(3 + n), '--seed', String(seed), '--wait-signal',
-        ]);
-        tracees.push(tracee);
-        await waitFor(`node${n} (pid ${tracee.pid}) in the panel's nodes`, 20_000, () => p2pPanel.nodeChoices().some((c) => c.name === `node${n}` && c.pids.includes(tracee.pid)));
-        const exited = new Promise((resolve) => tracee.child.once('exit', resolve));
-        tracee.child.kill('SIGUSR1');
-        await exited;
-        const { expect } = await tracee.outcome();
-        assert.ok(expect.length > 0, `node${n} fired`);
-        return { pid: tracee.pid, expect };
-      };
+      const node = (n: number, seed: number): Promise<NodeRun> =>
+        runNode(binary, run, n, ['--scenario', 'p2p', '--count', String(150 + 40 * n), '--rate', '3000', '--peers', String(3 + n), '--seed', String(seed)], tracees, (pid) =>
+          p2pPanel.nodeChoices().some((c) => c.name === `node${n}` && c.pids.includes(pid)),
+        );
       const [node0, node1] = await Promise.all([node(0, 1), node(1, 2)]);
       const node0Again = await node(0, 3);
 
@@ -74,7 +81,9 @@ describe('Node selector (every process of a build, live)', function () {
       const all = await waitForReport(
         'all nodes',
         (t) => p2pPanel.renderReport(t),
-        (r) => r.nodes.shown && r.totalPeers === wantAll.peers && r.receivedText.startsWith(`${formatCount(wantAll.inbound)} msgs`) && r.messageRowCount > 0,
+        (r) => r.nodes.shown && r.totalPeers === wantAll.peers && r.receivedText.startsWith(`${formatCount(wantAll.inbound)} msgs`) && r.messageRowCount > 0 &&
+          // each node's node:exit comes when the helper next polls /proc
+          r.nodes.options.slice(1).every((o) => o.endsWith('(ended)')),
         30_000,
       );
       assert.deepEqual(all.nodes.options, ['All nodes (2)', 'node0 (ended)', 'node1 (ended)']);
@@ -109,6 +118,49 @@ describe('Node selector (every process of a build, live)', function () {
       assert.equal(p2pPanel.selectedNode, null);
       assert.equal(back.activeElementsInPanel, 0);
 
+      await stopProbeAndCheck(launcher, sessionId, binary);
+    } finally {
+      if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
+      for (const tracee of tracees) await tracee.kill();
+      await rm(run, { recursive: true, force: true });
+    }
+  });
+
+  it('a tool panel (utxos): each node\'s rows alone, and a Node column naming each row\'s node with all nodes', async () => {
+    const { launcher, toolPanels } = await extensionApis('launcher', 'toolPanels');
+    const binary = workspaceBitcoind();
+    const run = await mkdtemp(join(tmpdir(), 'bitcoin-usdt-nodes-'));
+    const tracees: TraceeWithFiles[] = [];
+    const operations = (text: string): number => Number(/^([\d,]+) operations?/.exec(text)?.[1].replace(/,/g, '') ?? NaN);
+    try {
+      const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: 'utxos', binaryPath: binary, pid: 'all' });
+      assert.ok(sessionId, 'startProbe did not start a session');
+      await waitForReport('the attach', (t) => toolPanels.renderReport('utxos', t), (r) => r.sessionId === sessionId && /^Live · utxos/.test(r.sessionState), 90_000);
+      const node = (n: number): Promise<NodeRun> =>
+        runNode(binary, run, n, ['--scenario', 'utxocache', '--count', String(40 + 25 * n), '--rate', '2000', '--seed', String(n + 1)], tracees, (pid) =>
+          toolPanels.nodeChoices('utxos').some((c) => c.name === `node${n}` && c.pids.includes(pid)),
+        );
+      const [node0, node1] = await Promise.all([node(0), node(1)]);
+      const keys = toolPanels.nodeChoices('utxos').map((c) => c.key).sort();
+      assert.deepEqual(keys, [join(run, 'node0'), join(run, 'node1')]);
+
+      const total = node0.expect.length + node1.expect.length;
+      const all = await waitForReport('all nodes', (t) => toolPanels.renderReport('utxos', t), (r) => operations(r.matchText) === total && r.nodes.options.length === 3 && r.nodes.options.slice(1).every((o) => o.endsWith('(ended)')), 30_000);
+      assert.equal(all.columns[0], 'Node');
+      assert.deepEqual(all.nodes.options, ['All nodes (2)', 'node0 (ended)', 'node1 (ended)']);
+      const shownNodes = new Set(all.firstRows.map((row) => row[0]));
+      assert.ok([...shownNodes].every((name) => name === 'node0' || name === 'node1'), JSON.stringify(all.firstRows));
+
+      for (const [key, name, want] of [[join(run, 'node1'), 'node1', node1], [join(run, 'node0'), 'node0', node0]] as const) {
+        toolPanels.pickNode('utxos', key);
+        const one = await waitForReport(name, (t) => toolPanels.renderReport('utxos', t), (r) => r.nodes.selected.startsWith(name) && operations(r.matchText) === want.expect.length, 30_000);
+        assert.equal(toolPanels.selectedNode('utxos'), key);
+        assert.notEqual(one.columns[0], 'Node', 'no Node column for one node');
+        assert.equal(one.lostText, 'Lost events: 0');
+      }
+      toolPanels.pickNode('utxos', null);
+      const back = await waitForReport('all nodes again', (t) => toolPanels.renderReport('utxos', t), (r) => r.columns[0] === 'Node' && operations(r.matchText) === total);
+      assert.equal(back.activeElementsInPanel, 0);
       await stopProbeAndCheck(launcher, sessionId, binary);
     } finally {
       if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');

@@ -112,11 +112,11 @@ export class BenchmarkPanelController extends PanelHost<BenchmarkRun, BenchmarkU
   }
 
   private shownRuns(): BenchmarkRun[] {
+    // Run A is the node shown when one is selected (PanelHost.shown).
     const runs: BenchmarkRun[] = [];
-    for (const id of [this.current, this.compared]) {
-      const run = id === null ? undefined : this.sessions.get(id)?.model;
-      if (run) runs.push(run);
-    }
+    const a = this.shown?.model;
+    const b = this.compared === null ? undefined : this.sessions.get(this.compared)?.model;
+    for (const run of [a, b]) if (run) runs.push(run);
     return runs;
   }
 
