@@ -1,5 +1,5 @@
 // The node selector of a session over every process of a build (NodesMessage, src/shared/panelProtocol.ts):
-// "All nodes" or one node. Hidden for a session of one process. With all nodes shown, pages add a Node column
+// "All nodes" or one node. Hidden while the session has fewer than two nodes. With all nodes shown, pages add a Node column
 // that names each row's node from its pid (`nodeOfPid`). Node names come from datadirs: untrusted text.
 import type { NodeChoice, NodeSelectorReport, NodesMessage } from '../../src/shared/panelProtocol';
 import { el, formatCount, plural, setText, visibleText } from './dom';
@@ -50,7 +50,8 @@ export class NodeSelector {
     if (message.processesWithoutNode > 0) notes.push(`${formatCount(message.processesWithoutNode)} more ${plural(message.processesWithoutNode, 'process', 'processes')} only under All nodes`);
     setText(this.note, notes.join(' · '));
     this.note.hidden = notes.length === 0;
-    this.element.hidden = message.nodes.length === 0;
+    // One node (a session over every process that saw one, restarts included): nothing to tell apart.
+    this.element.hidden = message.nodes.length < 2;
   }
 
   /** Picks a node as the user would (tests): the change goes to the host like a click's. */
@@ -61,7 +62,7 @@ export class NodeSelector {
 
   /** The session covers several processes and all of them are shown: rows need a Node column. */
   get showNodeColumn(): boolean {
-    return this.nodes.length > 0 && this.selected === null;
+    return this.nodes.length > 1 && this.selected === null;
   }
 
   /** The node a pid belongs to, as shown in a Node column ('' when not known). */

@@ -210,4 +210,20 @@ describe('SessionNodes: the nodes of a session over every process, each with its
     assert.deepEqual(nodes.nodes().map((n) => [n.name, n.pids]), [['node0', [1, 4]], ['node1', [2]]], 'a restart of a known node still counts for it');
     assert.equal(nodes.processesWithoutNode, 1);
   });
+
+  it('events without a pid (older recordings) belong to no node: no nodes, and the P2P model keys peers by id alone', () => {
+    const nodes = new SessionNodes(() => new P2pAggregator({}, { perProcess: true }));
+    const withoutPid = (peerId: number): NormalizedEvent => {
+      const event: Partial<NetMessageEvent> = message(0, peerId, 'ping');
+      delete event.pid;
+      return event as NormalizedEvent;
+    };
+    // session:start and session:attached name the session's pid: not a process's event.
+    nodes.ingestAll([{ event: 'session:start', tool: 'p2p-traffic', binary: '/bin/bitcoind', pid: 1 }, { event: 'session:attached', probes: 2, pid: 1 }, withoutPid(100), withoutPid(101)]);
+    nodes.markEnded('stopped');
+    assert.deepEqual(nodes.nodes(), []);
+    const whole = new P2pAggregator({}, { perProcess: true });
+    whole.ingestAll([withoutPid(100)]);
+    assert.deepEqual(whole.snapshot().peers.map((p) => [p.id, p.pid]), [['100', null]]);
+  });
 });

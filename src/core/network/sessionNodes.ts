@@ -41,7 +41,11 @@ interface NodeEntry<Model> {
   readonly model: Model;
 }
 
+/** Events of the session, not of one process (session:start and session:attached name the session's pid). */
+const SESSION_EVENTS: ReadonlySet<string> = new Set(['session:start', 'session:attached', 'session:message', 'session:end', 'truncated', 'clock', 'node:state_at_attach']);
+
 function ownPid(event: NormalizedEvent): number | null {
+  if (SESSION_EVENTS.has(event.event)) return null;
   const pid = (event as { pid?: unknown }).pid;
   return typeof pid === 'number' && Number.isSafeInteger(pid) ? pid : null;
 }

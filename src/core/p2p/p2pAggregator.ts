@@ -512,7 +512,7 @@ export class P2pAggregator {
   }
 
   private peerFor(id: Int64Field, pid: number | null, addr: string, connType: string, elapsedNs: number): PeerState {
-    const key = this.options.perProcess ? `${pid ?? ''}:${String(peerKey(id))}` : peerKey(id);
+    const key = this.options.perProcess && pid !== null ? `${pid}:${String(peerKey(id))}` : peerKey(id);
     let peer = this.peers.get(key);
     if (peer === undefined) {
       if (this.peers.size >= this.limits.maxPeers) this.evictOldest();
