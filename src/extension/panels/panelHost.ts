@@ -104,6 +104,9 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
   private node: string | null = null;
   /** The shown session's SessionNodes.changeCount the page last got (-1: send). */
   private sentNodesChange = -1;
+  private sentUnattributedLost = 0;
+  /** The page was sent nodes (it must be told when the session shown has none). */
+  private pageHasNodes = false;
 
   constructor(
     protected readonly services: PanelServices,
@@ -239,7 +242,6 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
     const nodes = this.current === null ? undefined : this.sessions.get(this.current)?.nodes;
     return nodes !== undefined && nodes !== null && (nodes.changeCount !== this.sentNodesChange || nodes.unattributedLost !== this.sentUnattributedLost);
   }
-  private sentUnattributedLost = 0;
 
   protected track(descriptor: SessionDescriptor): PanelSession<Model> {
     const profile = this.kind.profile ? new RunProfile(this.kind.profile) : null;
@@ -488,6 +490,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
       case 'ready':
         this.ready = true;
         this.pageHasComparison = false;
+        this.pageHasNodes = false;
         this.pageReady(common.uiState);
         this.refresh();
         return;
@@ -522,8 +525,12 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
 
   /** The nodes go before the snapshot they name (the page's node column reads them). */
   private postNodes(): void {
+    // Sessions of one process send nothing (the page's selector stays hidden), unless the page has nodes to clear.
+    const hasNodes = (this.current === null ? undefined : this.sessions.get(this.current)?.nodes) != null;
+    if (!hasNodes && !this.pageHasNodes) return;
     const message = this.nodesMessage();
     this.sentUnattributedLost = message.unattributedLost;
+    this.pageHasNodes = message.nodes.length > 0;
     this.post(message);
   }
 
