@@ -201,13 +201,32 @@ describe('tool views: p2p-connections', () => {
       { event: 'net:outbound_message', peer_id: 3, msg_type: 'tx' },
       { event: 'p2p:peer_totals', peers: [{ peer_id: 4, msgs_in: 70, msgs_out: 80 }] },
     ] as Ev[]);
-    agg.setPeerTraffic({ label: 'p2p session', lookup: (id) => counter.lookup(id) });
+    agg.setPeerTraffic({ label: 'p2p session', lookup: (id, pid) => counter.lookup(id, pid) });
     const view = agg.snapshot(EMPTY_FILTER).view as ConnectionsView;
     assert.deepEqual(view.rows.map((r) => r.peerId), ['1', '3', '4']);
     assert.equal(view.forgottenConnections, 1);
     assert.equal(view.totalConnections, 4);
     assert.equal(view.trafficSession, 'p2p session');
     assert.deepEqual(view.rows.map((r) => [r.msgsIn, r.msgsOut]), [[null, null], [2, 1], [70, 80]]);
+  });
+
+  it('over every process, joins message counts by process and peer id: each node numbers its peers from 0', () => {
+    const agg = new ConnectionsAggregator();
+    agg.ingestAll([
+      { event: 'net:outbound_connection', elapsed_ns: 1, pid: 100, peer_id: 0, conn_type: 'manual', existing: 1, ...base },
+      { event: 'net:inbound_connection', elapsed_ns: 2, pid: 200, peer_id: 0, conn_type: 'inbound', existing: 1, ...base },
+      { event: 'net:inbound_connection', elapsed_ns: 3, pid: 300, peer_id: 0, conn_type: 'inbound', existing: 1, ...base },
+    ] as Ev[]);
+    const counter = new PeerMessageCounter();
+    counter.ingestAll([
+      { event: 'net:outbound_message', pid: 100, peer_id: 0, msg_type: 'version' },
+      { event: 'net:inbound_message', pid: 200, peer_id: 0, msg_type: 'version' },
+      { event: 'net:inbound_message', pid: 200, peer_id: 0, msg_type: 'verack' },
+      { event: 'p2p:peer_totals', peers: [{ pid: 100, peer_id: 0, msgs_in: 5, msgs_out: 6 }] },
+    ] as Ev[]);
+    agg.setPeerTraffic({ label: 'every bitcoind', lookup: (id, pid) => counter.lookup(id, pid) });
+    const rows = (agg.snapshot(EMPTY_FILTER).view as ConnectionsView).rows;
+    assert.deepEqual(rows.map((r) => [r.pid, r.peerId, r.msgsIn, r.msgsOut]), [[100, '0', 5, 6], [200, '0', 2, 0], [300, '0', null, null]]);
   });
 });
 

@@ -19,10 +19,11 @@ export interface ConnectionsLimits {
 
 export const DEFAULT_CONNECTIONS_LIMITS: ConnectionsLimits = { maxConnections: 5_000, maxMarksPerConnection: 20 };
 
-/** Message counts of one peer id in a P2P traffic session (the join with the P2P panel's peers). */
+/** Message counts of one peer in a P2P traffic session (the join with the P2P panel's peers). */
 export interface PeerTraffic {
   readonly label: string;
-  lookup(peerId: string): { readonly msgsIn: number; readonly msgsOut: number } | undefined;
+  /** The peer of process `pid` (null: a record without one, from before per-process records). */
+  lookup(peerId: string, pid: number | null): { readonly msgsIn: number; readonly msgsOut: number } | undefined;
 }
 
 interface ConnectionState {
@@ -201,7 +202,7 @@ export class ConnectionsAggregator extends ToolViewBase {
     else if (endedNs !== null && state.timeEstablished !== null && this.startedAtMs !== null) {
       durationNs = Math.max(0, (this.startedAtMs * 1e6 + endedNs) - Number(state.timeEstablished) * 1e9);
     }
-    const traffic = this.traffic?.lookup(state.peerId);
+    const traffic = this.traffic?.lookup(state.peerId, state.pid);
     return {
       key: state.key,
       peerId: state.peerId,
@@ -282,7 +283,8 @@ export class ConnectionsAggregator extends ToolViewBase {
 
 /**
  * Per-peer message counts of a P2P traffic session (net:*_message events and p2p:peer_totals), bounded; the
- * p2p-connections panel joins them by peer id.
+ * p2p-connections panel joins them by peer, a peer being (pid, peer id): over every process of a build each
+ * node numbers its peers from 0.
  */
 export class PeerMessageCounter {
   private readonly peers = new Map<string, { msgsIn: number; msgsOut: number; kernel: boolean }>();
@@ -300,7 +302,7 @@ export class PeerMessageCounter {
       if (event.event === 'net:inbound_message' || event.event === 'net:outbound_message') {
         const id = int64Text(f.peer_id);
         if (id === null) continue;
-        const peer = this.peer(id);
+        const peer = this.peer(peerKey(pidOf(f).pid ?? null, id));
         if (peer.kernel) continue;
         if (event.event === 'net:inbound_message') peer.msgsIn++;
         else peer.msgsOut++;
@@ -311,7 +313,7 @@ export class PeerMessageCounter {
           const totals = item as Record<string, unknown>;
           const id = int64Text(totals.peer_id);
           if (id === null) continue;
-          const peer = this.peer(id);
+          const peer = this.peer(peerKey(pidOf(totals).pid ?? null, id));
           peer.kernel = true;
           peer.msgsIn = numberField(totals.msgs_in) ?? peer.msgsIn;
           peer.msgsOut = numberField(totals.msgs_out) ?? peer.msgsOut;
@@ -322,8 +324,8 @@ export class PeerMessageCounter {
     return changed;
   }
 
-  lookup(peerId: string): { msgsIn: number; msgsOut: number } | undefined {
-    const peer = this.peers.get(peerId);
+  lookup(peerId: string, pid: number | null): { msgsIn: number; msgsOut: number } | undefined {
+    const peer = this.peers.get(peerKey(pid, peerId));
     return peer ? { msgsIn: peer.msgsIn, msgsOut: peer.msgsOut } : undefined;
   }
 

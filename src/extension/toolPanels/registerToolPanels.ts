@@ -68,7 +68,7 @@ export class ToolPanels implements vscode.Disposable, ToolPanelsTestApi {
 
   private joinTrafficInto(aggregator: ToolViewAggregator): void {
     const traffic = this.traffic;
-    const joined = traffic ? { label: traffic.label, lookup: (peerId: string) => traffic.counter.lookup(peerId) } : null;
+    const joined = traffic ? { label: traffic.label, lookup: (peerId: string, pid: number | null) => traffic.counter.lookup(peerId, pid) } : null;
     if (aggregator instanceof ConnectionsAggregator) aggregator.setPeerTraffic(joined);
   }
 
