@@ -23,6 +23,12 @@ export interface ToolTarget {
 export interface ToolTargetCheck {
   /** Why the tool cannot run against this target, in words for the user; null when it can. */
   readonly refusal: string | null;
+  /**
+   * The refusal without the tool's part when the cause is the binary itself (not an ELF file, no Bitcoin Core
+   * tracepoints): the same for every tool, so several tools refused for it are said in one message. Null when the
+   * refusal is about this tool (missing tracepoints, BCC on every process), or there is none.
+   */
+  readonly sharedRefusal: string | null;
   /** The binary's Bitcoin Core version (names of values follow it), null when unknown. */
   readonly clientVersion: ClientVersion | null;
 }
@@ -30,11 +36,19 @@ export interface ToolTargetCheck {
 /** Reads the target's notes: can the tool run there, and which Bitcoin Core version is it? */
 export async function checkToolTarget(target: ToolTarget): Promise<ToolTargetCheck> {
   let clientVersion: ClientVersion | null = null;
-  const refusal = await toolTargetRefusal(target, (version) => (clientVersion = version));
-  return { refusal, clientVersion };
+  const refused = await toolTargetRefusal(target, (version) => (clientVersion = version));
+  const refusal = typeof refused === 'string' || refused === null ? refused : refused.refusal;
+  const sharedRefusal = typeof refused === 'string' || refused === null ? null : refused.shared;
+  return { refusal, sharedRefusal, clientVersion };
 }
 
-async function toolTargetRefusal(target: ToolTarget, onVersion: (version: ClientVersion | null) => void): Promise<string | null> {
+/** A refusal whose cause is the binary, not the tool: `shared` says it for every tool. */
+interface BinaryRefusal {
+  readonly refusal: string;
+  readonly shared: string;
+}
+
+async function toolTargetRefusal(target: ToolTarget, onVersion: (version: ClientVersion | null) => void): Promise<string | BinaryRefusal | null> {
   const tool = findTool(target.toolId);
   if (!tool) return `unknown probe tool ${JSON.stringify(target.toolId)}`;
   const what = target.pid === null ? target.binaryPath : `process ${target.pid} (${target.binaryPath})`;
@@ -49,20 +63,22 @@ async function toolTargetRefusal(target: ToolTarget, onVersion: (version: Client
     hasNoteSection = report.hasNoteSection;
   } catch (error) {
     if (!isElfReadError(error)) throw error;
-    return `${what} is not a bitcoind with USDT tracepoints (${error.message}); ${needs}`;
+    const notBitcoind = `${what} is not a bitcoind with USDT tracepoints (${error.message})`;
+    return { refusal: `${notBitcoind}; ${needs}`, shared: notBitcoind };
   }
   const missing = tool.tracepoints.filter((id) => !present.has(id));
   if (missing.length === 0) return target.pid === null && tool.frontEnd === 'bcc' ? bccEveryProcessRefusal(tool.id, target, report) : null;
   const usage = 'Pick the PID of a running bitcoind, or a bitcoind built with -DWITH_USDT=ON (CMake, v29+) or --enable-usdt (v22–v28).';
   if (present.size === 0) {
     const why = hasNoteSection ? 'its .note.stapsdt section holds no notes' : 'no .note.stapsdt section';
-    return `${what} is not a bitcoind with USDT tracepoints (${why}); ${needs}. ${usage}`;
+    const notBitcoind = `${what} is not a bitcoind with USDT tracepoints (${why})`;
+    return { refusal: `${notBitcoind}; ${needs}. ${usage}`, shared: `${notBitcoind}. ${usage}` };
   }
   if (![...present].some((id) => findTracepointDocById(id))) {
     // Provider names come from the binary: no control characters into a terminal or a message.
     const providers = [...new Set([...present].map((id) => id.split(':')[0].replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')))].slice(0, 5).join(', ');
-    return `${what} is not a bitcoind with USDT tracepoints (its ${present.size} USDT tracepoint(s) are of ${providers}, ` +
-      `none of Bitcoin Core's); ${needs}. ${usage}`;
+    const notBitcoind = `${what} is not a bitcoind with USDT tracepoints (its ${present.size} USDT tracepoint(s) are of ${providers}, none of Bitcoin Core's)`;
+    return { refusal: `${notBitcoind}; ${needs}. ${usage}`, shared: `${notBitcoind}. ${usage}` };
   }
   const added = missing.map((id) => findTracepointDocById(id)?.versionAdded).filter((version): version is NonNullable<typeof version> => !!version);
   const hint = added.length > 0 ? ` (added in ${[...new Set(added)].join(', ')}: the build may be older)` : '';

@@ -20,7 +20,20 @@ const CONNECT_TIMEOUT_MS = 5 * 60_000;
 const KEPT_NOTICES = 20;
 
 /** Why a launch did not happen, in words for the user. */
-export class LaunchRefused extends Error {}
+export class LaunchRefused extends Error {
+  /** `shared`: the cause without the tool's part when it is the binary's (ToolTargetCheck.sharedRefusal). */
+  constructor(
+    message: string,
+    readonly shared: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** A refusal as a sentence: capitalized, ending with a full stop. */
+function sentence(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${text.endsWith('.') ? '' : '.'}`;
+}
 
 interface CheckedRequest {
   readonly target: Omit<RootCommandTarget, 'socketPath'> & { readonly params: Readonly<Record<string, string>> };
@@ -165,8 +178,8 @@ export class ProbeLauncher implements vscode.Disposable {
     const follow = request.follow ?? false;
     if (follow && pid === null) throw new LaunchRefused('"Follow restarts" needs one process: pick a PID.');
     const binaryPath = await this.resolveBinary(request.binaryPath);
-    const { refusal, clientVersion } = await checkToolTarget({ toolId: request.tool, binaryPath, pid });
-    if (refusal) throw new LaunchRefused(`${refusal.charAt(0).toUpperCase()}${refusal.slice(1)}${refusal.endsWith('.') ? '' : '.'}`);
+    const { refusal, sharedRefusal, clientVersion } = await checkToolTarget({ toolId: request.tool, binaryPath, pid });
+    if (refusal) throw new LaunchRefused(sentence(refusal), sharedRefusal === null ? null : sentence(sharedRefusal));
     return { target: { tool: request.tool, binaryPath, pid, follow, params }, clientVersion, ...(request.recordingName !== undefined ? { recordingName: request.recordingName } : {}) };
   }
 

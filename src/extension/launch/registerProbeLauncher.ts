@@ -7,6 +7,7 @@ import { isLaunchRequest, type LaunchRequest } from './launchRequest';
 import { LaunchRefused, PROBE_RUNNING_CONTEXT_KEY, ProbeLauncher } from './probeLauncher';
 import { PROBE_STATUS_ACTIONS_COMMAND, ProbeStatusBar } from './probeStatusBar';
 import { panelCommand, panelOfTool } from '../panels/panelRouting';
+import { refusalNotices } from '../../core/tools/refusalNotices';
 
 /**
  * Start probe… / Stop probe, the terminal running the privileged helper, and the status bar item.
@@ -31,14 +32,9 @@ export function registerProbeLauncher(services: Services): void {
   const startAll = async (requests: readonly LaunchRequest[], automated: boolean): Promise<string[]> => {
     const together = await launcher.startTogether(requests);
     const started = together.started.map((session) => session.descriptor.id);
-    const refusals = new Map<string, string[]>();
     const firstRefusal: LaunchRefused | undefined = together.refused[0]?.error;
-    for (const { request, error } of together.refused) {
-      refusals.set(error.message, [...(refusals.get(error.message) ?? []), request.tool]);
-    }
-    for (const [message, tools] of refusals) {
-      launcher.notify({ level: 'error', text: requests.length > 1 ? `${tools.join(', ')}: ${message}` : message });
-    }
+    const refusals = together.refused.map(({ request, error }) => ({ tool: request.tool, message: error.message, shared: error.shared }));
+    for (const text of refusalNotices(refusals, requests.length)) launcher.notify({ level: 'error', text });
     if (firstRefusal) alreadyShown.add(firstRefusal);
     if (automated && firstRefusal && started.length === 0) throw firstRefusal;
     return started;
