@@ -9,6 +9,7 @@ import { CoinSelectionAggregator } from '../../src/core/toolViews/coinSelectionV
 import { ConnectionsAggregator, PeerMessageCounter } from '../../src/core/toolViews/connectionsView';
 import { FlushAggregator } from '../../src/core/toolViews/flushView';
 import { MempoolAggregator } from '../../src/core/toolViews/mempoolView';
+import { nodeStateAtAttachEvent } from '../../src/core/node/nodeState';
 import { UtxosAggregator } from '../../src/core/toolViews/utxosView';
 import { BoundedRing, SecondBuckets } from '../../src/core/toolViews/secondBuckets';
 import { createToolViewAggregator, toolOfEvent } from '../../src/core/toolViews/toolViews';
@@ -112,6 +113,27 @@ describe('tool views: the node\'s state at the attach', () => {
     const [first, second] = view.rows;
     assert.deepEqual([first.peerId, first.openAtAttach, first.endKind, first.durationNs], ['3', true, 'closed', 15 * S]);
     assert.deepEqual([second.peerId, second.direction, second.openAtAttach, second.endKind], ['4', 'inbound', true, null]);
+  });
+
+  it('in a PID session (the probe\'s events carry the pid): the connection open at attach gets its messages and closes as the same row', () => {
+    const agg = new ConnectionsAggregator({ startedAtMs: 1_700_000_000_000 });
+    agg.ingestAll([
+      { event: 'session:attached', probes: 6, pid: 7, wall_clock_ms: 1_700_000_010_000 },
+      nodeStateAtAttachEvent(7, { available: true, peers: [
+        { peer_id: 0, peer_addr: '127.0.0.1:30503', conn_type: 'manual', inbound: false, conntime: 1_700_000_000 },
+      ], mempool: { size: 1, bytes: 141 } }),
+      { event: 'net:closed_connection', elapsed_ns: 5 * S, pid: 7, peer_id: 0, peer_addr: '127.0.0.1:30503', conn_type: 'manual', network: 1, network_name: 'ipv4', time_established: 1_700_000_000 },
+    ] as Ev[]);
+    const counter = new PeerMessageCounter();
+    counter.ingestAll([
+      { event: 'net:inbound_message', pid: 7, peer_id: 0, msg_type: 'inv' },
+      { event: 'net:outbound_message', pid: 7, peer_id: 0, msg_type: 'getdata' },
+      { event: 'net:outbound_message', pid: 7, peer_id: 0, msg_type: 'ping' },
+    ] as Ev[]);
+    agg.setPeerTraffic({ label: 'p2p-traffic · PID 7', lookup: (id, pid) => counter.lookup(id, pid) });
+    const view = agg.snapshot(EMPTY_FILTER).view as ConnectionsView;
+    assert.deepEqual(view.rows.map((r) => [r.pid, r.peerId, r.openAtAttach, r.endKind, r.msgsIn, r.msgsOut]), [[7, '0', true, 'closed', 1, 2]]);
+    assert.equal(view.open, 0);
   });
 
   it('without the node\'s RPC: says that earlier connections appear when they close, and that the mempool size is not known', () => {

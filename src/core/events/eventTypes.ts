@@ -130,6 +130,8 @@ export interface SessionEndEvent extends EventBase {
  */
 export interface NodeStateAtAttachEvent extends EventBase {
   event: 'node:state_at_attach';
+  /** The node asked (the session's PID): its peers are joined with the probe's events of that process. */
+  pid?: number;
   available: boolean;
   peers?: readonly { peer_id: number; peer_addr: string; conn_type: string; inbound: boolean; conntime: number }[];
   mempool?: { size: number; bytes: number };

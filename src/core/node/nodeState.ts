@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { request } from 'node:http';
 import * as path from 'node:path';
+import type { NodeStateAtAttachEvent } from '../events/eventTypes';
 
 export interface PeerAtAttach {
   readonly peer_id: number;
@@ -18,6 +19,16 @@ export interface PeerAtAttach {
 export type NodeStateAtAttach =
   | { readonly available: true; readonly peers: readonly PeerAtAttach[]; readonly mempool: { readonly size: number; readonly bytes: number } }
   | { readonly available: false; readonly reason: string };
+
+/**
+ * The hub event of node `pid`'s state at the attach. It carries the pid as the probe's events of that process do,
+ * so the connections open at the attach are the same peers (pid, peer id) as their messages and their close.
+ */
+export function nodeStateAtAttachEvent(pid: number, state: NodeStateAtAttach): NodeStateAtAttachEvent {
+  return state.available
+    ? { event: 'node:state_at_attach', pid, available: true, peers: state.peers, mempool: state.mempool }
+    : { event: 'node:state_at_attach', pid, available: false, reason: state.reason };
+}
 
 interface RpcEndpoint {
   readonly port: number;

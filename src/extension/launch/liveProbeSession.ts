@@ -9,7 +9,7 @@ import type { EventHub, SessionDescriptor } from '../eventHub';
 import { HelperTerminal, type HelperExit } from './helperTerminal';
 import type { ProbeCounters } from './probeStatusBar';
 import { showError, showInformation, showWarning } from '../notifications';
-import { readNodeStateAtAttach } from '../../core/node/nodeState';
+import { nodeStateAtAttachEvent, readNodeStateAtAttach } from '../../core/node/nodeState';
 
 export type LiveSessionState = 'waiting' | 'connected' | 'ended';
 
@@ -213,11 +213,10 @@ export class LiveProbeSession {
     for (const event of events) {
       if (event.event === 'session:attached' && !this.stateAsked && STATE_AT_ATTACH_TOOLS.has(this.descriptor.tool) && this.descriptor.pid !== null) {
         this.stateAsked = true;
-        void readNodeStateAtAttach(this.descriptor.pid).then((state) => {
+        const pid = this.descriptor.pid;
+        void readNodeStateAtAttach(pid).then((state) => {
           if (this.stateValue === 'ended') return;
-          this.options.hub.publish(this.descriptor.id, [state.available
-            ? { event: 'node:state_at_attach', available: true, peers: state.peers, mempool: state.mempool }
-            : { event: 'node:state_at_attach', available: false, reason: state.reason }]);
+          this.options.hub.publish(this.descriptor.id, [nodeStateAtAttachEvent(pid, state)]);
         });
       }
       if (event.event === 'lost') this.lostEvents += event.count;
