@@ -1,7 +1,7 @@
 // `--filter K=V` → the tool's kernel-filter parameters (probes/tools.json), checked against the manifest's patterns.
 
 import * as assert from 'node:assert/strict';
-import { describeFilters, filterKeys, filterParameters, FilterError } from '../../src/core/tools/toolFilters';
+import { currentFilterValues, describeFilters, filterKeys, filterParameters, FilterError, filterValueProblem, paramsWithFilters } from '../../src/core/tools/toolFilters';
 import { findTool, type ToolDefinition } from '../../src/core/tools/toolCatalog';
 
 const tool = (id: string): ToolDefinition => {
@@ -45,5 +45,30 @@ describe('kernel filters (toolFilters.ts)', () => {
     assert.equal(describeFilters(undefined), '');
     assert.equal(describeFilters({ peer: '3', msg_type: 'tx' }), 'peer 3, type tx');
     assert.equal(describeFilters({ op: 'spent', txid_high: '255', txid_bits: '16', sample: '10' }), 'operation spent, txid 00ff…, sampled 1 in 10');
+  });
+
+  it("prefills the filter control with a session's filters and turns the answers back into its parameters", () => {
+    const p2p = tool('p2p-traffic');
+    assert.deepEqual(currentFilterValues(p2p, {}), { peer: '', type: '' });
+    assert.deepEqual(currentFilterValues(p2p, { peer: '-1', msg_type: '-' }), { peer: '', type: '' });
+    assert.deepEqual(currentFilterValues(p2p, { peer: '3', msg_type: 'tx' }), { peer: '3', type: 'tx' });
+    const utxos = tool('utxos');
+    const filtered = filterParameters(utxos, ['op=spent', 'txid=00ff', 'sample=10']);
+    assert.deepEqual(currentFilterValues(utxos, filtered), { op: 'spent', txid: '00ff', sample: '10' });
+    assert.deepEqual(currentFilterValues(utxos, { op: 'any', txid_high: '0', txid_bits: '0', sample: '1' }), { op: '', txid: '', sample: '' });
+
+    // The filters are replaced, the other parameters kept; `KEY=` and a key left out are no filter.
+    assert.deepEqual(paramsWithFilters(p2p, { peer: '3', msg_type: 'tx' }, ['peer=1', 'type=']), { peer: '1' });
+    assert.deepEqual(paramsWithFilters(p2p, { peer: '3', msg_type: 'tx' }, []), {});
+    assert.deepEqual(paramsWithFilters(utxos, filtered, ['txid=00ff']), { txid_high: '255', txid_bits: '16' });
+    assert.deepEqual(paramsWithFilters(p2p, { start: '5', peer: '2' }, ['type=inv']), { start: '5', msg_type: 'inv' });
+    assert.throws(() => paramsWithFilters(p2p, {}, ['peer=x']), FilterError);
+  });
+
+  it('says why a typed filter value is refused, and takes an empty one as no filter', () => {
+    assert.equal(filterValueProblem(tool('p2p-traffic'), 'peer', ''), undefined);
+    assert.equal(filterValueProblem(tool('p2p-traffic'), 'peer', '12'), undefined);
+    assert.match(filterValueProblem(tool('p2p-traffic'), 'peer', 'abc') ?? '', /peer=abc: Only messages of this peer/);
+    assert.match(filterValueProblem(tool('utxos'), 'txid', 'xyz') ?? '', /first 1 to 15 hex digits/);
   });
 });

@@ -62,3 +62,47 @@ export function describeFilters(filters: Readonly<Record<string, string>> | unde
   if (filters.sample !== undefined) parts.push(`sampled 1 in ${filters.sample}`);
   return parts.join(', ');
 }
+
+/**
+ * The value of each of the tool's filters in a session's parameters, as `--filter KEY=VALUE` takes it: '' where
+ * the parameter is absent or at its default (no filter). The filter control prefills its prompts with these.
+ */
+export function currentFilterValues(tool: ManifestTool, params: Readonly<Record<string, string>>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const key of filterKeys(tool)) {
+    if (key === 'txid') {
+      const bits = Number(params.txid_bits ?? '0');
+      values.txid = bits > 0 && params.txid_high !== undefined ? BigInt(params.txid_high).toString(16).padStart(bits / 4, '0') : '';
+      continue;
+    }
+    const parameter = tool.parameters.find((p) => p.filter === key);
+    const value = parameter ? params[parameter.name] : undefined;
+    values[key] = value === undefined || value === parameter?.default ? '' : value;
+  }
+  return values;
+}
+
+/**
+ * The session's parameters with its filters replaced: every filter parameter dropped (back to "everything"),
+ * then those of `filters` (`KEY=VALUE`; `KEY=` is no filter) set; the other parameters unchanged. Throws
+ * FilterError as filterParameters does.
+ */
+export function paramsWithFilters(tool: ManifestTool, params: Readonly<Record<string, string>>, filters: readonly string[]): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (tool.parameters.find((p) => p.name === name)?.filter === undefined) kept[name] = value;
+  }
+  return { ...kept, ...filterParameters(tool, filters.filter((item) => !item.endsWith('='))) };
+}
+
+/** Why `value` cannot be the filter `key` (the prompt's validation message), or undefined when it can ('' = no filter). */
+export function filterValueProblem(tool: ManifestTool, key: string, value: string): string | undefined {
+  if (value === '') return undefined;
+  try {
+    filterParameters(tool, [`${key}=${value}`]);
+    return undefined;
+  } catch (error) {
+    if (error instanceof FilterError) return error.message;
+    throw error;
+  }
+}
