@@ -132,6 +132,9 @@ function handleMessage(message: ToWebview): void {
     case 'pickNode':
       header.nodes.pick(message.nodeKey);
       return;
+    case 'pressKernelFilter':
+      header.pressKernelFilter();
+      return;
     case 'comparison':
       comparison.update(message);
       return;
@@ -171,7 +174,11 @@ const header = new SessionHeader(
     saveUi({ sessionId, selectedPeerId: null });
     page.post({ type: 'selectSession', sessionId });
   },
-  { ignoredAs: 'note', onSelectNode: (nodeKey) => page.post({ type: 'selectNode', nodeKey }) },
+  {
+    ignoredAs: 'note',
+    onSelectNode: (nodeKey) => page.post({ type: 'selectNode', nodeKey }),
+    onKernelFilter: (sessionId) => page.post({ type: 'filterInKernel', sessionId }),
+  },
 );
 const emptyState = el('div', 'empty-state');
 emptyState.append(
@@ -800,6 +807,7 @@ function renderReport(): P2pRenderReport {
   return {
     sessionId: model.sessionId,
     sessionState: header.stateText,
+    kernelFilterShown: header.kernelFilterShown,
     comparison: comparison.report(),
     nodes: header.nodes.report(),
     peerRowCount: tableRows.length,

@@ -60,18 +60,43 @@ export class SessionHeader {
   readonly lostCounter = el('span', 'counter lost');
   readonly cutCounter = el('span', 'counter cut');
   private readonly ignoredCounter = el('span', 'counter ignored');
+  /** Restarts the session shown with filters applied in the kernel (only while it runs and its tool takes them). */
+  private readonly kernelFilterButton = el('button', 'kernel-filter', 'Kernel filter…');
+  private filterableSession: string | null = null;
 
   /** `title`: shown before the picker; `ignoredAs`: unreadable events as a banner counter or as a warning note. */
   constructor(
     onPick: (sessionId: string) => void,
-    private readonly options: { readonly title?: HTMLElement; readonly ignoredAs: 'counter' | 'note'; readonly onSelectNode: (nodeKey: string | null) => void },
+    private readonly options: {
+      readonly title?: HTMLElement;
+      readonly ignoredAs: 'counter' | 'note';
+      readonly onSelectNode: (nodeKey: string | null) => void;
+      /** The user asks to filter the session shown in the kernel (the page posts `filterInKernel`). */
+      readonly onKernelFilter: (sessionId: string) => void;
+    },
   ) {
     this.picker = new SessionPicker(onPick);
     this.nodes = new NodeSelector(options.onSelectNode);
     this.lossBanner.setAttribute('role', 'status');
     this.lossBanner.append(this.lostCounter, this.cutCounter);
     if (options.ignoredAs === 'counter') this.lossBanner.append(this.ignoredCounter);
-    this.toolbar.append(...(options.title ? [options.title] : []), this.picker.element, this.nodes.element, this.sessionState, el('span', 'spacer'), this.lossBanner);
+    this.kernelFilterButton.type = 'button';
+    this.kernelFilterButton.title = 'Restart this probe with filters applied in the kernel: only matching events are streamed, the fired counts stay exact over all';
+    this.kernelFilterButton.hidden = true;
+    this.kernelFilterButton.addEventListener('click', () => {
+      if (this.filterableSession !== null) options.onKernelFilter(this.filterableSession);
+    });
+    this.toolbar.append(...(options.title ? [options.title] : []), this.picker.element, this.nodes.element, this.sessionState, this.kernelFilterButton, el('span', 'spacer'), this.lossBanner);
+  }
+
+  /** The "Kernel filter…" button is offered (for render reports). */
+  get kernelFilterShown(): boolean {
+    return !this.kernelFilterButton.hidden;
+  }
+
+  /** Presses "Kernel filter…" as the user would (tests); nothing while it is not offered. */
+  pressKernelFilter(): void {
+    if (!this.kernelFilterButton.hidden) this.kernelFilterButton.click();
   }
 
   /** What the state line says (for render reports). */
@@ -82,6 +107,8 @@ export class SessionHeader {
   update(sessions: readonly SessionChoice[], currentId: string | null, status: SessionStatus | null, account: SessionAccount | null): void {
     this.picker.update(sessions, currentId);
     const choice = sessions.find((s) => s.id === currentId);
+    this.filterableSession = choice?.filterable === true && !(status?.ended ?? false) ? choice.id : null;
+    this.kernelFilterButton.hidden = this.filterableSession === null;
     const starting = liveSessionStarting(choice, status && { ...status, helperConnected: status.tool !== '' });
     if (choice && starting) {
       setText(this.sessionState, `${choice.tool} · ${starting}`);

@@ -70,7 +70,12 @@ const header = new SessionHeader(
     page.saveUi({ sessionId });
     page.post({ type: 'selectSession', sessionId });
   },
-  { title: titleText, ignoredAs: 'counter', onSelectNode: (nodeKey) => page.post({ type: 'selectNode', nodeKey }) },
+  {
+    title: titleText,
+    ignoredAs: 'counter',
+    onSelectNode: (nodeKey) => page.post({ type: 'selectNode', nodeKey }),
+    onKernelFilter: (sessionId) => page.post({ type: 'filterInKernel', sessionId }),
+  },
 );
 const emptyState = el('div', 'empty-state');
 const emptyTitle = el('p', 'empty-title', 'No session yet');
@@ -171,6 +176,9 @@ function handleMessage(message: ToolToWebview): void {
     case 'pickNode':
       header.nodes.pick(message.nodeKey);
       return;
+    case 'pressKernelFilter':
+      header.pressKernelFilter();
+      return;
     case 'comparison':
       comparison.update(message);
       return;
@@ -216,6 +224,7 @@ function renderReport(): ToolRenderReport {
     tool: model.tool,
     sessionId: model.sessionId,
     sessionState: header.stateText,
+    kernelFilterShown: header.kernelFilterShown,
     comparison: comparison.report(),
     nodes: header.nodes.report(),
     rowCount: rows.length,

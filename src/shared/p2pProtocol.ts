@@ -6,7 +6,7 @@
 // nanoseconds since the session started, far below 2^53 for any real session.
 
 import type { DataFrameTimes, UpdateTiming } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type PressKernelFilterMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 /** Decimal string of Bitcoin Core's int64 peer id. */
@@ -161,6 +161,8 @@ export interface P2pRenderReport {
   readonly sessionId: string | null;
   /** The session's state as the header shows it ("Live · p2p-traffic · …", "p2p-traffic · waiting for the password …"). */
   readonly sessionState: string;
+  /** The header offers "Kernel filter…" (a running session whose tool takes kernel filters). */
+  readonly kernelFilterShown: boolean;
   /** The A/B section (media/shared/comparisonView.ts). */
   readonly comparison: ComparisonReport;
   /** The node selector (sessions over every process of a build). */
@@ -214,7 +216,7 @@ export interface PeerDetailMessage {
   readonly peerDetail: PeerDetail | null;
 }
 
-export type ToWebview = SessionsMessage | NodesMessage | PickNodeMessage | SnapshotMessage | DeltaMessage | PeerDetailMessage | RenderReportRequest | ComparisonMessage;
+export type ToWebview = SessionsMessage | NodesMessage | PickNodeMessage | PressKernelFilterMessage | SnapshotMessage | DeltaMessage | PeerDetailMessage | RenderReportRequest | ComparisonMessage;
 
 // ---- webview → host ----
 

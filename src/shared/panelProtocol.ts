@@ -13,6 +13,8 @@ export interface SessionChoice {
   readonly ended: boolean;
   /** A live session's state until its helper connects ("waiting for the password (in the probe terminal)"). */
   readonly startingText?: string;
+  /** A running live session whose tool takes kernel filters: the header offers "Kernel filter…". */
+  readonly filterable?: boolean;
 }
 
 /**
@@ -80,6 +82,11 @@ export interface RenderReportRequest {
   readonly timeUpdates?: boolean;
 }
 
+/** Presses the header's "Kernel filter…" button as the user would (tests): the page then sends `filterInKernel`. */
+export interface PressKernelFilterMessage {
+  readonly type: 'pressKernelFilter';
+}
+
 // ---- webview → host ----
 
 export interface ReadyMessage<UiState> {
@@ -99,6 +106,12 @@ export interface SelectNodeMessage {
   readonly nodeKey: string | null;
 }
 
+/** Filter the session shown in the kernel (bitcoinUsdt.filterProbe): the host asks for the filters and restarts it. */
+export interface FilterInKernelMessage {
+  readonly type: 'filterInKernel';
+  readonly sessionId: string;
+}
+
 export interface RenderReportResponse<Report> {
   readonly type: 'renderReport';
   readonly requestId: number;
@@ -112,7 +125,8 @@ export type CommonFromWebview<UiState, Report> =
   | SelectNodeMessage
   | RenderReportResponse<Report>
   | SelectComparisonMessage
-  | CompareWithMessage;
+  | CompareWithMessage
+  | FilterInKernelMessage;
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -149,6 +163,8 @@ export function parsePanelMessage<UiState, Report, Own>(
       return value.sessionId === null || typeof value.sessionId === 'string' ? { type: 'selectComparison', sessionId: sessionIdOrNull(value.sessionId) } : undefined;
     case 'compareWith':
       return { type: 'compareWith' };
+    case 'filterInKernel':
+      return typeof value.sessionId === 'string' ? { type: 'filterInKernel', sessionId: value.sessionId.slice(0, 200) } : undefined;
     default:
       return parseOwn(value);
   }

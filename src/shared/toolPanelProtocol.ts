@@ -9,7 +9,7 @@
 import type { ChartReport } from './chartAxis';
 import type { NamedCount, SessionStatus } from './p2pProtocol';
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type PressKernelFilterMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 export type { NamedCount, SessionNote, SessionStatus } from './p2pProtocol';
@@ -344,6 +344,8 @@ export interface ToolRenderReport {
   readonly sessionId: string | null;
   /** The session's state as the header shows it. */
   readonly sessionState: string;
+  /** The header offers "Kernel filter…" (a running session whose tool takes kernel filters). */
+  readonly kernelFilterShown: boolean;
   /** The A/B section (media/shared/comparisonView.ts). */
   readonly comparison: ComparisonReport;
   /** The node selector (sessions over every process of a build). */
@@ -389,7 +391,7 @@ export interface SetFilterMessage {
   readonly filter: ToolFilter;
 }
 
-export type ToolToWebview = ToolSnapshotMessage | SessionsMessage | NodesMessage | PickNodeMessage | SetFilterMessage | RenderReportRequest | ComparisonMessage;
+export type ToolToWebview = ToolSnapshotMessage | SessionsMessage | NodesMessage | PickNodeMessage | PressKernelFilterMessage | SetFilterMessage | RenderReportRequest | ComparisonMessage;
 
 // ---- webview → host ----
 

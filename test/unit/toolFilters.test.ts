@@ -2,6 +2,7 @@
 
 import * as assert from 'node:assert/strict';
 import { currentFilterValues, describeFilters, filterKeys, filterParameters, FilterError, filterValueProblem, paramsWithFilters } from '../../src/core/tools/toolFilters';
+import { parsePanelMessage } from '../../src/shared/panelProtocol';
 import { findTool, type ToolDefinition } from '../../src/core/tools/toolCatalog';
 
 const tool = (id: string): ToolDefinition => {
@@ -70,5 +71,13 @@ describe('kernel filters (toolFilters.ts)', () => {
     assert.equal(filterValueProblem(tool('p2p-traffic'), 'peer', '12'), undefined);
     assert.match(filterValueProblem(tool('p2p-traffic'), 'peer', 'abc') ?? '', /peer=abc: Only messages of this peer/);
     assert.match(filterValueProblem(tool('utxos'), 'txid', 'xyz') ?? '', /first 1 to 15 hex digits/);
+  });
+
+  it("the page's 'Kernel filter…' message is checked like every common message", () => {
+    const parse = (value: unknown): unknown => parsePanelMessage(value, () => ({}));
+    assert.deepEqual(parse({ type: 'filterInKernel', sessionId: 'live-1', filters: ['peer=1'] }), { type: 'filterInKernel', sessionId: 'live-1' });
+    assert.deepEqual(parse({ type: 'filterInKernel', sessionId: 'x'.repeat(300) }), { type: 'filterInKernel', sessionId: 'x'.repeat(200) });
+    assert.equal(parse({ type: 'filterInKernel', sessionId: null }), undefined);
+    assert.equal(parse({ type: 'filterInKernel' }), undefined);
   });
 });

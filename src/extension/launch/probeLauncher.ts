@@ -54,6 +54,8 @@ export interface StartedTogether {
 export class ProbeLauncher implements vscode.Disposable {
   /** Running sessions, oldest first. */
   private readonly sessions = new Map<string, LiveProbeSession>();
+  /** What each running session was started with (checked: the real binary, the validated parameters). */
+  private readonly requests = new Map<string, LaunchRequest>();
   private lastCommand: readonly string[] | undefined;
   private lastHelperTerminal: vscode.Terminal | undefined;
   private readonly notices: SessionNotice[] = [];
@@ -75,6 +77,11 @@ export class ProbeLauncher implements vscode.Disposable {
   /** Every running session, oldest first. */
   get activeSessions(): readonly LiveProbeSession[] {
     return [...this.sessions.values()];
+  }
+
+  /** The request a running session was started with (its real binary and checked parameters), to start it again. */
+  requestOf(sessionId: string): LaunchRequest | undefined {
+    return this.requests.get(sessionId);
   }
 
   get lastCommandLine(): readonly string[] | undefined {
@@ -209,7 +216,7 @@ export class ProbeLauncher implements vscode.Disposable {
     inputs: RootCommandInputs,
     onEarlyExit: (exit: HelperExit) => void,
   ): LiveProbeSession {
-    const { tool, binaryPath, pid, params } = checked.target;
+    const { tool, binaryPath, pid, follow, params } = checked.target;
     const descriptor: SessionDescriptor = {
       id: `live-${++this.sequence}-${Date.now()}`,
       tool,
@@ -222,6 +229,10 @@ export class ProbeLauncher implements vscode.Disposable {
       startingText: startingText(inputs.settings.privilege, inputs.isRoot),
       ...(checked.recordingName !== undefined ? { recordingName: checked.recordingName } : {}),
     };
+    this.requests.set(descriptor.id, {
+      tool, binaryPath, pid: pid ?? 'all', follow, params,
+      ...(checked.recordingName !== undefined ? { recordingName: checked.recordingName } : {}),
+    });
     return new LiveProbeSession({
       hub: this.hub,
       descriptor,
@@ -247,6 +258,7 @@ export class ProbeLauncher implements vscode.Disposable {
   }
 
   private untrack(sessionId: string): void {
+    this.requests.delete(sessionId);
     if (!this.sessions.delete(sessionId)) return;
     if (this.sessions.size > 0) return;
     this.statusBar.hide();

@@ -8,6 +8,16 @@ import { LaunchRefused, PROBE_RUNNING_CONTEXT_KEY, ProbeLauncher } from './probe
 import { PROBE_STATUS_ACTIONS_COMMAND, ProbeStatusBar } from './probeStatusBar';
 import { panelCommand, panelOfTool } from '../panels/panelRouting';
 import { refusalNotices } from '../../core/tools/refusalNotices';
+import { MANIFEST_TOOLS, type ManifestTool } from '../../core/tools/toolManifest';
+import { currentFilterValues, FilterError, filterKeys, filterValueProblem, paramsWithFilters } from '../../core/tools/toolFilters';
+
+export const FILTER_PROBE_COMMAND = 'bitcoinUsdt.filterProbe';
+
+/** The tool of a session if it takes kernel filters (probes/tools.json parameters with a `filter` key). */
+export function filterableTool(toolId: string): ManifestTool | undefined {
+  const tool = MANIFEST_TOOLS.find((t) => t.id === toolId);
+  return tool && filterKeys(tool).length > 0 ? tool : undefined;
+}
 
 /**
  * Start probe… / Stop probe, the terminal running the privileged helper, and the status bar item.
@@ -90,6 +100,80 @@ export function registerProbeLauncher(services: Services): void {
     else if (picked) await launcher.stop(picked.descriptor.id);
   };
 
+  /**
+   * Filter a running probe in the kernel: asks each of its tool's filters (prefilled with the current value,
+   * empty = no filter), then stops the session and starts the same request with the new filters through the
+   * launcher (the root command in a terminal as always). `sessionId`: which session (else the only one that
+   * takes filters, or the one picked); `filters` (`KEY=VALUE`, tests and automation): no prompts, a key left
+   * out is no filter, [] clears them. Resolves with the new session's id, or undefined when nothing started.
+   */
+  const filterProbe = async (sessionId?: unknown, filters?: unknown): Promise<string | undefined> => {
+    const automated = Array.isArray(filters);
+    if (automated && !filters.every((f) => typeof f === 'string')) throw new Error('bitcoinUsdt.filterProbe: the filters must be strings KEY=VALUE');
+    const filterable = launcher.activeSessions.filter((s) => filterableTool(s.descriptor.tool));
+    let session: LiveProbeSession | undefined;
+    if (typeof sessionId === 'string') {
+      session = filterable.find((s) => s.descriptor.id === sessionId);
+      if (!session) {
+        const text = 'That probe is no longer running or takes no kernel filters; start it again (Bitcoin USDT: Start probe…).';
+        if (automated) throw new LaunchRefused(text);
+        launcher.notify({ level: 'error', text });
+        return undefined;
+      }
+    } else if (filterable.length <= 1) {
+      session = filterable[0];
+      if (!session) {
+        launcher.notify({ level: 'error', text: 'No running probe takes kernel filters (p2p-traffic and utxos do): start one first (Bitcoin USDT: Start probe…).' });
+        return undefined;
+      }
+    } else {
+      const picked = await vscode.window.showQuickPick(
+        filterable.map((s) => ({ label: s.descriptor.label, session: s })),
+        { title: 'Filter a running probe in the kernel', placeHolder: 'Which probe?' },
+      );
+      session = picked?.session;
+      if (!session) return undefined;
+    }
+    const id = session.descriptor.id;
+    const request = launcher.requestOf(id);
+    const tool = filterableTool(session.descriptor.tool);
+    if (!request || !tool) return undefined;
+
+    let chosen: string[];
+    if (automated) chosen = filters as string[];
+    else {
+      const current = currentFilterValues(tool, request.params ?? {});
+      const keys = filterKeys(tool);
+      chosen = [];
+      for (const [i, key] of keys.entries()) {
+        const parameter = tool.parameters.find((p) => p.filter === key);
+        const value = await vscode.window.showInputBox({
+          title: `Kernel filter of ${session.descriptor.label} (${i + 1}/${keys.length}): ${key}`,
+          prompt: `${parameter?.description ?? key} Empty: no filter.`,
+          value: current[key],
+          placeHolder: 'empty: no filter',
+          ignoreFocusOut: true,
+          validateInput: (typed) => filterValueProblem(tool, key, typed.trim()),
+        });
+        if (value === undefined) return undefined;
+        chosen.push(`${key}=${value.trim()}`);
+      }
+    }
+    let params: Record<string, string>;
+    try {
+      params = paramsWithFilters(tool, request.params ?? {}, chosen);
+    } catch (error) {
+      if (!(error instanceof FilterError)) throw error;
+      throw new LaunchRefused(error.message);
+    }
+    if (!launcher.requestOf(id)) {
+      launcher.notify({ level: 'error', text: `Probe ${tool.id} ended before its filters were chosen; start it again (Bitcoin USDT: Start probe…).` });
+      return undefined;
+    }
+    await launcher.stop(id);
+    return (await startAll([{ ...request, params }], automated))[0];
+  };
+
   const showStatusActions = async (): Promise<void> => {
     const picked = await pickSession('Probe actions', false);
     if (!picked || picked === 'all') return;
@@ -100,6 +184,7 @@ export function registerProbeLauncher(services: Services): void {
     const actions = [
       ...(panel ? [{ label: `$(graph) ${panel.label}`, run: () => vscode.commands.executeCommand(panel.command, ...panel.args) }] : []),
       { label: '$(terminal) Show the helper terminal', run: () => session.terminal.show() },
+      ...(filterableTool(session.descriptor.tool) ? [{ label: '$(filter) Filter in the kernel…', run: () => vscode.commands.executeCommand(FILTER_PROBE_COMMAND, session.descriptor.id) }] : []),
       { label: '$(debug-stop) Stop this probe', run: () => launcher.stop(session.descriptor.id) },
       ...(others > 0 ? [{ label: `$(debug-stop) Stop all ${others + 1} probes`, run: () => launcher.stop() }] : []),
     ];
@@ -110,6 +195,16 @@ export function registerProbeLauncher(services: Services): void {
   context.subscriptions.push(
     vscode.commands.registerCommand('bitcoinUsdt.startProbe', startProbe),
     vscode.commands.registerCommand('bitcoinUsdt.stopProbe', stopProbe),
+    vscode.commands.registerCommand(FILTER_PROBE_COMMAND, async (sessionId?: unknown, filters?: unknown) => {
+      try {
+        return await filterProbe(sessionId, filters);
+      } catch (error) {
+        if (!(error instanceof LaunchRefused)) throw error;
+        if (!alreadyShown.has(error)) launcher.notify({ level: 'error', text: error.message });
+        if (Array.isArray(filters)) throw error;
+        return undefined;
+      }
+    }),
     vscode.commands.registerCommand(PROBE_STATUS_ACTIONS_COMMAND, showStatusActions),
   );
 

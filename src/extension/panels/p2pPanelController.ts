@@ -37,6 +37,8 @@ export interface P2pPanelTestApi {
   readonly selectedNode: string | null;
   /** Picks a node in the page's selector as the user would (null: all nodes). */
   pickNode(key: string | null): void;
+  /** Presses the header's "Kernel filter…" button as the user would (bitcoinUsdt.filterProbe for the session shown). */
+  pressKernelFilter(): void;
   /** A session's counters as its model holds them (every snapshot and delta carries them to the page); undefined when not tracked. */
   sessionCounters(sessionId: string): P2pCounters | undefined;
 }

@@ -5,7 +5,8 @@ import type { NormalizedEvent } from '../../core/events/eventTypes';
 import { compareProfiles } from '../../core/comparison/profileComparison';
 import { RunProfile, type ProfileSpec } from '../../core/comparison/runProfile';
 import { SessionNodes } from '../../core/network/sessionNodes';
-import type { CommonFromWebview, ComparisonMessage, NodeChoice, NodesMessage, PickNodeMessage, RenderReportRequest, SessionChoice, SessionsMessage } from '../../shared/panelProtocol';
+import type { CommonFromWebview, ComparisonMessage, NodeChoice, NodesMessage, PickNodeMessage, PressKernelFilterMessage, RenderReportRequest, SessionChoice, SessionsMessage } from '../../shared/panelProtocol';
+import { FILTER_PROBE_COMMAND, filterableTool } from '../launch/registerProbeLauncher';
 import { showWarning } from '../notifications';
 import type { EventHub, SessionDescriptor } from '../eventHub';
 import type { RecordingService } from '../recording/registerRecording';
@@ -219,6 +220,12 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
     return true;
   }
 
+  /** Presses the header's "Kernel filter…" button as the user would (tests): the page sends `filterInKernel`. */
+  pressKernelFilter(): void {
+    const message: PressKernelFilterMessage = { type: 'pressKernelFilter' };
+    void this.webviewPanel?.webview.postMessage(message);
+  }
+
   /** Picks a node in the page's selector as the user would (tests): the page sends `selectNode` back. */
   pickNode(key: string | null): void {
     const message: PickNodeMessage = { type: 'pickNode', nodeKey: key };
@@ -405,6 +412,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
       startedAt: descriptor.startedAt,
       ended,
       ...(descriptor.startingText ? { startingText: descriptor.startingText } : {}),
+      ...(descriptor.source === 'live' && !ended && filterableTool(descriptor.tool) ? { filterable: true } : {}),
     }));
   }
 
@@ -509,6 +517,13 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
       case 'compareWith':
         void this.compareWith();
         return;
+      case 'filterInKernel': {
+        // Only the session shown, while it runs; the command asks for the filters and restarts it.
+        const session = this.sessions.get(common.sessionId);
+        if (common.sessionId !== this.current || !session || session.ended || session.descriptor.source !== 'live') return;
+        void vscode.commands.executeCommand(FILTER_PROBE_COMMAND, common.sessionId);
+        return;
+      }
       default:
         this.handlePageMessage(message as Exclude<FromPage, CommonFromWebview<UiState, Report>>);
     }

@@ -23,6 +23,8 @@ export interface ToolPanelsTestApi {
   selectedNode(tool: ToolPanelTool): string | null;
   /** Picks a node in the tool's page selector as the user would (null: all nodes). */
   pickNode(tool: ToolPanelTool, key: string | null): void;
+  /** Presses the header's "Kernel filter…" button of a tool's panel as the user would. */
+  pressKernelFilter(tool: ToolPanelTool): void;
   /** Focuses the tool's panel (its editor group becomes active). */
   focus(tool: ToolPanelTool): void;
   close(tool: ToolPanelTool): void;
@@ -136,6 +138,10 @@ export class ToolPanels implements vscode.Disposable, ToolPanelsTestApi {
 
   pickNode(tool: ToolPanelTool, key: string | null): void {
     this.panels[tool].pickNode(key);
+  }
+
+  pressKernelFilter(tool: ToolPanelTool): void {
+    this.panels[tool].pressKernelFilter();
   }
 
   focus(tool: ToolPanelTool): void {
