@@ -1,0 +1,97 @@
+import { strict as assert } from 'node:assert';
+import * as vscode from 'vscode';
+import type { NormalizedEvent } from '../../src/core/events/eventTypes';
+import { acceptPromptsUntilSettled, extensionApis, liveProbeSuiteHooks, p2pPanelReport, sessionEnd, startTraceeWithFiles, waitFor, workspaceBitcoind } from './integrationHelpers';
+
+const en = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+/** The peer the test filters on, of the tracee's three. */
+const PEER = 1;
+
+describe('Kernel filter from the panels', function () {
+  this.timeout(240_000);
+  liveProbeSuiteHooks('The kernel filter tests');
+
+  it('restarts a live p2p-traffic session with a peer filter (by arguments and by the panel button): the panel shows only that peer, the fired counts stay exact over all peers; then clears it', async () => {
+    const { launcher, p2pPanel: panel } = await extensionApis('launcher', 'p2pPanel');
+    const binary = workspaceBitcoind();
+    // Three peers' messages, fired only on SIGUSR1 (once the filtered session is attached); it stays alive after.
+    const tracee = await startTraceeWithFiles(binary, ['--scenario', 'p2p', '--count', '900', '--rate', '3000', '--peers', '3', '--wait-signal', '--linger-ms', '600000']);
+    const published = new Map<string, NormalizedEvent[]>();
+    const subscription = launcher.onDidReceiveEvents(({ session, events }) => {
+      published.set(session.id, [...(published.get(session.id) ?? []), ...events]);
+    });
+    const startOf = (sessionId: string): NormalizedEvent | undefined => published.get(sessionId)?.find((e) => e.event === 'session:start');
+    const liveAndOffered = (sessionId: string): Promise<unknown> =>
+      p2pPanelReport((r) => r.sessionId === sessionId && r.kernelFilterShown && r.sessionState.startsWith('Live'), 60_000);
+    try {
+      const first = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: 'p2p-traffic', binaryPath: binary, pid: tracee.pid });
+      assert.ok(first, 'startProbe did not start a session');
+      await liveAndOffered(first);
+
+      // By the command's arguments: the session is stopped and started again with the filter.
+      const firstEnded = sessionEnd(launcher, first);
+      const filtered = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.filterProbe', first, [`peer=${PEER}`]);
+      assert.ok(filtered && filtered !== first, 'filterProbe did not start a new session');
+      await firstEnded;
+      const [running] = launcher.activeSessions();
+      assert.deepEqual(launcher.activeSessions().map((s) => s.descriptor.id), [filtered]);
+      assert.deepEqual(running.descriptor.params, { peer: String(PEER) });
+      assert.equal(running.descriptor.pid, tracee.pid);
+      assert.ok(running.command.join(' ').includes(`--param peer=${PEER}`), `the root command does not carry the filter: ${running.command.join(' ')}`);
+      await liveAndOffered(filtered);
+      assert.deepEqual((startOf(filtered) as { filters?: Record<string, string> }).filters, { peer: String(PEER) });
+
+      // By the panel's button: the prompts come prefilled with the session's filters; accepting them keeps them.
+      const filteredEnded = sessionEnd(launcher, filtered);
+      const restarted = waitFor('the session started by the Kernel filter… button', 60_000, () =>
+        launcher.activeSessions().find((s) => s.descriptor.id !== filtered && s.descriptor.tool === 'p2p-traffic')?.descriptor.id);
+      panel.pressKernelFilter();
+      await acceptPromptsUntilSettled(restarted);
+      const pressed = await restarted;
+      await filteredEnded;
+      assert.deepEqual(launcher.activeSessions().map((s) => s.descriptor.params), [{ peer: String(PEER) }]);
+      await liveAndOffered(pressed);
+
+      process.kill(tracee.pid, 'SIGUSR1');
+      await waitFor('the tracee to print "done"', 60_000, () => /done fired=\d+/.test(tracee.stdout()));
+      const outcome = await tracee.outcome();
+      const messages = outcome.expect.filter((e) => e.event === 'net:inbound_message' || e.event === 'net:outbound_message');
+      const peers = new Set(messages.map((m) => m.peer_id));
+      assert.equal(peers.size, 3, 'the tracee fired messages of three peers');
+      const mine = messages.filter((m) => m.peer_id === PEER);
+      const inbound = mine.filter((m) => m.event === 'net:inbound_message').length;
+      const outbound = mine.length - inbound;
+      assert.ok(mine.length > 0 && mine.length < messages.length);
+
+      // The fired counts the panel holds (and sends the page) are the kernel's over every peer, exactly.
+      const firedOf = (name: string): number | undefined => panel.sessionCounters(pressed)?.fired.find((f) => f.name === name)?.count;
+      await waitFor('the fired counts over every peer', 30_000, () =>
+        firedOf('net:inbound_message') === outcome.fired['net:inbound_message'] && firedOf('net:outbound_message') === outcome.fired['net:outbound_message']);
+      // The panel shows only that peer's messages, every one of them, nothing lost.
+      const report = await p2pPanelReport(
+        (r) => r.sessionId === pressed && r.receivedText.startsWith(`${en.format(inbound)} msgs`) && r.sentText.startsWith(`${en.format(outbound)} msgs`),
+        30_000,
+      );
+      assert.equal(report.totalPeers, 1);
+      assert.deepEqual(report.firstRows.map((r) => r.id), [String(PEER)]);
+      assert.equal(report.lostAlarm, false, report.lostText);
+      assert.equal(panel.sessionCounters(pressed)?.lostEvents, 0);
+      const shown = (published.get(pressed) ?? []).filter((e) => e.event === 'net:inbound_message' || e.event === 'net:outbound_message');
+      assert.equal(shown.length, mine.length);
+      assert.ok(shown.every((e) => 'peer_id' in e && e.peer_id === PEER));
+
+      // Clear filters: every prompt empty, here an empty list.
+      const pressedEnded = sessionEnd(launcher, pressed);
+      const cleared = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.filterProbe', pressed, []);
+      assert.ok(cleared && cleared !== pressed);
+      await pressedEnded;
+      assert.deepEqual(launcher.activeSessions().map((s) => s.descriptor.params), [{}]);
+      await liveAndOffered(cleared);
+      assert.equal((startOf(cleared) as { filters?: Record<string, string> }).filters, undefined);
+    } finally {
+      subscription.dispose();
+      if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', 'all');
+      await tracee.kill();
+    }
+  });
+});
