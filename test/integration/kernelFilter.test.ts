@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
-import { acceptPromptsUntilSettled, extensionApis, liveProbeSuiteHooks, p2pPanelReport, sessionEnd, startTraceeWithFiles, waitFor, workspaceBitcoind } from './integrationHelpers';
+import { acceptPromptsUntilSettled, extensionApis, toolPanelReport, liveProbeSuiteHooks, p2pPanelReport, sessionEnd, startTraceeWithFiles, waitFor, workspaceBitcoind } from './integrationHelpers';
 
 const en = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 /** The peer the test filters on, of the tracee's three. */
@@ -90,6 +90,40 @@ describe('Kernel filter from the panels', function () {
       assert.equal((startOf(cleared) as { filters?: Record<string, string> }).filters, undefined);
     } finally {
       subscription.dispose();
+      if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', 'all');
+      await tracee.kill();
+    }
+  });
+
+  it("offers Kernel filter… in the utxos tool panel: its prompts come prefilled with the session's filters and restart it with them", async () => {
+    const { launcher, toolPanels } = await extensionApis('launcher', 'toolPanels');
+    const binary = workspaceBitcoind();
+    const tracee = await startTraceeWithFiles(binary, ['--scenario', 'utxocache', '--wait-signal', '--linger-ms', '600000']);
+    const liveAndOffered = (sessionId: string): Promise<unknown> =>
+      toolPanelReport('utxos', (r) => r.sessionId === sessionId && r.kernelFilterShown && r.sessionState.startsWith('Live'), 60_000);
+    try {
+      const first = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: 'utxos', binaryPath: binary, pid: tracee.pid });
+      assert.ok(first, 'startProbe did not start a session');
+      await liveAndOffered(first);
+      const filtered = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.filterProbe', first, ['op=spent', 'txid=0a', 'sample=2']);
+      assert.ok(filtered && filtered !== first, 'filterProbe did not start a new session');
+      assert.deepEqual(launcher.activeSessions().map((s) => s.descriptor.params), [{ op: 'spent', txid_high: '10', txid_bits: '8', sample: '2' }]);
+      await liveAndOffered(filtered);
+
+      const restarted = waitFor('the session started by the Kernel filter… button', 60_000, () =>
+        launcher.activeSessions().find((s) => s.descriptor.id !== filtered && s.descriptor.tool === 'utxos')?.descriptor.id);
+      toolPanels.pressKernelFilter('utxos');
+      await acceptPromptsUntilSettled(restarted);
+      const pressed = await restarted;
+      await waitFor('the filtered session to end', 30_000, () => !launcher.activeSessions().some((s) => s.descriptor.id === filtered));
+      assert.deepEqual(launcher.activeSessions().map((s) => s.descriptor.params), [{ op: 'spent', txid_high: '10', txid_bits: '8', sample: '2' }]);
+      await liveAndOffered(pressed);
+
+      const cleared = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.filterProbe', pressed, []);
+      assert.ok(cleared && cleared !== pressed);
+      assert.deepEqual(launcher.activeSessions().map((s) => s.descriptor.params), [{}]);
+      await liveAndOffered(cleared);
+    } finally {
       if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', 'all');
       await tracee.kill();
     }
