@@ -162,11 +162,6 @@ export class BpftraceDecoder {
     };
   }
 
-  /** Whether the tool streams every hit of this tracepoint as an event of its name. */
-  isStreamed(event: string): boolean {
-    return this.streamed.has(event);
-  }
-
   /** Decodes one line (without its newline). Returns the events it produced, possibly none. */
   decodeLine(line: string | Uint8Array): NormalizedEvent[] {
     if (typeof line !== 'string') {

@@ -54,7 +54,7 @@ export class ProbeSessionReader {
 
   constructor(options: ProbeSessionReaderOptions) {
     this.decoder = options.decoder ?? new BpftraceDecoder();
-    this.order = new FiringOrder((event) => this.decoder.isStreamed(event));
+    this.order = new FiringOrder();
     this.onBatch = options.onBatch;
     this.batchIntervalMs = options.batchIntervalMs ?? 200;
     this.maxBatchEvents = options.maxBatchEvents ?? 1000;
