@@ -193,7 +193,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
         toolPanels.focus('p2p-connections');
         const connections = await toolPanelReport(
           'p2p-connections',
-          (r) => r.sessionId === connectionsId && r.rowCount === 2 && r.summary['Open at attach'] === '1' && r.summary.Closed === '1' && r.firstRows.every((x) => x[column(r, 'Msgs in/out')] !== ''),
+          (r) => r.sessionId === connectionsId && r.rowCount === 2 && r.summary['Open at attach'] === '1' && r.summary.Closed === '1' && r.firstRows.every((x) => x[column(r, 'In/out')] !== ''),
           PANEL_MS,
         );
         const open = row(connections, 'Peer', String(atAttachPeer.id));
@@ -202,7 +202,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
         assert.equal(open[column(connections, 'Type')], atAttachPeer.connection_type);
         assert.equal(open[column(connections, 'Opened')], 'at attach');
         assert.equal(open[column(connections, 'Lifetime')], 'open');
-        assert.equal(open[column(connections, 'Msgs in/out')], `${loggedBy(atAttachPeer.id, 'inbound')} / ${loggedBy(atAttachPeer.id, 'outbound')}`);
+        assert.equal(open[column(connections, 'In/out')], `${loggedBy(atAttachPeer.id, 'inbound')} / ${loggedBy(atAttachPeer.id, 'outbound')}`);
         const closed = row(connections, 'Peer', String(inbound.id));
         assert.ok(closed, `the inbound connection (peer ${inbound.id}) is listed`);
         assert.equal(closed[column(connections, 'Address')], inbound.addr);
@@ -211,7 +211,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
         // The network getpeerinfo gave for the one open at attach, named as the tracepoint names the closed one's.
         assert.equal(atAttachPeer.network, 'not_publicly_routable');
         assert.deepEqual([open[column(connections, 'Network')], closed[column(connections, 'Network')]], ['unroutable', 'unroutable']);
-        assert.equal(closed[column(connections, 'Msgs in/out')], `${loggedBy(inbound.id, 'inbound')} / ${loggedBy(inbound.id, 'outbound')}`);
+        assert.equal(closed[column(connections, 'In/out')], `${loggedBy(inbound.id, 'inbound')} / ${loggedBy(inbound.id, 'outbound')}`);
 
         // Benchmark: the mined blocks, each with getblockhash's hash at its height.
         await vscode.commands.executeCommand('bitcoinUsdt.showBenchmarkPanel');
@@ -259,8 +259,6 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
         const shown = await toolPanelReport('p2p-connections', (r) => r.rowCount === 2);
         await vscode.commands.executeCommand('notifications.clearAll');
         await screenshot('six-tools-real-node', 20_000, { width: 1600, height: 1000 });
-        // The connections table fits the panel beside the source (with the Explorer open): no column scrolled away.
-        assert.deepEqual([shown.tableOverflowPx, shown.pageOverflowPx], [0, 0], 'the connections table is wider than its panel at 1600×1000');
         // Each of the other panels in the same place, to be looked at.
         for (const [name, show] of [
           ['p2p', () => vscode.commands.executeCommand('bitcoinUsdt.showP2pPanel')],
@@ -277,6 +275,8 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
             console.log(`      ${name} at 1600×1000: table ${report.tableOverflowPx} px wider than its box, page ${report.pageOverflowPx} px wider than the panel`);
           }
         }
+        // The connections table fits the panel beside the source (with the Explorer open): no column scrolled away.
+        assert.deepEqual([shown.tableOverflowPx, shown.pageOverflowPx], [0, 0], 'the connections table is wider than its panel at 1600×1000');
 
         // Stop all: nothing left probing the node.
         const ended = sessions.map((id) => sessionEnd(launcher, id));

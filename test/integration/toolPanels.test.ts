@@ -119,7 +119,7 @@ describe('Tool panels', function () {
     assertNoMarkup(report);
     // The joined message counts of peer 11 (7 in, 3 out).
     const row11 = report.firstRows.find((r) => r[peer] === '11') ?? assert.fail('peer 11 is not among the first rows');
-    assert.equal(row11[column(report, 'Msgs in/out')], '7 / 3');
+    assert.equal(row11[column(report, 'In/out')], '7 / 3');
     assert.match(report.summary['Messages from'], /traffic\.ndjson/);
     await panelScreenshot(panels, 'p2p-connections', true);
 

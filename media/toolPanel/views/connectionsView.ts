@@ -183,7 +183,7 @@ export const connectionsView = defineView<ConnectionsView, ConnectionRow>({
     { title: 'Network', cell: (r) => ({ text: r.networkName, untrusted: true }) },
     { title: 'Opened', numeric: true, cell: openedCell },
     { title: 'Lifetime', numeric: true, tooltip: 'How long the connection lasted (the closing time in the cell\'s tooltip); open: not closed yet', cell: lifetimeCell },
-    { title: 'Msgs in/out', numeric: true, tooltip: 'From the P2P traffic session, by peer id', cell: (r) => (r.msgsIn === null ? '' : `${formatCount(r.msgsIn)} / ${formatCount(r.msgsOut ?? 0)}`) },
+    { title: 'In/out', numeric: true, tooltip: 'Messages in / out, from the P2P traffic session, by peer id', cell: (r) => (r.msgsIn === null ? '' : `${formatCount(r.msgsIn)} / ${formatCount(r.msgsOut ?? 0)}`) },
     {
       title: 'Misbehaving',
       cell: (r) => (r.misbehavingCount === 0 ? '' : { text: `${r.misbehavingCount > r.misbehaving.length ? `×${r.misbehavingCount}: ` : ''}${r.misbehaving.map((m) => m.message).join('; ')}`, untrusted: true, className: 'bad' }),
