@@ -230,6 +230,8 @@ function renderReport(): ToolRenderReport {
     rowCount: rows.length,
     firstRows: rows.slice(0, 10).map((row) => [...row.cells].map((cell) => cell.textContent ?? '')),
     columns: view?.columnTitles ?? [],
+    tableOverflowPx: Math.max(0, tableWrap.scrollWidth - tableWrap.clientWidth),
+    pageOverflowPx: Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth),
     summary: view?.summaryTexts() ?? {},
     matchText: matchCount.textContent ?? '',
     filter: model.shownFilter,

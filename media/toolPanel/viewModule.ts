@@ -43,6 +43,8 @@ export interface ViewSpec<V extends ToolView, R> {
   /** What a row is called: one, many ("connection", "connections"). */
   readonly rowNoun: readonly [string, string];
   readonly tableTitle: string;
+  /** A class of the table, for a view's own column widths. */
+  readonly tableClass?: string;
   is(view: ToolView): view is V;
   summary(view: V, counters: ToolCounters): readonly SummaryItem[];
   charts(view: V, counters: ToolCounters): readonly ChartSpec[];
@@ -85,7 +87,7 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
   let parts: ViewParts | undefined;
   const charts: ChartSlot[] = [];
   let extra: ExtraPart<V> | undefined;
-  const table = el('table', 'data-table');
+  const table = el('table', spec.tableClass ? `data-table ${spec.tableClass}` : 'data-table');
   const body = el('tbody');
   const rowElements: HTMLTableRowElement[] = [];
   const summaryValues = new Map<string, HTMLElement>();

@@ -19,11 +19,12 @@ export type ToolPanelTool = 'p2p-connections' | 'utxocache-flush' | 'utxos' | 'm
 
 export const TOOL_PANEL_TOOLS: readonly ToolPanelTool[] = ['p2p-connections', 'utxocache-flush', 'utxos', 'mempool-monitor', 'coin-selection', 'trace-tracepoint'];
 
+/** Tab titles, short so that six tabs fit beside the source (1600×1000); the tools' own names are in probes/tools.json. */
 export const TOOL_PANEL_TITLES: Readonly<Record<ToolPanelTool, string>> = {
-  'p2p-connections': 'P2P connections',
-  'utxocache-flush': 'UTXO cache flushes',
-  utxos: 'UTXO cache operations',
-  'mempool-monitor': 'Mempool monitor',
+  'p2p-connections': 'Connections',
+  'utxocache-flush': 'Flushes',
+  utxos: 'UTXO ops',
+  'mempool-monitor': 'Mempool',
   'coin-selection': 'Coin selection',
   'trace-tracepoint': 'Trace a tracepoint',
 };
@@ -355,6 +356,9 @@ export interface ToolRenderReport {
   /** Text of each cell of the first rows. */
   readonly firstRows: readonly (readonly string[])[];
   readonly columns: readonly string[];
+  /** How far the table is wider than its box (0: it fits, no horizontal scroll), and the page than the panel, in px. */
+  readonly tableOverflowPx: number;
+  readonly pageOverflowPx: number;
   /** Named summary values as shown (label → text). */
   readonly summary: Readonly<Record<string, string>>;
   readonly matchText: string;

@@ -71,7 +71,7 @@ describe('A/B: Compare two runs in every panel', function () {
 
   it('P2P traffic: a p2p-traffic run against a p2p-monitor run of the same workload', async () => {
     const runs = await compare(demo('p2p-traffic'), demo('p2p-monitor'));
-    assert.equal(runs.panel, 'P2P traffic');
+    assert.equal(runs.panel, 'P2P');
     const report = await p2pPanelReport((r) => r.sessionId === runs.runA && r.comparison.shown && r.comparison.tables.length >= 4);
     checkComparison(report.comparison, /^(message type|peer|direction|connection type)/);
     const types = report.comparison.tables.find((t) => t.title === 'message type (in)');

@@ -233,7 +233,7 @@ describe('BCC tools live (real helper and BCC against the workspace bitcoind)', 
           assert.equal(row[column(log, 'Fee (sat)')], en(Number(e.replaced_fee)));
           assert.equal(row[column(log, 'sat/vB')], oneDecimal.format(Number(e.replaced_fee) / Number(e.replaced_vsize)));
           const replacementRate = oneDecimal.format(Number(e.replacement_fee) / Number(e.replacement_vsize));
-          assert.equal(row[column(log, 'Reason / replacement')],
+          assert.equal(row[column(log, 'Reason')],
             `by ${by} ${String(e.replacement_id).slice(0, 16)}…: ${String(e.replacement_vsize)} vB, fee ${en(Number(e.replacement_fee))} sat (${replacementRate} sat/vB)`);
         }
         await screenshotPanel('live-mempool-monitor', () => toolPanels.focus('mempool-monitor'), () => toolPanelReport('mempool-monitor', (r) => r.filter.kind === 'replaced' && r.rowCount === replaced.length));

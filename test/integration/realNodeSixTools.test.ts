@@ -193,22 +193,25 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
         toolPanels.focus('p2p-connections');
         const connections = await toolPanelReport(
           'p2p-connections',
-          (r) => r.sessionId === connectionsId && r.rowCount === 2 && r.summary['Open at attach'] === '1' && r.summary.Closed === '1' && r.firstRows.every((x) => x[column(r, 'Msgs in/out')] !== ''),
+          (r) => r.sessionId === connectionsId && r.rowCount === 2 && r.summary['Open at attach'] === '1' && r.summary.Closed === '1' && r.firstRows.every((x) => x[column(r, 'In/out')] !== ''),
           PANEL_MS,
         );
         const open = row(connections, 'Peer', String(atAttachPeer.id));
         assert.ok(open, `the connection open at attach (peer ${atAttachPeer.id}) is listed: ${JSON.stringify(connections.firstRows)}`);
         assert.equal(open[column(connections, 'Address')], atAttachPeer.addr);
         assert.equal(open[column(connections, 'Type')], atAttachPeer.connection_type);
-        assert.equal(open[column(connections, 'Closed / evicted')], 'open at attach');
-        assert.equal(open[column(connections, 'Msgs in/out')], `${loggedBy(atAttachPeer.id, 'inbound')} / ${loggedBy(atAttachPeer.id, 'outbound')}`);
+        assert.equal(open[column(connections, 'Opened')], 'at attach');
+        assert.equal(open[column(connections, 'Lifetime')], 'open');
+        assert.equal(open[column(connections, 'In/out')], `${loggedBy(atAttachPeer.id, 'inbound')} / ${loggedBy(atAttachPeer.id, 'outbound')}`);
         const closed = row(connections, 'Peer', String(inbound.id));
         assert.ok(closed, `the inbound connection (peer ${inbound.id}) is listed`);
         assert.equal(closed[column(connections, 'Address')], inbound.addr);
         assert.equal(closed[column(connections, 'Type')], 'inbound');
-        assert.equal(closed[column(connections, 'Dir')], 'in');
-        assert.match(closed[column(connections, 'Closed / evicted')], /^closed/);
-        assert.equal(closed[column(connections, 'Msgs in/out')], `${loggedBy(inbound.id, 'inbound')} / ${loggedBy(inbound.id, 'outbound')}`);
+        assert.match(closed[column(connections, 'Lifetime')], /^\d[\d.,]* (µs|ms|s)$/, 'the closed connection\'s lifetime');
+        // The network getpeerinfo gave for the one open at attach, named as the tracepoint names the closed one's.
+        assert.equal(atAttachPeer.network, 'not_publicly_routable');
+        assert.deepEqual([open[column(connections, 'Network')], closed[column(connections, 'Network')]], ['unroutable', 'unroutable']);
+        assert.equal(closed[column(connections, 'In/out')], `${loggedBy(inbound.id, 'inbound')} / ${loggedBy(inbound.id, 'outbound')}`);
 
         // Benchmark: the mined blocks, each with getblockhash's hash at its height.
         await vscode.commands.executeCommand('bitcoinUsdt.showBenchmarkPanel');
@@ -253,9 +256,27 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
         await vscode.window.showTextDocument(netProcessing, { viewColumn: vscode.ViewColumn.One, preview: false });
         toolPanels.focus('p2p-connections');
         await vscode.commands.executeCommand('workbench.action.closePanel');
-        await toolPanelReport('p2p-connections', (r) => r.rowCount === 2);
+        const shown = await toolPanelReport('p2p-connections', (r) => r.rowCount === 2);
         await vscode.commands.executeCommand('notifications.clearAll');
         await screenshot('six-tools-real-node', 20_000, { width: 1600, height: 1000 });
+        // Each of the other panels in the same place, to be looked at.
+        for (const [name, show] of [
+          ['p2p', () => vscode.commands.executeCommand('bitcoinUsdt.showP2pPanel')],
+          ['benchmark', () => vscode.commands.executeCommand('bitcoinUsdt.showBenchmarkPanel')],
+          ['utxocache-flush', () => toolPanels.focus('utxocache-flush')],
+          ['utxos', () => toolPanels.focus('utxos')],
+          ['mempool-monitor', () => toolPanels.focus('mempool-monitor')],
+        ] as const) {
+          await show();
+          await delay(1_000);
+          await screenshot(`six-tools-real-node-${name}`, 20_000, { width: 1600, height: 1000 });
+          if (name !== 'p2p' && name !== 'benchmark') {
+            const report = await toolPanelReport(name, () => true);
+            console.log(`      ${name} at 1600×1000: table ${report.tableOverflowPx} px wider than its box, page ${report.pageOverflowPx} px wider than the panel`);
+          }
+        }
+        // The connections table fits the panel beside the source (with the Explorer open): no column scrolled away.
+        assert.deepEqual([shown.tableOverflowPx, shown.pageOverflowPx], [0, 0], 'the connections table is wider than its panel at 1600×1000');
 
         // Stop all: nothing left probing the node.
         const ended = sessions.map((id) => sessionEnd(launcher, id));

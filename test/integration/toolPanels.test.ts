@@ -119,7 +119,7 @@ describe('Tool panels', function () {
     assertNoMarkup(report);
     // The joined message counts of peer 11 (7 in, 3 out).
     const row11 = report.firstRows.find((r) => r[peer] === '11') ?? assert.fail('peer 11 is not among the first rows');
-    assert.equal(row11[column(report, 'Msgs in/out')], '7 / 3');
+    assert.equal(row11[column(report, 'In/out')], '7 / 3');
     assert.match(report.summary['Messages from'], /traffic\.ndjson/);
     await panelScreenshot(panels, 'p2p-connections', true);
 
@@ -215,11 +215,11 @@ describe('Tool panels', function () {
     await panelScreenshot(panels, 'mempool-monitor', true);
 
     const rejected = await filtered(panels, 'mempool-monitor', { text: '', kind: 'rejected' }, count('rejected'));
-    const reasons = rejected.firstRows.map((r) => r[column(rejected, 'Reason / replacement')]);
+    const reasons = rejected.firstRows.map((r) => r[column(rejected, 'Reason')]);
     assert.ok(reasons.includes('bad-txns-inputs-missingorspent<img src=x>'), `hostile reason not shown as text: ${reasons.join(' | ')}`);
     assertNoMarkup(rejected);
     const replaced = await filtered(panels, 'mempool-monitor', { text: '', kind: 'replaced' }, count('replaced'));
-    assert.match(replaced.firstRows[0][column(replaced, 'Reason / replacement')], /^by tx [0-9a-f]{16}…: \d+ vB, fee [\d,]+ sat \([\d.]+ sat\/vB\)$/);
+    assert.match(replaced.firstRows[0][column(replaced, 'Reason')], /^by tx [0-9a-f]{16}…: \d+ vB, fee [\d,]+ sat \([\d.]+ sat\/vB\)$/);
     const expiry = await filtered(panels, 'mempool-monitor', { text: 'expiry', kind: '' }, 1);
     // Expired after two weeks in the mempool: added before the session, so known from entry_time, to the second.
     assert.equal(expiry.firstRows[0][column(expiry, 'In mempool')], '14 d 00:00:00');

@@ -51,9 +51,11 @@ describe('the node\'s state at the attach, from its RPC (real bitcoind)', functi
   it('lists the open connections (getpeerinfo) and the mempool size (getmempoolinfo) as the node itself reports them', async () => {
     const state = await readNodeStateAtAttach(nodes[0].process.pid ?? 0);
     assert.ok(state.available, state.available ? '' : state.reason);
-    const peers = JSON.parse(await cli(0, 'getpeerinfo')) as { id: number; addr: string; connection_type: string; inbound: boolean; conntime: number }[];
+    const peers = JSON.parse(await cli(0, 'getpeerinfo')) as { id: number; addr: string; connection_type: string; network: string; inbound: boolean; conntime: number }[];
     assert.ok(peers.length >= 1, 'the node has a peer');
-    assert.deepEqual(state.peers, peers.map((p) => ({ peer_id: p.id, peer_addr: p.addr, conn_type: p.connection_type, inbound: p.inbound, conntime: p.conntime })));
+    // 127.0.0.1 is `not_publicly_routable` to getpeerinfo, `unroutable` (network 0) in the tracepoint's naming.
+    assert.deepEqual(peers.map((p) => p.network), peers.map(() => 'not_publicly_routable'));
+    assert.deepEqual(state.peers, peers.map((p) => ({ peer_id: p.id, peer_addr: p.addr, conn_type: p.connection_type, network_name: 'unroutable', inbound: p.inbound, conntime: p.conntime })));
     const mempool = JSON.parse(await cli(0, 'getmempoolinfo')) as { size: number; bytes: number };
     assert.deepEqual(state.mempool, { size: mempool.size, bytes: mempool.bytes });
     assert.equal(state.mempool.size, 2);

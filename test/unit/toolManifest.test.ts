@@ -53,8 +53,10 @@ describe('tool manifest (probes/tools.json)', () => {
     }
   });
 
-  it('gives each tool one title: the catalog, the tool panel and the CLI help agree', () => {
-    for (const tool of TOOL_PANEL_TOOLS) assert.equal(TOOL_PANEL_TITLES[tool], TOOL_TITLES[tool], tool);
+  it('gives each tool one title: the catalog and the CLI help agree; its panel a short tab title of its own', () => {
+    // Tab titles are short so that six tabs fit beside the source at 1600×1000 (the six-tools real-node screenshot).
+    for (const tool of TOOL_PANEL_TOOLS) assert.ok(TOOL_PANEL_TITLES[tool].length <= 18 && TOOL_PANEL_TITLES[tool].length <= TOOL_TITLES[tool].length, `${tool}: ${TOOL_PANEL_TITLES[tool]}`);
+    assert.equal(new Set(Object.values(TOOL_PANEL_TITLES)).size, TOOL_PANEL_TOOLS.length, 'tab titles are distinct');
     for (const tool of TOOLS) {
       assert.equal(tool.title, TOOL_TITLES[tool.id]);
       assert.ok(runProbeCommand.help.includes(`${tool.id}  ${tool.title}`) || runProbeCommand.help.includes(tool.title), tool.id);

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
+import { networkName, networkNameOfPeerInfo } from '../../src/core/events/bpftraceToolEventTypes';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import { loadRecording } from '../../src/core/events/recording';
 import { EMPTY_FILTER, MAX_SENT_ROWS, type CoinSelectionView, type ConnectionsView, type FlushView, type MempoolView, type ToolFilter, type UtxosView } from '../../src/shared/toolPanelProtocol';
@@ -101,18 +102,28 @@ describe('tool views: the node\'s state at the attach', () => {
     agg.ingestAll([
       { event: 'session:attached', probes: 6, pid: 1, wall_clock_ms: 1_700_000_010_000 },
       { event: 'node:state_at_attach', available: true, peers: [
-        { peer_id: 3, peer_addr: '127.0.0.1:18444', conn_type: 'outbound-full-relay', inbound: false, conntime: 1_700_000_000 },
-        { peer_id: 4, peer_addr: '127.0.0.1:50000', conn_type: 'inbound', inbound: true, conntime: 1_700_000_005 },
+        { peer_id: 3, peer_addr: '127.0.0.1:18444', conn_type: 'outbound-full-relay', network_name: 'ipv4', inbound: false, conntime: 1_700_000_000 },
+        { peer_id: 4, peer_addr: '127.0.0.1:50000', conn_type: 'inbound', network_name: 'unroutable', inbound: true, conntime: 1_700_000_005 },
+        { peer_id: 5, peer_addr: '127.0.0.1:50001', conn_type: 'inbound', inbound: true, conntime: 1_700_000_006 },
       ], mempool: { size: 2, bytes: 400 } },
       { event: 'net:closed_connection', elapsed_ns: 5 * S, peer_id: 3, peer_addr: '127.0.0.1:18444', conn_type: 'outbound-full-relay', network: 1, network_name: 'ipv4', time_established: 1_700_000_000 },
     ] as Ev[]);
     const view = agg.snapshot(EMPTY_FILTER).view as ConnectionsView;
-    assert.equal(view.openAtAttach, 2);
-    assert.equal(view.open, 1);
+    assert.equal(view.openAtAttach, 3);
+    assert.equal(view.open, 2);
     assert.equal(view.atAttachNote, null);
     const [first, second] = view.rows;
     assert.deepEqual([first.peerId, first.openAtAttach, first.endKind, first.durationNs], ['3', true, 'closed', 15 * S]);
     assert.deepEqual([second.peerId, second.direction, second.openAtAttach, second.endKind], ['4', 'inbound', true, null]);
+    // The network getpeerinfo gave, in the tracepoint rows' naming; none given (an older recording): blank.
+    assert.deepEqual(view.rows.map((r) => r.networkName), ['ipv4', 'unroutable', '']);
+  });
+
+  it('getpeerinfo\'s network names become the tracepoint\'s (NETWORK_NAMES by id)', () => {
+    const given = ['not_publicly_routable', 'ipv4', 'ipv6', 'onion', 'i2p', 'cjdns'];
+    assert.deepEqual(given.map(networkNameOfPeerInfo), given.map((_, id) => networkName(id)));
+    assert.deepEqual(given.map(networkNameOfPeerInfo), ['unroutable', 'ipv4', 'ipv6', 'onion', 'i2p', 'cjdns']);
+    assert.equal(networkNameOfPeerInfo('internal'), 'internal');
   });
 
   it('in a PID session (the probe\'s events carry the pid): the connection open at attach gets its messages and closes as the same row', () => {
@@ -120,7 +131,7 @@ describe('tool views: the node\'s state at the attach', () => {
     agg.ingestAll([
       { event: 'session:attached', probes: 6, pid: 7, wall_clock_ms: 1_700_000_010_000 },
       nodeStateAtAttachEvent(7, { available: true, peers: [
-        { peer_id: 0, peer_addr: '127.0.0.1:30503', conn_type: 'manual', inbound: false, conntime: 1_700_000_000 },
+        { peer_id: 0, peer_addr: '127.0.0.1:30503', conn_type: 'manual', network_name: 'unroutable', inbound: false, conntime: 1_700_000_000 },
       ], mempool: { size: 1, bytes: 141 } }),
       { event: 'net:closed_connection', elapsed_ns: 5 * S, pid: 7, peer_id: 0, peer_addr: '127.0.0.1:30503', conn_type: 'manual', network: 1, network_name: 'ipv4', time_established: 1_700_000_000 },
     ] as Ev[]);

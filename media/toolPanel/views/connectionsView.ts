@@ -1,6 +1,6 @@
 import type { ConnectionRow, ConnectionsView, ToolCounters } from '../../../src/shared/toolPanelProtocol';
 import { countOf, cssColor, el, formatAxisTime, formatCount, formatDuration, formatSessionTime, visibleText } from '../../shared/dom';
-import { defineView, newestFirst, type ExtraPart } from '../viewModule';
+import { defineView, newestFirst, type CellContent, type ExtraPart } from '../viewModule';
 
 /** Rows are taller when there are few connections. */
 function rowHeight(rows: number): number {
@@ -12,6 +12,22 @@ const MAX_TIMELINE_ROWS = 120;
 function endText(row: ConnectionRow): string {
   if (row.endKind === null) return row.openedNs !== null ? 'open' : row.openAtAttach ? 'open at attach' : '';
   return `${row.endKind} ${formatSessionTime(row.endedNs ?? 0)}`;
+}
+
+function openedCell(row: ConnectionRow): CellContent {
+  if (row.openedNs !== null) {
+    const existing = row.existing === null || row.direction === null ? undefined : `${row.existing} ${row.direction} ${row.existing === '1' ? 'connection' : 'connections'} then, this one included`;
+    return { text: formatSessionTime(row.openedNs), ...(existing ? { title: existing } : {}) };
+  }
+  if (row.openAtAttach) return { text: 'at attach', className: 'at-attach', title: "Open when the probe attached (from the node's getpeerinfo)" };
+  return { text: 'before', className: 'muted', title: 'Opened before the session started (seen closing)' };
+}
+
+function lifetimeCell(row: ConnectionRow): CellContent {
+  if (row.endKind === null) return { text: 'open', className: 'ok', title: 'Not closed yet' };
+  const lasted = row.durationNs === null ? row.endKind : formatDuration(row.durationNs);
+  const at = `${row.endKind} at ${formatSessionTime(row.endedNs ?? 0)}`;
+  return row.endKind === 'evicted' ? { text: `evicted ${row.durationNs === null ? '' : lasted}`.trim(), className: 'bad', title: at } : { text: lasted, title: at };
 }
 
 /** Per connection a bar from connect to close/eviction; red ticks where the peer misbehaved. */
@@ -153,17 +169,21 @@ export const connectionsView = defineView<ConnectionsView, ConnectionRow>({
   ],
   charts: () => [],
   createExtra: createTimeline,
+  // Narrow enough for a panel beside the source at 1600×1000: the type (coloured by direction) says the direction,
+  // the opening's "existing" count and the closing time are the cells' tooltips, the address takes what is left.
+  tableClass: 'connections-table',
   columns: [
     { title: 'Peer', numeric: true, cell: (r) => r.peerId },
     { title: 'Address', cell: (r) => ({ text: r.addr, untrusted: true, className: 'addr' }) },
+    {
+      title: 'Type',
+      tooltip: 'Connection type (inbound in blue, outbound in orange)',
+      cell: (r) => ({ text: r.connType, untrusted: true, className: `conn-type ${r.direction === 'inbound' ? 'dir-in' : r.direction === 'outbound' ? 'dir-out' : ''}`, title: `${visibleText(r.connType)}${r.direction === null ? '' : ` (${r.direction})`}` }),
+    },
     { title: 'Network', cell: (r) => ({ text: r.networkName, untrusted: true }) },
-    { title: 'Type', cell: (r) => ({ text: r.connType, untrusted: true }) },
-    { title: 'Dir', cell: (r) => (r.direction === null ? '' : { text: r.direction === 'inbound' ? 'in' : 'out', className: r.direction === 'inbound' ? 'dir-in' : 'dir-out' }) },
-    { title: 'Existing', numeric: true, tooltip: 'Connections of that direction, including this one, when it opened', cell: (r) => r.existing ?? '' },
-    { title: 'Opened', numeric: true, cell: (r) => (r.openedNs === null ? { text: 'before', className: 'muted', title: 'Opened before the session started' } : formatSessionTime(r.openedNs)) },
-    { title: 'Closed / evicted', cell: (r) => ({ text: endText(r), className: r.endKind === 'evicted' ? 'bad' : r.endKind === null ? 'ok' : '' }) },
-    { title: 'Duration', numeric: true, cell: (r) => (r.durationNs === null ? '' : formatDuration(r.durationNs)) },
-    { title: 'Msgs in/out', numeric: true, tooltip: 'From the P2P traffic session, by peer id', cell: (r) => (r.msgsIn === null ? '' : `${formatCount(r.msgsIn)} / ${formatCount(r.msgsOut ?? 0)}`) },
+    { title: 'Opened', numeric: true, cell: openedCell },
+    { title: 'Lifetime', numeric: true, tooltip: 'How long the connection lasted (the closing time in the cell\'s tooltip); open: not closed yet', cell: lifetimeCell },
+    { title: 'In/out', numeric: true, tooltip: 'Messages in / out, from the P2P traffic session, by peer id', cell: (r) => (r.msgsIn === null ? '' : `${formatCount(r.msgsIn)} / ${formatCount(r.msgsOut ?? 0)}`) },
     {
       title: 'Misbehaving',
       cell: (r) => (r.misbehavingCount === 0 ? '' : { text: `${r.misbehavingCount > r.misbehaving.length ? `×${r.misbehavingCount}: ` : ''}${r.misbehaving.map((m) => m.message).join('; ')}`, untrusted: true, className: 'bad' }),

@@ -20,14 +20,11 @@ function shortId(id: string): string {
 
 function details(row: MempoolRow): Cell {
   const r = row.replacement;
-  if (!r) return row.reason === null ? '' : { text: row.reason, untrusted: true };
+  if (!r) return row.reason === null ? '' : { text: row.reason, untrusted: true, className: 'fill reason' };
   const rate = r.replacementFee !== null && r.replacementVsize ? ` (${formatDecimal(Number(r.replacementFee) / r.replacementVsize)} sat/vB)` : '';
   const by = r.byTransaction === false ? 'package' : 'tx';
-  return {
-    text: `by ${by} ${shortId(r.replacementId)}: ${r.replacementVsize ?? '?'} vB, fee ${r.replacementFee === null ? '?' : formatInt64(r.replacementFee)} sat${rate}`,
-    untrusted: true,
-    title: `replaced by ${by} ${r.replacementId}`,
-  };
+  const figures = `${r.replacementVsize ?? '?'} vB, fee ${r.replacementFee === null ? '?' : formatInt64(r.replacementFee)} sat${rate}`;
+  return { text: `by ${by} ${shortId(r.replacementId)}: ${figures}`, untrusted: true, className: 'fill reason', title: `replaced by ${by} ${r.replacementId}: ${figures}` };
 }
 
 export const mempoolView = defineView<MempoolView, MempoolRow>({
@@ -74,8 +71,8 @@ export const mempoolView = defineView<MempoolView, MempoolRow>({
     { title: 'Fee (sat)', numeric: true, cell: (r) => (r.fee === null ? '' : formatInt64(r.fee)) },
     { title: 'sat/vB', numeric: true, cell: (r) => (r.feeRate === null ? '' : formatDecimal(r.feeRate)) },
     { title: 'In mempool', numeric: true, tooltip: 'Time between entry and removal', cell: (r) => inMempool(r.inMempool) },
-    { title: 'Reason / replacement', cell: details },
-    { title: 'txid', tooltip: 'For replaced: the replaced transaction', cell: (r) => ({ text: r.txid, className: 'mono' }) },
+    { title: 'Reason', tooltip: 'Why it was removed or rejected; for replaced: by what', cell: details },
+    { title: 'txid', tooltip: 'For replaced: the replaced transaction', cell: (r) => ({ text: r.txid, className: 'mono fill', title: r.txid }) },
   ],
   rows: (view) => newestFirst(view.rows),
   counts: (view) => ({ matching: view.matchingRows, total: view.keptRows }),

@@ -48,7 +48,7 @@ export const utxosView = defineView<UtxosView, UtxoRow>({
     { title: 'Value (sat)', numeric: true, cell: (r) => formatInt64(r.valueSat) },
     { title: 'Height', numeric: true, cell: (r) => String(r.height) },
     { title: 'Coinbase', cell: (r) => (r.isCoinbase ? { text: 'coinbase', className: 'flag' } : '') },
-    { title: 'Outpoint', tooltip: 'txid:output index', cell: (r) => ({ text: `${r.txid}:${r.index}`, className: 'mono' }) },
+    { title: 'Outpoint', tooltip: 'txid:output index', cell: (r) => ({ text: `${r.txid}:${r.index}`, className: 'mono fill', title: `${r.txid}:${r.index}` }) },
   ],
   rows: (view) => newestFirst(view.rows),
   counts: (view) => ({ matching: view.matchingRows, total: view.keptRows }),

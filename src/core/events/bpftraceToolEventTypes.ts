@@ -15,6 +15,19 @@ interface ToolEventBase {
 
 /** Bitcoin Core's network ids 0..5, in order. */
 export const NETWORK_NAMES = ['unroutable', 'ipv4', 'ipv6', 'onion', 'i2p', 'cjdns'] as const;
+/** The same networks as getpeerinfo's `network` names them (Bitcoin Core's GetNetworkName), in the same order. */
+const PEERINFO_NETWORK_NAMES: readonly string[] = ['not_publicly_routable', 'ipv4', 'ipv6', 'onion', 'i2p', 'cjdns'];
+
+/** The name of a tracepoint's network id. */
+export function networkName(network: number): string {
+  return (NETWORK_NAMES as readonly string[])[network] ?? `unknown(${network})`;
+}
+
+/** getpeerinfo's `network` in the tracepoint's naming (a name it does not know, e.g. `internal`, as it is). */
+export function networkNameOfPeerInfo(name: string): string {
+  const id = PEERINFO_NETWORK_NAMES.indexOf(name);
+  return id < 0 ? name : NETWORK_NAMES[id];
+}
 
 export type NetConnectionOpenedEvent = SchemaEvent<'p2p-connections', 'net:inbound_connection' | 'net:outbound_connection'>;
 export type NetConnectionEndedEvent = SchemaEvent<'p2p-connections', 'net:evicted_inbound_connection' | 'net:closed_connection'>;

@@ -133,7 +133,8 @@ export interface NodeStateAtAttachEvent extends EventBase {
   /** The node asked (the session's PID): its peers are joined with the probe's events of that process. */
   pid?: number;
   available: boolean;
-  peers?: readonly { peer_id: number; peer_addr: string; conn_type: string; inbound: boolean; conntime: number }[];
+  /** `network_name` in the tracepoint events' naming (networkNameOfPeerInfo); absent in older recordings. */
+  peers?: readonly { peer_id: number; peer_addr: string; conn_type: string; network_name?: string; inbound: boolean; conntime: number }[];
   mempool?: { size: number; bytes: number };
   reason?: string;
 }

@@ -6,7 +6,7 @@
 
 import { JsonObject, type JsonValue } from './bpftraceJson';
 import {
-  NETWORK_NAMES,
+  networkName,
   type BlockTotals,
   type BpftraceToolEvent,
   type HistogramBucket,
@@ -139,10 +139,6 @@ export function schemaDecoder(tool: ToolId, derive?: DeriveFields): () => ToolRe
 }
 
 // ------------------------------------------------------------------ p2p-connections
-
-function networkName(network: number): string {
-  return NETWORK_NAMES[network] ?? `unknown(${network})`;
-}
 
 export const createP2pConnectionsDecoder = schemaDecoder('p2p-connections', (e) => {
   e.network_name = networkName(e.network as number);

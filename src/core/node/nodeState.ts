@@ -5,12 +5,15 @@
 import { promises as fs } from 'node:fs';
 import { request } from 'node:http';
 import * as path from 'node:path';
+import { networkNameOfPeerInfo } from '../events/bpftraceToolEventTypes';
 import type { NodeStateAtAttachEvent } from '../events/eventTypes';
 
 export interface PeerAtAttach {
   readonly peer_id: number;
   readonly peer_addr: string;
   readonly conn_type: string;
+  /** getpeerinfo's `network` named as the tracepoint rows name it (`unroutable`, `ipv4`, … ). */
+  readonly network_name: string;
   readonly inbound: boolean;
   /** UNIX seconds the connection was established. */
   readonly conntime: number;
@@ -92,7 +95,7 @@ export async function readNodeStateAtAttach(pid: number): Promise<NodeStateAtAtt
       available: true,
       peers: peers.slice(0, MAX_PEERS).flatMap((p: Record<string, unknown>) =>
         typeof p.id === 'number' && typeof p.addr === 'string'
-          ? [{ peer_id: p.id, peer_addr: p.addr, conn_type: typeof p.connection_type === 'string' ? p.connection_type : '', inbound: p.inbound === true, conntime: typeof p.conntime === 'number' ? p.conntime : 0 }]
+          ? [{ peer_id: p.id, peer_addr: p.addr, conn_type: typeof p.connection_type === 'string' ? p.connection_type : '', network_name: typeof p.network === 'string' ? networkNameOfPeerInfo(p.network) : '', inbound: p.inbound === true, conntime: typeof p.conntime === 'number' ? p.conntime : 0 }]
           : []),
       mempool: { size: typeof m.size === 'number' ? m.size : 0, bytes: typeof m.bytes === 'number' ? m.bytes : 0 },
     };

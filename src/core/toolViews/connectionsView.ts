@@ -2,7 +2,7 @@
 // oldest ended connections are forgotten first.
 
 import { MAX_SENT_ROWS, type ConnectionDirection, type ConnectionRow, type ConnectionsView, type MisbehavingMark, type ToolFilter } from '../../shared/toolPanelProtocol';
-import { NETWORK_NAMES } from '../events/bpftraceToolEventTypes';
+import { networkName as nameOfNetwork } from '../events/bpftraceToolEventTypes';
 import { int64Text, numberField, pidOf, stringField, type ToolEventLike } from './eventFields';
 
 /** Peer ids are each process's own: a peer is (pid, peer id). */
@@ -48,8 +48,7 @@ interface ConnectionState {
 
 function networkName(network: number | null, given: string | null): string {
   if (given !== null && given !== '') return given;
-  if (network === null) return '';
-  return (NETWORK_NAMES as readonly string[])[network] ?? `unknown(${network})`;
+  return network === null ? '' : nameOfNetwork(network);
 }
 
 export class ConnectionsAggregator extends ToolViewBase {
@@ -123,6 +122,7 @@ export class ConnectionsAggregator extends ToolViewBase {
           const state = this.newConnection(peerId, pid);
           state.addr = stringField(peer.peer_addr) ?? '';
           state.connType = stringField(peer.conn_type) ?? '';
+          state.networkName = stringField(peer.network_name) ?? '';
           state.direction = peer.inbound === true ? 'inbound' : 'outbound';
           const conntime = numberField(peer.conntime);
           state.timeEstablished = conntime !== null && conntime > 0 ? String(conntime) : null;

@@ -41,7 +41,7 @@ export class BenchmarkPanelController extends PanelHost<BenchmarkRun, BenchmarkU
     super(services, {
       id: 'benchmark',
       viewType: BENCHMARK_PANEL_VIEW_TYPE,
-      page: { bundle: 'benchmarkPanel', title: 'ConnectBlock benchmark', extraStyles: ['uPlot.min.css'] },
+      page: { bundle: 'benchmarkPanel', title: 'ConnectBlock', extraStyles: ['uPlot.min.css'] },
       what: 'the benchmark panel',
       flushIntervalMs: 500,
       maxSessions: MAX_BENCHMARK_RUNS,

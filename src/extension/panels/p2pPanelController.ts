@@ -61,7 +61,7 @@ export class P2pPanelController extends PanelHost<P2pAggregator, P2pUiState, Fro
     super(services, {
       id: 'p2p',
       viewType: P2P_PANEL_VIEW_TYPE,
-      page: { bundle: 'p2pPanel', title: 'P2P traffic', extraStyles: ['uPlot.min.css'] },
+      page: { bundle: 'p2pPanel', title: 'P2P', extraStyles: ['uPlot.min.css'] },
       what: 'the P2P panel',
       flushIntervalMs: 250,
       maxSessions: MAX_PANEL_SESSIONS,
