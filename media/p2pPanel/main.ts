@@ -22,6 +22,8 @@ import { RateCharts } from './charts';
 import { mergeRates, model, typeKey } from './model';
 
 const page = new PageConnection<P2pUiState, ToWebview, FromWebview>(parseUiState);
+/** The user chose the peer whose messages show (a click, the keyboard, or a restored panel); until then the busiest. */
+let peerChosen = page.ui.selectedPeerId !== null;
 const dataFrames = new DataFrameClock();
 
 const MAX_PEER_ROWS = 1_000;
@@ -86,6 +88,7 @@ function handleMessage(message: ToWebview): void {
       if (page.ui.selectedPeerId !== null && !model.peers.has(page.ui.selectedPeerId)) {
         // Another session, or the peer is gone: pick again (renderPeers selects the top row).
         page.ui = { ...page.ui, selectedPeerId: null };
+        peerChosen = false;
       } else {
         applyDetail(message.peerDetail);
       }
@@ -172,6 +175,7 @@ app.textContent = '';
 const header = new SessionHeader(
   (sessionId) => {
     saveUi({ sessionId, selectedPeerId: null });
+    peerChosen = false;
     page.post({ type: 'selectSession', sessionId });
   },
   {
@@ -317,6 +321,7 @@ connTypeSelect.addEventListener('change', () => {
 });
 
 function selectPeer(peerId: string): void {
+  peerChosen = true;
   if (page.ui.selectedPeerId === peerId) return;
   model.detail = null;
   saveUi({ selectedPeerId: peerId });
@@ -570,8 +575,10 @@ function renderPeers(): void {
 
   const rows = visiblePeers();
   const shown = Math.min(rows.length, MAX_PEER_ROWS);
-  // Nothing chosen yet: show the busiest peer's messages rather than an empty pane.
-  if (page.ui.selectedPeerId === null && rows.length > 0) {
+  // Nothing chosen yet: show the top (by default the busiest) peer's messages rather than an empty pane, following
+  // it until the user chooses.
+  if (!peerChosen && rows.length > 0 && page.ui.selectedPeerId !== rows[0].id) {
+    model.detail = null;
     saveUi({ selectedPeerId: rows[0].id });
     dirty.messages = true;
   }

@@ -146,7 +146,7 @@ describe('SessionNodes: the nodes of a session over every process, each with its
     nodes.ingestAll([message(7, 0, 'a'), message(8, 0, 'a'), message(8, 0, 'b'), message(8, 0, 'c')]);
     assert.deepEqual(nodes.nodes().map((n) => n.name), ['pid 8'], 'pid 8 waited for 3 events');
     nodes.markEnded('stopped');
-    assert.deepEqual(nodes.nodes().map((n) => [n.name, n.pids]), [['pid 8', [8]], ['pid 7', [7]]]);
+    assert.deepEqual(nodes.nodes().map((n) => [n.name, n.pids]), [['pid 7', [7]], ['pid 8', [8]]]);
     assert.equal(nodes.model('pid:8')?.counters().msgsIn, 3);
     assert.equal(nodes.model('pid:7')?.counters().msgsIn, 1);
     // A node event after the wait overflowed names the node `pid N` became.

@@ -54,6 +54,8 @@ function finiteCount(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }
 
+const NAME_ORDER = new Intl.Collator('en', { numeric: true });
+
 export class SessionNodes<Model extends NodeModel> {
   readonly limits: SessionNodesLimits;
   private readonly byKey = new Map<string, NodeEntry<Model>>();
@@ -103,7 +105,11 @@ export class SessionNodes<Model extends NodeModel> {
   /** The nodes in the order they appeared, named for a selector. */
   nodes(): NodeChoice[] {
     const severalRuns = this.severalRuns();
-    return [...this.byKey.values()].map((entry) => this.choice(entry, severalRuns));
+    // By run, then name with numbers compared as numbers (node2 before node10): the same order however the
+    // processes' records arrived.
+    return [...this.byKey.values()]
+      .sort((a, b) => NAME_ORDER.compare(a.run ?? '', b.run ?? '') || NAME_ORDER.compare(a.name, b.name))
+      .map((entry) => this.choice(entry, severalRuns));
   }
 
   private severalRuns(): boolean {
