@@ -7,7 +7,7 @@
 
 import { basename, dirname } from 'node:path';
 import type { FunctionalTestPlan } from './functionalTest';
-import { PRINT_QUOTED_ARGUMENTS, hasControlCharacter } from '../process/privilegedTerminalScript';
+import { PRINT_QUOTED_ARGUMENTS, RUN_AND_WRITE_STATUS, hasControlCharacter } from '../process/privilegedTerminalScript';
 
 /** The shell the test terminal runs; absolute, so no PATH lookup decides it. */
 export const TEST_TERMINAL_SHELL_PATH = '/bin/sh';
@@ -21,12 +21,7 @@ export const FUNCTIONAL_TEST_TERMINAL_SCRIPT = [
   "printf '%s' 'Command:'",
   ...PRINT_QUOTED_ARGUMENTS,
   "printf '\\n\\n'",
-  // A handler (not SIG_IGN, which the test would inherit): Ctrl-C stops the test, the shell stays to report.
-  'trap : INT',
-  '"$@"',
-  'status=$?',
-  'trap - INT',
-  "{ printf '%s\\n' \"$status\" > \"$status_file\"; } 2>/dev/null",
+  ...RUN_AND_WRITE_STATUS,
   'if [ "$status" -eq 0 ]; then',
   "  printf '\\n%s\\n' \"$name passed.\"",
   'else',

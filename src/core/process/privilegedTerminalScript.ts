@@ -43,6 +43,20 @@ export const PRINT_QUOTED_ARGUMENTS: readonly string[] = [
   'done',
 ];
 
+/**
+ * Shell lines that run the positional parameters as the command and write its exit status to $status_file, into
+ * $status. Ctrl-C stops the command, not the script, which stays to report. Shared by every terminal script.
+ */
+export const RUN_AND_WRITE_STATUS: readonly string[] = [
+  // A handler (not SIG_IGN, which the command would inherit).
+  'trap : INT',
+  '"$@"',
+  'status=$?',
+  'trap - INT',
+  // Silent when the extension already removed its private directory (session stopped from VS Code).
+  "{ printf '%s\\n' \"$status\" > \"$status_file\"; } 2>/dev/null",
+];
+
 export const PRIVILEGED_TERMINAL_SCRIPT = [
   'reason=$1 status_file=$2',
   'shift 2',
@@ -50,13 +64,7 @@ export const PRIVILEGED_TERMINAL_SCRIPT = [
   "printf '%s' 'Command:'",
   ...PRINT_QUOTED_ARGUMENTS,
   "printf '\\n\\n'",
-  // A handler (not SIG_IGN, which the command would inherit): Ctrl-C stops the command, the shell stays to report.
-  'trap : INT',
-  '"$@"',
-  'status=$?',
-  "trap - INT",
-  // Silent when the extension already removed its private directory (session stopped from VS Code).
-  "{ printf '%s\\n' \"$status\" > \"$status_file\"; } 2>/dev/null",
+  ...RUN_AND_WRITE_STATUS,
   'if [ "$status" -ne 0 ]; then',
   "  printf '\\n%s\\n' \"Exited with status $status. Press Enter to close this terminal.\"",
   '  read -r _ || :',
