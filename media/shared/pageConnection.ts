@@ -1,7 +1,7 @@
 // A page's connection to its PanelHost: the VS Code webview API (acquired once), the UI state the page keeps
 // across hide/show and window reloads (vscode.setState), messages from the host, and the `ready` that asks the
 // host for a snapshot (src/shared/panelProtocol.ts).
-import type { ReadyMessage } from '../../src/shared/panelProtocol';
+import type { PageErrorMessage, ReadyMessage } from '../../src/shared/panelProtocol';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -16,6 +16,14 @@ export class PageConnection<UiState, ToPage extends { readonly type: string }, F
   ui: UiState;
 
   constructor(private readonly parseUiState: (state: unknown) => UiState) {
+    const report = (message: string): void => {
+      const error: PageErrorMessage = { type: 'pageError', message };
+      this.vscode.postMessage(error);
+    };
+    window.addEventListener('error', (event) => report(event.error instanceof Error ? (event.error.stack ?? event.error.message) : String(event.message)));
+    window.addEventListener('unhandledrejection', (event: PromiseRejectionEvent) =>
+      report(event.reason instanceof Error ? (event.reason.stack ?? event.reason.message) : String(event.reason)),
+    );
     this.ui = parseUiState(this.vscode.getState());
   }
 

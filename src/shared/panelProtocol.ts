@@ -118,6 +118,20 @@ export interface RenderReportResponse<Report> {
   readonly report: Report;
 }
 
+/**
+ * An uncaught error in the page's script (the page may have stopped drawing): the host logs it. Not part of
+ * CommonFromWebview: the connection handles it before the panel's own parsing.
+ */
+export interface PageErrorMessage {
+  readonly type: 'pageError';
+  readonly message: string;
+}
+
+/** A page error's text from a posted message (bounded), or undefined when it is not one. */
+export function pageErrorText(value: unknown): string | undefined {
+  return isRecord(value) && value.type === 'pageError' && typeof value.message === 'string' ? value.message.slice(0, 4000) : undefined;
+}
+
 /** What every page may send. */
 export type CommonFromWebview<UiState, Report> =
   | ReadyMessage<UiState>

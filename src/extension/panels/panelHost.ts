@@ -72,6 +72,9 @@ export interface PanelKind<UiState> {
 
 /** Comparisons are recomputed at most this often while a compared run is live. */
 const COMPARISON_INTERVAL_MS = 1_000;
+/** A page showing this long without `ready` is opened again (see watchLoading), at most MAX_PAGE_REOPENS times in a row. */
+const PAGE_LOAD_TIMEOUT_MS = 10_000;
+const MAX_PAGE_REOPENS = 3;
 
 /**
  * One panel of one kind: owns its webview's life (create beside the source, reveal, restore after a window
@@ -108,6 +111,10 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
   private sentUnattributedLost = 0;
   /** The page was sent nodes (it must be told when the session shown has none). */
   private pageHasNodes = false;
+  /** Since when the panel shows without its page having said `ready` (undefined: ready, or hidden). */
+  private loadingSince: number | undefined;
+  /** Pages reopened because they did not load, since a page last said `ready`. */
+  private reopenedPages = 0;
 
   constructor(
     protected readonly services: PanelServices,
@@ -430,13 +437,38 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
       if (reveal && !this.webviewPanel.visible) this.webviewPanel.reveal(undefined, true);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(
+    this.attach(this.createPanel(this.services.placement.column()));
+  }
+
+  private createPanel(viewColumn: vscode.ViewColumn): vscode.WebviewPanel {
+    return vscode.window.createWebviewPanel(
       this.kind.viewType,
       this.kind.page.title,
-      { viewColumn: this.services.placement.column(), preserveFocus: true },
+      { viewColumn, preserveFocus: true },
       { enableScripts: true, localResourceRoots: [webviewBuildRoot(this.services.context.extensionUri)], retainContextWhenHidden: false },
     );
-    this.attach(panel);
+  }
+
+  /**
+   * A page that shows but never says `ready` is opened again in a new panel at the same place. VS Code in a
+   * browser (code-server, serve-web) serves every webview from one origin; webviews that load at the same
+   * moment (three probes started together open three panels) race for its service worker, and the loser waits
+   * forever ("Found unexpected service worker controller … Waiting for controllerchange"). A new webview loads
+   * alone. Desktop VS Code gives each webview its own origin.
+   */
+  private watchLoading(panel: vscode.WebviewPanel): void {
+    if (!panel.visible || this.ready) {
+      this.loadingSince = undefined;
+      return;
+    }
+    const now = Date.now();
+    this.loadingSince ??= now;
+    if (now - this.loadingSince < PAGE_LOAD_TIMEOUT_MS || this.reopenedPages >= MAX_PAGE_REOPENS) return;
+    this.reopenedPages++;
+    console.warn(`Bitcoin USDT: ${this.kind.what} did not load its page within ${PAGE_LOAD_TIMEOUT_MS / 1000} s; opening it again (${this.reopenedPages} of ${MAX_PAGE_REOPENS})`);
+    const reopened = this.createPanel(panel.viewColumn ?? this.services.placement.column());
+    this.attach(reopened);
+    panel.dispose();
   }
 
   /**
@@ -462,6 +494,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
     this.detach();
     this.webviewPanel = panel;
     this.ready = false;
+    this.loadingSince = undefined;
     panel.title = this.kind.page.title;
     const placement = this.services.placement.watch(panel);
     const connection = connectWebviewPanel(panel, {
@@ -474,6 +507,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
         if (this.webviewPanel === panel) this.detach();
       },
       flush: () => {
+        this.watchLoading(panel);
         if (!this.webviewPanel?.visible || !this.ready || this.posting) return;
         if (this.nodesChanged()) this.postNodes();
         this.postDelta(this.shown);
@@ -497,6 +531,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
     switch (common.type) {
       case 'ready':
         this.ready = true;
+        this.reopenedPages = 0;
         this.pageHasComparison = false;
         this.pageHasNodes = false;
         this.pageReady(common.uiState);

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { pageErrorText } from '../../shared/panelProtocol';
 import { webviewBuildRoot, webviewPageHtml, type WebviewPage } from './webviewPageHtml';
 
 export interface WebviewConnectionOptions<Message> {
@@ -29,8 +30,14 @@ export function connectWebviewPanel<Message>(panel: vscode.WebviewPanel, options
   panel.webview.html = webviewPageHtml(panel.webview, extensionUri, options.page);
   const listeners = [
     panel.webview.onDidReceiveMessage((raw: unknown) => {
+      const pageError = pageErrorText(raw);
+      if (pageError !== undefined) {
+        console.error(`Bitcoin USDT: the ${options.page.title} page failed: ${pageError}`);
+        return;
+      }
       const message = parseMessage(raw);
       if (message) options.onMessage(message);
+      else console.warn(`Bitcoin USDT: the ${options.page.title} page sent a message the panel does not take: ${JSON.stringify(raw)?.slice(0, 300)}`);
     }),
     panel.onDidChangeViewState(() => {
       if (panel.visible) options.onVisible();
