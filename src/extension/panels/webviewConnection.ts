@@ -30,14 +30,9 @@ export function connectWebviewPanel<Message>(panel: vscode.WebviewPanel, options
   panel.webview.html = webviewPageHtml(panel.webview, extensionUri, options.page);
   const listeners = [
     panel.webview.onDidReceiveMessage((raw: unknown) => {
-      const pageError = pageErrorText(raw);
-      if (pageError !== undefined) {
-        console.error(`Bitcoin USDT: the ${options.page.title} page failed: ${pageError}`);
-        return;
-      }
       const message = parseMessage(raw);
       if (message) options.onMessage(message);
-      else console.warn(`Bitcoin USDT: the ${options.page.title} page sent a message the panel does not take: ${JSON.stringify(raw)?.slice(0, 300)}`);
+      else logUntaken(options.page.title, raw);
     }),
     panel.onDidChangeViewState(() => {
       if (panel.visible) options.onVisible();
@@ -49,4 +44,11 @@ export function connectWebviewPanel<Message>(panel: vscode.WebviewPanel, options
     clearInterval(timer);
     for (const listener of listeners) listener.dispose();
   });
+}
+
+/** A page's uncaught script error (the page may have stopped drawing), or a message its panel does not take. */
+function logUntaken(pageTitle: string, raw: unknown): void {
+  const pageError = pageErrorText(raw);
+  if (pageError !== undefined) console.error(`Bitcoin USDT: the ${pageTitle} page failed: ${pageError}`);
+  else console.warn(`Bitcoin USDT: the ${pageTitle} page sent a message the panel does not take: ${JSON.stringify(raw)?.slice(0, 300)}`);
 }
