@@ -310,6 +310,10 @@ async function requestedWindowSize(requestPath: string): Promise<{ width: number
 }
 
 const NOTIFICATIONS_REQUEST = '.notifications-request';
+/** <name>.window-size-request: the window takes the size it asks for (JSON as a screenshot's), or its usual size again. */
+const WINDOW_SIZE_REQUEST = '.window-size-request';
+/** The browser window's size unless a test asks for another. */
+const USUAL_WINDOW_SIZE = { width: 1400, height: 900 };
 
 /**
  * Answers <name>.notifications-request with <name>.notifications.json: the text of every notification the
@@ -345,6 +349,15 @@ async function serveScreenshotRequests(page: Page, requestsDir: string, director
   for (const fileName of names) {
     if (fileName.endsWith(NOTIFICATIONS_REQUEST)) {
       await answerNotificationsRequest(page, requestsDir, fileName.slice(0, -NOTIFICATIONS_REQUEST.length), log);
+      continue;
+    }
+    if (fileName.endsWith(WINDOW_SIZE_REQUEST)) {
+      const requestPath = join(requestsDir, fileName);
+      const size = (await requestedWindowSize(requestPath)) ?? USUAL_WINDOW_SIZE;
+      await page.setViewportSize(size);
+      await delay(1_500); // the workbench and the webviews lay out again
+      log.write(`[runner] window ${size.width}×${size.height}\n`);
+      await unlink(requestPath).catch(() => undefined);
       continue;
     }
     if (!fileName.endsWith('.request')) continue;
@@ -518,7 +531,7 @@ async function runIntegrationTests(): Promise<number> {
     console.log(`[runner] VS Code server on port ${port} (ready in ${Date.now() - started} ms), workspace ${workspaceDir}`);
 
     browser = await chromium.launch({ executablePath: chromiumExecutable, headless: true, args: chromiumArgs });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await browser.newPage({ viewport: USUAL_WINDOW_SIZE });
     page.on('console', (message) => {
       void consoleMessageText(message).then((text) => log.write(`[browser:${message.type()}] ${text}\n`));
     });

@@ -228,40 +228,105 @@ const peerCount = el('span', 'peer-count');
 filterBar.append(filterInput, connTypeSelect, peerCount);
 peersHeading.append(filterBar);
 
-interface ColumnSpec {
+/** A sort the header offers: a whole column's, or one half of a merged in/out column. */
+interface SortSpec {
   readonly column: SortColumn;
+  readonly label: string;
+  readonly tooltip: string;
+}
+/**
+ * The peer table's columns, compact so that the table fits the panel beside the source at 1600×1000: messages and
+ * bytes each one "in / out" column (as the connections panel's In/out), short headers with the meaning in a tooltip.
+ */
+interface ColumnSpec {
+  readonly key: string;
   readonly title: string;
   readonly numeric: boolean;
   readonly tooltip: string;
+  /** One sort (the header sorts), or the in and out halves of a merged column (each sorts). */
+  readonly sorts: readonly SortSpec[];
 }
 const COLUMNS: readonly ColumnSpec[] = [
-  { column: 'id', title: 'Id', numeric: true, tooltip: 'Peer id (Bitcoin Core)' },
-  { column: 'connType', title: 'Type', numeric: false, tooltip: 'Connection type' },
-  { column: 'addr', title: 'Address', numeric: false, tooltip: 'Address:port' },
-  { column: 'msgsIn', title: 'Msgs in', numeric: true, tooltip: 'Messages received from the peer' },
-  { column: 'bytesIn', title: 'Bytes in', numeric: true, tooltip: 'Bytes received from the peer' },
-  { column: 'msgsOut', title: 'Msgs out', numeric: true, tooltip: 'Messages sent to the peer' },
-  { column: 'bytesOut', title: 'Bytes out', numeric: true, tooltip: 'Bytes sent to the peer' },
-  { column: 'lastActivity', title: 'Last activity', numeric: true, tooltip: 'Time of the latest message, since the session started' },
+  { key: 'id', title: 'Id', numeric: true, tooltip: 'Peer id (Bitcoin Core)', sorts: [{ column: 'id', label: 'Id', tooltip: 'Peer id (Bitcoin Core)' }] },
+  { key: 'connType', title: 'Type', numeric: false, tooltip: 'Connection type', sorts: [{ column: 'connType', label: 'Type', tooltip: 'Connection type' }] },
+  { key: 'addr', title: 'Address', numeric: false, tooltip: 'Address:port', sorts: [{ column: 'addr', label: 'Address', tooltip: 'Address:port' }] },
+  {
+    key: 'msgs',
+    title: 'Msgs',
+    numeric: true,
+    tooltip: 'Messages received from / sent to the peer',
+    sorts: [
+      { column: 'msgsIn', label: 'in', tooltip: 'Messages received from the peer (sort)' },
+      { column: 'msgsOut', label: 'out', tooltip: 'Messages sent to the peer (sort)' },
+    ],
+  },
+  {
+    key: 'bytes',
+    title: 'Bytes',
+    numeric: true,
+    tooltip: 'Bytes received from / sent to the peer',
+    sorts: [
+      { column: 'bytesIn', label: 'in', tooltip: 'Bytes received from the peer (sort)' },
+      { column: 'bytesOut', label: 'out', tooltip: 'Bytes sent to the peer (sort)' },
+    ],
+  },
+  {
+    key: 'lastActivity',
+    title: 'Last',
+    numeric: true,
+    tooltip: 'Time of the latest message, since the session started',
+    sorts: [{ column: 'lastActivity', label: 'Last', tooltip: 'Time of the latest message, since the session started' }],
+  },
 ];
+
+/**
+ * Connection types as Bitcoin Core names them (ConnectionTypeAsString), shortened for the table as its GUI's peer
+ * list does; the cell's tooltip has the full name. Any other text is shown as it came.
+ */
+const SHORT_CONNECTION_TYPES: ReadonlyMap<string, string> = new Map([
+  ['outbound-full-relay', 'full relay'],
+  ['block-relay-only', 'block relay'],
+  ['addr-fetch', 'addr fetch'],
+  ['private-broadcast', 'private bcast'],
+]);
 
 const peerTable = el('table', 'data-table peer-table');
 const peerHead = el('thead');
 const peerHeadRow = el('tr');
-const headerCells = new Map<SortColumn, HTMLTableCellElement>();
-for (const spec of COLUMNS) {
-  const th = el('th', spec.numeric ? 'numeric sortable' : 'sortable');
-  th.title = spec.tooltip;
-  th.tabIndex = 0;
-  th.append(el('span', undefined, spec.title), el('span', 'sort-mark'));
-  th.addEventListener('click', () => setSort(spec.column));
-  th.addEventListener('keydown', (event) => {
+/** Per sort column: the element that sorts by it (a header cell, or the in/out half inside one) and its cell. */
+const sortTargets = new Map<SortColumn, { readonly target: HTMLElement; readonly th: HTMLTableCellElement }>();
+function sortable(target: HTMLElement, column: SortColumn): void {
+  target.tabIndex = 0;
+  target.addEventListener('click', () => setSort(column));
+  target.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' || event.key === ' ') {
       event.preventDefault();
-      setSort(spec.column);
+      setSort(column);
     }
   });
-  headerCells.set(spec.column, th);
+}
+for (const spec of COLUMNS) {
+  const th = el('th', `${spec.numeric ? 'numeric ' : ''}col-${spec.key}`);
+  th.title = spec.tooltip;
+  if (spec.sorts.length === 1) {
+    const [sort] = spec.sorts;
+    th.classList.add('sortable');
+    th.append(el('span', undefined, spec.title), el('span', 'sort-mark'));
+    sortable(th, sort.column);
+    sortTargets.set(sort.column, { target: th, th });
+  } else {
+    th.append(document.createTextNode(`${spec.title} `));
+    spec.sorts.forEach((sort, index) => {
+      const half = el('span', 'sortable sort-half');
+      half.title = sort.tooltip;
+      half.setAttribute('role', 'button');
+      half.append(el('span', undefined, sort.label), el('span', 'sort-mark'));
+      sortable(half, sort.column);
+      sortTargets.set(sort.column, { target: half, th });
+      if (index > 0) th.append(document.createTextNode(' / '));
+      th.append(half);
+    });
+  }
   peerHeadRow.append(th);
 }
 peerHead.append(peerHeadRow);
@@ -511,7 +576,7 @@ function peerRowElement(index: number): HTMLTableRowElement {
     row = el('tr', 'peer-row');
     row.tabIndex = 0;
     if (nodeColumn) row.append(nodeCellOf(row));
-    for (const spec of COLUMNS) row.append(el('td', `${spec.numeric ? 'numeric ' : ''}col-${spec.column}`));
+    for (const spec of COLUMNS) row.append(el('td', `${spec.numeric ? 'numeric ' : ''}col-${spec.key}`));
     peerRows[index] = row;
   }
   return row;
@@ -567,10 +632,11 @@ function renderPeers(): void {
   connTypeSelect.value = page.ui.connTypeFilter;
   if (filterInput.value !== page.ui.filterText && document.activeElement !== filterInput) filterInput.value = page.ui.filterText;
 
-  for (const [column, th] of headerCells) {
+  for (const th of peerHeadRow.querySelectorAll('th')) th.setAttribute('aria-sort', 'none');
+  for (const [column, { target, th }] of sortTargets) {
     const active = column === page.ui.sortColumn;
-    th.setAttribute('aria-sort', active ? (page.ui.sortDescending ? 'descending' : 'ascending') : 'none');
-    setText(th.lastElementChild as Element, active ? (page.ui.sortDescending ? ' ▼' : ' ▲') : '');
+    if (active) th.setAttribute('aria-sort', page.ui.sortDescending ? 'descending' : 'ascending');
+    setText(target.lastElementChild as Element, active ? (page.ui.sortDescending ? ' ▼' : ' ▲') : '');
   }
 
   const rows = visiblePeers();
@@ -606,13 +672,11 @@ function renderPeers(): void {
     const c = nodeColumn ? 1 : 0;
     if (nodeColumn) setUntrustedText(cells[0], header.nodes.nodeOfPid(peer.pid));
     setText(cells[c], peerIdText(peer.id));
-    setUntrustedText(cells[c + 1], peer.connType);
+    setConnectionType(cells[c + 1], peer.connType);
     setUntrustedText(cells[c + 2], peer.addr);
-    setText(cells[c + 3], formatCount(peer.msgsIn));
-    setText(cells[c + 4], formatBytes(peer.bytesIn));
-    setText(cells[c + 5], formatCount(peer.msgsOut));
-    setText(cells[c + 6], formatBytes(peer.bytesOut));
-    setText(cells[c + 7], formatSessionTime(peer.lastActivityNs));
+    setText(cells[c + 3], `${formatCount(peer.msgsIn)} / ${formatCount(peer.msgsOut)}`);
+    setText(cells[c + 4], `${formatBytes(peer.bytesIn)} / ${formatBytes(peer.bytesOut)}`);
+    setText(cells[c + 5], formatSessionTime(peer.lastActivityNs));
     const at = i - first + offset;
     if (peerBody.children[at] !== row) peerBody.insertBefore(row, peerBody.children[at] ?? null);
   }
@@ -642,6 +706,17 @@ function renderPeers(): void {
     setText(noMatchCell, model.peers.size > 0 ? 'No peer matches the filter.' : 'No peers yet: waiting for messages…');
     peerBody.append(noMatchRow);
   }
+}
+
+/** A connection type cell: Bitcoin Core's own names shortened (full name in the tooltip), any other text as it came. */
+function setConnectionType(cell: HTMLElement, connType: string): void {
+  const short = SHORT_CONNECTION_TYPES.get(connType);
+  if (short === undefined) {
+    setUntrustedText(cell, connType);
+    return;
+  }
+  setText(cell, short);
+  cell.title = connType;
 }
 
 function setSpacer(row: HTMLTableRowElement, heightPx: number): void {
@@ -809,6 +884,15 @@ onThemeChange(() => {
 
 // ---------- render report (integration tests) ----------
 
+/** How far the peer table's last column reaches past what its box (and the panel) shows: 0 when every column is in view. */
+function peerTableCutPx(): number {
+  const last = peerHeadRow.lastElementChild;
+  if (!last) return 0;
+  const box = peerTableWrap.getBoundingClientRect();
+  const visibleRight = Math.min(box.left + peerTableWrap.clientLeft + peerTableWrap.clientWidth, document.documentElement.clientWidth);
+  return Math.max(0, Math.ceil(last.getBoundingClientRect().right - visibleRight));
+}
+
 function renderReport(): P2pRenderReport {
   const displayed = visibleText;
   return {
@@ -818,6 +902,7 @@ function renderReport(): P2pRenderReport {
     comparison: comparison.report(),
     nodes: header.nodes.report(),
     peerRowCount: tableRows.length,
+    peerTableCutPx: peerTableCutPx(),
     totalPeers: model.peers.size,
     firstRows: tableRows.slice(0, 10).map((peer) => ({
       id: peerIdText(peer.id),

@@ -168,6 +168,8 @@ export interface P2pRenderReport {
   /** The node selector (sessions over every process of a build). */
   readonly nodes: NodeSelectorReport;
   readonly peerRowCount: number;
+  /** Pixels of the peer table's last column beyond the table's visible box or the panel (0: every column in view). */
+  readonly peerTableCutPx: number;
   readonly totalPeers: number;
   /** `node`: the Node column's text (all nodes of an every-process session shown), else absent. */
   readonly firstRows: readonly { readonly id: string; readonly addr: string; readonly connType: string; readonly node?: string }[];

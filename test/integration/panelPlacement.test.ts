@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { TOOL_PANEL_TITLES, type ToolPanelTool } from '../../src/shared/toolPanelProtocol';
-import { extensionApis, repoRoot, toolPanelReport, waitFor } from './integrationHelpers';
-import { screenshot } from './screenshot';
+import { extensionApis, p2pPanelReport, repoRoot, toolPanelReport, waitFor } from './integrationHelpers';
+import { screenshot, setWindowSize } from './screenshot';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'recordings');
 
@@ -91,6 +91,17 @@ describe('Panels that fit', function () {
     // Readable at 1600×1000 with seven panels open: the panel shown draws its data.
     await toolPanelReport('utxocache-flush', (r) => r.rowCount > 0);
     await screenshot('panels-together', 20_000, { width: 1600, height: 1000 });
+
+    // The P2P panel beside the source at 1600×1000: every column of its peer table in view, none scrolled away.
+    await vscode.commands.executeCommand('bitcoinUsdt.showP2pPanel');
+    assert.ok(await setWindowSize('p2p-panel-fit', { width: 1600, height: 1000 }), 'the offline runner sets the window size');
+    try {
+      const p2p = await p2pPanelReport((r) => r.peerRowCount >= 3);
+      await screenshot('p2p-panel-1600x1000');
+      assert.equal(p2p.peerTableCutPx, 0, 'the P2P panel\'s peer table cuts its last column at 1600×1000');
+    } finally {
+      await setWindowSize('p2p-panel-fit-end', undefined);
+    }
 
     // The user moves a panel to a group of its own: panels opened afterwards go there.
     toolPanels.focus('coin-selection');

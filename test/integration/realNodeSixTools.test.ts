@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as vscode from 'vscode';
 import type { LaunchRequest } from '../../src/extension/launch/launchRequest';
+import type { P2pRenderReport } from '../../src/shared/p2pProtocol';
 import type { ToolRenderReport } from '../../src/shared/toolPanelProtocol';
 import { parseDebugLog, parseLoggedMessages } from '../realNode/debugLog';
 import { masterBuild } from '../realNode/realNodeEnv';
@@ -28,7 +29,7 @@ import {
   toolPanelReport,
   waitFor,
 } from './integrationHelpers';
-import { screenshot, shownNotifications } from './screenshot';
+import { screenshot, setWindowSize, shownNotifications } from './screenshot';
 
 const TOOLS = ['p2p-traffic', 'p2p-connections', 'connectblock-benchmark', 'utxocache-flush', 'utxos', 'mempool-monitor'] as const;
 const WALLET = 'w';
@@ -252,31 +253,42 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
         console.log(`      utxos: ${JSON.stringify(utxos.summary)}; outputs of the mined blocks ${outputs}`);
         assert.ok(Number(utxos.summary.Added.replace(/,/g, '')) >= outputs, 'every output of the mined blocks was added');
 
-        // The layout a user sees: the source and the six tabs beside it, at 1600×1000.
+        // The layout a user sees: the source and the six tabs beside it, at 1600×1000 (the window has that size while
+        // the panels are measured and photographed).
         await vscode.window.showTextDocument(netProcessing, { viewColumn: vscode.ViewColumn.One, preview: false });
         toolPanels.focus('p2p-connections');
         await vscode.commands.executeCommand('workbench.action.closePanel');
-        const shown = await toolPanelReport('p2p-connections', (r) => r.rowCount === 2);
         await vscode.commands.executeCommand('notifications.clearAll');
-        await screenshot('six-tools-real-node', 20_000, { width: 1600, height: 1000 });
-        // Each of the other panels in the same place, to be looked at.
-        for (const [name, show] of [
-          ['p2p', () => vscode.commands.executeCommand('bitcoinUsdt.showP2pPanel')],
-          ['benchmark', () => vscode.commands.executeCommand('bitcoinUsdt.showBenchmarkPanel')],
-          ['utxocache-flush', () => toolPanels.focus('utxocache-flush')],
-          ['utxos', () => toolPanels.focus('utxos')],
-          ['mempool-monitor', () => toolPanels.focus('mempool-monitor')],
-        ] as const) {
-          await show();
-          await delay(1_000);
-          await screenshot(`six-tools-real-node-${name}`, 20_000, { width: 1600, height: 1000 });
-          if (name !== 'p2p' && name !== 'benchmark') {
-            const report = await toolPanelReport(name, () => true);
-            console.log(`      ${name} at 1600×1000: table ${report.tableOverflowPx} px wider than its box, page ${report.pageOverflowPx} px wider than the panel`);
+        assert.ok(await setWindowSize('six-tools-1600x1000', { width: 1600, height: 1000 }), 'the offline runner sets the window size');
+        let shown: ToolRenderReport;
+        let p2pShown: P2pRenderReport | undefined;
+        try {
+          shown = await toolPanelReport('p2p-connections', (r) => r.rowCount === 2);
+          await screenshot('six-tools-real-node');
+          // Each of the other panels in the same place, to be looked at.
+          for (const [name, show] of [
+            ['p2p', () => vscode.commands.executeCommand('bitcoinUsdt.showP2pPanel')],
+            ['benchmark', () => vscode.commands.executeCommand('bitcoinUsdt.showBenchmarkPanel')],
+            ['utxocache-flush', () => toolPanels.focus('utxocache-flush')],
+            ['utxos', () => toolPanels.focus('utxos')],
+            ['mempool-monitor', () => toolPanels.focus('mempool-monitor')],
+          ] as const) {
+            await show();
+            await delay(1_000);
+            await screenshot(`six-tools-real-node-${name}`);
+            if (name === 'p2p') p2pShown = await p2pPanelReport((r) => r.peerRowCount === 2);
+            else if (name !== 'benchmark') {
+              const report = await toolPanelReport(name, () => true);
+              console.log(`      ${name} at 1600×1000: table ${report.tableOverflowPx} px wider than its box, page ${report.pageOverflowPx} px wider than the panel`);
+            }
           }
+        } finally {
+          await setWindowSize('six-tools-usual-size', undefined);
         }
         // The connections table fits the panel beside the source (with the Explorer open): no column scrolled away.
         assert.deepEqual([shown.tableOverflowPx, shown.pageOverflowPx], [0, 0], 'the connections table is wider than its panel at 1600×1000');
+        // So does the P2P panel's peer table: its last column in view.
+        assert.equal(p2pShown?.peerTableCutPx, 0, 'the P2P panel\'s peer table cuts its last column at 1600×1000');
 
         // Stop all: nothing left probing the node.
         const ended = sessions.map((id) => sessionEnd(launcher, id));

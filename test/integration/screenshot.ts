@@ -32,6 +32,25 @@ export async function screenshot(name: string, timeoutMs = 20_000, windowSize?: 
   throw new Error(`no screenshot ${name} within ${timeoutMs} ms`);
 }
 
+/**
+ * Gives the browser window `size` until asked again (undefined: its usual size), and waits until the workbench has
+ * laid out again. Returns false when the tests do not run under the offline runner.
+ */
+export async function setWindowSize(name: string, size: { readonly width: number; readonly height: number } | undefined, timeoutMs = 20_000): Promise<boolean> {
+  const requestsDir = process.env.BITCOIN_USDT_SCREENSHOT_REQUESTS;
+  if (!requestsDir) return false;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/.test(name)) throw new Error(`bad request name ${JSON.stringify(name)}`);
+  const requestPath = join(requestsDir, `${name}.window-size-request`);
+  await writeFile(requestPath, size ? JSON.stringify(size) : 'usual');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!existsSync(requestPath)) return true;
+    await delay(100);
+  }
+  await rm(requestPath, { force: true });
+  throw new Error(`the window did not take the size asked for (${name}) within ${timeoutMs} ms`);
+}
+
 export interface ShownNotification {
   readonly text: string;
   /** What VS Code rendered as links in the message (their targets). */
