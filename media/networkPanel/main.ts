@@ -209,12 +209,14 @@ function renderConnections(snapshot: NetworkSnapshot): void {
   connectionsTable.textContent = '';
   connectionsTable.append(cellRow(['from', 'to', 'type', 'state', 'from → to', 'latency', 'to → from', 'latency'], true));
   for (const c of snapshot.connections) {
-    const to = c.toNode === null ? { untrusted: c.peerAddr } : { untrusted: `${nodeName(c.toNode)} #${c.toPeerId}` };
+    // The other end when it is not a traced node: what it is (a test framework's P2P connection…) and its address.
+    const otherEnd = { untrusted: c.otherEnd === null ? c.peerAddr : `${c.otherEnd} · ${c.peerAddr}` };
+    const to = c.toNode === null ? otherEnd : { untrusted: `${nodeName(c.toNode)} #${c.toPeerId}` };
     const from = { untrusted: `${nodeName(c.fromNode)} #${c.fromPeerId}` };
     const state = el('span', `state ${c.state === 'matched' ? 'ok' : 'muted'}`, c.state);
     const row = cellRow(
       c.toNode === null && c.inbound
-        ? [{ untrusted: c.peerAddr }, from, { untrusted: c.connType }, state, directionText({ ...c.directions[1], sent: c.directions[1].received }), '—', directionText(c.directions[0]), '—']
+        ? [otherEnd, from, { untrusted: c.connType }, state, directionText({ ...c.directions[1], sent: c.directions[1].received }), '—', directionText(c.directions[0]), '—']
         : [from, to, { untrusted: c.connType }, state, directionText(c.directions[0]), latencyText(c.directions[0]), directionText(c.directions[1]), latencyText(c.directions[1])],
     );
     row.className = `connection-row ${c.state === 'matched' ? '' : 'unmatched'}`;

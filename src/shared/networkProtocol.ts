@@ -51,6 +51,12 @@ export interface NetworkConnectionRow {
   readonly connType: string;
   readonly inbound: boolean;
   readonly state: ConnectionState;
+  /**
+   * The other end when it is not a traced node, as found from /proc while the connection was open (untrusted: it
+   * comes from a command line): `test framework (feature_x.py)`, `python3 x.py (pid N)`, `bitcoind (pid N), not
+   * traced`, `not a traced node` (its process cannot be read); null when not known.
+   */
+  readonly otherEnd: string | null;
   /** [from → to, to → from]; for a connection whose other end is not traced, what `from` sent and received. */
   readonly directions: readonly [DirectionCounts, DirectionCounts];
 }

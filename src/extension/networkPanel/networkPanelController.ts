@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import type { NormalizedEvent } from '../../core/events/eventTypes';
 import { NetworkModel, type SessionInfo } from '../../core/network/networkModel';
+import { OtherEndNames } from '../../core/network/otherEnds';
 import {
   DEFAULT_NETWORK_UI_STATE,
   parseNetworkFromWebview,
@@ -19,6 +20,9 @@ export const NETWORK_PANEL_VIEW_TYPE = 'bitcoinUsdt.networkPanel';
 export const SEQUENCE_ROWS_SENT = 5_000;
 /** The tools whose sessions feed the network: P2P messages and connections, blocks, the mempool. */
 const NETWORK_TOOLS: ReadonlySet<string> = new Set(['p2p-traffic', 'raw-p2p-msgs', 'p2p-connections', 'connectblock-benchmark', 'mempool-monitor']);
+
+/** How long after events arrive the other ends of unpaired loopback connections are looked up. */
+const OTHER_END_DELAY_MS = 1_000;
 
 /** What integration tests see of the panel. */
 export interface NetworkPanelTestApi {
@@ -63,6 +67,9 @@ export class NetworkPanelController extends PanelHost<NetworkSessionFeed, Networ
   private uiState: NetworkUiState = DEFAULT_NETWORK_UI_STATE;
   private uiChanged = false;
   private readonly subscriptions: vscode.Disposable[];
+  private readonly otherEnds = new OtherEndNames();
+  private otherEndsTimer: NodeJS.Timeout | undefined;
+  private otherEndsRunning = false;
 
   constructor(services: PanelServices) {
     super(services, {
@@ -77,7 +84,12 @@ export class NetworkPanelController extends PanelHost<NetworkSessionFeed, Networ
     const { hub } = services;
     this.subscriptions = [
       hub.onDidStartSession((session) => this.feed(session)),
-      hub.onDidReceiveEvents(({ session, events }) => this.feeds.get(session.id)?.ingestAll(events)),
+      hub.onDidReceiveEvents(({ session, events }) => {
+        const feed = this.feeds.get(session.id);
+        if (!feed) return;
+        feed.ingestAll(events);
+        this.scheduleOtherEnds();
+      }),
       hub.onDidEndSession(({ session }) => {
         this.feeds.get(session.id)?.markEnded();
         this.feeds.delete(session.id);
@@ -93,6 +105,26 @@ export class NetworkPanelController extends PanelHost<NetworkSessionFeed, Networ
     this.fed.set(session.id, info);
     this.network.addSession(info);
     this.feeds.set(session.id, this.createModel(session));
+  }
+
+  /**
+   * Names the other ends of unpaired loopback connections a little after events arrive (the traced other end's
+   * events may be on their way), while the connections are open; one look-up at a time.
+   */
+  private scheduleOtherEnds(): void {
+    if (this.otherEndsTimer !== undefined || this.otherEndsRunning) return;
+    this.otherEndsTimer = setTimeout(() => {
+      this.otherEndsTimer = undefined;
+      this.otherEndsRunning = true;
+      const network = this.network;
+      this.otherEnds
+        .nameUnpaired(network)
+        .then((named) => {
+          if (named && network === this.network) this.refresh();
+        })
+        .catch(() => undefined)
+        .finally(() => (this.otherEndsRunning = false));
+    }, OTHER_END_DELAY_MS);
   }
 
   protected acceptsEvent(): boolean {
@@ -172,6 +204,7 @@ export class NetworkPanelController extends PanelHost<NetworkSessionFeed, Networ
   }
 
   override dispose(): void {
+    clearTimeout(this.otherEndsTimer);
     for (const s of this.subscriptions) s.dispose();
     super.dispose();
   }
