@@ -3,8 +3,9 @@
 // the CodeLens on its test class, and the command run from it with p2p-traffic attaches the real helper and bpftrace
 // to every process of the real bitcoind (BITCOIND), runs the test as the user in its own terminal, and stops the
 // probe when the test ends. The test passes in its terminal; the Network panel shows node0 and node1 while the test
-// runs, and at the end each node's messages equal its debug.log; the recording is named after the test; nothing is
-// left running. Ports: the framework's --portseed 331.
+// runs, and at the end each node's messages equal its debug.log, and node0's connection from the test's own Python
+// process (its P2PTxInvStore) is named "test framework (mempool_packages.py)"; the recording is named after the test;
+// nothing is left running. Ports: the framework's --portseed 331.
 
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -163,12 +164,22 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
         const paired = between.reduce((sum, c) => sum + c.directions[0].paired + c.directions[1].paired, 0);
         console.log(`      ${node0.name}: ${node0.msgsIn} in, ${node0.msgsOut} out; ${node1.name}: ${node1.msgsIn} in, ${node1.msgsOut} out; ${paired} paired between them`);
         assert.ok(between.every((c) => c.directions.every((d) => d.paired > 0)), 'messages between them paired, both directions');
+        // The framework's own P2P connection to node0 (the test's P2PTxInvStore): its other end is the test's Python
+        // process, named so; no connection of the run is left "other end not found".
+        const unpaired = networkPanel.snapshot().connections.filter((c) => ours.has(c.fromNode) && c.state !== 'matched');
+        const framework = `test framework (${TEST}.py)`;
+        const python = unpaired.find((c) => c.fromNode === node0.key && c.inbound && c.otherEnd === framework);
+        assert.ok(python, `node0's connection from the test's Python process, named: ${JSON.stringify(unpaired.map((c) => ({ ...c, directions: undefined })))}`);
+        assert.equal(python.state, 'peer not traced');
+        assert.ok(python.directions[1].received > 0 && python.directions[0].sent > 0, 'node0 talked with the test framework');
+        assert.deepEqual(unpaired.filter((c) => c.state === 'other end not found').map((c) => c.peerAddr), [], 'connections of the run left "other end not found"');
         // The page shown again (webviews are not kept while hidden) sends its saved choice first: choose after that.
         await waitForReport('the Network panel shown again', (t) => networkPanel.renderReport(t), (r) => r.nodes.length >= 2, 90_000);
         networkPanel.selectPair(node0.key, node1.key);
         const report = await waitForReport('the Network panel', (t) => networkPanel.renderReport(t),
           (r) => r.sequence.nodeA === node0.key && r.sequence.total > 0, 90_000);
         assert.ok(report.nodes.filter((name) => name === 'node0' || name === 'node1').length >= 2, JSON.stringify(report.nodes));
+        assert.ok(report.connectionTexts.some((text) => text.startsWith(`test framework (${TEST}.py) · ${python.peerAddr} | node0 #${python.fromPeerId} | inbound | peer not traced`)), JSON.stringify(report.connectionTexts));
         assert.equal(report.sequence.paired, paired, 'every paired message between node0 and node1 drawn once, sender to receiver');
         assert.ok(report.sequence.firstRows.some((row) => /\| (ping|pong|inv|headers|getdata|tx|sendcmpct|feefilter|version|verack) · \d/.test(row)), JSON.stringify(report.sequence.firstRows));
         await delay(800);
