@@ -334,7 +334,10 @@ const peerBody = el('tbody');
 peerTable.append(peerHead, peerBody);
 const peerTableWrap = el('div', 'table-wrap peers-wrap');
 peerTableWrap.append(peerTable);
-peersSection.append(peersHeading, peerTableWrap);
+/** Under a kernel filter: what the table counts and what the message list shows. */
+const kernelFilterNote = el('p', 'kernel-filter-note');
+kernelFilterNote.hidden = true;
+peersSection.append(peersHeading, kernelFilterNote, peerTableWrap);
 
 const detailRow = el('div', 'detail-row');
 const messagesSection = el('section', 'peer-messages');
@@ -519,6 +522,7 @@ function render(): void {
 
 function renderHeader(): void {
   header.update(model.sessions, model.sessionId, model.session, model.counters);
+  renderKernelFilterNote();
   const counters = model.counters;
   if (counters) {
     setText(summaryItems.peers, formatCount(counters.peers));
@@ -609,6 +613,23 @@ function showNodeColumn(on: boolean): void {
 function peerIdText(id: string): string {
   const colon = id.indexOf(':');
   return colon < 0 ? id : id.slice(colon + 1);
+}
+
+/**
+ * A session filtered in the kernel: p2p-traffic's probe then counts every message per peer in the kernel
+ * (`p2p:peer_totals`), while only the filtered messages arrive. Recordings made before it counted only those.
+ */
+function renderKernelFilterNote(): void {
+  const filter = model.session?.kernelFilter ?? null;
+  kernelFilterNote.hidden = filter === null;
+  if (filter === null) return;
+  const overAll = [...model.peers.values()].some((p) => p.kernelTotals);
+  setUntrustedText(
+    kernelFilterNote,
+    overAll
+      ? `Filtered in the kernel (${filter}): the peers, their totals and Received/Sent count every message, filtered out or not (counted in the kernel); the message list and the message types show only the messages that passed the filter.`
+      : `Filtered in the kernel (${filter}): only the messages that passed the filter are shown and counted.`,
+  );
 }
 
 function renderPeers(): void {
@@ -908,6 +929,10 @@ function renderReport(): P2pRenderReport {
       id: peerIdText(peer.id),
       connType: displayed(peer.connType),
       addr: displayed(peer.addr),
+      msgsIn: peer.msgsIn,
+      bytesIn: peer.bytesIn,
+      msgsOut: peer.msgsOut,
+      bytesOut: peer.bytesOut,
       ...(nodeColumn ? { node: displayed(header.nodes.nodeOfPid(peer.pid)) } : {}),
     })),
     selectedPeerId: page.ui.selectedPeerId,
@@ -919,6 +944,7 @@ function renderReport(): P2pRenderReport {
     lostAlarm: header.lossBanner.classList.contains('alarm'),
     receivedText: summaryItems.msgsIn.textContent ?? '',
     sentText: summaryItems.msgsOut.textContent ?? '',
+    kernelFilterNote: kernelFilterNote.hidden ? '' : (kernelFilterNote.textContent ?? ''),
     chartCanvasCount: charts.querySelectorAll('canvas').length,
     ...activeElementCounts(app),
     dataFrames: dataFrames.times(),

@@ -89,6 +89,8 @@ export interface SessionStatus {
   readonly attachedProbes: number | null;
   readonly ended: boolean;
   readonly endReason: string | null;
+  /** The filters the kernel applies (session:start's `filters`, as "peer 3, type tx"); null: every event is streamed. */
+  readonly kernelFilter: string | null;
   /** The latest session:message notes (bounded). */
   readonly notes: readonly SessionNote[];
 }
@@ -172,7 +174,16 @@ export interface P2pRenderReport {
   readonly peerTableCutPx: number;
   readonly totalPeers: number;
   /** `node`: the Node column's text (all nodes of an every-process session shown), else absent. */
-  readonly firstRows: readonly { readonly id: string; readonly addr: string; readonly connType: string; readonly node?: string }[];
+  readonly firstRows: readonly {
+    readonly id: string;
+    readonly addr: string;
+    readonly connType: string;
+    readonly node?: string;
+    readonly msgsIn: number;
+    readonly bytesIn: number;
+    readonly msgsOut: number;
+    readonly bytesOut: number;
+  }[];
   readonly selectedPeerId: PeerId | null;
   readonly messageRowCount: number;
   readonly firstMessageTypes: readonly string[];
@@ -183,6 +194,8 @@ export interface P2pRenderReport {
   /** The summary's "Received" and "Sent" values as shown (e.g. "1,234 msgs · 56.7 KiB"). */
   readonly receivedText: string;
   readonly sentText: string;
+  /** The note over the peer table in a session filtered in the kernel ('' when hidden). */
+  readonly kernelFilterNote: string;
   readonly chartCanvasCount: number;
   /** <img>, <script>, <iframe>, <object>, <embed>, <a>, <style>, <link>, <svg>… elements inside the panel's UI. */
   readonly activeElementsInPanel: number;

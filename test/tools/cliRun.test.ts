@@ -285,7 +285,7 @@ describe('bitcoin-usdt run --filter: filters and samples applied in the kernel (
     assertCleanSession(run, 'utxos');
     assert.deepEqual(run.events[0].filters, { sample: '7' });
     const note = run.events.find((e) => e.event === 'session:message' && String(e.message).startsWith('filtered in the kernel'));
-    assert.equal(note?.message, 'filtered in the kernel: sampled 1 in 7 (only these events are streamed; the fired counts stay exact over all)');
+    assert.equal(note?.message, 'filtered in the kernel: sampled 1 in 7 (only these events are streamed; the counts kept in the kernel stay exact over all)');
     const coins = run.expect.filter((e) => tracepoints.includes(e.event));
     const everySeventh = coins.filter((_, i) => (i + 1) % 7 === 0);
     assert.ok(everySeventh.length > 150);

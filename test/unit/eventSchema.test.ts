@@ -21,6 +21,7 @@ const SPECS = RECORD_SPECS as readonly RecordSpec[];
 /** Records a .bt script prints that are not streamed events (periodic ticks, summaries): decoded by hand. */
 const UNSTREAMED_TUPLES: Readonly<Record<string, readonly string[]>> = {
   'p2p-monitor': ['totals'],
+  'p2p-traffic': ['totals'],
   'connectblock-benchmark': ['tick', 'summary'],
   utxos: ['ops_tick'],
 };

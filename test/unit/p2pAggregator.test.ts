@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { NetMessageEvent, NormalizedEvent, PeerTotals } from '../../src/core/events/eventTypes';
+import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
 import { P2pAggregator } from '../../src/core/p2p/p2pAggregator';
 import { escapeInvisible, splitVisibleText } from '../../src/shared/visibleText';
 import { parseFromWebview, parseUiState, DEFAULT_UI_STATE } from '../../src/shared/p2pProtocol';
@@ -214,6 +215,81 @@ describe('P2pAggregator', () => {
     assert.deepEqual(snapshot.rates.bytesIn, [1020, 500]);
   });
 
+  it('a p2p-traffic session filtered in the kernel: the peer table counts every message of every peer (the kernel\'s per-peer counts), the messages only the filtered ones', () => {
+    // The lines p2p-traffic.bt prints for `peer 1` (the helper's records and bpftrace's, as the decoder reads them):
+    // peer 1's messages, and with each interval print every peer's counts, filtered out or not.
+    const PID = 4242;
+    const lines = [
+      `{"type": "helper", "data": {"event": "target", "tool": "p2p-traffic", "binary": "/t/bitcoind", "pid": ${PID}, "semaphores": true, "bpftrace": "/usr/bin/bpftrace", "bpftrace_version": "v0.17.0", "filters": {"peer": "1"}}}`,
+      '{"type": "helper", "data": {"event": "started", "run": 1, "argv": [], "pid": 4242, "bpftrace_pid": 900, "monotonic_ns": 1000000000}}',
+      '{"type": "attached_probes", "data": {"probes": 3}}',
+      '{"type": "helper", "data": {"event": "attached", "pid": 4242, "realtime_ns": 1796411381789246998, "monotonic_ns": 2000000000}}',
+      `{"type": "value", "data": ["in", 100000000, ${PID}, 1, "[2001:db8::1]:8333", "block-relay-only", "ping", 8]}`,
+      `{"type": "value", "data": ["out", 200000000, ${PID}, 1, "[2001:db8::1]:8333", "block-relay-only", "pong", 8]}`,
+      `{"type": "map", "data": {"@fired": {"${PID},net:inbound_message": 9, "${PID},net:outbound_message": 4}}}`,
+      '{"type": "map", "data": {"@selected": {"net:inbound_message": 1, "net:outbound_message": 1}}}',
+      `{"type": "map", "data": {"@msgs_in": {"${PID},0": 5, "${PID},1": 1, "${PID},2": 3}}}`,
+      `{"type": "map", "data": {"@bytes_in": {"${PID},0": 500, "${PID},1": 8, "${PID},2": 30000}}}`,
+      `{"type": "map", "data": {"@msgs_out": {"${PID},0": 3, "${PID},1": 1}}}`,
+      `{"type": "map", "data": {"@bytes_out": {"${PID},0": 90, "${PID},1": 8}}}`,
+      '{"type": "value", "data": ["totals", 500000000]}',
+      `{"type": "value", "data": ["in", 600000000, ${PID}, 1, "[2001:db8::1]:8333", "block-relay-only", "tx", 250]}`,
+      // At bpftrace's exit every map is printed once more (in its own order, without the totals tuple).
+      `{"type": "map", "data": {"@bytes_in": {"${PID},0": 500, "${PID},1": 258, "${PID},2": 30000}}}`,
+      `{"type": "map", "data": {"@bytes_out": {"${PID},0": 90, "${PID},1": 8}}}`,
+      `{"type": "map", "data": {"@fired": {"${PID},net:inbound_message": 10, "${PID},net:outbound_message": 4}}}`,
+      `{"type": "map", "data": {"@msgs_in": {"${PID},0": 5, "${PID},1": 2, "${PID},2": 3}}}`,
+      `{"type": "map", "data": {"@msgs_out": {"${PID},0": 3, "${PID},1": 1}}}`,
+      '{"type": "map", "data": {"@selected": {"net:inbound_message": 2, "net:outbound_message": 1}}}',
+      '{"type": "helper", "data": {"event": "bpftrace_exit", "run": 1, "code": 0, "reason": "stopped by signal SIGINT"}}',
+      '{"type": "helper", "data": {"event": "exit", "code": 0, "reason": "stopped by signal SIGINT"}}',
+    ];
+    const decoder = new BpftraceDecoder();
+    const events = lines.flatMap((line) => decoder.decodeLine(Buffer.from(line)));
+    const kernelTotals = events.filter((e) => e.event === 'p2p:peer_totals');
+    assert.equal(kernelTotals.length, 2, 'one p2p:peer_totals per interval print and one at the exit');
+    assert.ok(!events.some((e) => e.event === 'p2p:msg_type_totals'), 'the kernel counts no message types under a filter');
+    assert.ok(!events.some((e) => e.event === 'lost'), 'nothing lost: what passed the filter arrived');
+
+    const aggregator = new P2pAggregator();
+    aggregator.ingestAll(events);
+    const snapshot = aggregator.snapshot();
+    const rows = snapshot.peers.map((p) => [p.id, p.addr, p.connType, p.msgsIn, p.bytesIn, p.msgsOut, p.bytesOut, p.kernelTotals]);
+    assert.deepEqual(rows.sort(), [
+      // Peers 0 and 2 had no message through the filter: the kernel's counts name only their ids.
+      ['0', '', '', 5, 500, 3, 90, true],
+      ['1', '[2001:db8::1]:8333', 'block-relay-only', 2, 258, 1, 8, true],
+      ['2', '', '', 3, 30000, 0, 0, true],
+    ]);
+    assert.deepEqual([snapshot.counters.msgsIn, snapshot.counters.bytesIn, snapshot.counters.msgsOut, snapshot.counters.bytesOut], [10, 30758, 4, 98]);
+    assert.deepEqual([snapshot.counters.msgsIn, snapshot.counters.msgsOut], [decoder.stats.fired['net:inbound_message'], decoder.stats.fired['net:outbound_message']], 'the totals equal the fired counts');
+    // Only the filtered messages: peer 1's three, by type.
+    assert.deepEqual(aggregator.peerDetail('1').messages.map((m) => [m.direction, m.msgType, m.size]), [['in', 'ping', 8], ['out', 'pong', 8], ['in', 'tx', 250]]);
+    assert.deepEqual(aggregator.peerDetail('0').messages, []);
+    assert.deepEqual(snapshot.messageTypes.map((t) => [t.msgType, t.msgsIn, t.msgsOut]), [['ping', 1, 0], ['pong', 0, 1], ['tx', 1, 0]]);
+    assert.equal(snapshot.session.kernelFilter, 'peer 1');
+    assert.equal(snapshot.counters.lostEvents, 0);
+    // The rate buckets get every message once.
+    const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
+    assert.deepEqual([sum(snapshot.rates.msgsIn), sum(snapshot.rates.bytesIn), sum(snapshot.rates.msgsOut)], [10, 30758, 4]);
+  });
+
+  it('an unfiltered p2p-traffic session has no kernel totals: the peer table counts its messages', () => {
+    const decoder = new BpftraceDecoder();
+    const events = [
+      '{"type": "helper", "data": {"event": "target", "tool": "p2p-traffic", "binary": "/t/bitcoind", "pid": 7, "semaphores": true, "bpftrace": "/usr/bin/bpftrace", "bpftrace_version": "v0.17.0", "filters": {}}}',
+      '{"type": "value", "data": ["in", 100, 7, 3, "1.2.3.4:8333", "inbound", "ping", 8]}',
+      '{"type": "map", "data": {"@fired": {"7,net:inbound_message": 1}}}',
+      '{"type": "helper", "data": {"event": "exit", "code": 0, "reason": "stopped"}}',
+    ].flatMap((line) => decoder.decodeLine(line));
+    assert.ok(!events.some((e) => e.event === 'p2p:peer_totals' || e.event === 'p2p:msg_type_totals'));
+    const aggregator = new P2pAggregator();
+    aggregator.ingestAll(events);
+    const snapshot = aggregator.snapshot();
+    assert.deepEqual(snapshot.peers.map((p) => [p.id, p.msgsIn, p.kernelTotals]), [['3', 1, false]]);
+    assert.equal(snapshot.session.kernelFilter, null);
+  });
+
   it('reports only what changed in a delta', () => {
     const aggregator = new P2pAggregator();
     aggregator.ingestAll([message('in', 0, 1, 'inv', 1), message('in', 1.2 * SECOND, 2, 'tx', 1)]);
@@ -263,6 +339,7 @@ describe('P2pAggregator', () => {
       attachedProbes: 2,
       ended: true,
       endReason: 'stopped',
+      kernelFilter: null,
       notes: [{ level: 'warning', message: 'slow' }],
     });
   });

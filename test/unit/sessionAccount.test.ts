@@ -56,7 +56,7 @@ describe('session account', () => {
     assert.deepEqual(benchView.fired, EXPECTED.fired, 'the benchmark keeps the kernel counts too');
     assert.deepEqual(p2pCounters.truncatedByField, [{ name: 'peer_addr', count: 4 }]);
     for (const status of [p2p.sessionStatus(), flushSnapshot.session]) {
-      assert.deepEqual(status, { tool: 't', binary: '/b', pid: 7, attachedProbes: null, ended: true, endReason: 'stopped', notes: [{ level: 'warning', message: 'note' }] });
+      assert.deepEqual(status, { tool: 't', binary: '/b', pid: 7, attachedProbes: null, ended: true, endReason: 'stopped', kernelFilter: null, notes: [{ level: 'warning', message: 'note' }] });
     }
     assert.equal(raw.session().endReason, 'stopped');
     assert.equal(benchView.endReason, 'stopped');

@@ -437,7 +437,7 @@ export class BpftraceDecoder {
         }, ...(this.filtered ? [{
           event: 'session:message' as const,
           level: 'info' as const,
-          message: `filtered in the kernel: ${describeFilters(filters)} (only these events are streamed; the fired counts stay exact over all)`,
+          message: `filtered in the kernel: ${describeFilters(filters)} (only these events are streamed; the counts kept in the kernel stay exact over all)`,
         }] : []), ...(trace ? [{ event: 'tracepoint:spec' as const, tracepoint: trace.tracepoint, args: trace.args }] : [])];
       }
       case 'started': {
@@ -711,7 +711,7 @@ export class BpftraceDecoder {
     return out;
   }
 
-  // ------------------------------------------------------------------ aggregated maps (p2p-monitor)
+  // ------------------------------------------------------------------ aggregated maps (p2p-monitor; p2p-traffic with a filter)
 
   private totalsSnapshot(elapsedNs: number, onlyIfChanged = false): NormalizedEvent[] {
     if (!this.mapsChanged && (onlyIfChanged || this.maps.size === 0)) return [];
@@ -762,10 +762,10 @@ export class BpftraceDecoder {
       }
     }
     const byId = (a: PeerTotals, b: PeerTotals): number => (a.pid ?? 0) - (b.pid ?? 0) || compareInt64(a.peer_id, b.peer_id);
-    return [
-      { event: 'p2p:peer_totals', elapsed_ns: elapsedNs, peers: [...peers.values()].sort(byId) },
-      { event: 'p2p:msg_type_totals', elapsed_ns: elapsedNs, types: [...types.values()] },
-    ];
+    const out: NormalizedEvent[] = [{ event: 'p2p:peer_totals', elapsed_ns: elapsedNs, peers: [...peers.values()].sort(byId) }];
+    // p2p-traffic's kernel counts under a filter are per peer only.
+    if (TYPE_MAPS.some((name) => this.maps.has(name))) out.push({ event: 'p2p:msg_type_totals', elapsed_ns: elapsedNs, types: [...types.values()] });
+    return out;
   }
 
   // ------------------------------------------------------------------ helpers

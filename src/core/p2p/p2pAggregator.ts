@@ -5,11 +5,13 @@
 // path allocates nothing in the steady state: counters live in typed arrays and message-type names are
 // interned to small integers.
 //
-// Kernel-exact totals (p2p-monitor) are authoritative. Once a peer appears in `p2p:peer_totals`, its message
+// Kernel-exact totals (p2p-monitor, and p2p-traffic filtered in the kernel) are authoritative. Once a peer appears in `p2p:peer_totals`, its message
 // and byte counts are taken from the totals and no longer incremented by individual messages (which may have
 // been lost); the session totals are the latest totals' sums plus what messages of other peers added, and
 // the rate buckets get the growth between consecutive totals. Likewise `p2p:msg_type_totals` sets the
-// message-type breakdown for the types it lists. Messages always feed the recent-message rings.
+// message-type breakdown for the types it lists. Messages always feed the recent-message rings. Under a kernel
+// filter the totals count every message of every peer (a peer none of whose messages passed appears with its id
+// and counts) while only the filtered messages arrive: the rings and the type breakdown hold only those.
 
 import type { Int64Field, MessageTypeTotals, NetMessageEvent, NormalizedEvent, PeerTotals } from '../events/eventTypes';
 import type {
@@ -520,9 +522,10 @@ export class P2pAggregator {
       this.peers.set(key, peer);
       this.linkNewest(peer);
     } else {
-      // Ids restart with bitcoind (follow mode): the latest address and type win.
-      if (peer.addr !== addr) peer.addr = addr;
-      if (peer.connType !== connType) peer.connType = connType;
+      // Ids restart with bitcoind (follow mode): the latest address and type win. Totals without them (p2p-traffic
+      // counting every peer under a filter) keep the ones its messages named.
+      if (peer.addr !== addr && addr !== '') peer.addr = addr;
+      if (peer.connType !== connType && connType !== '') peer.connType = connType;
     }
     return peer;
   }

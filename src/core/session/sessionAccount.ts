@@ -5,6 +5,7 @@
 
 import type { NamedCount, SessionNote, SessionStatus } from '../../shared/p2pProtocol';
 import type { AccountCounts } from '../../shared/sessionCounts';
+import { describeFilters } from '../tools/toolFilters';
 
 export type { AccountCounts };
 
@@ -23,6 +24,14 @@ export const OTHER_NAME = '(other)';
 
 type EventLike = { readonly event: string };
 
+/** session:start's `filters` (parameter → value) described, or null without any (or not an object of strings). */
+function kernelFilterOf(filters: unknown): string | null {
+  if (typeof filters !== 'object' || filters === null || Array.isArray(filters)) return null;
+  const strings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(filters)) if (typeof value === 'string') strings[name] = value;
+  return describeFilters(strings) || null;
+}
+
 function finite(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
@@ -35,13 +44,14 @@ export class SessionAccount {
   private readonly truncatedByField = new Map<string, number>();
   private readonly fired = new Map<string, number>();
   private latestElapsedNs = 0;
-  private readonly session: { tool: string; binary: string | null; pid: number | null; attachedProbes: number | null; ended: boolean; endReason: string | null; notes: SessionNote[] } = {
+  private readonly session: { -readonly [K in keyof SessionStatus]: SessionStatus[K] } & { notes: SessionNote[] } = {
     tool: '',
     binary: null,
     pid: null,
     attachedProbes: null,
     ended: false,
     endReason: null,
+    kernelFilter: null,
     notes: [],
   };
   /** Whether the status changed since `takeStatusChange()`. */
@@ -89,6 +99,7 @@ export class SessionAccount {
         this.session.tool = typeof fields.tool === 'string' ? fields.tool : '';
         this.session.binary = typeof fields.binary === 'string' ? fields.binary : null;
         this.session.pid = finite(fields.pid);
+        this.session.kernelFilter = kernelFilterOf(fields.filters);
         this.statusChanged = true;
         return true;
       case 'session:attached':
