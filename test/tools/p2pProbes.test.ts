@@ -37,7 +37,7 @@ function traceePath(build: string): string {
 }
 
 /** Runs one tool against one tracee run started with `traceeArgs`, from attach to the helper's exit. */
-async function runSession(toolId: string, build: string, traceeArgs: string[], withExpect = true): Promise<SessionResult> {
+async function runSession(toolId: string, build: string, traceeArgs: string[], withExpect = true, params: Readonly<Record<string, string>> = {}): Promise<SessionResult> {
   const tool = findTool(toolId);
   assert.ok(tool);
   const work = mkdtempSync(join(tmpdir(), 'p2p-probes-'));
@@ -57,7 +57,7 @@ async function runSession(toolId: string, build: string, traceeArgs: string[], w
   try {
     const [, pidText] = await waitForText(tracee.stdout, tracee, /ready pid=(\d+)/, 10_000);
     const traceeDone = waitForText(tracee.stdout, tracee, /done fired=(\d+)/, 110_000);
-    const argv = buildHelperArgv({ pythonPath: '/usr/bin/python3', probesDir: PROBES, tool: toolId, binary, pid: Number(pidText), socketPath: socket.path });
+    const argv = buildHelperArgv({ pythonPath: '/usr/bin/python3', probesDir: PROBES, tool: toolId, binary, pid: Number(pidText), socketPath: socket.path, params });
     helper = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     let helperStderr = '';
     helper.stderr?.on('data', (chunk: Buffer) => (helperStderr += chunk.toString()));
@@ -156,6 +156,34 @@ for (const build of BUILDS) {
         `delivered ${delivered} (${((100 * delivered) / fired).toFixed(1)} %), lost ${lost} ` +
         `(reported by bpftrace ${reported}, reconciled ${lost - reported})`,
       );
+    });
+
+    it('p2p-traffic filtered in the kernel: only the matching messages arrive, and the per-peer totals the kernel counts equal what the tracee fired per peer', async () => {
+      const result = await runSession('p2p-traffic', build, ['--scenario', 'p2p', '--hostile', '--count', '6000', '--rate', '20000', '--seed', '13'], true, { peer: '1', msg_type: 'pong' });
+      const start = result.events.find((e) => e.event === 'session:start');
+      assert.deepEqual(start && 'filters' in start ? start.filters : undefined, { peer: '1', msg_type: 'pong' });
+      const matching = result.expect.filter((e) => e.peer_id === 1 && e.msg_type === 'pong');
+      assert.ok(matching.length > 0 && matching.length < result.expect.length / 20, `${matching.length} of ${result.expect.length} match`);
+      assert.deepEqual(messages(result.events).map(({ elapsed_ns: _elapsed, pid: _pid, ...fields }) => fields), matching);
+      assert.equal(lostSum(result.events), 0);
+
+      const totals = [...result.events].reverse().find((e): e is PeerTotalsEvent => e.event === 'p2p:peer_totals');
+      assert.ok(totals, 'a p2p:peer_totals event');
+      assert.ok(totals.peers.every((p) => p.pid === result.tracee.pid), 'counted per process');
+      assert.ok(totals.peers.every((p) => p.peer_addr === '' && p.conn_type === ''), 'the kernel keeps no address under a filter');
+      const got: Record<string, Omit<TraceeSummary['peers'][string], 'peer_addr' | 'conn_type'>> = {};
+      for (const p of totals.peers) got[String(p.peer_id)] = { msgs_in: p.msgs_in, bytes_in: p.bytes_in, msgs_out: p.msgs_out, bytes_out: p.bytes_out };
+      const fired: typeof got = {};
+      for (const [id, { peer_addr: _addr, conn_type: _conn, ...counts }] of Object.entries(result.summary.peers)) fired[id] = counts;
+      assert.ok(Object.keys(fired).length > 8, 'the tracee fired messages of many peers (hostile 64-bit ids among them)');
+      assert.deepEqual(got, fired);
+      assert.ok(!result.events.some((e) => e.event === 'p2p:msg_type_totals'));
+    });
+
+    it('p2p-traffic without a filter counts nothing per peer in the kernel', async () => {
+      const result = await runSession('p2p-traffic', build, ['--scenario', 'p2p', '--count', '300', '--rate', '3000', '--seed', '17'], false);
+      assert.equal(messages(result.events).length, firedMessages(result.summary));
+      assert.ok(!result.events.some((e) => e.event === 'p2p:peer_totals' || e.event === 'p2p:msg_type_totals'));
     });
 
     it('p2p-monitor totals per peer equal the tracee summary exactly', async () => {
