@@ -351,8 +351,10 @@ class HelperStopper {
 
 export class EventPrinter {
   failure: string | null = null;
-  /** The last `fired` counts printed: the helper repeats them every 0.5 s, and unchanged ones say nothing new. */
-  private lastFired = '';
+  /** The last `fired` counts and kernel totals printed: the probes repeat them every 0.5–1 s, and unchanged ones say nothing new. */
+  private readonly lastCounts = new Map<string, string>();
+  /** The session filters in the kernel: its per-peer totals count every message, its messages only the matching ones. */
+  private filtered = false;
   constructor(private readonly io: CliIo, private readonly json: boolean, private readonly toolText: ToolTextFormatter) {}
 
   fail(message: string): void {
@@ -363,10 +365,11 @@ export class EventPrinter {
     let out = '';
     for (const event of events) {
       if (event.event === 'session:message' && event.level === 'error') this.fail(event.message);
-      if (event.event === 'fired') {
-        const counts = JSON.stringify(event.counts);
-        if (counts === this.lastFired) continue;
-        this.lastFired = counts;
+      if (event.event === 'session:start') this.filtered = event.filters !== undefined;
+      if (event.event === 'fired' || event.event === 'p2p:peer_totals' || event.event === 'p2p:msg_type_totals') {
+        const counts = JSON.stringify(event.event === 'fired' ? event.counts : event.event === 'p2p:peer_totals' ? event.peers : event.types);
+        if (counts === this.lastCounts.get(event.event)) continue;
+        this.lastCounts.set(event.event, counts);
       }
       if (this.json) {
         out += `${JSON.stringify(event)}\n`;
@@ -402,7 +405,8 @@ export class EventPrinter {
         return `${inbound ? 'inbound' : 'outbound'} msg '${safe(event.msg_type)}' ${inbound ? 'from' : 'to'} peer ${event.peer_id} (${safe(event.conn_type)}, ${safe(event.peer_addr)}) with ${event.msg_size} bytes`;
       }
       case 'p2p:peer_totals':
-        return peerTable(event.peers);
+        // Filtered (p2p-traffic): the kernel counts every message per peer; it keeps no addresses then.
+        return this.filtered ? `every message per peer, filtered out or not (counted in the kernel):\n${peerTable(event.peers)}` : peerTable(event.peers);
       case 'p2p:msg_type_totals':
         return formatTextTable(
           ['msg_type', 'msgs_in', 'bytes_in', 'msgs_out', 'bytes_out'],

@@ -247,7 +247,7 @@ describe('bitcoin-usdt run --filter: filters and samples applied in the kernel (
     assert.ok(existsSync(CLI), `${CLI} is missing: the suite above builds it (or run npm run build)`);
   });
 
-  it('p2p-traffic peer=ID type=TYPE: exactly the matching messages, fired counts exact over all of them', async () => {
+  it('p2p-traffic peer=ID type=TYPE: exactly the matching messages, fired counts and per-peer totals exact over all of them', async () => {
     const tracepoints = findTool('p2p-traffic')?.tracepoints ?? [];
     const traceeArgs = ['--scenario', 'p2p', '--count', '3000', '--rate', '6000', '--seed', '31'];
     const run = await runCli('p2p-traffic', traceeArgs, ['--filter', 'peer=2', '--filter', 'type=tx']);
@@ -257,6 +257,14 @@ describe('bitcoin-usdt run --filter: filters and samples applied in the kernel (
     assert.ok(matching.length > 10 && matching.length < run.expect.length / 10, `${matching.length} of ${run.expect.length} match`);
     assert.deepEqual(fieldsOf(run.events, tracepoints), matching);
     assertFired(run, tracepoints);
+    // Every peer's messages, filtered out or not, counted in the kernel.
+    const totals = run.events.filter((e) => e.event === 'p2p:peer_totals').pop() as PeerTotalsEvent | undefined;
+    assert.ok(totals, 'a p2p:peer_totals event');
+    const got: Record<string, Record<string, number>> = {};
+    for (const { peer_id: id, msgs_in, bytes_in, msgs_out, bytes_out } of totals.peers) got[String(id)] = { msgs_in, bytes_in, msgs_out, bytes_out };
+    const fired: Record<string, Record<string, number>> = {};
+    for (const [id, { msgs_in, bytes_in, msgs_out, bytes_out }] of Object.entries(run.summary.peers)) fired[id] = { msgs_in, bytes_in, msgs_out, bytes_out };
+    assert.deepEqual(got, fired);
   });
 
   it('utxos op=spent txid=PREFIX: exactly the matching coins; the per-operation and fired counts stay exact', async () => {

@@ -214,4 +214,27 @@ describe('bitcoin-usdt run: fired counts', () => {
     printer.print([fired(1, 3), fired(2, 4), fired(2, 5)]);
     assert.deepEqual(out.trim().split('\n').map((line) => (JSON.parse(line) as { elapsed_ns: number }).elapsed_ns), [1, 4]);
   });
+
+  it('a session filtered in the kernel: its per-peer totals (every message) are printed when they change, headed as what they are', () => {
+    let out = '';
+    let err = '';
+    const io = { out: (text: string) => (out += text), err: (text: string) => (err += text), signal: new AbortController().signal };
+    const printer = new EventPrinter(io, false, new ToolTextFormatter('p2p-traffic', {}));
+    const totals = (n: number, elapsed: number): NormalizedEvent => ({
+      event: 'p2p:peer_totals', elapsed_ns: elapsed,
+      peers: [{ pid: 7, peer_id: 0, peer_addr: '', conn_type: '', msgs_in: n, bytes_in: 10 * n, msgs_out: 0, bytes_out: 0 }, { pid: 7, peer_id: 1, peer_addr: '', conn_type: '', msgs_in: 1, bytes_in: 8, msgs_out: 0, bytes_out: 0 }],
+    });
+    printer.print([
+      { event: 'session:start', tool: 'p2p-traffic', binary: '/b', pid: 7, filters: { peer: '1' } },
+      { event: 'net:inbound_message', elapsed_ns: 1, pid: 7, peer_id: 1, peer_addr: '1.2.3.4:8333', conn_type: 'inbound', msg_type: 'ping', msg_size: 8 },
+      totals(5, 2), totals(5, 3), totals(6, 4),
+    ]);
+    assert.match(err, /^# p2p-traffic on \/b \(PID 7\)/);
+    const lines = out.trim().split('\n');
+    assert.equal(lines[0], "inbound msg 'ping' from peer 1 (inbound, 1.2.3.4:8333) with 8 bytes");
+    const headings = lines.filter((line) => line === 'every message per peer, filtered out or not (counted in the kernel):');
+    assert.equal(headings.length, 2, 'the unchanged totals are not printed again');
+    assert.match(lines[lines.length - 2], /^0 +6 +60 +0 +0$/);
+    assert.match(lines[lines.length - 1], /^1 +1 +8 +0 +0$/);
+  });
 });
