@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
+import type { P2pRenderReport } from '../../src/shared/p2pProtocol';
 import { acceptPromptsUntilSettled, extensionApis, toolPanelReport, liveProbeSuiteHooks, p2pPanelReport, sessionEnd, startTraceeWithFiles, waitFor, workspaceBitcoind } from './integrationHelpers';
 
 const en = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -11,7 +12,7 @@ describe('Kernel filter from the panels', function () {
   this.timeout(240_000);
   liveProbeSuiteHooks('The kernel filter tests');
 
-  it('restarts a live p2p-traffic session with a peer filter (by arguments and by the panel button): the panel shows only that peer, the fired counts stay exact over all peers; then clears it', async () => {
+  it('restarts a live p2p-traffic session with a peer filter (by arguments and by the panel button): the message list shows only that peer, the fired counts and the peer table stay exact over all peers; then clears it', async () => {
     const { launcher, p2pPanel: panel } = await extensionApis('launcher', 'p2pPanel');
     const binary = workspaceBitcoind();
     // Three peers' messages, fired only on SIGUSR1 (once the filtered session is attached); it stays alive after.
@@ -59,26 +60,47 @@ describe('Kernel filter from the panels', function () {
       const peers = new Set(messages.map((m) => m.peer_id));
       assert.equal(peers.size, 3, 'the tracee fired messages of three peers');
       const mine = messages.filter((m) => m.peer_id === PEER);
-      const inbound = mine.filter((m) => m.event === 'net:inbound_message').length;
-      const outbound = mine.length - inbound;
       assert.ok(mine.length > 0 && mine.length < messages.length);
 
       // The fired counts the panel holds (and sends the page) are the kernel's over every peer, exactly.
       const firedOf = (name: string): number | undefined => panel.sessionCounters(pressed)?.fired.find((f) => f.name === name)?.count;
       await waitFor('the fired counts over every peer', 30_000, () =>
         firedOf('net:inbound_message') === outcome.fired['net:inbound_message'] && firedOf('net:outbound_message') === outcome.fired['net:outbound_message']);
-      // The panel shows only that peer's messages, every one of them, nothing lost.
+      // The peer table counts every message of every peer (the kernel's per-peer counts), filtered out or not, and
+      // says so; Received and Sent are over all messages too.
+      const everyPeer = new Map<string, { msgsIn: number; bytesIn: number; msgsOut: number; bytesOut: number }>();
+      for (const m of messages) {
+        const totals = everyPeer.get(String(m.peer_id)) ?? { msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0 };
+        if (m.event === 'net:inbound_message') {
+          totals.msgsIn++;
+          totals.bytesIn += Number(m.msg_size);
+        } else {
+          totals.msgsOut++;
+          totals.bytesOut += Number(m.msg_size);
+        }
+        everyPeer.set(String(m.peer_id), totals);
+      }
+      const allInbound = messages.filter((m) => m.event === 'net:inbound_message').length;
+      const allOutbound = messages.length - allInbound;
+      const rowsOf = (r: { firstRows: P2pRenderReport['firstRows'] }): Map<string, unknown> =>
+        new Map(r.firstRows.map((row) => [row.id, { msgsIn: row.msgsIn, bytesIn: row.bytesIn, msgsOut: row.msgsOut, bytesOut: row.bytesOut }]));
       const report = await p2pPanelReport(
-        (r) => r.sessionId === pressed && r.receivedText.startsWith(`${en.format(inbound)} msgs`) && r.sentText.startsWith(`${en.format(outbound)} msgs`),
+        (r) => r.sessionId === pressed && r.receivedText.startsWith(`${en.format(allInbound)} msgs`) && r.sentText.startsWith(`${en.format(allOutbound)} msgs`) && r.totalPeers === 3,
         30_000,
       );
-      assert.equal(report.totalPeers, 1);
-      assert.deepEqual(report.firstRows.map((r) => r.id), [String(PEER)]);
+      assert.deepEqual(rowsOf(report), everyPeer);
+      assert.match(report.kernelFilterNote, new RegExp(`^Filtered in the kernel \\(peer ${PEER}\\): the peers, their totals and Received/Sent count every message, filtered out or not`));
       assert.equal(report.lostAlarm, false, report.lostText);
       assert.equal(panel.sessionCounters(pressed)?.lostEvents, 0);
+      // The message list shows only that peer's messages, every one of them, nothing lost.
       const shown = (published.get(pressed) ?? []).filter((e) => e.event === 'net:inbound_message' || e.event === 'net:outbound_message');
       assert.equal(shown.length, mine.length);
       assert.ok(shown.every((e) => 'peer_id' in e && e.peer_id === PEER));
+      // The top row (the most messages in over all) is selected: its list holds its filtered messages, none for a
+      // peer filtered out.
+      const listed = await p2pPanelReport((r) => r.sessionId === pressed && r.selectedPeerId === r.firstRows[0]?.id, 30_000);
+      const expectedRows = listed.selectedPeerId === String(PEER) ? Math.min(mine.length, 500) : 0;
+      await p2pPanelReport((r) => r.sessionId === pressed && r.selectedPeerId === listed.selectedPeerId && r.messageRowCount === expectedRows, 30_000);
 
       // Clear filters: every prompt empty, here an empty list.
       const pressedEnded = sessionEnd(launcher, pressed);
