@@ -1,6 +1,10 @@
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NetMessageEvent, NormalizedEvent, PeerTotals } from '../../src/core/events/eventTypes';
 import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
+import { RecordingWriter, loadRecording } from '../../src/core/events/recording';
 import { P2pAggregator } from '../../src/core/p2p/p2pAggregator';
 import { escapeInvisible, splitVisibleText } from '../../src/shared/visibleText';
 import { parseFromWebview, parseUiState, DEFAULT_UI_STATE } from '../../src/shared/p2pProtocol';
@@ -215,7 +219,7 @@ describe('P2pAggregator', () => {
     assert.deepEqual(snapshot.rates.bytesIn, [1020, 500]);
   });
 
-  it('a p2p-traffic session filtered in the kernel: the peer table counts every message of every peer (the kernel\'s per-peer counts), the messages only the filtered ones', () => {
+  it('a p2p-traffic session filtered in the kernel: the peer table counts every message of every peer (the kernel\'s per-peer counts), the messages only the filtered ones; its recording replays the same', async () => {
     // The lines p2p-traffic.bt prints for `peer 1` (the helper's records and bpftrace's, as the decoder reads them):
     // peer 1's messages, and with each interval print every peer's counts, filtered out or not.
     const PID = 4242;
@@ -272,6 +276,20 @@ describe('P2pAggregator', () => {
     // The rate buckets get every message once.
     const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
     assert.deepEqual([sum(snapshot.rates.msgsIn), sum(snapshot.rates.bytesIn), sum(snapshot.rates.msgsOut)], [10, 30758, 4]);
+
+    const dir = mkdtempSync(join(tmpdir(), 'p2p-filtered-'));
+    try {
+      const path = join(dir, 'filtered.ndjson');
+      const writer = await RecordingWriter.create(path, { tool: 'p2p-traffic', started_at: '2026-01-02T03:04:05.000Z', binary: '/t/bitcoind', pid: PID, producer: 'test' });
+      writer.write(events);
+      await writer.close();
+      const replayed = new P2pAggregator();
+      replayed.ingestAll((await loadRecording(path)).events);
+      assert.deepEqual(replayed.snapshot(), snapshot);
+      assert.deepEqual(replayed.peerDetail('1'), aggregator.peerDetail('1'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an unfiltered p2p-traffic session has no kernel totals: the peer table counts its messages', () => {
