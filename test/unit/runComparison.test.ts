@@ -245,6 +245,14 @@ describe('A/B comparison of two runs (real Bitcoin Core recordings)', () => {
     assert.equal(sizes.max, 19);
   });
 
+  it('p2p-traffic filtered in the kernel: its per-peer totals (no connection types) set the peer table, and no connection-type table', () => {
+    const measures = P2P_PROFILE.measure({
+      event: 'p2p:peer_totals', elapsed_ns: 1,
+      peers: [{ pid: 7, peer_id: 0, peer_addr: '', conn_type: '', msgs_in: 5, bytes_in: 50, msgs_out: 1, bytes_out: 8 }],
+    } as NormalizedEvent);
+    assert.deepEqual(measures, [{ totals: 'peer', rows: [{ key: '#0 ?', count: 6, amount: 58 }] }]);
+  });
+
   it("the page's A/B messages are checked like every common message", () => {
     const parse = (value: unknown): unknown => parsePanelMessage(value, () => ({}));
     assert.deepEqual(parse({ type: 'compareWith', extra: 1 }), { type: 'compareWith' });

@@ -9,7 +9,7 @@ import { fieldsOf, int64Text, isRecord, numberField, stringField } from '../tool
 
 /** A peer across runs: its id and connection type (addresses carry ephemeral ports; ids restart with the node). */
 function peerKey(peerId: unknown, connType: unknown): string {
-  return `#${int64Text(peerId) ?? '?'} ${stringField(connType) ?? '?'}`;
+  return `#${int64Text(peerId) ?? '?'} ${stringField(connType) || '?'}`;
 }
 
 function messageMeasure(fields: Readonly<Record<string, unknown>>, direction: 'in' | 'out'): ProfileMeasure[] {
@@ -63,11 +63,14 @@ export const P2P_PROFILE: ProfileSpec = {
           { totals: 'message type (out)', rows: outTotals },
         ];
       }
-      case 'p2p:peer_totals':
+      case 'p2p:peer_totals': {
+        // p2p-traffic's totals under a kernel filter carry no connection types: they count the peers, not the types.
+        const typed = Array.isArray(fields.peers) && fields.peers.some((row) => isRecord(row) && stringField(row.conn_type));
         return [
           { totals: 'peer', rows: totalsOf(fields.peers, (row) => peerKey(row.peer_id, row.conn_type), 'both') },
-          { totals: 'connection type', rows: totalsOf(fields.peers, (row) => stringField(row.conn_type) ?? '?', 'both') },
+          ...(typed ? [{ totals: 'connection type', rows: totalsOf(fields.peers, (row) => stringField(row.conn_type) ?? '?', 'both') }] : []),
         ];
+      }
       default:
         return [];
     }
