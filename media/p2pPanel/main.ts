@@ -694,7 +694,10 @@ function renderPeers(): void {
     if (nodeColumn) setUntrustedText(cells[0], header.nodes.nodeOfPid(peer.pid));
     setText(cells[c], peerIdText(peer.id));
     setConnectionType(cells[c + 1], peer.connType);
-    setUntrustedText(cells[c + 2], peer.addr);
+    if (peer.addr === '' && peer.kernelTotals && model.session?.kernelFilter) {
+      setText(cells[c + 2], '—');
+      cells[c + 2].title = 'Not known: none of its messages passed the kernel filter (the kernel counts every peer, without its address)';
+    } else setUntrustedText(cells[c + 2], peer.addr);
     setText(cells[c + 3], `${formatCount(peer.msgsIn)} / ${formatCount(peer.msgsOut)}`);
     setText(cells[c + 4], `${formatBytes(peer.bytesIn)} / ${formatBytes(peer.bytesOut)}`);
     setText(cells[c + 5], formatSessionTime(peer.lastActivityNs));

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import type { P2pRenderReport } from '../../src/shared/p2pProtocol';
+import { screenshot } from './screenshot';
 import { acceptPromptsUntilSettled, extensionApis, toolPanelReport, liveProbeSuiteHooks, p2pPanelReport, sessionEnd, startTraceeWithFiles, waitFor, workspaceBitcoind } from './integrationHelpers';
 
 const en = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -92,6 +93,7 @@ describe('Kernel filter from the panels', function () {
       assert.match(report.kernelFilterNote, new RegExp(`^Filtered in the kernel \\(peer ${PEER}\\): the peers, their totals and Received/Sent count every message, filtered out or not`));
       assert.equal(report.lostAlarm, false, report.lostText);
       assert.equal(panel.sessionCounters(pressed)?.lostEvents, 0);
+      await screenshot('p2p-kernel-filter');
       // The message list shows only that peer's messages, every one of them, nothing lost.
       const shown = (published.get(pressed) ?? []).filter((e) => e.event === 'net:inbound_message' || e.event === 'net:outbound_message');
       assert.equal(shown.length, mine.length);
