@@ -81,7 +81,7 @@ export class SessionHeader {
     this.lossBanner.append(this.lostCounter, this.cutCounter);
     if (options.ignoredAs === 'counter') this.lossBanner.append(this.ignoredCounter);
     this.kernelFilterButton.type = 'button';
-    this.kernelFilterButton.title = 'Restart this probe with filters applied in the kernel: only matching events are streamed, the fired counts stay exact over all';
+    this.kernelFilterButton.title = 'Restart this probe with filters applied in the kernel: only matching events are streamed, the counts kept in the kernel (fired, per peer, per operation) stay exact over all';
     this.kernelFilterButton.hidden = true;
     this.kernelFilterButton.addEventListener('click', () => {
       if (this.filterableSession !== null) options.onKernelFilter(this.filterableSession);
