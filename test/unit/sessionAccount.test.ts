@@ -70,4 +70,18 @@ describe('session account', () => {
     assert.deepEqual(account.status().notes.map((n) => n.message), ['2', '3']);
     assert.equal(account.take({ event: 'net:inbound_message' } as NormalizedEvent), false, "a model's own event is left to the model");
   });
+
+  it("describes the session's kernel filters (session:start's `filters`) for the pages; none, or none readable, is null", () => {
+    const statusOf = (filters: unknown): string | null => {
+      const account = new SessionAccount();
+      account.take({ event: 'session:start', tool: 'p2p-traffic', binary: '/b', pid: 7, filters } as unknown as NormalizedEvent);
+      return account.status().kernelFilter;
+    };
+    assert.equal(statusOf({ peer: '3', msg_type: 'tx' }), 'peer 3, type tx');
+    assert.equal(statusOf({ op: 'spent', sample: '10' }), 'operation spent, sampled 1 in 10');
+    assert.equal(statusOf(undefined), null);
+    assert.equal(statusOf({}), null);
+    assert.equal(statusOf(['peer']), null);
+    assert.equal(statusOf({ peer: 3 }), null, 'a recording with a number where a string belongs');
+  });
 });
