@@ -297,6 +297,16 @@ function rowText(row: Element): string {
   return [...row.children].map((c) => c.textContent ?? '').filter((t) => t !== '').join(' | ');
 }
 
+/** How far a table's last column reaches past what its section (and the panel) shows: 0 when every column is in view. */
+function tableCutPx(table: HTMLTableElement): number {
+  const last = table.rows[0]?.lastElementChild;
+  const section = table.parentElement;
+  if (!last || !section) return 0;
+  const box = section.getBoundingClientRect();
+  const visibleRight = Math.min(box.left + section.clientLeft + section.clientWidth, document.documentElement.clientWidth);
+  return Math.max(0, Math.ceil(last.getBoundingClientRect().right - visibleRight));
+}
+
 function renderReport(): NetworkRenderReport {
   const rows = model.sequence?.rows ?? [];
   const messages = rows.filter((r) => r.kind === 'message');
@@ -304,6 +314,8 @@ function renderReport(): NetworkRenderReport {
     nodes: [...nodesTable.querySelectorAll('tr.node-row')].map((row) => row.firstElementChild?.textContent ?? ''),
     connectionRows: connectionsTable.querySelectorAll('tr.connection-row').length,
     connectionTexts: [...connectionsTable.querySelectorAll('tr.connection-row')].map(rowText),
+    connectionTableCutPx: tableCutPx(connectionsTable),
+    nodeTableCutPx: tableCutPx(nodesTable),
     sequence: {
       nodeA: model.ui.nodeA,
       nodeB: model.ui.nodeB,

@@ -3,7 +3,7 @@
 // distributions with their quantiles; what differs beyond the host's threshold is marked. Hidden while the
 // panel compares nothing. A page creates one, puts `element` where it wants it, hands it each `comparison`
 // message and adds `report()` to its render report.
-import type { ComparedDistribution, ComparedRate, ComparedRow, ComparisonMessage, ComparisonReport, RunComparison } from '../../src/shared/panelProtocol';
+import type { ComparedDistribution, ComparedRate, ComparedRow, ComparisonMessage, ComparisonReport, RunComparison, TableBox } from '../../src/shared/panelProtocol';
 import { ChartSlot } from './charts';
 import { el, formatBytes, formatCount, formatDecimal, formatWholeSeconds, setText, setUntrustedText } from './dom';
 
@@ -180,7 +180,8 @@ export class ComparisonView {
   /** What the section drew (render reports). */
   report(): ComparisonReport {
     const c = this.comparison;
-    if (!c) return { shown: false, runA: '', runB: '', tables: [], totals: [], rateCharts: 0, distributions: [] };
+    if (!c) return { shown: false, runA: '', runB: '', tables: [], totals: [], rateCharts: 0, distributions: [], tableBoxes: [], visibleRight: 0 };
+    const section = this.element.getBoundingClientRect();
     return {
       shown: !this.element.hidden,
       runA: this.runA.textContent ?? '',
@@ -196,6 +197,12 @@ export class ComparisonView {
         title: box.querySelector('h2')?.textContent ?? '',
         quantiles: [...box.querySelectorAll('.quantiles tbody tr')].map((tr) => cellsOf(tr as HTMLTableRowElement).join(' ')),
       })),
+      tableBoxes: [...this.element.querySelectorAll('.comparison-table table')].map((table): TableBox => {
+        const title = table.parentElement?.querySelector('h2')?.textContent ?? '';
+        const { left, top, right, bottom } = table.getBoundingClientRect();
+        return { title: table.classList.length > 0 ? `${title} ${table.className}` : title, left, top, right, bottom };
+      }),
+      visibleRight: Math.min(section.left + this.element.clientLeft + this.element.clientWidth, document.documentElement.clientWidth),
     };
   }
 }

@@ -137,6 +137,10 @@ export interface NetworkRenderReport {
   readonly connectionRows: number;
   /** Connection rows as drawn: "node0 → node1 manual matched 12/12". */
   readonly connectionTexts: readonly string[];
+  /** Pixels of the connections table's last column beyond its section or the panel (0: every column in view). */
+  readonly connectionTableCutPx: number;
+  /** The same for the nodes table. */
+  readonly nodeTableCutPx: number;
   readonly sequence: {
     readonly nodeA: string | null;
     readonly nodeB: string | null;

@@ -284,4 +284,19 @@ export interface ComparisonReport {
   readonly totals: readonly (readonly string[])[];
   readonly rateCharts: number;
   readonly distributions: readonly { readonly title: string; readonly quantiles: readonly string[] }[];
+  /**
+   * Where each table of the count tables and distributions lies on the page (CSS px, the table element's own box,
+   * which may reach beyond its grid cell), and the right edge of what the section shows: tables must not overlap.
+   */
+  readonly tableBoxes: readonly TableBox[];
+  readonly visibleRight: number;
+}
+
+export interface TableBox {
+  /** The heading of the table's box (a count table's title; a distribution's title and "quantiles" or "buckets"). */
+  readonly title: string;
+  readonly left: number;
+  readonly top: number;
+  readonly right: number;
+  readonly bottom: number;
 }

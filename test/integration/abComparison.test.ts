@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ComparedRuns } from '../../src/extension/panels/compareRuns';
-import type { ComparisonReport } from '../../src/shared/panelProtocol';
+import type { ComparisonReport, TableBox } from '../../src/shared/panelProtocol';
 import type { ToolPanelTool } from '../../src/shared/toolPanelProtocol';
 import { benchmarkPanelReport, extensionApis, p2pPanelReport, rawPanelReport, repoRoot, toolPanelReport } from './integrationHelpers';
-import { screenshot } from './screenshot';
+import { screenshot, setWindowSize } from './screenshot';
 
 const demo = (tool: string): string => join(repoRoot, 'demo', 'recordings', `${tool}-demo.ndjson`);
 
@@ -44,15 +44,37 @@ function checkComparison(report: ComparisonReport, marked: RegExp | null): void 
   assert.ok(markedTables.some((t) => marked.test(t)), `no marked row in a ${String(marked)} table (marked: ${markedTables.join(', ')})`);
 }
 
-async function maximizedScreenshot(name: string): Promise<void> {
+/** Runs `look` with the panel's editor group maximized (no side bar), as a user reads a comparison. */
+async function maximized<T>(look: () => Promise<T>): Promise<T> {
   await vscode.commands.executeCommand('workbench.action.closeSidebar');
   await vscode.commands.executeCommand('workbench.action.toggleMaximizeEditorGroup');
   try {
     await new Promise((r) => setTimeout(r, 1_000));
-    await screenshot(name);
+    return await look();
   } finally {
     await vscode.commands.executeCommand('workbench.action.toggleMaximizeEditorGroup');
   }
+}
+
+async function maximizedScreenshot(name: string): Promise<void> {
+  await maximized(() => screenshot(name));
+}
+
+/** Pixels by which two boxes overlap (the smaller of the overlap's width and height), 0 when they do not. */
+function overlapPx(a: TableBox, b: TableBox): number {
+  const width = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+  const height = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+  return Math.max(0, Math.floor(Math.min(width, height)));
+}
+
+/** The comparison's tables as the page lays them out: no two overlap, none reaches beyond the section. */
+function checkTablesApart(report: ComparisonReport, size: string): void {
+  const boxes = report.tableBoxes;
+  assert.ok(boxes.length >= 4, `${size}: table boxes ${JSON.stringify(boxes)}`);
+  const overlaps = boxes.flatMap((a, i) => boxes.slice(i + 1).map((b) => ({ tables: `${a.title} / ${b.title}`, px: overlapPx(a, b) }))).filter((o) => o.px > 0);
+  assert.deepEqual(overlaps, [], `${size}: comparison tables overlap`);
+  const cut = boxes.filter((box) => box.right > report.visibleRight + 1).map((box) => `${box.title}: ${Math.ceil(box.right - report.visibleRight)} px`);
+  assert.deepEqual(cut, [], `${size}: comparison tables reach beyond the section`);
 }
 
 describe('A/B: Compare two runs in every panel', function () {
@@ -78,7 +100,24 @@ describe('A/B: Compare two runs in every panel', function () {
     assert.ok(types?.rows.some((row) => row[0] === 'version'), 'no version row');
     const { p2pPanel } = await extensionApis('p2pPanel');
     assert.equal(p2pPanel.currentSessionId, runs.runA);
-    await maximizedScreenshot('ab-p2p-panel');
+    // The tables side by side where there is room, one under the other where not: never over each other.
+    const comparisonShown = (r: { sessionId: string | null; comparison: ComparisonReport }): boolean => r.sessionId === runs.runA && r.comparison.shown && r.comparison.tables.length >= 4;
+    const usual = await maximized(async () => {
+      await screenshot('ab-p2p-panel');
+      return (await p2pPanelReport(comparisonShown)).comparison;
+    });
+    assert.ok(await setWindowSize('ab-p2p-1600x1000', { width: 1600, height: 1000 }), 'the offline runner sets the window size');
+    let large: ComparisonReport;
+    try {
+      large = await maximized(async () => {
+        await screenshot('ab-p2p-panel-1600x1000');
+        return (await p2pPanelReport(comparisonShown)).comparison;
+      });
+    } finally {
+      await setWindowSize('ab-p2p-usual-size', undefined);
+    }
+    checkTablesApart(usual, '1400×900');
+    checkTablesApart(large, '1600×1000');
   });
 
   it('Raw P2P messages: the whole run against the run stopped halfway', async () => {

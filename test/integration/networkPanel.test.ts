@@ -13,9 +13,10 @@ import { NetworkModel } from '../../src/core/network/networkModel';
 import { formatCount } from '../../src/shared/format';
 import type { NetworkRenderReport } from '../../src/shared/networkProtocol';
 import { closePanelTabs, extensionApis, focusPanelForScreenshots, repoRoot, waitForReport } from './integrationHelpers';
-import { screenshot } from './screenshot';
+import { screenshot, setWindowSize } from './screenshot';
 
 const capture = join(repoRoot, 'test', 'fixtures', 'network', 'two-nodes');
+const threeNodes = join(repoRoot, 'test', 'fixtures', 'network', 'three-nodes');
 const files = ['node0.p2p-traffic.ndjson', 'node1.p2p-traffic.ndjson', 'node0.connectblock-benchmark.ndjson', 'node1.connectblock-benchmark.ndjson'];
 
 describe('Network panel', function () {
@@ -81,6 +82,53 @@ describe('Network panel', function () {
     const after = await waitForReport('the swapped sequence', (t) => networkPanel.renderReport(t), (r) => r.sequence.nodeA === before.sequence.nodeB);
     assert.equal(after.sequence.total, before.sequence.total);
     assert.equal(after.sequence.paired, before.sequence.paired);
+  });
+
+  it('fits its tables in the panel at 1400×900 and 1600×1000: a long node name, connections to an untraced node', async () => {
+    const { networkPanel } = await extensionApis('networkPanel');
+    // Two of the three real nodes of test/fixtures/network/three-nodes traced (node2 is not: node1's connection to
+    // it and node2's to node0 are unpaired), node1 in a datadir with a long name (nodes are named by their datadir).
+    const longName = 'regtest-datadir-for-the-compact-block-relay-experiment';
+    const dir = mkdtempSync(join(tmpdir(), 'bitcoin-usdt-network-fit-'));
+    try {
+      const paths = ['node0.p2p-traffic.ndjson', 'node1.p2p-traffic.ndjson'].map((file) => {
+        const lines = readFileSync(join(threeNodes, file), 'utf8').split('\n').filter((l) => l !== '');
+        const renamed = lines.map((line) => {
+          const event = JSON.parse(line) as Record<string, unknown>;
+          if (event.event !== 'node' || event.node !== 'node1') return line;
+          return JSON.stringify({ ...event, node: longName, datadir: `${String(event.run)}/${longName}` });
+        });
+        const path = join(dir, file);
+        writeFileSync(path, `${renamed.join('\n')}\n`);
+        return path;
+      });
+      await closePanelTabs('bitcoinUsdt.networkPanel');
+      networkPanel.clear();
+      for (const path of paths) assert.ok(await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.openRecording', vscode.Uri.file(path)));
+      await focusPanelForScreenshots(() => vscode.commands.executeCommand('bitcoinUsdt.showNetworkPanel'));
+      const shown = (r: NetworkRenderReport): boolean => r.nodes.includes(longName) && r.connectionRows === 3;
+      const usual = await waitForReport('the Network panel at 1400×900', (t) => networkPanel.renderReport(t), shown, 90_000);
+      assert.deepEqual(
+        networkPanel.snapshot().connections.map((c) => c.state).sort(),
+        ['matched', 'other end not found', 'peer not traced'],
+        'node0–node1 matched; node1 → node2 and node2 → node0 with their other end untraced',
+      );
+      await screenshot('network-panel-1400x900');
+      assert.ok(await setWindowSize('network-panel-fit', { width: 1600, height: 1000 }), 'the offline runner sets the window size');
+      let large: NetworkRenderReport;
+      try {
+        large = await waitForReport('the Network panel at 1600×1000', (t) => networkPanel.renderReport(t), shown);
+        await screenshot('network-panel-1600x1000');
+      } finally {
+        await setWindowSize('network-panel-fit-end', undefined);
+      }
+      for (const [size, report] of [['1400×900', usual], ['1600×1000', large]] as const) {
+        assert.equal(report.connectionTableCutPx, 0, `the connections table cuts its last column at ${size}`);
+        assert.equal(report.nodeTableCutPx, 0, `the nodes table cuts its last column at ${size}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('shows hostile node names and message types as text (no element, bidi shown escaped)', async () => {
