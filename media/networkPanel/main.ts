@@ -14,6 +14,7 @@ import {
   type NetworkUiState,
   type SequenceEntry,
 } from '../../src/shared/networkProtocol';
+import { setConnectionType } from '../shared/connectionType';
 import { activeElementCounts, el, formatBytes, formatCount, formatDuration, FrameScheduler, setText, setUntrustedText, visibleText } from '../shared/dom';
 import { PageConnection } from '../shared/pageConnection';
 
@@ -159,32 +160,86 @@ function render(): void {
   renderSequence();
 }
 
-function cellRow(cells: readonly (string | { untrusted: string } | HTMLElement)[], header = false): HTMLTableRowElement {
+/**
+ * A table column: short header, its meaning in the header's tooltip, and the class of its cells. The tables are
+ * compact so that they fit the panel at 1400×900 (node names, ends and paths end in "…", whole in their tooltips;
+ * counts and latencies wrap onto a second line rather than push the last column out of view).
+ */
+interface Column {
+  readonly title: string;
+  readonly tooltip: string;
+  readonly className?: string;
+}
+
+const NODE_COLUMNS: readonly Column[] = [
+  { title: 'node', tooltip: 'The node, named by its datadir', className: 'col-name' },
+  { title: 'pids', tooltip: 'Its process ids, oldest first (a restart stays the same node)' },
+  { title: 'P2P port', tooltip: 'The port it listens on for peers' },
+  { title: 'chain', tooltip: 'Its chain' },
+  { title: 'peers', tooltip: 'Peers seen in the trace' },
+  { title: 'msgs in / out', tooltip: 'Messages received / sent' },
+  { title: 'bytes in / out', tooltip: 'Bytes received / sent' },
+  { title: 'run', tooltip: "The folder of its datadir (a functional test's run)", className: 'col-run' },
+];
+
+const CONNECTION_COLUMNS: readonly Column[] = [
+  { title: 'from', tooltip: 'The node that opened the connection and its peer id there (or the other end, when it is not a traced node)', className: 'col-end' },
+  { title: 'to', tooltip: 'The node it connected to and its peer id there (or the other end, when it is not a traced node)', className: 'col-end' },
+  { title: 'type', tooltip: 'Connection type (the full name in the tooltip)', className: 'col-type' },
+  { title: 'state', tooltip: 'matched: both ends traced and paired; peer not traced; other end not found (it should be a traced node)' },
+  { title: 'from → to', tooltip: 'Messages from → to: sent, and paired with their receive (in flight, not received, send not traced when any)', className: 'col-msgs' },
+  { title: 'latency', tooltip: 'From send to receive, from → to: mean (min–max)', className: 'col-latency' },
+  { title: 'to → from', tooltip: 'Messages to → from: sent, and paired with their receive (in flight, not received, send not traced when any)', className: 'col-msgs' },
+  { title: 'latency', tooltip: 'From send to receive, to → from: mean (min–max)', className: 'col-latency' },
+];
+
+type Cell = string | { readonly untrusted: string } | HTMLElement;
+
+function headerRow(columns: readonly Column[]): HTMLTableRowElement {
   const row = el('tr');
-  for (const cell of cells) {
-    const td = el(header ? 'th' : 'td');
-    if (typeof cell === 'string') td.textContent = cell;
-    else if (cell instanceof HTMLElement) td.append(cell);
-    else setUntrustedText(td, cell.untrusted);
-    row.append(td);
+  for (const column of columns) {
+    const th = el('th', column.className, column.title);
+    th.title = column.tooltip;
+    row.append(th);
   }
   return row;
 }
 
+function cellRow(columns: readonly Column[], cells: readonly Cell[]): HTMLTableRowElement {
+  const row = el('tr');
+  cells.forEach((cell, i) => {
+    const td = el('td', columns[i]?.className);
+    if (typeof cell === 'string') td.textContent = cell;
+    else if (cell instanceof HTMLElement) td.append(cell);
+    else setUntrustedText(td, cell.untrusted);
+    row.append(td);
+  });
+  return row;
+}
+
+/** Text in parts that stay whole, joined by `separator`: the cell wraps between parts when the panel is narrow. */
+function partsCell(parts: readonly string[], tooltip?: string, separator = ' · '): HTMLElement {
+  const cell = el('span', 'parts');
+  parts.forEach((part, i) => {
+    if (i > 0) cell.append(document.createTextNode(separator));
+    cell.append(el('span', 'part', part));
+  });
+  if (tooltip) cell.title = tooltip;
+  return cell;
+}
+
 function renderNodes(snapshot: NetworkSnapshot): void {
   nodesTable.textContent = '';
-  nodesTable.append(cellRow(['node', 'pids', 'P2P port', 'chain', 'peers', 'msgs in', 'msgs out', 'bytes in', 'bytes out', 'run'], true));
+  nodesTable.append(headerRow(NODE_COLUMNS));
   for (const node of snapshot.nodes) {
-    const row = cellRow([
+    const row = cellRow(NODE_COLUMNS, [
       { untrusted: node.name },
       node.pids.join(', ') + (node.alive ? '' : ' (exited)'),
       node.p2pPort === null ? '—' : String(node.p2pPort),
       { untrusted: node.chain ?? '—' },
       formatCount(node.peers),
-      formatCount(node.msgsIn),
-      formatCount(node.msgsOut),
-      formatBytes(node.bytesIn),
-      formatBytes(node.bytesOut),
+      `${formatCount(node.msgsIn)} / ${formatCount(node.msgsOut)}`,
+      `${formatBytes(node.bytesIn)} / ${formatBytes(node.bytesOut)}`,
       { untrusted: node.run ?? '—' },
     ]);
     row.className = 'node-row';
@@ -192,34 +247,51 @@ function renderNodes(snapshot: NetworkSnapshot): void {
   }
 }
 
-function directionText(d: DirectionCounts): string {
+function directionParts(d: DirectionCounts): string[] {
   const parts = [`${formatCount(d.sent)} sent`, `${formatCount(d.paired)} paired`];
   if (d.inFlight > 0) parts.push(`${formatCount(d.inFlight)} in flight`);
   if (d.unmatchedSends > 0) parts.push(`${formatCount(d.unmatchedSends)} not received`);
   if (d.unmatchedReceives > 0) parts.push(`${formatCount(d.unmatchedReceives)} send not traced`);
-  return parts.join(' · ');
+  return parts;
 }
 
-function latencyText(d: DirectionCounts): string {
+/**
+ * One direction's messages: sent and paired (and what did not pair) between traced nodes; only the count where the
+ * other end is not traced (nothing there to pair with), the whole account in the tooltip.
+ */
+function directionCell(d: DirectionCounts, matched: boolean): HTMLElement {
+  const parts = directionParts(d);
+  return matched ? partsCell(parts) : partsCell([parts[0]], parts.join(' · '));
+}
+
+function latencyCell(d: DirectionCounts): Cell {
   if (d.latencyMeanNs === null) return '—';
-  return `${formatDuration(d.latencyMeanNs)} (${formatDuration(d.latencyMinNs ?? 0)}–${formatDuration(d.latencyMaxNs ?? 0)})`;
+  return partsCell([formatDuration(d.latencyMeanNs), `(${formatDuration(d.latencyMinNs ?? 0)}–${formatDuration(d.latencyMaxNs ?? 0)})`], undefined, ' ');
 }
 
 function renderConnections(snapshot: NetworkSnapshot): void {
   connectionsTable.textContent = '';
-  connectionsTable.append(cellRow(['from', 'to', 'type', 'state', 'from → to', 'latency', 'to → from', 'latency'], true));
+  connectionsTable.append(headerRow(CONNECTION_COLUMNS));
   for (const c of snapshot.connections) {
+    const matched = c.state === 'matched';
     // The other end when it is not a traced node: what it is (a test framework's P2P connection…) and its address.
     const otherEnd = { untrusted: c.otherEnd === null ? c.peerAddr : `${c.otherEnd} · ${c.peerAddr}` };
     const to = c.toNode === null ? otherEnd : { untrusted: `${nodeName(c.toNode)} #${c.toPeerId}` };
     const from = { untrusted: `${nodeName(c.fromNode)} #${c.fromPeerId}` };
-    const state = el('span', `state ${c.state === 'matched' ? 'ok' : 'muted'}`, c.state);
+    const type = el('span');
+    setConnectionType(type, c.connType);
+    const state = el('span', `state ${matched ? 'ok' : 'muted'}`, c.state);
+    // What the untraced other end sent is what `from` received.
+    const receivedFromOtherEnd = { ...c.directions[1], sent: c.directions[1].received };
     const row = cellRow(
+      CONNECTION_COLUMNS,
       c.toNode === null && c.inbound
-        ? [otherEnd, from, { untrusted: c.connType }, state, directionText({ ...c.directions[1], sent: c.directions[1].received }), '—', directionText(c.directions[0]), '—']
-        : [from, to, { untrusted: c.connType }, state, directionText(c.directions[0]), latencyText(c.directions[0]), directionText(c.directions[1]), latencyText(c.directions[1])],
+        ? [otherEnd, from, type, state, directionCell(receivedFromOtherEnd, false), '—', directionCell(c.directions[0], false), '—']
+        : matched
+          ? [from, to, type, state, directionCell(c.directions[0], true), latencyCell(c.directions[0]), directionCell(c.directions[1], true), latencyCell(c.directions[1])]
+          : [from, to, type, state, directionCell(c.directions[0], false), '—', directionCell(receivedFromOtherEnd, false), '—'],
     );
-    row.className = `connection-row ${c.state === 'matched' ? '' : 'unmatched'}`;
+    row.className = `connection-row ${matched ? '' : 'unmatched'}`;
     connectionsTable.append(row);
   }
 }

@@ -16,6 +16,7 @@ import type { UpdateTiming } from '../../src/shared/panelTiming';
 import { DataFrameClock } from '../shared/dataFrameClock';
 import { activeElementCounts, countOf, el, formatBytes, formatCount, formatSessionTime, setText, setUntrustedText, visibleText } from '../shared/dom';
 import { ComparisonView } from '../shared/comparisonView';
+import { setConnectionType } from '../shared/connectionType';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
 import { SessionHeader } from '../shared/sessionHeader';
 import { RateCharts } from './charts';
@@ -278,17 +279,6 @@ const COLUMNS: readonly ColumnSpec[] = [
     sorts: [{ column: 'lastActivity', label: 'Last', tooltip: 'Time of the latest message, since the session started' }],
   },
 ];
-
-/**
- * Connection types as Bitcoin Core names them (ConnectionTypeAsString), shortened for the table as its GUI's peer
- * list does; the cell's tooltip has the full name. Any other text is shown as it came.
- */
-const SHORT_CONNECTION_TYPES: ReadonlyMap<string, string> = new Map([
-  ['outbound-full-relay', 'full relay'],
-  ['block-relay-only', 'block relay'],
-  ['addr-fetch', 'addr fetch'],
-  ['private-broadcast', 'private bcast'],
-]);
 
 const peerTable = el('table', 'data-table peer-table');
 const peerHead = el('thead');
@@ -730,17 +720,6 @@ function renderPeers(): void {
     setText(noMatchCell, model.peers.size > 0 ? 'No peer matches the filter.' : 'No peers yet: waiting for messages…');
     peerBody.append(noMatchRow);
   }
-}
-
-/** A connection type cell: Bitcoin Core's own names shortened (full name in the tooltip), any other text as it came. */
-function setConnectionType(cell: HTMLElement, connType: string): void {
-  const short = SHORT_CONNECTION_TYPES.get(connType);
-  if (short === undefined) {
-    setUntrustedText(cell, connType);
-    return;
-  }
-  setText(cell, short);
-  cell.title = connType;
 }
 
 function setSpacer(row: HTMLTableRowElement, heightPx: number): void {
