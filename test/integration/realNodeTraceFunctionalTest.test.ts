@@ -181,6 +181,8 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
         assert.ok(report.nodes.filter((name) => name === 'node0' || name === 'node1').length >= 2, JSON.stringify(report.nodes));
         assert.ok(report.connectionTexts.some((text) => text.startsWith(`test framework (${TEST}.py) · ${python.peerAddr} | node0 #${python.fromPeerId} | inbound | peer not traced`)), JSON.stringify(report.connectionTexts));
         assert.equal(report.sequence.paired, paired, 'every paired message between node0 and node1 drawn once, sender to receiver');
+        // The test framework's long name does not push the connections table's last column out of the panel (1400×900).
+        assert.deepEqual([report.connectionTableCutPx, report.nodeTableCutPx], [0, 0], 'the Network panel\'s tables cut their last column');
         assert.ok(report.sequence.firstRows.some((row) => /\| (ping|pong|inv|headers|getdata|tx|sendcmpct|feefilter|version|verack) · \d/.test(row)), JSON.stringify(report.sequence.firstRows));
         await delay(800);
         assert.equal((await networkPanel.renderReport()).sequence.nodeA, node0.key, 'the pair stays chosen for the screenshot');
