@@ -7,7 +7,7 @@
 
 import type { ChartReport } from './chartAxis';
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type RenderReportRequest, type SessionChoice } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type RenderReportRequest, type SessionChoice } from './panelProtocol';
 
 export interface RateSeries {
   /** Seconds since the run's first block (or first rate snapshot), one entry per point. */
@@ -216,3 +216,5 @@ export function parseBenchmarkFromWebview(value: unknown): FromWebview | undefin
   });
 }
 
+export type BenchmarkPage = PageTypes<BenchmarkUiState, FromWebview, ToWebview, BenchmarkRenderReport>;
+export const BENCHMARK_PAGE: PageProtocol<BenchmarkPage> = { parseUiState: parseBenchmarkUiState, parseFromPage: parseBenchmarkFromWebview };

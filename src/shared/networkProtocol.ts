@@ -2,7 +2,7 @@
 // connections between them with their messages, and the message sequence of two chosen nodes. The model is
 // src/core/network/networkModel.ts. Every string here (node names, addresses, message types) is untrusted.
 
-import { isRecord, parsePanelMessage, type CommonFromWebview, type SessionsMessage } from './panelProtocol';
+import { isRecord, parsePanelMessage, type CommonFromWebview, type PageProtocol, type PageTypes, type SessionsMessage } from './panelProtocol';
 
 export interface NetworkNodeRow {
   /** The node's key (its datadir, or `pid:N` when unknown). */
@@ -187,3 +187,6 @@ export function parseNetworkFromWebview(value: unknown): NetworkFromWebview | un
     return undefined;
   });
 }
+
+export type NetworkPage = PageTypes<NetworkUiState, NetworkFromWebview, NetworkToWebview, NetworkRenderReport>;
+export const NETWORK_PAGE: PageProtocol<NetworkPage> = { parseUiState: parseNetworkUiState, parseFromPage: parseNetworkFromWebview };

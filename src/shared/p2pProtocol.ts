@@ -6,7 +6,7 @@
 // nanoseconds since the session started, far below 2^53 for any real session.
 
 import type { DataFrameTimes, UpdateTiming } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type PressKernelFilterMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type PressKernelFilterMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 /** Decimal string of Bitcoin Core's int64 peer id. */
@@ -263,3 +263,6 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
     message.type === 'uiState' ? { type: 'uiState', uiState: parseUiState(message.uiState) } : undefined,
   );
 }
+
+export type P2pPage = PageTypes<P2pUiState, FromWebview, ToWebview, P2pRenderReport>;
+export const P2P_PAGE: PageProtocol<P2pPage> = { parseUiState: parseUiState, parseFromPage: parseFromWebview };

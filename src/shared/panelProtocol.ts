@@ -132,6 +132,26 @@ export function pageErrorText(value: unknown): string | undefined {
   return isRecord(value) && value.type === 'pageError' && typeof value.message === 'string' ? value.message.slice(0, 4000) : undefined;
 }
 
+/**
+ * The message types of one panel's page, named once in its protocol module (e.g. `P2pPage`) and used by the
+ * host (PanelHost) and the page (PageConnection) alike.
+ */
+export interface PageTypes<UiState = unknown, FromPage extends { readonly type: string } = { readonly type: string }, ToPage extends { readonly type: string } = { readonly type: string }, Report = unknown> {
+  /** What the page keeps across hide/show and window reloads (vscode.setState). */
+  readonly uiState: UiState;
+  readonly fromPage: FromPage;
+  readonly toPage: ToPage;
+  /** What the page says it drew (render reports, for tests and diagnostics). */
+  readonly report: Report;
+}
+
+/** A page's protocol: the validators of what the page keeps and posts. */
+export interface PageProtocol<Page extends PageTypes> {
+  parseUiState(state: unknown): Page['uiState'];
+  /** Narrows what the page posted (parsePanelMessage with the panel's own messages); undefined: not a message of this page. */
+  parseFromPage(value: unknown): Page['fromPage'] | undefined;
+}
+
 /** What every page may send. */
 export type CommonFromWebview<UiState, Report> =
   | ReadyMessage<UiState>

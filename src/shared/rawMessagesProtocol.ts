@@ -6,7 +6,7 @@
 // Numbers: peer ids cross as decimal strings; sizes (≤ 4 MB) and elapsed nanoseconds as numbers.
 
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type RenderReportRequest, type SessionChoice } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type RenderReportRequest, type SessionChoice } from './panelProtocol';
 
 export type RawDirection = 'in' | 'out';
 
@@ -288,3 +288,6 @@ export function parseRawFromWebview(value: unknown): FromWebview | undefined {
     }
   });
 }
+
+export type RawPage = PageTypes<RawUiState, FromWebview, ToWebview, RawRenderReport>;
+export const RAW_PAGE: PageProtocol<RawPage> = { parseUiState: parseRawUiState, parseFromPage: parseRawFromWebview };

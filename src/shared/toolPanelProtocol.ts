@@ -9,7 +9,7 @@
 import type { ChartReport } from './chartAxis';
 import type { NamedCount, SessionStatus } from './p2pProtocol';
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type PressKernelFilterMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type PressKernelFilterMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 export type { NamedCount, SessionNote, SessionStatus } from './p2pProtocol';
@@ -430,3 +430,6 @@ export function parseToolFromWebview(value: unknown): ToolFromWebview | undefine
     message.type === 'filter' ? { type: 'filter', filter: parseFilter(message.filter) } : undefined,
   );
 }
+
+export type ToolPage = PageTypes<ToolUiState, ToolFromWebview, ToolToWebview, ToolRenderReport>;
+export const TOOL_PAGE: PageProtocol<ToolPage> = { parseUiState: parseToolUiState, parseFromPage: parseToolFromWebview };

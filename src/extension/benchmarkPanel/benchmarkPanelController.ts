@@ -3,21 +3,15 @@ import { compareRuns } from '../../core/benchmark/runComparison';
 import type { NormalizedEvent } from '../../core/events/eventTypes';
 import {
   DEFAULT_BENCHMARK_UI_STATE,
-  parseBenchmarkFromWebview,
-  parseBenchmarkUiState,
+  BENCHMARK_PAGE,
+  type BenchmarkPage,
   type BenchmarkRenderReport,
   type BenchmarkState,
   type BenchmarkUiState,
-  type FromWebview,
-  type ToWebview,
 } from '../../shared/benchmarkProtocol';
-import type { CommonFromWebview } from '../../shared/panelProtocol';
 import type { SessionDescriptor } from '../eventHub';
-import { PanelHost, type PanelServices } from '../panels/panelHost';
+import { PanelHost, type OwnMessage, type PanelServices } from '../panels/panelHost';
 
-export const BENCHMARK_PANEL_VIEW_TYPE = 'bitcoinUsdt.benchmarkPanel';
-/** Runs held for comparison (each is small and bounded); the oldest ended ones not shown go first. */
-export const MAX_BENCHMARK_RUNS = 8;
 const BENCHMARK_EVENTS: ReadonlySet<string> = new Set(['validation:block_connected', 'validation:block_rates', 'validation:connect_histogram', 'validation:connect_summary']);
 
 /** What integration tests see of the panel. */
@@ -34,18 +28,18 @@ export interface BenchmarkPanelTestApi {
  * the whole (bounded) state at most twice a second while visible, and at once when the webview asks. Runs are
  * not replayed after a window reload: the panel shows what is tracked.
  */
-export class BenchmarkPanelController extends PanelHost<BenchmarkRun, BenchmarkUiState, FromWebview, ToWebview, BenchmarkRenderReport> implements BenchmarkPanelTestApi {
+export class BenchmarkPanelController extends PanelHost<BenchmarkRun, BenchmarkPage> implements BenchmarkPanelTestApi {
   private sort: Pick<BenchmarkUiState, 'sortColumn' | 'sortDescending'> = DEFAULT_BENCHMARK_UI_STATE;
 
   constructor(services: PanelServices) {
     super(services, {
       id: 'benchmark',
-      viewType: BENCHMARK_PANEL_VIEW_TYPE,
+      viewType: 'bitcoinUsdt.benchmarkPanel',
       page: { bundle: 'benchmarkPanel', title: 'ConnectBlock', extraStyles: ['uPlot.min.css'] },
       what: 'the benchmark panel',
       flushIntervalMs: 500,
-      maxSessions: MAX_BENCHMARK_RUNS,
-      parseUiState: parseBenchmarkUiState,
+      maxSessions: 8,
+      protocol: BENCHMARK_PAGE,
       recordingKind: 'a connectblock-benchmark recording',
     });
   }
@@ -66,10 +60,6 @@ export class BenchmarkPanelController extends PanelHost<BenchmarkRun, BenchmarkU
     return new BenchmarkRun(descriptor.id, descriptor.label, descriptor.source, DEFAULT_BENCHMARK_LIMITS, benchmarkParamsOf(descriptor.params));
   }
 
-  protected parsePageMessage(raw: unknown): FromWebview | undefined {
-    return parseBenchmarkFromWebview(raw);
-  }
-
   protected restoreUiState(saved: BenchmarkUiState): void {
     if (this.tracks(saved.runA)) this.current = saved.runA;
     this.compared = this.tracks(saved.runB) ? saved.runB : null;
@@ -88,7 +78,7 @@ export class BenchmarkPanelController extends PanelHost<BenchmarkRun, BenchmarkU
     this.refresh();
   }
 
-  protected handlePageMessage(message: Exclude<FromWebview, CommonFromWebview<BenchmarkUiState, BenchmarkRenderReport>>): void {
+  protected handlePageMessage(message: OwnMessage<BenchmarkPage>): void {
     switch (message.type) {
       case 'uiState':
         this.sort = message.uiState;

@@ -4,18 +4,15 @@ import { NetworkModel, type SessionInfo } from '../../core/network/networkModel'
 import { OtherEndNames } from '../../core/network/otherEnds';
 import {
   DEFAULT_NETWORK_UI_STATE,
-  parseNetworkFromWebview,
-  parseNetworkUiState,
-  type NetworkFromWebview,
+  NETWORK_PAGE,
+  type NetworkPage,
   type NetworkRenderReport,
   type NetworkSnapshot,
-  type NetworkToWebview,
   type NetworkUiState,
 } from '../../shared/networkProtocol';
 import type { SessionDescriptor } from '../eventHub';
-import { PanelHost, type PanelModel, type PanelServices, type PanelSession } from '../panels/panelHost';
+import { PanelHost, type OwnMessage, type PanelModel, type PanelServices, type PanelSession } from '../panels/panelHost';
 
-export const NETWORK_PANEL_VIEW_TYPE = 'bitcoinUsdt.networkPanel';
 /** Sequence rows sent to the page (it draws only those in view). */
 export const SEQUENCE_ROWS_SENT = 5_000;
 /** The tools whose sessions feed the network: P2P messages and connections, blocks, the mempool. */
@@ -60,7 +57,7 @@ class NetworkSessionFeed implements PanelModel {
  * it shows all sessions at once (one session per node, or one every-process session), so it has no session
  * picker; the page's Clear starts an empty model. Sent whole (bounded) at most every 500 ms while visible.
  */
-export class NetworkPanelController extends PanelHost<NetworkSessionFeed, NetworkUiState, NetworkFromWebview, NetworkToWebview, NetworkRenderReport> implements NetworkPanelTestApi {
+export class NetworkPanelController extends PanelHost<NetworkSessionFeed, NetworkPage> implements NetworkPanelTestApi {
   private network = new NetworkModel();
   private readonly feeds = new Map<string, NetworkSessionFeed>();
   private readonly fed = new Map<string, SessionInfo>();
@@ -74,12 +71,12 @@ export class NetworkPanelController extends PanelHost<NetworkSessionFeed, Networ
   constructor(services: PanelServices) {
     super(services, {
       id: 'network',
-      viewType: NETWORK_PANEL_VIEW_TYPE,
+      viewType: 'bitcoinUsdt.networkPanel',
       page: { bundle: 'networkPanel', title: 'Network' },
       what: 'the Network panel',
       flushIntervalMs: 500,
       maxSessions: 1,
-      parseUiState: parseNetworkUiState,
+      protocol: NETWORK_PAGE,
     });
     const { hub } = services;
     this.subscriptions = [
@@ -135,10 +132,6 @@ export class NetworkPanelController extends PanelHost<NetworkSessionFeed, Networ
     return new NetworkSessionFeed(() => this.network, descriptor.id);
   }
 
-  protected parsePageMessage(raw: unknown): NetworkFromWebview | undefined {
-    return parseNetworkFromWebview(raw);
-  }
-
   protected restoreUiState(saved: NetworkUiState): void {
     this.uiState = saved;
   }
@@ -147,7 +140,7 @@ export class NetworkPanelController extends PanelHost<NetworkSessionFeed, Networ
     if (saved) this.uiState = saved;
   }
 
-  protected handlePageMessage(message: Exclude<NetworkFromWebview, { type: 'ready' | 'selectSession' | 'renderReport' }>): void {
+  protected handlePageMessage(message: OwnMessage<NetworkPage>): void {
     if (message.type === 'uiState') {
       this.uiState = message.uiState;
       this.uiChanged = true;

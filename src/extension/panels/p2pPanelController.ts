@@ -3,22 +3,17 @@ import { P2P_PROFILE } from '../../core/p2p/p2pProfile';
 import type { NormalizedEvent } from '../../core/events/eventTypes';
 import {
   DEFAULT_UI_STATE,
-  parseFromWebview,
-  parseUiState,
-  type FromWebview,
+  P2P_PAGE,
+  type P2pPage,
   type P2pCounters,
   type P2pRenderReport,
   type P2pUiState,
   type PeerDetail,
-  type ToWebview,
 } from '../../shared/p2pProtocol';
 import type { NodeChoice } from '../../shared/panelProtocol';
 import type { SessionDescriptor } from '../eventHub';
-import { PanelHost, type PanelServices, type PanelSession } from './panelHost';
+import { PanelHost, type OwnMessage, type PanelServices, type PanelSession } from './panelHost';
 
-export const P2P_PANEL_VIEW_TYPE = 'bitcoinUsdt.p2pPanel';
-/** Sessions kept in the picker (each holds a bounded aggregator); the oldest ended ones go first. */
-export const MAX_PANEL_SESSIONS = 8;
 
 /** What integration tests see of the panel (through the extension's exports). */
 export interface P2pPanelTestApi {
@@ -51,7 +46,7 @@ type P2pSession = PanelSession<P2pAggregator>;
  * The P2P traffic panel: an aggregator per P2P session (live or replayed); a snapshot when the page asks, then
  * deltas every 250 ms while visible, and the selected peer's messages from where the page's copy ends.
  */
-export class P2pPanelController extends PanelHost<P2pAggregator, P2pUiState, FromWebview, ToWebview, P2pRenderReport> implements P2pPanelTestApi {
+export class P2pPanelController extends PanelHost<P2pAggregator, P2pPage> implements P2pPanelTestApi {
   private uiState: P2pUiState = DEFAULT_UI_STATE;
   /** The selected peer's messages the webview holds up to (sequence number). */
   private sentPeerId: string | null = null;
@@ -60,12 +55,12 @@ export class P2pPanelController extends PanelHost<P2pAggregator, P2pUiState, Fro
   constructor(services: PanelServices) {
     super(services, {
       id: 'p2p',
-      viewType: P2P_PANEL_VIEW_TYPE,
+      viewType: 'bitcoinUsdt.p2pPanel',
       page: { bundle: 'p2pPanel', title: 'P2P', extraStyles: ['uPlot.min.css'] },
       what: 'the P2P panel',
       flushIntervalMs: 250,
-      maxSessions: MAX_PANEL_SESSIONS,
-      parseUiState,
+      maxSessions: 8,
+      protocol: P2P_PAGE,
       lastRecordingKey: 'bitcoinUsdt.p2pPanel.lastRecording',
       profile: P2P_PROFILE,
       recordingKind: 'a p2p-traffic or p2p-monitor recording',
@@ -79,10 +74,6 @@ export class P2pPanelController extends PanelHost<P2pAggregator, P2pUiState, Fro
   protected createModel(descriptor: SessionDescriptor): P2pAggregator {
     // Over every process of a build, peer ids are each process's own.
     return new P2pAggregator({}, { perProcess: descriptor.pid === null });
-  }
-
-  protected parsePageMessage(raw: unknown): FromWebview | undefined {
-    return parseFromWebview(raw);
   }
 
   protected restoreUiState(saved: P2pUiState): void {
@@ -108,7 +99,7 @@ export class P2pPanelController extends PanelHost<P2pAggregator, P2pUiState, Fro
     if (saved && this.current === null) this.uiState = saved;
   }
 
-  protected handlePageMessage(message: Extract<FromWebview, { type: 'uiState' }>): void {
+  protected handlePageMessage(message: OwnMessage<P2pPage>): void {
     const peerChanged = message.uiState.selectedPeerId !== this.uiState.selectedPeerId;
     this.uiState = message.uiState;
     const shown = this.shown;

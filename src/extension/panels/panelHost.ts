@@ -5,7 +5,7 @@ import type { NormalizedEvent } from '../../core/events/eventTypes';
 import { compareProfiles } from '../../core/comparison/profileComparison';
 import { RunProfile, type ProfileSpec } from '../../core/comparison/runProfile';
 import { SessionNodes } from '../../core/network/sessionNodes';
-import type { CommonFromWebview, ComparisonMessage, NodeChoice, NodesMessage, PickNodeMessage, PressKernelFilterMessage, RenderReportRequest, SessionChoice, SessionsMessage } from '../../shared/panelProtocol';
+import type { CommonFromWebview, ComparisonMessage, PageProtocol, PageTypes, NodeChoice, NodesMessage, PickNodeMessage, PressKernelFilterMessage, RenderReportRequest, SessionChoice, SessionsMessage } from '../../shared/panelProtocol';
 import { FILTER_PROBE_COMMAND, filterableTool } from '../launch/registerProbeLauncher';
 import { showWarning } from '../notifications';
 import type { EventHub, SessionDescriptor } from '../eventHub';
@@ -41,7 +41,7 @@ export interface PanelServices {
 }
 
 /** What a panel kind is: its page, its webview type, its limits. */
-export interface PanelKind<UiState> {
+export interface PanelKind<Page extends PageTypes> {
   /** The panel's id in the routing (panelOfTool): sessions of tools routed here open the panel. */
   readonly id: PanelId;
   readonly viewType: string;
@@ -53,8 +53,8 @@ export interface PanelKind<UiState> {
   readonly flushIntervalMs: number;
   /** Sessions kept in the picker (each holds a bounded model); the oldest ended ones not shown go first. */
   readonly maxSessions: number;
-  /** Validates the page's saved UI state (from webview storage or a message). */
-  parseUiState(state: unknown): UiState;
+  /** The page's protocol: validates its saved UI state (from webview storage or a message) and what it posts. */
+  readonly protocol: PageProtocol<Page>;
   /**
    * workspaceState key under which the shown session's recording file is kept, to replay it when the panel is
    * restored after a window reload; undefined: the panel comes back empty (it holds what cannot be replayed cheaply).
@@ -69,6 +69,9 @@ export interface PanelKind<UiState> {
   /** "a connectblock-benchmark recording", in the run picker. */
   readonly recordingKind?: string;
 }
+
+/** What a page posts that is its panel's own (not one of the common messages the host handles). */
+export type OwnMessage<Page extends PageTypes> = Exclude<Page['fromPage'], CommonFromWebview<Page['uiState'], Page['report']>>;
 
 /** Comparisons are recomputed at most this often while a compared run is live. */
 const COMPARISON_INTERVAL_MS = 1_000;
@@ -86,7 +89,7 @@ const MAX_PAGE_REOPENS = 3;
  *
  * Pages are not retained while hidden: the page asks again with `ready` when it is shown.
  */
-export abstract class PanelHost<Model extends PanelModel, UiState, FromPage extends { readonly type: string }, ToPage, Report> implements vscode.Disposable {
+export abstract class PanelHost<Model extends PanelModel, Page extends PageTypes> implements vscode.Disposable {
   protected readonly sessions = new Map<string, PanelSession<Model>>();
   protected current: string | null = null;
   /** A session started or ended since the page last got the list. */
@@ -96,7 +99,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
   private ready = false;
   private posting = false;
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly renderReports: RenderReportRequests<Report>;
+  private readonly renderReports: RenderReportRequests<Page['report']>;
   /** Run B: the session compared with the one shown (A/B), or null. */
   protected compared: string | null = null;
   /** Set while compareWith opens a recording: the session it starts becomes run B, not the one shown. */
@@ -118,7 +121,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
 
   constructor(
     protected readonly services: PanelServices,
-    protected readonly kind: PanelKind<UiState>,
+    protected readonly kind: PanelKind<Page>,
   ) {
     this.renderReports = new RenderReportRequests({ what: kind.what, panel: () => this.webviewPanel, ready: () => this.ready });
     const { hub, recordings } = services;
@@ -157,13 +160,11 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
   /** Posts what changed since the last post, if anything; called while the page is visible and idle. */
   protected abstract postDelta(shown: PanelSession<Model> | undefined): void;
   /** The page is ready; `saved` is the UI state it kept (null: a fresh page). Adopt what is still valid. */
-  protected abstract pageReady(saved: UiState | null): void;
+  protected abstract pageReady(saved: Page['uiState'] | null): void;
   /** The panel's own messages from the page. */
-  protected abstract handlePageMessage(message: Exclude<FromPage, CommonFromWebview<UiState, Report>>): void;
-  /** Validates what the page posted. */
-  protected abstract parsePageMessage(raw: unknown): FromPage | undefined;
+  protected abstract handlePageMessage(message: OwnMessage<Page>): void;
   /** A webview restored after a window reload brings the UI state it saved. */
-  protected abstract restoreUiState(saved: UiState): void;
+  protected abstract restoreUiState(saved: Page['uiState']): void;
 
   /** A session is about to be shown instead of `previous` (reset what belongs to the previous one). */
   protected willSelect(_next: PanelSession<Model>, _previous: string | null): void {}
@@ -480,7 +481,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
       panel.dispose();
       return;
     }
-    this.restoreUiState(this.kind.parseUiState(state));
+    this.restoreUiState(this.kind.protocol.parseUiState(state));
     this.attach(panel);
     const key = this.kind.lastRecordingKey;
     if (!key || this.sessions.size > 0) return;
@@ -500,7 +501,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
     const connection = connectWebviewPanel(panel, {
       extensionUri: this.services.context.extensionUri,
       page: this.kind.page,
-      parseMessage: (raw) => this.parsePageMessage(raw),
+      parseMessage: (raw) => this.kind.protocol.parseFromPage(raw),
       onMessage: (message) => this.receive(message),
       onVisible: () => this.refresh(),
       onDispose: () => {
@@ -526,8 +527,8 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
     this.posting = false;
   }
 
-  private receive(message: FromPage): void {
-    const common = message as unknown as CommonFromWebview<UiState, Report>;
+  private receive(message: Page['fromPage']): void {
+    const common = message as unknown as CommonFromWebview<Page['uiState'], Page['report']>;
     switch (common.type) {
       case 'ready':
         this.ready = true;
@@ -560,7 +561,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
         return;
       }
       default:
-        this.handlePageMessage(message as Exclude<FromPage, CommonFromWebview<UiState, Report>>);
+        this.handlePageMessage(message as OwnMessage<Page>);
     }
   }
 
@@ -585,7 +586,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
   }
 
   /** Posts to a ready page; until VS Code has delivered it, flushes wait (a busy page is not flooded). */
-  protected post(message: ToPage | SessionsMessage | ComparisonMessage | NodesMessage): void {
+  protected post(message: Page['toPage'] | SessionsMessage | ComparisonMessage | NodesMessage): void {
     const panel = this.webviewPanel;
     if (!panel || !this.ready) return;
     this.posting = true;
@@ -596,7 +597,7 @@ export abstract class PanelHost<Model extends PanelModel, UiState, FromPage exte
   }
 
   /** Asks the page what it drew (waits for it to be ready). `timeUpdates`: see RenderReportRequest. */
-  renderReport(timeoutMs = 10_000, options: { readonly timeUpdates?: boolean } = {}): Promise<Report> {
+  renderReport(timeoutMs = 10_000, options: { readonly timeUpdates?: boolean } = {}): Promise<Page['report']> {
     return this.renderReports.request(timeoutMs, (requestId) => {
       const request: RenderReportRequest = { type: 'requestRenderReport', requestId, ...(options.timeUpdates === undefined ? {} : { timeUpdates: options.timeUpdates }) };
       void this.webviewPanel?.webview.postMessage(request);

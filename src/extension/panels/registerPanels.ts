@@ -13,9 +13,10 @@ import { P2pPanelController } from './p2pPanelController';
 import type { PanelHost, PanelModel, PanelServices } from './panelHost';
 import { PanelPlacement } from './panelPlacement';
 import { panelOfTool } from './panelRouting';
+import type { PageTypes } from '../../shared/panelProtocol';
 
 /** A panel's show command and the serializer that restores it after a window reload. */
-function registerPanel<P extends Pick<PanelHost<PanelModel, unknown, { readonly type: string }, unknown, unknown>, 'viewType' | 'show' | 'restore' | 'dispose'>>(services: Services, panel: P, showCommand: string): P {
+function registerPanel<P extends Pick<PanelHost<PanelModel, PageTypes>, 'viewType' | 'show' | 'restore' | 'dispose'>>(services: Services, panel: P, showCommand: string): P {
   services.context.subscriptions.push(
     panel,
     vscode.commands.registerCommand(showCommand, () => panel.show(true)),

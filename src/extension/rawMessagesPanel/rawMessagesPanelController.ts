@@ -6,21 +6,15 @@ import {
   EMPTY_FILTER,
   HEX_BYTES_PER_ROW,
   MAX_HEX_RANGE,
-  parseRawFromWebview,
-  parseRawUiState,
-  type FromWebview,
+  RAW_PAGE,
+  type RawPage,
   type RawDirection,
   type RawRenderReport,
   type RawUiState,
   type SelectedMessage,
-  type ToWebview,
 } from '../../shared/rawMessagesProtocol';
-import type { CommonFromWebview } from '../../shared/panelProtocol';
-import { PanelHost, type PanelServices, type PanelSession } from '../panels/panelHost';
+import { PanelHost, type OwnMessage, type PanelServices, type PanelSession } from '../panels/panelHost';
 
-export const RAW_MESSAGES_PANEL_VIEW_TYPE = 'bitcoinUsdt.rawMessagesPanel';
-/** Sessions held at once (each may hold up to 64 MiB of message bytes); the oldest ended ones go first. */
-export const MAX_RAW_SESSIONS = 2;
 
 /** What integration tests see of the panel. */
 export interface RawMessagesPanelTestApi {
@@ -40,18 +34,19 @@ type RawSession = PanelSession<RawMessageStore>;
  * and its decoded tree (decoded here, never in the webview). Message bytes are not replayed after a window
  * reload: the panel comes back empty.
  */
-export class RawMessagesPanelController extends PanelHost<RawMessageStore, RawUiState, FromWebview, ToWebview, RawRenderReport> implements RawMessagesPanelTestApi {
+export class RawMessagesPanelController extends PanelHost<RawMessageStore, RawPage> implements RawMessagesPanelTestApi {
   private uiState: RawUiState = DEFAULT_RAW_UI_STATE;
 
   constructor(services: PanelServices) {
     super(services, {
       id: 'rawMessages',
-      viewType: RAW_MESSAGES_PANEL_VIEW_TYPE,
+      viewType: 'bitcoinUsdt.rawMessagesPanel',
       page: { bundle: 'rawMessagesPanel', title: 'Raw P2P messages', extraStyles: ['uPlot.min.css'] },
       what: 'the raw messages panel',
       flushIntervalMs: 250,
-      maxSessions: MAX_RAW_SESSIONS,
-      parseUiState: parseRawUiState,
+      // Each may hold up to 64 MiB of message bytes.
+      maxSessions: 2,
+      protocol: RAW_PAGE,
       profile: P2P_PROFILE,
       recordingKind: 'a raw-p2p-msgs recording',
     });
@@ -65,10 +60,6 @@ export class RawMessagesPanelController extends PanelHost<RawMessageStore, RawUi
     const store = new RawMessageStore();
     store.setFilter(this.uiState.filter);
     return store;
-  }
-
-  protected parsePageMessage(raw: unknown): FromWebview | undefined {
-    return parseRawFromWebview(raw);
   }
 
   protected restoreUiState(saved: RawUiState): void {
@@ -113,7 +104,7 @@ export class RawMessagesPanelController extends PanelHost<RawMessageStore, RawUi
     if (previous.selectedSeq !== next.selectedSeq) this.postSelected(shown);
   }
 
-  protected handlePageMessage(message: Exclude<FromWebview, CommonFromWebview<RawUiState, RawRenderReport>>): void {
+  protected handlePageMessage(message: OwnMessage<RawPage>): void {
     if (message.type === 'uiState') {
       this.setUiState(message.uiState);
       return;

@@ -3,22 +3,17 @@ import { TOOL_PROFILES } from '../../core/toolViews/toolProfiles';
 import { createToolViewAggregator, toolOfEvent, type ToolViewAggregator } from '../../core/toolViews/toolViews';
 import {
   EMPTY_FILTER,
-  parseToolFromWebview,
-  parseToolUiState,
+  TOOL_PAGE,
+  type ToolPage,
   TOOL_PANEL_TITLES,
   type ToolFilter,
-  type ToolFromWebview,
   type ToolPanelTool,
-  type ToolRenderReport,
-  type ToolToWebview,
   type ToolUiState,
 } from '../../shared/toolPanelProtocol';
 import type { SessionDescriptor } from '../eventHub';
-import { PanelHost, type PanelServices, type PanelSession } from '../panels/panelHost';
+import { PanelHost, type OwnMessage, type PanelServices, type PanelSession } from '../panels/panelHost';
 
 export const TOOL_PANEL_VIEW_TYPE = 'bitcoinUsdt.toolPanel';
-/** Sessions kept in each panel's picker (each holds a bounded aggregator); the oldest ended ones go first. */
-export const MAX_TOOL_PANEL_SESSIONS = 8;
 /** Live sessions are re-sent at least this often, so time windows ("last minute") move without events. */
 const LIVE_REFRESH_MS = 1_000;
 const LAST_RECORDING_KEY = 'bitcoinUsdt.toolPanel.lastRecording.';
@@ -29,7 +24,7 @@ export type ToolPanelSession = PanelSession<ToolViewAggregator>;
  * One tool's panel (the generic page, media/toolPanel): one of the tool's sessions (live or replayed), sent
  * as a fresh bounded snapshot for the page's filter at most every 250 ms while visible and something changed.
  */
-export class ToolPanel extends PanelHost<ToolViewAggregator, ToolUiState, ToolFromWebview, ToolToWebview, ToolRenderReport> {
+export class ToolPanel extends PanelHost<ToolViewAggregator, ToolPage> {
   private filter: ToolFilter = EMPTY_FILTER;
   private lastPostAt = 0;
 
@@ -45,8 +40,8 @@ export class ToolPanel extends PanelHost<ToolViewAggregator, ToolUiState, ToolFr
       page: { bundle: 'toolPanel', title: TOOL_PANEL_TITLES[tool], extraStyles: ['uPlot.min.css'] },
       what: `the ${tool} panel`,
       flushIntervalMs: 250,
-      maxSessions: MAX_TOOL_PANEL_SESSIONS,
-      parseUiState: parseToolUiState,
+      maxSessions: 8,
+      protocol: TOOL_PAGE,
       lastRecordingKey: LAST_RECORDING_KEY + tool,
       profile: TOOL_PROFILES[tool],
       recordingKind: `a ${tool} recording`,
@@ -68,10 +63,6 @@ export class ToolPanel extends PanelHost<ToolViewAggregator, ToolUiState, ToolFr
     return aggregator;
   }
 
-  protected parsePageMessage(raw: unknown): ToolFromWebview | undefined {
-    return parseToolFromWebview(raw);
-  }
-
   protected restoreUiState(saved: ToolUiState): void {
     this.filter = saved.filter;
   }
@@ -83,7 +74,7 @@ export class ToolPanel extends PanelHost<ToolViewAggregator, ToolUiState, ToolFr
     if (saved.sessionId && this.sessions.has(saved.sessionId)) this.current = saved.sessionId;
   }
 
-  protected handlePageMessage(message: Extract<ToolFromWebview, { type: 'filter' }>): void {
+  protected handlePageMessage(message: OwnMessage<ToolPage>): void {
     this.filter = message.filter;
     this.refresh();
   }
