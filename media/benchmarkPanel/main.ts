@@ -3,12 +3,11 @@
 import uPlot from 'uplot';
 import './styles.css';
 import {
-  parseBenchmarkUiState,
+  BENCHMARK_PAGE,
   type BenchmarkRenderReport,
   type BenchmarkRunView,
   type BenchmarkState,
   type BenchmarkUiState,
-  type FromWebview,
   type SlowBlock,
   type SlowBlockColumn,
   type ToWebview,
@@ -21,7 +20,7 @@ import { onThemeChange, PageConnection } from '../shared/pageConnection';
 import { NodeSelector } from '../shared/nodeSelector';
 import { liveSessionStarting } from '../shared/sessionHeader';
 
-const page = new PageConnection<BenchmarkUiState, ToWebview, FromWebview>(parseBenchmarkUiState);
+const page = new PageConnection(BENCHMARK_PAGE);
 const dataFrames = new DataFrameClock();
 const CHART_HEIGHT = 140;
 const HISTOGRAM_HEIGHT = 190;
@@ -552,16 +551,6 @@ function handleMessage(message: ToWebview): void {
       render();
       if ((state.runA?.lastElapsedNs ?? 0) > 0) dataFrames.dataDrawn();
       return;
-    case 'nodes':
-      nodeSelector.update(message);
-      return;
-    case 'pickNode':
-      nodeSelector.pick(message.nodeKey);
-      return;
-    case 'requestRenderReport':
-      render();
-      page.post({ type: 'renderReport', requestId: message.requestId, report: renderReport() });
-      return;
   }
 }
 
@@ -601,4 +590,10 @@ function renderReport(): BenchmarkRenderReport {
 }
 
 render();
-page.start(handleMessage);
+page.start(handleMessage, {
+  report: () => {
+    render();
+    return renderReport();
+  },
+  parts: [nodeSelector],
+});

@@ -4,21 +4,18 @@
 // view are in the DOM. Every string from a session goes in through setUntrustedText / visibleText.
 import './styles.css';
 import {
-  parseNetworkUiState,
+  NETWORK_PAGE,
   type DirectionCounts,
   type MessageSequence,
-  type NetworkFromWebview,
   type NetworkRenderReport,
   type NetworkSnapshot,
-  type NetworkToWebview,
-  type NetworkUiState,
   type SequenceEntry,
 } from '../../src/shared/networkProtocol';
 import { setConnectionType } from '../shared/connectionType';
 import { activeElementCounts, el, formatBytes, formatCount, formatDuration, FrameScheduler, setText, setUntrustedText, visibleText } from '../shared/dom';
 import { PageConnection } from '../shared/pageConnection';
 
-const page = new PageConnection<NetworkUiState, NetworkToWebview, NetworkFromWebview>(parseNetworkUiState);
+const page = new PageConnection(NETWORK_PAGE);
 const ROW_HEIGHT = 22;
 const OVERSCAN = 10;
 
@@ -120,11 +117,12 @@ page.start((message) => {
       return;
     case 'sessions':
       return;
-    case 'requestRenderReport':
-      render();
-      page.post({ type: 'renderReport', requestId: message.requestId, report: renderReport() });
-      return;
   }
+}, {
+  report: () => {
+    render();
+    return renderReport();
+  },
 });
 
 // ---------- rendering ----------

@@ -2,8 +2,7 @@
 // the DOM only as text nodes, with invisible and reordering characters shown as visible escapes.
 import './styles.css';
 import {
-  parseUiState,
-  type FromWebview,
+  P2P_PAGE,
   type P2pRenderReport,
   type P2pUiState,
   type PeerDetail,
@@ -12,6 +11,7 @@ import {
   type SortColumn,
   type ToWebview,
 } from '../../src/shared/p2pProtocol';
+import type { RenderReportRequest } from '../../src/shared/panelProtocol';
 import type { UpdateTiming } from '../../src/shared/panelTiming';
 import { DataFrameClock } from '../shared/dataFrameClock';
 import { activeElementCounts, countOf, el, formatBytes, formatCount, formatSessionTime, setText, setUntrustedText, visibleText } from '../shared/dom';
@@ -22,7 +22,7 @@ import { SessionHeader } from '../shared/sessionHeader';
 import { RateCharts } from './charts';
 import { mergeRates, model, typeKey } from './model';
 
-const page = new PageConnection<P2pUiState, ToWebview, FromWebview>(parseUiState);
+const page = new PageConnection(P2P_PAGE);
 /** The user chose the peer whose messages show (a click, the keyboard, or a restored panel); until then the busiest. */
 let peerChosen = page.ui.selectedPeerId !== null;
 const dataFrames = new DataFrameClock();
@@ -127,33 +127,19 @@ function handleMessage(message: ToWebview): void {
       dirty.header = true;
       schedule();
       return;
-    case 'nodes':
-      header.nodes.update(message);
-      dirty.peers = true;
-      dirty.header = true;
-      schedule();
-      return;
-    case 'pickNode':
-      header.nodes.pick(message.nodeKey);
-      return;
-    case 'pressKernelFilter':
-      header.pressKernelFilter();
-      return;
-    case 'comparison':
-      comparison.update(message);
-      return;
-    case 'requestRenderReport': {
-      render();
-      // An update drawn here, outside an animation frame, is not timed.
-      updateTiming.handlerMs = 0;
-      updateTiming.waiting = false;
-      const report = renderReport();
-      if (message.timeUpdates === true) updateTiming.timings ??= [];
-      else if (message.timeUpdates === false) updateTiming.timings = null;
-      page.post({ type: 'renderReport', requestId: message.requestId, report });
-      return;
-    }
   }
+}
+
+/** Draws what is pending and reports it; `timeUpdates` starts or ends the timing of updates (RenderReportRequest). */
+function answerRenderReport(request: RenderReportRequest): P2pRenderReport {
+  render();
+  // An update drawn here, outside an animation frame, is not timed.
+  updateTiming.handlerMs = 0;
+  updateTiming.waiting = false;
+  const report = renderReport();
+  if (request.timeUpdates === true) updateTiming.timings ??= [];
+  else if (request.timeUpdates === false) updateTiming.timings = null;
+  return report;
 }
 
 // ---------- formats ----------
@@ -182,6 +168,11 @@ const header = new SessionHeader(
   {
     ignoredAs: 'note',
     onSelectNode: (nodeKey) => page.post({ type: 'selectNode', nodeKey }),
+    onNodes: () => {
+      dirty.peers = true;
+      dirty.header = true;
+      schedule();
+    },
     onKernelFilter: (sessionId) => page.post({ type: 'filterInKernel', sessionId }),
   },
 );
@@ -946,4 +937,4 @@ page.start((message) => {
   } else {
     handleMessage(message);
   }
-});
+}, { report: answerRenderReport, parts: [header, comparison] });

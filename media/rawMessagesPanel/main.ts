@@ -5,9 +5,8 @@ import './styles.css';
 import {
   HEX_BYTES_PER_ROW,
   MAX_LIST_WINDOW,
-  parseRawUiState,
+  RAW_PAGE,
   type DecodedNode,
-  type FromWebview,
   type RawMessageRow,
   type RawRenderReport,
   type RawSummary,
@@ -23,7 +22,7 @@ import { onThemeChange, PageConnection } from '../shared/pageConnection';
 import { ComparisonView } from '../shared/comparisonView';
 import { liveSessionStarting, SessionPicker } from '../shared/sessionHeader';
 
-const page = new PageConnection<RawUiState, ToWebview, FromWebview>(parseRawUiState);
+const page = new PageConnection(RAW_PAGE);
 const dataFrames = new DataFrameClock();
 
 const LIST_ROW_HEIGHT = 22;
@@ -606,9 +605,6 @@ function handleMessage(message: ToWebview): void {
       renderDetail();
       if (model.sessionId !== null) requestList(page.ui.follow);
       return;
-    case 'comparison':
-      comparison.update(message);
-      return;
     case 'summary':
       if (message.sessionId !== model.sessionId) return;
       if (message.sessions) model.sessions = [...message.sessions];
@@ -660,11 +656,6 @@ function handleMessage(message: ToWebview): void {
       dataFrames.dataDrawn();
       return;
     }
-    case 'requestRenderReport':
-      renderList();
-      renderHex();
-      page.post({ type: 'renderReport', requestId: message.requestId, report: renderReport() });
-      return;
   }
 }
 
@@ -735,4 +726,11 @@ new ResizeObserver(() => {
 
 renderHeader();
 renderDetail();
-page.start(handleMessage);
+page.start(handleMessage, {
+  report: () => {
+    renderList();
+    renderHex();
+    return renderReport();
+  },
+  parts: [comparison],
+});

@@ -1,11 +1,12 @@
 // The A/B section every panel page shows when its host compares the run shown (A) with another (B): totals,
 // per-second rates of both runs on one chart each, every count table with deltas, ratios and shares, and the
 // distributions with their quantiles; what differs beyond the host's threshold is marked. Hidden while the
-// panel compares nothing. A page creates one, puts `element` where it wants it, hands it each `comparison`
-// message and adds `report()` to its render report.
+// panel compares nothing. A page creates one, puts `element` where it wants it, gives it to page.start as a
+// part (it takes each `comparison` message) and adds `report()` to its render report.
 import type { ComparedDistribution, ComparedRate, ComparedRow, ComparisonMessage, ComparisonReport, RunComparison, TableBox } from '../../src/shared/panelProtocol';
 import { ChartSlot } from './charts';
 import { el, formatBytes, formatCount, formatDecimal, formatWholeSeconds, setText, setUntrustedText } from './dom';
+import type { PagePart } from './pageConnection';
 
 type Post = (message: { readonly type: 'selectComparison'; readonly sessionId: null } | { readonly type: 'compareWith' }) => void;
 
@@ -34,7 +35,7 @@ function cellsOf(row: HTMLTableRowElement): string[] {
   return [...row.cells].map((cell) => cell.textContent ?? '');
 }
 
-export class ComparisonView {
+export class ComparisonView implements PagePart {
   readonly element = el('details', 'comparison');
   private readonly summary = el('summary', undefined, 'A/B comparison');
   private readonly runA = el('span', 'comparison-label');
@@ -66,6 +67,13 @@ export class ComparisonView {
 
   get shown(): boolean {
     return this.comparison !== null;
+  }
+
+  /** Takes `comparison`. */
+  take(message: { readonly type: string }): boolean {
+    if (message.type !== 'comparison') return false;
+    this.update(message as ComparisonMessage);
+    return true;
   }
 
   update(message: ComparisonMessage): void {

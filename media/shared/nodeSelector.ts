@@ -1,12 +1,13 @@
 // The node selector of a session over every process of a build (NodesMessage, src/shared/panelProtocol.ts):
 // "All nodes" or one node. Hidden while the session has fewer than two nodes. With all nodes shown, pages add a Node column
 // that names each row's node from its pid (`nodeOfPid`). Node names come from datadirs: untrusted text.
-import type { NodeChoice, NodeSelectorReport, NodesMessage } from '../../src/shared/panelProtocol';
+import type { NodeChoice, NodeSelectorReport, NodesMessage, PickNodeMessage } from '../../src/shared/panelProtocol';
+import type { PagePart } from './pageConnection';
 import { el, formatCount, plural, setText, visibleText } from './dom';
 
 const ALL = '';
 
-export class NodeSelector {
+export class NodeSelector implements PagePart {
   readonly element = el('label', 'node-selector');
   private readonly select = el('select');
   private readonly note = el('span', 'node-note');
@@ -15,7 +16,11 @@ export class NodeSelector {
   private readonly byPid = new Map<number, NodeChoice>();
   private shownOptions = '';
 
-  constructor(onSelect: (nodeKey: string | null) => void) {
+  /** `onSelect`: the user picked a node; `onNodes`: the host sent the nodes (redraw what shows them). */
+  constructor(
+    onSelect: (nodeKey: string | null) => void,
+    private readonly onNodes: () => void = () => undefined,
+  ) {
     this.element.append(el('span', 'label', 'Node'), this.select, this.note);
     this.select.setAttribute('aria-label', 'Node');
     this.select.addEventListener('change', () => {
@@ -23,6 +28,20 @@ export class NodeSelector {
       if (key !== this.selected) onSelect(key);
     });
     this.element.hidden = true;
+  }
+
+  /** Takes `nodes` and `pickNode`. */
+  take(message: { readonly type: string }): boolean {
+    const own = message as NodesMessage | PickNodeMessage;
+    if (own.type === 'nodes') {
+      this.update(own);
+      this.onNodes();
+    } else if (own.type === 'pickNode') {
+      this.pick(own.nodeKey);
+    } else {
+      return false;
+    }
+    return true;
   }
 
   update(message: NodesMessage): void {

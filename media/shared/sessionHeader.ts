@@ -5,6 +5,7 @@ import type { SessionChoice } from '../../src/shared/panelProtocol';
 import type { NamedCount, SessionStatus } from '../../src/shared/p2pProtocol';
 import { el, formatCount, plural, setText, setUntrustedText, visibleText } from './dom';
 import { NodeSelector } from './nodeSelector';
+import type { PagePart } from './pageConnection';
 
 /** The session picker: newest first, each with its state; disabled while there is nothing to pick. */
 export class SessionPicker {
@@ -49,7 +50,7 @@ export interface SessionAccount {
 }
 
 /** Picker, session state and loss banner in one toolbar, with the notes bar below it. */
-export class SessionHeader {
+export class SessionHeader implements PagePart {
   readonly toolbar = el('header', 'toolbar');
   readonly notesBar = el('div', 'notes');
   readonly picker: SessionPicker;
@@ -71,12 +72,14 @@ export class SessionHeader {
       readonly title?: HTMLElement;
       readonly ignoredAs: 'counter' | 'note';
       readonly onSelectNode: (nodeKey: string | null) => void;
+      /** The host sent the session's nodes (redraw what shows them, e.g. a Node column). */
+      readonly onNodes: () => void;
       /** The user asks to filter the session shown in the kernel (the page posts `filterInKernel`). */
       readonly onKernelFilter: (sessionId: string) => void;
     },
   ) {
     this.picker = new SessionPicker(onPick);
-    this.nodes = new NodeSelector(options.onSelectNode);
+    this.nodes = new NodeSelector(options.onSelectNode, options.onNodes);
     this.lossBanner.setAttribute('role', 'status');
     this.lossBanner.append(this.lostCounter, this.cutCounter);
     if (options.ignoredAs === 'counter') this.lossBanner.append(this.ignoredCounter);
@@ -94,8 +97,16 @@ export class SessionHeader {
     return !this.kernelFilterButton.hidden;
   }
 
+  /** Takes the node selector's messages and `pressKernelFilter`. */
+  take(message: { readonly type: string }): boolean {
+    if (this.nodes.take(message)) return true;
+    if (message.type !== 'pressKernelFilter') return false;
+    this.pressKernelFilter();
+    return true;
+  }
+
   /** Presses "Kernel filter…" as the user would (tests); nothing while it is not offered. */
-  pressKernelFilter(): void {
+  private pressKernelFilter(): void {
     if (!this.kernelFilterButton.hidden) this.kernelFilterButton.click();
   }
 

@@ -3,16 +3,14 @@
 // shown arrives by postMessage; strings from tracepoints go into the DOM only as text.
 import './styles.css';
 import {
-  parseToolUiState,
+  TOOL_PAGE,
   TOOL_PANEL_TITLES,
   type SessionChoice,
   type ToolFilter,
-  type ToolFromWebview,
   type ToolPanelTool,
   type ToolRenderReport,
   type ToolSnapshot,
   type ToolToWebview,
-  type ToolUiState,
 } from '../../src/shared/toolPanelProtocol';
 import { DataFrameClock } from '../shared/dataFrameClock';
 import { activeElementCounts, el, FrameScheduler, setText, visibleText } from '../shared/dom';
@@ -27,7 +25,7 @@ import { mempoolView } from './views/mempoolView';
 import { utxosView } from './views/utxosView';
 import { traceView } from './views/traceView';
 
-const page = new PageConnection<ToolUiState, ToolToWebview, ToolFromWebview>(parseToolUiState);
+const page = new PageConnection(TOOL_PAGE);
 const dataFrames = new DataFrameClock();
 const scriptsAtStart = document.querySelectorAll('script').length;
 
@@ -74,6 +72,7 @@ const header = new SessionHeader(
     title: titleText,
     ignoredAs: 'counter',
     onSelectNode: (nodeKey) => page.post({ type: 'selectNode', nodeKey }),
+    onNodes: () => frames.schedule(),
     onKernelFilter: (sessionId) => page.post({ type: 'filterInKernel', sessionId }),
   },
 );
@@ -169,27 +168,10 @@ function handleMessage(message: ToolToWebview): void {
       model.sessions = [...message.sessions];
       frames.schedule();
       return;
-    case 'nodes':
-      header.nodes.update(message);
-      frames.schedule();
-      return;
-    case 'pickNode':
-      header.nodes.pick(message.nodeKey);
-      return;
-    case 'pressKernelFilter':
-      header.pressKernelFilter();
-      return;
-    case 'comparison':
-      comparison.update(message);
-      return;
     case 'setFilter':
       showFilter(message.filter);
       page.saveUi({ filter: message.filter });
       page.post({ type: 'filter', filter: message.filter });
-      return;
-    case 'requestRenderReport':
-      render();
-      page.post({ type: 'renderReport', requestId: message.requestId, report: renderReport() });
       return;
   }
 }
@@ -251,4 +233,10 @@ function renderReport(): ToolRenderReport {
 
 if (page.ui.tool) mountView(page.ui.tool);
 render();
-page.start(handleMessage);
+page.start(handleMessage, {
+  report: () => {
+    render();
+    return renderReport();
+  },
+  parts: [header, comparison],
+});

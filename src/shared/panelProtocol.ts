@@ -136,7 +136,7 @@ export function pageErrorText(value: unknown): string | undefined {
  * The message types of one panel's page, named once in its protocol module (e.g. `P2pPage`) and used by the
  * host (PanelHost) and the page (PageConnection) alike.
  */
-export interface PageTypes<UiState = unknown, FromPage extends { readonly type: string } = { readonly type: string }, ToPage extends { readonly type: string } = { readonly type: string }, Report = unknown> {
+export interface PageTypes<UiState extends object = object, FromPage extends { readonly type: string } = { readonly type: string }, ToPage extends { readonly type: string } = { readonly type: string }, Report = unknown> {
   /** What the page keeps across hide/show and window reloads (vscode.setState). */
   readonly uiState: UiState;
   readonly fromPage: FromPage;
