@@ -14,8 +14,8 @@ import {
 } from '../../src/shared/benchmarkProtocol';
 import { DataFrameClock } from '../shared/dataFrameClock';
 import { WHOLE_SECOND_STEPS } from '../../src/shared/chartAxis';
-import { chartReport, latestInLegend, wholeSplits } from '../shared/charts';
-import { activeElementCounts, countOf, cssColor, el, formatAxisTime, formatDuration, formatWholeSeconds, setUntrustedText, visibleText } from '../shared/dom';
+import { chartReport, latestInLegend, themedAxis, wholeSplits } from '../shared/charts';
+import { activeElementCounts, countOf, el, formatAxisTime, formatDuration, formatWholeSeconds, setUntrustedText, themeColors, visibleText } from '../shared/dom';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
 import { NodeSelector } from '../shared/nodeSelector';
 import { liveSessionStarting } from '../shared/sessionHeader';
@@ -211,14 +211,10 @@ compareButton.addEventListener('click', () => page.post({ type: 'compareWith' })
 // ---------- charts ----------
 
 
-function colors(): { a: string; b: string; foreground: string; grid: string; font: string } {
-  return {
-    a: cssColor('--vscode-charts-blue', '#3794ff'),
-    b: cssColor('--vscode-charts-orange', '#d18616'),
-    foreground: cssColor('--vscode-descriptionForeground', '#888'),
-    grid: cssColor('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)'),
-    font: `11px ${cssColor('--vscode-font-family', 'sans-serif')}`,
-  };
+/** Run A's and run B's colours. */
+function runColors(): { a: string; b: string } {
+  const { blue, orange } = themeColors();
+  return { a: blue, b: orange };
 }
 
 function withAlpha(color: string, alphaHex: string): string | undefined {
@@ -251,8 +247,8 @@ function rateData(key: RateChartSpec['key']): { data: uPlot.AlignedData; runs: n
 }
 
 function makeRateChart(host: HTMLElement, runs: number, data: uPlot.AlignedData): ChartHandle {
-  const c = colors();
-  const axis = { stroke: c.foreground, font: c.font, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid, width: 1 } };
+  const c = runColors();
+  const axis = themedAxis();
   const value = (_u: uPlot, v: number | null | undefined): string => (v === null || v === undefined ? '—' : formatRate(v));
   const series: uPlot.Series[] = [
     { label: 'Time', value: (_u, v) => (v === null || v === undefined ? '—' : formatAxisTime(v)) },
@@ -295,8 +291,8 @@ function bucketLabel(row: HistogramRow): string {
 }
 
 function makeHistogram(host: HTMLElement, rows: HistogramRow[], runs: number): ChartHandle {
-  const c = colors();
-  const axis = { stroke: c.foreground, font: c.font, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid, width: 1 } };
+  const c = runColors();
+  const axis = themedAxis();
   const labels = rows.map(bucketLabel);
   const bars = uPlot.paths.bars;
   const count = (_u: uPlot, v: number | null | undefined): string => (v === null || v === undefined ? '—' : integer.format(v));

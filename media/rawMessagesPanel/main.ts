@@ -120,25 +120,24 @@ const LIST_COLUMNS = [
   ['cut', ''],
 ] as const;
 for (const [name, title] of LIST_COLUMNS) listHeader.append(el('span', `c-${name}`, title));
-const listScroll = el('div', 'list-scroll');
-listScroll.tabIndex = 0;
+/** A virtualized scroll area: a spacer as tall as all its rows, the host of the rows in view, and a hint while there are none. */
+function virtualScroll(className: string): { scroll: HTMLDivElement; spacer: HTMLDivElement; rowsHost: HTMLDivElement; empty: HTMLDivElement } {
+  const scroll = el('div', className);
+  scroll.tabIndex = 0;
+  const parts = { scroll, spacer: el('div', 'spacer-block'), rowsHost: el('div', 'rows-host'), empty: el('div', 'hint') };
+  scroll.append(parts.spacer, parts.rowsHost, parts.empty);
+  return parts;
+}
+
+const { scroll: listScroll, spacer: listSpacer, rowsHost: listRowsHost, empty: listEmpty } = virtualScroll('list-scroll');
 listScroll.setAttribute('role', 'listbox');
 listScroll.setAttribute('aria-label', 'Messages');
-const listSpacer = el('div', 'spacer-block');
-const listRowsHost = el('div', 'rows-host');
-const listEmpty = el('div', 'hint');
-listScroll.append(listSpacer, listRowsHost, listEmpty);
 listSection.append(listHeader, listScroll);
 
 const detail = el('div', 'detail');
 const hexSection = el('section', 'hex-section');
 const hexHeading = el('h2', undefined, 'Bytes');
-const hexScroll = el('div', 'hex-scroll');
-hexScroll.tabIndex = 0;
-const hexSpacer = el('div', 'spacer-block');
-const hexRowsHost = el('div', 'rows-host');
-const hexEmpty = el('div', 'hint');
-hexScroll.append(hexSpacer, hexRowsHost, hexEmpty);
+const { scroll: hexScroll, spacer: hexSpacer, rowsHost: hexRowsHost, empty: hexEmpty } = virtualScroll('hex-scroll');
 hexSection.append(hexHeading, hexScroll);
 
 const decodedSection = el('section', 'decoded-section');

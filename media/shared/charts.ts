@@ -2,7 +2,13 @@
 // resized with the panel.
 import uPlot from 'uplot';
 import { latestIndex, WHOLE_SECOND_STEPS, wholeAxisSplits, type ChartReport } from '../../src/shared/chartAxis';
-import { cssColor, el, formatAxisTime, formatDecimal } from './dom';
+import { cssColor, el, formatAxisTime, formatDecimal, themeColors } from './dom';
+
+/** A uPlot axis in the theme's colours (each chart adds its ticks and labels). */
+export function themedAxis(): uPlot.Axis {
+  const { foreground, grid, fontFamily } = themeColors();
+  return { stroke: foreground, font: `11px ${fontFamily}`, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+}
 
 /** The y axis' ticks: whole steps, so that no two labels read alike (src/shared/chartAxis.ts). */
 export function wholeSplits(_u: uPlot, _axis: number, _min: number, max: number): number[] {
@@ -110,10 +116,7 @@ export class ChartSlot {
   }
 
   private options(spec: ChartSpec): uPlot.Options {
-    const foreground = cssColor('--vscode-descriptionForeground', '#888');
-    const grid = cssColor('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
-    const font = `11px ${cssColor('--vscode-font-family', 'sans-serif')}`;
-    const axis = { stroke: foreground, font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+    const axis = themedAxis();
     const format = spec.formatValue ?? ((v: number) => formatDecimal(v));
     const show = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : format(v));
     const formatAxis = this.axisFormat(spec);

@@ -75,6 +75,18 @@ export function cssColor(name: string, fallback: string): string {
   return value || fallback;
 }
 
+/** The theme's colours for what the pages draw (read when drawing: they change with the theme). */
+export function themeColors(): { readonly blue: string; readonly orange: string; readonly red: string; readonly foreground: string; readonly grid: string; readonly fontFamily: string } {
+  return {
+    blue: cssColor('--vscode-charts-blue', '#3794ff'),
+    orange: cssColor('--vscode-charts-orange', '#d18616'),
+    red: cssColor('--vscode-charts-red', '#f14c4c'),
+    foreground: cssColor('--vscode-descriptionForeground', '#888'),
+    grid: cssColor('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)'),
+    fontFamily: cssColor('--vscode-font-family', 'sans-serif'),
+  };
+}
+
 /** Elements that could load, run or link something: a panel's own UI never has any. */
 const ACTIVE_ELEMENTS = 'img, script, iframe, object, embed, a, style, link, svg, video, audio, form, meta, base';
 

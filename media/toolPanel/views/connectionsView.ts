@@ -1,5 +1,5 @@
 import type { ConnectionRow, ConnectionsView, ToolCounters } from '../../../src/shared/toolPanelProtocol';
-import { countOf, cssColor, el, formatAxisTime, formatCount, formatDuration, formatSessionTime, visibleText } from '../../shared/dom';
+import { countOf, el, formatAxisTime, formatCount, formatDuration, formatSessionTime, themeColors, visibleText } from '../../shared/dom';
 import { defineView, newestFirst, type CellContent, type ExtraPart } from '../viewModule';
 
 /** Rows are taller when there are few connections. */
@@ -62,12 +62,7 @@ function createTimeline(): ExtraPart<ConnectionsView> {
     if (!ctx) return;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
-    const inColor = cssColor('--vscode-charts-blue', '#3794ff');
-    const outColor = cssColor('--vscode-charts-orange', '#d18616');
-    const alarm = cssColor('--vscode-charts-red', '#f14c4c');
-    const muted = cssColor('--vscode-descriptionForeground', '#999');
-    const grid = cssColor('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
-    const font = cssColor('--vscode-font-family', 'sans-serif');
+    const { blue: inColor, orange: outColor, red: alarm, foreground: muted, grid, fontFamily: font } = themeColors();
     const span = Math.max(1e9, endNs);
     const left = 4;
     const plotWidth = width - 8;
