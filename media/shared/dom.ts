@@ -1,6 +1,7 @@
 // DOM helpers for every panel page: text only. Strings from tracepoints go into the DOM as text nodes, with
 // invisible and reordering characters shown as visible escapes (src/shared/visibleText.ts).
 import { splitVisibleText } from '../../src/shared/visibleText';
+import type { ActiveElementCounts } from '../../src/shared/panelProtocol';
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -91,7 +92,7 @@ export function themeColors(): { readonly blue: string; readonly orange: string;
 const ACTIVE_ELEMENTS = 'img, script, iframe, object, embed, a, style, link, svg, video, audio, form, meta, base';
 
 /** The render report's safety counts: active elements inside the panel's UI, <img> anywhere in the document. */
-export function activeElementCounts(app: Element): { readonly activeElementsInPanel: number; readonly imgElementsInDocument: number } {
+export function activeElementCounts(app: Element): ActiveElementCounts {
   return { activeElementsInPanel: app.querySelectorAll(ACTIVE_ELEMENTS).length, imgElementsInDocument: document.querySelectorAll('img').length };
 }
 

@@ -7,7 +7,7 @@
 
 import type { ChartReport } from './chartAxis';
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type RenderReportRequest, type SessionChoice } from './panelProtocol';
+import { isRecord, pageProtocol, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type RenderReportRequest, type SessionChoice, type ActiveElementCounts } from './panelProtocol';
 
 export interface RateSeries {
   /** Seconds since the run's first block (or first rate snapshot), one entry per point. */
@@ -139,7 +139,7 @@ export interface BenchmarkUiState {
 
 export const DEFAULT_BENCHMARK_UI_STATE: BenchmarkUiState = { runA: null, runB: null, sortColumn: 'duration', sortDescending: true };
 
-export interface BenchmarkRenderReport {
+export interface BenchmarkRenderReport extends ActiveElementCounts {
   readonly runA: string | null;
   /** The node selector of run A (a session over every process of a build). */
   readonly nodes: NodeSelectorReport;
@@ -160,8 +160,6 @@ export interface BenchmarkRenderReport {
   readonly summaryA: Readonly<Record<string, string>>;
   /** The rate charts' and the histogram's legends and y-axis labels as drawn. */
   readonly charts: readonly ChartReport[];
-  readonly activeElementsInPanel: number;
-  readonly imgElementsInDocument: number;
   readonly dataFrames: DataFrameTimes;
 }
 
@@ -202,19 +200,17 @@ export function parseBenchmarkUiState(value: unknown): BenchmarkUiState {
   };
 }
 
-/** Narrows an untyped postMessage payload from the webview; unknown shapes give undefined. */
-export function parseBenchmarkFromWebview(value: unknown): FromWebview | undefined {
-  return parsePanelMessage<BenchmarkUiState, BenchmarkRenderReport, UiStateMessage | SelectRunMessage>(value, parseBenchmarkUiState, (message) => {
-    switch (message.type) {
-      case 'uiState':
-        return { type: 'uiState', uiState: parseBenchmarkUiState(message.uiState) };
-      case 'selectRun':
-        return message.run === 'A' || message.run === 'B' ? { type: 'selectRun', run: message.run, sessionId: sessionIdOrNull(message.sessionId) } : undefined;
-      default:
-        return undefined;
-    }
-  });
-}
 
 export type BenchmarkPage = PageTypes<BenchmarkUiState, FromWebview, ToWebview, BenchmarkRenderReport>;
-export const BENCHMARK_PAGE: PageProtocol<BenchmarkPage> = { parseUiState: parseBenchmarkUiState, parseFromPage: parseBenchmarkFromWebview };
+export const BENCHMARK_PAGE: PageProtocol<BenchmarkPage> = pageProtocol<BenchmarkUiState, UiStateMessage | SelectRunMessage, ToWebview, BenchmarkRenderReport>(parseBenchmarkUiState, (message) => {
+  switch (message.type) {
+    case 'uiState':
+      return { type: 'uiState', uiState: parseBenchmarkUiState(message.uiState) };
+    case 'selectRun':
+      return message.run === 'A' || message.run === 'B' ? { type: 'selectRun', run: message.run, sessionId: sessionIdOrNull(message.sessionId) } : undefined;
+    default:
+      return undefined;
+  }
+});
+/** Narrows an untyped postMessage payload from the page; unknown shapes give undefined. */
+export const parseBenchmarkFromWebview = BENCHMARK_PAGE.parseFromPage;

@@ -2,7 +2,7 @@
 // connections between them with their messages, and the message sequence of two chosen nodes. The model is
 // src/core/network/networkModel.ts. Every string here (node names, addresses, message types) is untrusted.
 
-import { isRecord, parsePanelMessage, type CommonFromWebview, type PageProtocol, type PageTypes, type SessionsMessage } from './panelProtocol';
+import { isRecord, pageProtocol, type CommonFromWebview, type PageProtocol, type PageTypes, type SessionsMessage, type ActiveElementCounts } from './panelProtocol';
 
 export interface NetworkNodeRow {
   /** The node's key (its datadir, or `pid:N` when unknown). */
@@ -132,7 +132,7 @@ export function parseNetworkUiState(state: unknown): NetworkUiState {
   return { nodeA: key(state.nodeA), nodeB: key(state.nodeB), showNodeEvents: state.showNodeEvents !== false };
 }
 
-export interface NetworkRenderReport {
+export interface NetworkRenderReport extends ActiveElementCounts {
   readonly nodes: readonly string[];
   readonly connectionRows: number;
   /** Connection rows as drawn: "node0 → node1 manual matched 12/12". */
@@ -151,8 +151,6 @@ export interface NetworkRenderReport {
     readonly paired: number;
     readonly unpaired: number;
   };
-  readonly activeElementsInPanel: number;
-  readonly imgElementsInDocument: number;
 }
 
 // ---- host → page ----
@@ -180,13 +178,12 @@ export interface NetworkClearMessage {
 
 export type NetworkFromWebview = CommonFromWebview<NetworkUiState, NetworkRenderReport> | NetworkUiStateMessage | NetworkClearMessage;
 
-export function parseNetworkFromWebview(value: unknown): NetworkFromWebview | undefined {
-  return parsePanelMessage<NetworkUiState, NetworkRenderReport, NetworkUiStateMessage | NetworkClearMessage>(value, parseNetworkUiState, (message) => {
-    if (message.type === 'uiState') return { type: 'uiState', uiState: parseNetworkUiState(message.uiState) };
-    if (message.type === 'clear') return { type: 'clear' };
-    return undefined;
-  });
-}
 
 export type NetworkPage = PageTypes<NetworkUiState, NetworkFromWebview, NetworkToWebview, NetworkRenderReport>;
-export const NETWORK_PAGE: PageProtocol<NetworkPage> = { parseUiState: parseNetworkUiState, parseFromPage: parseNetworkFromWebview };
+export const NETWORK_PAGE: PageProtocol<NetworkPage> = pageProtocol<NetworkUiState, NetworkUiStateMessage | NetworkClearMessage, NetworkToWebview, NetworkRenderReport>(parseNetworkUiState, (message) => {
+  if (message.type === 'uiState') return { type: 'uiState', uiState: parseNetworkUiState(message.uiState) };
+  if (message.type === 'clear') return { type: 'clear' };
+  return undefined;
+});
+/** Narrows an untyped postMessage payload from the page; unknown shapes give undefined. */
+export const parseNetworkFromWebview = NETWORK_PAGE.parseFromPage;

@@ -6,7 +6,7 @@
 // nanoseconds since the session started, far below 2^53 for any real session.
 
 import type { DataFrameTimes, UpdateTiming } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type PressKernelFilterMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import { isRecord, pageProtocol, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type PressKernelFilterMessage, type RenderReportRequest, type SecondBuckets, type SessionChoice, type SessionsMessage, type ActiveElementCounts } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 /** Decimal string of Bitcoin Core's int64 peer id. */
@@ -51,14 +51,7 @@ export interface MessageTypeRow {
   readonly bytesOut: number;
 }
 
-/** Consecutive 1-second buckets starting at `startSecond` (seconds since the session started). */
-export interface RateSeries {
-  readonly startSecond: number;
-  readonly msgsIn: readonly number[];
-  readonly msgsOut: readonly number[];
-  readonly bytesIn: readonly number[];
-  readonly bytesOut: readonly number[];
-}
+export type RateSeries = SecondBuckets<'msgsIn' | 'msgsOut' | 'bytesIn' | 'bytesOut'>;
 
 export interface NamedCount {
   readonly name: string;
@@ -159,7 +152,7 @@ export const DEFAULT_UI_STATE: P2pUiState = {
 };
 
 /** What the webview rendered, for integration tests (the webview DOM is not reachable from the host). */
-export interface P2pRenderReport {
+export interface P2pRenderReport extends ActiveElementCounts {
   readonly sessionId: string | null;
   /** The session's state as the header shows it ("Live · p2p-traffic · …", "p2p-traffic · waiting for the password …"). */
   readonly sessionState: string;
@@ -197,10 +190,6 @@ export interface P2pRenderReport {
   /** The note over the peer table in a session filtered in the kernel ('' when hidden). */
   readonly kernelFilterNote: string;
   readonly chartCanvasCount: number;
-  /** <img>, <script>, <iframe>, <object>, <embed>, <a>, <style>, <link>, <svg>… elements inside the panel's UI. */
-  readonly activeElementsInPanel: number;
-  /** <img> elements anywhere in the document (the panel has none of its own). */
-  readonly imgElementsInDocument: number;
   readonly dataFrames: DataFrameTimes;
   /** Each update (delta or peer detail and its frame) since the request that started the timing, while it runs. */
   readonly updateTimings?: readonly UpdateTiming[];
@@ -257,12 +246,10 @@ export function parseUiState(value: unknown): P2pUiState {
   };
 }
 
-/** Narrows an untyped postMessage payload from the webview; unknown shapes give undefined. */
-export function parseFromWebview(value: unknown): FromWebview | undefined {
-  return parsePanelMessage<P2pUiState, P2pRenderReport, UiStateMessage>(value, parseUiState, (message) =>
-    message.type === 'uiState' ? { type: 'uiState', uiState: parseUiState(message.uiState) } : undefined,
-  );
-}
 
 export type P2pPage = PageTypes<P2pUiState, FromWebview, ToWebview, P2pRenderReport>;
-export const P2P_PAGE: PageProtocol<P2pPage> = { parseUiState: parseUiState, parseFromPage: parseFromWebview };
+export const P2P_PAGE: PageProtocol<P2pPage> = pageProtocol<P2pUiState, UiStateMessage, ToWebview, P2pRenderReport>(parseUiState, (message) =>
+  message.type === 'uiState' ? { type: 'uiState', uiState: parseUiState(message.uiState) } : undefined,
+);
+/** Narrows an untyped postMessage payload from the page; unknown shapes give undefined. */
+export const parseFromWebview = P2P_PAGE.parseFromPage;

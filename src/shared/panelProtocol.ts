@@ -3,6 +3,9 @@
 // requests by their id; the host sends the session list. Each panel's own protocol (p2pProtocol.ts,
 // rawMessagesProtocol.ts, benchmarkProtocol.ts, toolPanelProtocol.ts) adds its snapshot, delta and own requests.
 
+/** Per-second counts of each key: consecutive 1-second buckets starting at `startSecond` (seconds since the session started). */
+export type SecondBuckets<Key extends string> = { readonly startSecond: number } & { readonly [K in Key]: readonly number[] };
+
 /** One session in a panel's session picker. */
 export interface SessionChoice {
   readonly id: string;
@@ -150,6 +153,25 @@ export interface PageProtocol<Page extends PageTypes> {
   parseUiState(state: unknown): Page['uiState'];
   /** Narrows what the page posted (parsePanelMessage with the panel's own messages); undefined: not a message of this page. */
   parseFromPage(value: unknown): Page['fromPage'] | undefined;
+}
+
+/**
+ * A page's protocol from the validator of its UI state and that of its own messages (parsePanelMessage takes
+ * the common ones).
+ */
+export function pageProtocol<UiState extends object, Own extends { readonly type: string }, ToPage extends { readonly type: string }, Report>(
+  parseUiState: (state: unknown) => UiState,
+  parseOwn: (message: Record<string, unknown>) => Own | undefined,
+): PageProtocol<PageTypes<UiState, CommonFromWebview<UiState, Report> | Own, ToPage, Report>> {
+  return { parseUiState, parseFromPage: (value) => parsePanelMessage<UiState, Report, Own>(value, parseUiState, parseOwn) };
+}
+
+/** What every page's render report says of its safety: elements that could load, run or link something (media/shared/dom.ts activeElementCounts). */
+export interface ActiveElementCounts {
+  /** <img>, <script>, <iframe>, <object>, <embed>, <a>, <style>, <link>, <svg>… elements inside the panel's UI. */
+  readonly activeElementsInPanel: number;
+  /** <img> elements anywhere in the document (the panel has none of its own). */
+  readonly imgElementsInDocument: number;
 }
 
 /** What every page may send. */

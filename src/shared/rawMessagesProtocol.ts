@@ -6,7 +6,7 @@
 // Numbers: peer ids cross as decimal strings; sizes (≤ 4 MB) and elapsed nanoseconds as numbers.
 
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type RenderReportRequest, type SessionChoice } from './panelProtocol';
+import { isRecord, pageProtocol, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type RenderReportRequest, type SessionChoice, type ActiveElementCounts } from './panelProtocol';
 
 export type RawDirection = 'in' | 'out';
 
@@ -138,7 +138,7 @@ export const MAX_LIST_WINDOW = 500;
 export const MAX_HEX_RANGE = 64 * 1024;
 export const HEX_BYTES_PER_ROW = 16;
 
-export interface RawRenderReport {
+export interface RawRenderReport extends ActiveElementCounts {
   readonly sessionId: string | null;
   /** The A/B section (media/shared/comparisonView.ts). */
   readonly comparison: ComparisonReport;
@@ -164,8 +164,6 @@ export interface RawRenderReport {
   readonly droppedText: string;
   readonly cutText: string;
   readonly lostAlarm: boolean;
-  readonly activeElementsInPanel: number;
-  readonly imgElementsInDocument: number;
   readonly elementCount: number;
   readonly dataFrames: DataFrameTimes;
 }
@@ -265,29 +263,27 @@ export function parseRawUiState(value: unknown): RawUiState {
   };
 }
 
-/** Narrows an untyped postMessage payload from the webview; unknown shapes give undefined. */
-export function parseRawFromWebview(value: unknown): FromWebview | undefined {
-  return parsePanelMessage<RawUiState, RawRenderReport, UiStateMessage | ListWindowRequest | HexRangeRequest>(value, parseRawUiState, (message) => {
-    switch (message.type) {
-      case 'uiState':
-        return { type: 'uiState', uiState: parseRawUiState(message.uiState) };
-      case 'requestListWindow': {
-        const requestId = boundedInteger(message.requestId, 0, Number.MAX_SAFE_INTEGER);
-        const start = boundedInteger(message.start, -1, Number.MAX_SAFE_INTEGER);
-        const count = boundedInteger(message.count, 0, MAX_LIST_WINDOW);
-        return requestId !== undefined && start !== undefined && count !== undefined ? { type: 'requestListWindow', requestId, start, count } : undefined;
-      }
-      case 'requestHexRange': {
-        const seq = boundedInteger(message.seq, 1, Number.MAX_SAFE_INTEGER);
-        const offset = boundedInteger(message.offset, 0, Number.MAX_SAFE_INTEGER);
-        const length = boundedInteger(message.length, 0, MAX_HEX_RANGE);
-        return seq !== undefined && offset !== undefined && length !== undefined ? { type: 'requestHexRange', seq, offset, length } : undefined;
-      }
-      default:
-        return undefined;
-    }
-  });
-}
 
 export type RawPage = PageTypes<RawUiState, FromWebview, ToWebview, RawRenderReport>;
-export const RAW_PAGE: PageProtocol<RawPage> = { parseUiState: parseRawUiState, parseFromPage: parseRawFromWebview };
+export const RAW_PAGE: PageProtocol<RawPage> = pageProtocol<RawUiState, UiStateMessage | ListWindowRequest | HexRangeRequest, ToWebview, RawRenderReport>(parseRawUiState, (message) => {
+  switch (message.type) {
+    case 'uiState':
+      return { type: 'uiState', uiState: parseRawUiState(message.uiState) };
+    case 'requestListWindow': {
+      const requestId = boundedInteger(message.requestId, 0, Number.MAX_SAFE_INTEGER);
+      const start = boundedInteger(message.start, -1, Number.MAX_SAFE_INTEGER);
+      const count = boundedInteger(message.count, 0, MAX_LIST_WINDOW);
+      return requestId !== undefined && start !== undefined && count !== undefined ? { type: 'requestListWindow', requestId, start, count } : undefined;
+    }
+    case 'requestHexRange': {
+      const seq = boundedInteger(message.seq, 1, Number.MAX_SAFE_INTEGER);
+      const offset = boundedInteger(message.offset, 0, Number.MAX_SAFE_INTEGER);
+      const length = boundedInteger(message.length, 0, MAX_HEX_RANGE);
+      return seq !== undefined && offset !== undefined && length !== undefined ? { type: 'requestHexRange', seq, offset, length } : undefined;
+    }
+    default:
+      return undefined;
+  }
+});
+/** Narrows an untyped postMessage payload from the page; unknown shapes give undefined. */
+export const parseRawFromWebview = RAW_PAGE.parseFromPage;

@@ -9,7 +9,7 @@
 import type { ChartReport } from './chartAxis';
 import type { NamedCount, SessionStatus } from './p2pProtocol';
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, parsePanelMessage, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type PressKernelFilterMessage, type RenderReportRequest, type SessionChoice, type SessionsMessage } from './panelProtocol';
+import { isRecord, pageProtocol, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type PressKernelFilterMessage, type RenderReportRequest, type SecondBuckets, type SessionChoice, type SessionsMessage, type ActiveElementCounts } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 export type { NamedCount, SessionNote, SessionStatus } from './p2pProtocol';
@@ -181,19 +181,8 @@ export interface UtxoRow {
   readonly isCoinbase: boolean;
 }
 
-export interface OperationCounts {
-  readonly add: number;
-  readonly spent: number;
-  readonly uncache: number;
-}
-
-/** Consecutive 1-second buckets starting at `startSecond` (seconds since the session started). */
-export interface OperationRates {
-  readonly startSecond: number;
-  readonly add: readonly number[];
-  readonly spent: readonly number[];
-  readonly uncache: readonly number[];
-}
+export type OperationCounts = Readonly<Record<UtxoOperation, number>>;
+export type OperationRates = SecondBuckets<UtxoOperation>;
 
 export interface UtxosView {
   readonly tool: 'utxos';
@@ -213,20 +202,8 @@ export interface UtxosView {
 export type MempoolKind = 'added' | 'removed' | 'replaced' | 'rejected';
 export const MEMPOOL_KINDS: readonly MempoolKind[] = ['added', 'removed', 'replaced', 'rejected'];
 
-export interface MempoolCounts {
-  readonly added: number;
-  readonly removed: number;
-  readonly replaced: number;
-  readonly rejected: number;
-}
-
-export interface MempoolRates {
-  readonly startSecond: number;
-  readonly added: readonly number[];
-  readonly removed: readonly number[];
-  readonly replaced: readonly number[];
-  readonly rejected: readonly number[];
-}
+export type MempoolCounts = Readonly<Record<MempoolKind, number>>;
+export type MempoolRates = SecondBuckets<MempoolKind>;
 
 export interface ReplacementDetail {
   readonly replacedVsize: number | null;
@@ -340,7 +317,7 @@ export interface ToolUiState {
 }
 
 /** What the webview rendered, for integration tests (the webview DOM is not reachable from the host). */
-export interface ToolRenderReport {
+export interface ToolRenderReport extends ActiveElementCounts {
   readonly tool: ToolPanelTool | null;
   readonly sessionId: string | null;
   /** The session's state as the header shows it. */
@@ -370,8 +347,6 @@ export interface ToolRenderReport {
   readonly chartCanvasCount: number;
   /** Each chart's legend and y-axis labels as drawn. */
   readonly charts: readonly ChartReport[];
-  readonly activeElementsInPanel: number;
-  readonly imgElementsInDocument: number;
   /** <script> elements in the document now and when the page started (VS Code injects its own). */
   readonly scriptElementsInDocument: number;
   readonly scriptElementsAtStart: number;
@@ -424,12 +399,10 @@ export function parseToolUiState(value: unknown): ToolUiState {
   };
 }
 
-/** Narrows an untyped postMessage payload from the webview; unknown shapes give undefined. */
-export function parseToolFromWebview(value: unknown): ToolFromWebview | undefined {
-  return parsePanelMessage<ToolUiState, ToolRenderReport, ToolFilterMessage>(value, parseToolUiState, (message) =>
-    message.type === 'filter' ? { type: 'filter', filter: parseFilter(message.filter) } : undefined,
-  );
-}
 
 export type ToolPage = PageTypes<ToolUiState, ToolFromWebview, ToolToWebview, ToolRenderReport>;
-export const TOOL_PAGE: PageProtocol<ToolPage> = { parseUiState: parseToolUiState, parseFromPage: parseToolFromWebview };
+export const TOOL_PAGE: PageProtocol<ToolPage> = pageProtocol<ToolUiState, ToolFilterMessage, ToolToWebview, ToolRenderReport>(parseToolUiState, (message) =>
+  message.type === 'filter' ? { type: 'filter', filter: parseFilter(message.filter) } : undefined,
+);
+/** Narrows an untyped postMessage payload from the page; unknown shapes give undefined. */
+export const parseToolFromWebview = TOOL_PAGE.parseFromPage;
