@@ -7,7 +7,7 @@
 
 import type { ChartReport } from './chartAxis';
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, pageProtocol, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type RenderReportRequest, type SessionChoice, type ActiveElementCounts } from './panelProtocol';
+import { isRecord, pageProtocol, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type RenderReportRequest, type SessionChoice, type ActiveElementCounts, type UiStateMessage } from './panelProtocol';
 
 export interface RateSeries {
   /** Seconds since the run's first block (or first rate snapshot), one entry per point. */
@@ -175,11 +175,6 @@ export type ToWebview = StateMessage | NodesMessage | PickNodeMessage | RenderRe
 
 // ---- webview → host ----
 
-export interface UiStateMessage {
-  readonly type: 'uiState';
-  readonly uiState: BenchmarkUiState;
-}
-
 export interface SelectRunMessage {
   readonly type: 'selectRun';
   readonly run: 'A' | 'B';
@@ -188,7 +183,7 @@ export interface SelectRunMessage {
 }
 
 /** "Compare with…" is the common CompareWithMessage (panelProtocol.ts). */
-export type FromWebview = CommonFromWebview<BenchmarkUiState, BenchmarkRenderReport> | UiStateMessage | SelectRunMessage;
+export type FromWebview = CommonFromWebview<BenchmarkUiState, BenchmarkRenderReport> | UiStateMessage<BenchmarkUiState> | SelectRunMessage;
 
 export function parseBenchmarkUiState(value: unknown): BenchmarkUiState {
   if (!isRecord(value)) return DEFAULT_BENCHMARK_UI_STATE;
@@ -202,7 +197,7 @@ export function parseBenchmarkUiState(value: unknown): BenchmarkUiState {
 
 
 export type BenchmarkPage = PageTypes<BenchmarkUiState, FromWebview, ToWebview, BenchmarkRenderReport>;
-export const BENCHMARK_PAGE: PageProtocol<BenchmarkPage> = pageProtocol<BenchmarkUiState, UiStateMessage | SelectRunMessage, ToWebview, BenchmarkRenderReport>(parseBenchmarkUiState, (message) => {
+export const BENCHMARK_PAGE: PageProtocol<BenchmarkPage> = pageProtocol<BenchmarkUiState, UiStateMessage<BenchmarkUiState> | SelectRunMessage, ToWebview, BenchmarkRenderReport>(parseBenchmarkUiState, (message) => {
   switch (message.type) {
     case 'uiState':
       return { type: 'uiState', uiState: parseBenchmarkUiState(message.uiState) };

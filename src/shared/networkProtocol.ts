@@ -2,7 +2,7 @@
 // connections between them with their messages, and the message sequence of two chosen nodes. The model is
 // src/core/network/networkModel.ts. Every string here (node names, addresses, message types) is untrusted.
 
-import { isRecord, pageProtocol, type CommonFromWebview, type PageProtocol, type PageTypes, type SessionsMessage, type ActiveElementCounts } from './panelProtocol';
+import { isRecord, pageProtocol, type CommonFromWebview, type PageProtocol, type PageTypes, type SessionsMessage, type ActiveElementCounts, type UiStateMessage } from './panelProtocol';
 
 export interface NetworkNodeRow {
   /** The node's key (its datadir, or `pid:N` when unknown). */
@@ -166,21 +166,16 @@ export type NetworkToWebview = NetworkSnapshotMessage | SessionsMessage | { read
 
 // ---- page → host ----
 
-export interface NetworkUiStateMessage {
-  readonly type: 'uiState';
-  readonly uiState: NetworkUiState;
-}
-
 /** Start an empty model (the sessions still running go on feeding it). */
 export interface NetworkClearMessage {
   readonly type: 'clear';
 }
 
-export type NetworkFromWebview = CommonFromWebview<NetworkUiState, NetworkRenderReport> | NetworkUiStateMessage | NetworkClearMessage;
+export type NetworkFromWebview = CommonFromWebview<NetworkUiState, NetworkRenderReport> | UiStateMessage<NetworkUiState> | NetworkClearMessage;
 
 
 export type NetworkPage = PageTypes<NetworkUiState, NetworkFromWebview, NetworkToWebview, NetworkRenderReport>;
-export const NETWORK_PAGE: PageProtocol<NetworkPage> = pageProtocol<NetworkUiState, NetworkUiStateMessage | NetworkClearMessage, NetworkToWebview, NetworkRenderReport>(parseNetworkUiState, (message) => {
+export const NETWORK_PAGE: PageProtocol<NetworkPage> = pageProtocol<NetworkUiState, UiStateMessage<NetworkUiState> | NetworkClearMessage, NetworkToWebview, NetworkRenderReport>(parseNetworkUiState, (message) => {
   if (message.type === 'uiState') return { type: 'uiState', uiState: parseNetworkUiState(message.uiState) };
   if (message.type === 'clear') return { type: 'clear' };
   return undefined;

@@ -6,7 +6,7 @@
 // nanoseconds since the session started, far below 2^53 for any real session.
 
 import type { DataFrameTimes, UpdateTiming } from './panelTiming';
-import { isRecord, pageProtocol, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type PressKernelFilterMessage, type RenderReportRequest, type SecondBuckets, type SessionChoice, type SessionsMessage, type ActiveElementCounts } from './panelProtocol';
+import { isRecord, pageProtocol, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type NodeSelectorReport, type NodesMessage, type PickNodeMessage, type PressKernelFilterMessage, type RenderReportRequest, type SecondBuckets, type SessionChoice, type SessionsMessage, type ActiveElementCounts, type UiStateMessage } from './panelProtocol';
 import type { AccountCounts } from './sessionCounts';
 
 /** Decimal string of Bitcoin Core's int64 peer id. */
@@ -224,12 +224,7 @@ export type ToWebview = SessionsMessage | NodesMessage | PickNodeMessage | Press
 
 // ---- webview → host ----
 
-export interface UiStateMessage {
-  readonly type: 'uiState';
-  readonly uiState: P2pUiState;
-}
-
-export type FromWebview = CommonFromWebview<P2pUiState, P2pRenderReport> | UiStateMessage;
+export type FromWebview = CommonFromWebview<P2pUiState, P2pRenderReport> | UiStateMessage<P2pUiState>;
 
 /** Validates a UI state coming from webview storage or postMessage; falls back field by field. */
 export function parseUiState(value: unknown): P2pUiState {
@@ -248,7 +243,7 @@ export function parseUiState(value: unknown): P2pUiState {
 
 
 export type P2pPage = PageTypes<P2pUiState, FromWebview, ToWebview, P2pRenderReport>;
-export const P2P_PAGE: PageProtocol<P2pPage> = pageProtocol<P2pUiState, UiStateMessage, ToWebview, P2pRenderReport>(parseUiState, (message) =>
+export const P2P_PAGE: PageProtocol<P2pPage> = pageProtocol<P2pUiState, UiStateMessage<P2pUiState>, ToWebview, P2pRenderReport>(parseUiState, (message) =>
   message.type === 'uiState' ? { type: 'uiState', uiState: parseUiState(message.uiState) } : undefined,
 );
 /** Narrows an untyped postMessage payload from the page; unknown shapes give undefined. */

@@ -98,6 +98,12 @@ export interface ReadyMessage<UiState> {
   readonly uiState: UiState | null;
 }
 
+/** The page's UI state changed in a way its host acts on (a filter, a selection, an order). */
+export interface UiStateMessage<UiState> {
+  readonly type: 'uiState';
+  readonly uiState: UiState;
+}
+
 export interface SelectSessionMessage {
   readonly type: 'selectSession';
   readonly sessionId: string;

@@ -6,7 +6,7 @@
 // Numbers: peer ids cross as decimal strings; sizes (≤ 4 MB) and elapsed nanoseconds as numbers.
 
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, pageProtocol, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type RenderReportRequest, type SessionChoice, type ActiveElementCounts } from './panelProtocol';
+import { isRecord, pageProtocol, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type RenderReportRequest, type SessionChoice, type ActiveElementCounts, type UiStateMessage } from './panelProtocol';
 
 export type RawDirection = 'in' | 'out';
 
@@ -215,11 +215,6 @@ export type ToWebview = SnapshotMessage | SummaryMessage | ListWindowMessage | S
 
 // ---- webview → host ----
 
-export interface UiStateMessage {
-  readonly type: 'uiState';
-  readonly uiState: RawUiState;
-}
-
 export interface ListWindowRequest {
   readonly type: 'requestListWindow';
   readonly requestId: number;
@@ -235,7 +230,7 @@ export interface HexRangeRequest {
   readonly length: number;
 }
 
-export type FromWebview = CommonFromWebview<RawUiState, RawRenderReport> | UiStateMessage | ListWindowRequest | HexRangeRequest;
+export type FromWebview = CommonFromWebview<RawUiState, RawRenderReport> | UiStateMessage<RawUiState> | ListWindowRequest | HexRangeRequest;
 
 function boundedInteger(value: unknown, min: number, max: number): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
@@ -265,7 +260,7 @@ export function parseRawUiState(value: unknown): RawUiState {
 
 
 export type RawPage = PageTypes<RawUiState, FromWebview, ToWebview, RawRenderReport>;
-export const RAW_PAGE: PageProtocol<RawPage> = pageProtocol<RawUiState, UiStateMessage | ListWindowRequest | HexRangeRequest, ToWebview, RawRenderReport>(parseRawUiState, (message) => {
+export const RAW_PAGE: PageProtocol<RawPage> = pageProtocol<RawUiState, UiStateMessage<RawUiState> | ListWindowRequest | HexRangeRequest, ToWebview, RawRenderReport>(parseRawUiState, (message) => {
   switch (message.type) {
     case 'uiState':
       return { type: 'uiState', uiState: parseRawUiState(message.uiState) };
