@@ -12,7 +12,6 @@ import {
   type SlowBlockColumn,
   type ToWebview,
 } from '../../src/shared/benchmarkProtocol';
-import { DataFrameClock } from '../shared/dataFrameClock';
 import { WHOLE_SECOND_STEPS } from '../../src/shared/chartAxis';
 import { chartReport, latestInLegend, themedAxis, wholeSplits } from '../shared/charts';
 import { activeElementCounts, countOf, el, formatAxisTime, formatDuration, formatWholeSeconds, setUntrustedText, themeColors, visibleText } from '../shared/dom';
@@ -21,7 +20,6 @@ import { NodeSelector } from '../shared/nodeSelector';
 import { liveSessionStarting } from '../shared/sessionHeader';
 
 const page = new PageConnection(BENCHMARK_PAGE);
-const dataFrames = new DataFrameClock();
 const CHART_HEIGHT = 140;
 const HISTOGRAM_HEIGHT = 190;
 const MAX_TABLE_ROWS = 500;
@@ -545,7 +543,7 @@ function handleMessage(message: ToWebview): void {
       page.ui = message.uiState;
       page.keepUi();
       render();
-      if ((state.runA?.lastElapsedNs ?? 0) > 0) dataFrames.dataDrawn();
+      if ((state.runA?.lastElapsedNs ?? 0) > 0) page.dataFrames.dataDrawn();
       return;
   }
 }
@@ -581,7 +579,7 @@ function renderReport(): BenchmarkRenderReport {
       chartReport(histogramHeading.textContent ?? '', histogramChart?.plot, (v) => integer.format(v)),
     ],
     ...activeElementCounts(app),
-    dataFrames: dataFrames.times(),
+    dataFrames: page.dataFrames.times(),
   };
 }
 

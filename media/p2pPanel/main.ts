@@ -13,7 +13,6 @@ import {
 } from '../../src/shared/p2pProtocol';
 import type { RenderReportRequest } from '../../src/shared/panelProtocol';
 import type { UpdateTiming } from '../../src/shared/panelTiming';
-import { DataFrameClock } from '../shared/dataFrameClock';
 import { activeElementCounts, countOf, el, formatBytes, formatCount, formatSessionTime, setText, setUntrustedText, visibleText } from '../shared/dom';
 import { ComparisonView } from '../shared/comparisonView';
 import { setConnectionType } from '../shared/connectionType';
@@ -25,7 +24,6 @@ import { mergeRates, model, typeKey } from './model';
 const page = new PageConnection(P2P_PAGE);
 /** The user chose the peer whose messages show (a click, the keyboard, or a restored panel); until then the busiest. */
 let peerChosen = page.ui.selectedPeerId !== null;
-const dataFrames = new DataFrameClock();
 
 const MAX_PEER_ROWS = 1_000;
 const MAX_MESSAGE_ROWS = 500;
@@ -95,7 +93,7 @@ function handleMessage(message: ToWebview): void {
       }
       page.keepUi();
       markAllDirty();
-      if (model.peers.size > 0) dataFrames.dataDrawn();
+      if (model.peers.size > 0) page.dataFrames.dataDrawn();
       return;
     }
     case 'delta': {
@@ -113,14 +111,14 @@ function handleMessage(message: ToWebview): void {
       dirty.charts = dirty.charts || delta.rates.msgsIn.length > 0;
       dirty.header = true;
       schedule();
-      if (model.peers.size > 0) dataFrames.dataDrawn();
+      if (model.peers.size > 0) page.dataFrames.dataDrawn();
       return;
     }
     case 'peerDetail':
       if (message.sessionId !== model.sessionId) return;
       applyDetail(message.peerDetail);
       schedule();
-      dataFrames.dataDrawn();
+      page.dataFrames.dataDrawn();
       return;
     case 'sessions':
       model.sessions = [...message.sessions];
@@ -920,7 +918,7 @@ function renderReport(): P2pRenderReport {
     kernelFilterNote: kernelFilterNote.hidden ? '' : (kernelFilterNote.textContent ?? ''),
     chartCanvasCount: charts.querySelectorAll('canvas').length,
     ...activeElementCounts(app),
-    dataFrames: dataFrames.times(),
+    dataFrames: page.dataFrames.times(),
     updateTimings: updateTiming.timings ? [...updateTiming.timings] : undefined,
   };
 }

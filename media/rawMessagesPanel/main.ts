@@ -15,7 +15,6 @@ import {
   type SessionChoice,
   type ToWebview,
 } from '../../src/shared/rawMessagesProtocol';
-import { DataFrameClock } from '../shared/dataFrameClock';
 import { contrastRatio } from '../../src/shared/colorContrast';
 import { activeElementCounts, countOf, el, formatBytes, formatSessionTime, setUntrustedText, visibleText } from '../shared/dom';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
@@ -23,7 +22,6 @@ import { ComparisonView } from '../shared/comparisonView';
 import { liveSessionStarting, SessionPicker } from '../shared/sessionHeader';
 
 const page = new PageConnection(RAW_PAGE);
-const dataFrames = new DataFrameClock();
 
 const LIST_ROW_HEIGHT = 22;
 const HEX_ROW_HEIGHT = 18;
@@ -628,7 +626,7 @@ function handleMessage(message: ToWebview): void {
       }
       renderHeader();
       renderList();
-      if (model.listRows.length > 0) dataFrames.dataDrawn();
+      if (model.listRows.length > 0) page.dataFrames.dataDrawn();
       return;
     case 'selected':
       if (message.sessionId !== model.sessionId) return;
@@ -638,21 +636,21 @@ function handleMessage(message: ToWebview): void {
       if (message.index !== null && !page.ui.follow) scrollListTo(message.index);
       renderList();
       renderDetail();
-      if (model.selected) dataFrames.dataDrawn();
+      if (model.selected) page.dataFrames.dataDrawn();
       return;
     case 'hexRange': {
       const selected = model.selected;
       if (message.sessionId !== model.sessionId || !selected || selected.row.seq !== message.seq) return;
-      const page = Math.floor(message.offset / HEX_PAGE_BYTES);
-      model.hexPending.delete(page);
-      model.hexPages.set(page, hexBytesOf(message.hex));
+      const hexPage = Math.floor(message.offset / HEX_PAGE_BYTES);
+      model.hexPending.delete(hexPage);
+      model.hexPages.set(hexPage, hexBytesOf(message.hex));
       while (model.hexPages.size > HEX_CACHE_PAGES) {
         const oldest = model.hexPages.keys().next().value;
         if (oldest === undefined) break;
         model.hexPages.delete(oldest);
       }
       renderHex();
-      dataFrames.dataDrawn();
+      page.dataFrames.dataDrawn();
       return;
     }
   }
@@ -712,7 +710,7 @@ function renderReport(): RawRenderReport {
     lostAlarm: lossBanner.classList.contains('alarm'),
     ...activeElementCounts(app),
     elementCount: document.getElementsByTagName('*').length,
-    dataFrames: dataFrames.times(),
+    dataFrames: page.dataFrames.times(),
   };
 }
 

@@ -1,6 +1,7 @@
 // A page's connection to its PanelHost: the VS Code webview API (acquired once), the UI state the page keeps
 // across hide/show and window reloads (vscode.setState), messages from the host, and the `ready` that asks the
 // host for a snapshot (src/shared/panelProtocol.ts).
+import { DataFrameClock } from './dataFrameClock';
 import type { PageErrorMessage, PageProtocol, PageTypes, ReadyMessage, RenderReportRequest, RenderReportResponse } from '../../src/shared/panelProtocol';
 
 interface VsCodeApi {
@@ -28,6 +29,8 @@ export class PageConnection<Page extends PageTypes> {
   private readonly vscode = acquireVsCodeApi();
   /** The page's UI state: what it saved before (validated), or the defaults. */
   ui: Page['uiState'];
+  /** When the page's data reached the screen (for its render report); started with the page's script. */
+  readonly dataFrames = new DataFrameClock();
   private readonly parseUiState: (state: unknown) => Page['uiState'];
 
   constructor(protocol: PageProtocol<Page>) {

@@ -12,7 +12,6 @@ import {
   type ToolSnapshot,
   type ToolToWebview,
 } from '../../src/shared/toolPanelProtocol';
-import { DataFrameClock } from '../shared/dataFrameClock';
 import { activeElementCounts, el, FrameScheduler, setText, visibleText } from '../shared/dom';
 import { ComparisonView } from '../shared/comparisonView';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
@@ -26,7 +25,6 @@ import { utxosView } from './views/utxosView';
 import { traceView } from './views/traceView';
 
 const page = new PageConnection(TOOL_PAGE);
-const dataFrames = new DataFrameClock();
 const scriptsAtStart = document.querySelectorAll('script').length;
 
 const VIEWS: Readonly<Record<ToolPanelTool, ToolViewRenderer>> = {
@@ -162,7 +160,7 @@ function handleMessage(message: ToolToWebview): void {
       mountView(message.tool);
       if (!editing) showFilter(message.filter);
       frames.schedule();
-      if (message.snapshot && message.snapshot.counters.delivered > 0) dataFrames.dataDrawn();
+      if (message.snapshot && message.snapshot.counters.delivered > 0) page.dataFrames.dataDrawn();
       return;
     case 'sessions':
       model.sessions = [...message.sessions];
@@ -225,7 +223,7 @@ function renderReport(): ToolRenderReport {
     ...activeElementCounts(app),
     scriptElementsInDocument: document.querySelectorAll('script').length,
     scriptElementsAtStart: scriptsAtStart,
-    dataFrames: dataFrames.times(),
+    dataFrames: page.dataFrames.times(),
   };
 }
 
