@@ -17,6 +17,7 @@ import { activeElementCounts, countOf, el, formatBytes, formatCount, formatSessi
 import { ComparisonView } from '../shared/comparisonView';
 import { setConnectionType } from '../shared/connectionType';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
+import { NodeColumn } from '../shared/nodeSelector';
 import { SessionHeader } from '../shared/sessionHeader';
 import { RateCharts } from './charts';
 import { mergeRates, model, typeKey } from './model';
@@ -558,7 +559,7 @@ function peerRowElement(index: number): HTMLTableRowElement {
   if (!row) {
     row = el('tr', 'peer-row');
     row.tabIndex = 0;
-    if (nodeColumn) row.append(nodeCellOf(row));
+    if (nodeColumn.shown) row.append(nodeColumn.cellOf(row));
     for (const spec of COLUMNS) row.append(el('td', `${spec.numeric ? 'numeric ' : ''}col-${spec.key}`));
     peerRows[index] = row;
   }
@@ -566,27 +567,7 @@ function peerRowElement(index: number): HTMLTableRowElement {
 }
 
 // The Node column (all nodes of a session over every process of a build): first, present only while shown.
-const nodeHeader = el('th', 'col-node', 'Node');
-nodeHeader.title = 'The node (datadir) whose peer this is; a restart is the same node';
-const nodeCells = new WeakMap<HTMLTableRowElement, HTMLTableCellElement>();
-let nodeColumn = false;
-
-function nodeCellOf(row: HTMLTableRowElement): HTMLTableCellElement {
-  let cell = nodeCells.get(row);
-  if (!cell) nodeCells.set(row, (cell = el('td', 'col-node')));
-  return cell;
-}
-
-function showNodeColumn(on: boolean): void {
-  if (on === nodeColumn) return;
-  nodeColumn = on;
-  if (on) peerHeadRow.prepend(nodeHeader);
-  else nodeHeader.remove();
-  for (const row of peerRows) {
-    if (on) row.prepend(nodeCellOf(row));
-    else nodeCells.get(row)?.remove();
-  }
-}
+const nodeColumn = new NodeColumn('col-node', 'The node (datadir) whose peer this is; a restart is the same node');
 
 /** A peer's id as Bitcoin Core numbers it (the key of a session over every process is `pid:id`). */
 function peerIdText(id: string): string {
@@ -612,7 +593,7 @@ function renderKernelFilterNote(): void {
 }
 
 function renderPeers(): void {
-  showNodeColumn(header.nodes.showNodeColumn);
+  nodeColumn.show(header.nodes.showNodeColumn, peerHeadRow, peerRows);
   // Connection type choices.
   const connTypes = [...new Set([...model.peers.values()].map((p) => p.connType))].sort();
   if (page.ui.connTypeFilter && !connTypes.includes(page.ui.connTypeFilter)) connTypes.push(page.ui.connTypeFilter);
@@ -669,8 +650,8 @@ function renderPeers(): void {
     row.classList.toggle('selected', peer.id === page.ui.selectedPeerId);
     row.setAttribute('aria-selected', String(peer.id === page.ui.selectedPeerId));
     const cells = row.cells;
-    const c = nodeColumn ? 1 : 0;
-    if (nodeColumn) setUntrustedText(cells[0], header.nodes.nodeOfPid(peer.pid));
+    const c = nodeColumn.shown ? 1 : 0;
+    if (nodeColumn.shown) setUntrustedText(cells[0], header.nodes.nodeOfPid(peer.pid));
     setText(cells[c], peerIdText(peer.id));
     setConnectionType(cells[c + 1], peer.connType);
     if (peer.addr === '' && peer.kernelTotals && model.session?.kernelFilter) {
@@ -904,7 +885,7 @@ function renderReport(): P2pRenderReport {
       bytesIn: peer.bytesIn,
       msgsOut: peer.msgsOut,
       bytesOut: peer.bytesOut,
-      ...(nodeColumn ? { node: displayed(header.nodes.nodeOfPid(peer.pid)) } : {}),
+      ...(nodeColumn.shown ? { node: displayed(header.nodes.nodeOfPid(peer.pid)) } : {}),
     })),
     selectedPeerId: page.ui.selectedPeerId,
     messageRowCount: messageList.querySelectorAll('.message').length,

@@ -99,3 +99,46 @@ export class NodeSelector implements PagePart {
     };
   }
 }
+
+/**
+ * A table's Node column, shown while all nodes of a session over every process are (NodeSelector.showNodeColumn):
+ * a header cell and one cell per row, first in the row, in the table only while shown.
+ */
+export class NodeColumn {
+  private readonly header: HTMLTableCellElement;
+  private readonly cells = new WeakMap<HTMLTableRowElement, HTMLTableCellElement>();
+  private on = false;
+
+  constructor(
+    private readonly className: string,
+    title: string,
+  ) {
+    this.header = el('th', className, 'Node');
+    this.header.title = title;
+  }
+
+  /** The column is in the table. */
+  get shown(): boolean {
+    return this.on;
+  }
+
+  /** The row's Node cell (one per row, kept while the column is hidden). */
+  cellOf(row: HTMLTableRowElement): HTMLTableCellElement {
+    let cell = this.cells.get(row);
+    if (!cell) this.cells.set(row, (cell = el('td', this.className)));
+    return cell;
+  }
+
+  /** Puts the column in front of `headRow` and `rows`, or takes it out; false when it already was so. */
+  show(on: boolean, headRow: HTMLTableRowElement, rows: Iterable<HTMLTableRowElement>): boolean {
+    if (on === this.on) return false;
+    this.on = on;
+    if (on) headRow.prepend(this.header);
+    else this.header.remove();
+    for (const row of rows) {
+      if (on) row.prepend(this.cellOf(row));
+      else this.cells.get(row)?.remove();
+    }
+    return true;
+  }
+}

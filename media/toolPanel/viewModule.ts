@@ -5,6 +5,7 @@ import type { ChartReport } from '../../src/shared/chartAxis';
 import type { ToolCounters, ToolView } from '../../src/shared/toolPanelProtocol';
 import { ChartSlot, type ChartSpec } from '../shared/charts';
 import { el, formatCount, plural, setText, setUntrustedText } from '../shared/dom';
+import { NodeColumn } from '../shared/nodeSelector';
 
 export interface CellContent {
   readonly text: string;
@@ -108,34 +109,17 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
   emptyCell.colSpan = spec.columns.length;
   emptyRow.append(emptyCell);
   // The Node column (all nodes of a session over every process): first, present only while shown.
-  const nodeHeader = el('th', 'node-column', 'Node');
-  nodeHeader.title = 'The node (datadir) whose process the row is from; a restart is the same node';
-  const nodeCells = new WeakMap<HTMLTableRowElement, HTMLTableCellElement>();
-  let nodeColumn = false;
-
-  function nodeCellOf(row: HTMLTableRowElement): HTMLTableCellElement {
-    let cell = nodeCells.get(row);
-    if (!cell) nodeCells.set(row, (cell = el('td', 'node-column')));
-    return cell;
-  }
+  const nodeColumn = new NodeColumn('node-column', 'The node (datadir) whose process the row is from; a restart is the same node');
 
   function showNodeColumn(on: boolean): void {
-    if (on === nodeColumn) return;
-    nodeColumn = on;
-    if (on) headRow.prepend(nodeHeader);
-    else nodeHeader.remove();
-    for (const row of rowElements) {
-      if (on) row.prepend(nodeCellOf(row));
-      else nodeCells.get(row)?.remove();
-    }
-    emptyCell.colSpan = spec.columns.length + (on ? 1 : 0);
+    if (nodeColumn.show(on, headRow, rowElements)) emptyCell.colSpan = spec.columns.length + (on ? 1 : 0);
   }
 
   function rowElement(index: number): HTMLTableRowElement {
     let row = rowElements[index];
     if (!row) {
       row = el('tr', 'data-row');
-      if (nodeColumn) row.append(nodeCellOf(row));
+      if (nodeColumn.shown) row.append(nodeColumn.cellOf(row));
       for (const column of spec.columns) row.append(el('td', column.numeric ? 'numeric' : undefined));
       rowElements[index] = row;
     }
@@ -156,7 +140,7 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
     filterPlaceholder: spec.filterPlaceholder,
     kinds: spec.kinds,
     get columnTitles(): readonly string[] {
-      return nodeColumn ? ['Node', ...titles] : titles;
+      return nodeColumn.shown ? ['Node', ...titles] : titles;
     },
     mount(p: ViewParts): void {
       parts = p;
@@ -205,7 +189,7 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
         const wanted = spec.columnTitles(view);
         if (wanted.join('\u0000') !== titles.join('\u0000')) {
           titles = wanted;
-          const offset = nodeColumn ? 1 : 0;
+          const offset = nodeColumn.shown ? 1 : 0;
           wanted.forEach((title, c) => headRow.cells[c + offset] && setUntrustedText(headRow.cells[c + offset], title));
         }
       }
@@ -214,7 +198,7 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
       for (let i = 0; i < shown; i++) {
         const tr = rowElement(i);
         const cells = tr.cells;
-        const offset = nodeColumn ? 1 : 0;
+        const offset = nodeColumn.shown ? 1 : 0;
         if (nodeOfPid) setUntrustedText(cells[0], nodeOfPid((rows[i] as { readonly pid?: number }).pid));
         spec.columns.forEach((column, c) => fillCell(cells[c + offset], column.cell(rows[i]), column.numeric === true));
         if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] ?? null);
