@@ -37,16 +37,22 @@ export interface ExtraPart<V> {
   rebuild?(): void;
 }
 
+/** One choice of the table's kind filter. */
+export interface FilterKind {
+  readonly value: string;
+  readonly label: string;
+}
+
 export interface ViewSpec<V extends ToolView, R> {
   readonly tool: V['tool'];
   readonly filterPlaceholder: string;
-  readonly kinds: readonly { readonly value: string; readonly label: string }[];
+  /** The rows' kinds to choose from after "All <rows>" (which comes first); a string is its own label. */
+  readonly kinds: readonly (string | FilterKind)[];
   /** What a row is called: one, many ("connection", "connections"). */
   readonly rowNoun: readonly [string, string];
   readonly tableTitle: string;
   /** A class of the table, for a view's own column widths. */
   readonly tableClass?: string;
-  is(view: ToolView): view is V;
   summary(view: V, counters: ToolCounters): readonly SummaryItem[];
   charts(view: V, counters: ToolCounters): readonly ChartSpec[];
   readonly columns: readonly Column<R>[];
@@ -71,7 +77,7 @@ export interface ViewParts {
 /** A tool's view with its type erased, for main.ts. */
 export interface ToolViewRenderer {
   readonly filterPlaceholder: string;
-  readonly kinds: readonly { readonly value: string; readonly label: string }[];
+  readonly kinds: readonly FilterKind[];
   readonly columnTitles: readonly string[];
   mount(parts: ViewParts): void;
   /** `nodeOfPid`: all nodes of a session over every process are shown: a Node column names each row's node. */
@@ -85,6 +91,7 @@ export interface ToolViewRenderer {
 const MAX_DISPLAYED_ROWS = 1_000;
 
 export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolViewRenderer {
+  const isOwn = (view: ToolView): view is V => view.tool === spec.tool;
   let parts: ViewParts | undefined;
   const charts: ChartSlot[] = [];
   let extra: ExtraPart<V> | undefined;
@@ -138,7 +145,7 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
   let titles: readonly string[] = spec.columns.map((c) => c.title);
   return {
     filterPlaceholder: spec.filterPlaceholder,
-    kinds: spec.kinds,
+    kinds: [{ value: '', label: `All ${spec.rowNoun[1]}` }, ...spec.kinds.map((kind) => (typeof kind === 'string' ? { value: kind, label: kind } : kind))],
     get columnTitles(): readonly string[] {
       return nodeColumn.shown ? ['Node', ...titles] : titles;
     },
@@ -153,7 +160,7 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
       p.extra.hidden = extra === undefined;
     },
     update(view: ToolView, counters: ToolCounters, nodeOfPid?: ((pid: number | undefined) => string) | null): void {
-      if (!parts || !spec.is(view)) return;
+      if (!parts || !isOwn(view)) return;
       showNodeColumn(typeof nodeOfPid === 'function');
       // Summary: one item per label, created once.
       const items = spec.summary(view, counters);

@@ -30,14 +30,12 @@ export const coinSelectionView = defineView<CoinSelectionView, CoinSelectionAtte
   tool: 'coin-selection',
   filterPlaceholder: 'Filter: wallet or algorithm',
   kinds: [
-    { value: '', label: 'All attempts' },
     { value: 'ok', label: 'Succeeded' },
     { value: 'failed', label: 'Failed' },
     { value: 'aps', label: 'Tried APS' },
   ],
   rowNoun: ['attempt', 'attempts'],
   tableTitle: 'Transaction attempts (newest first)',
-  is: (view): view is CoinSelectionView => view.tool === 'coin-selection',
   summary: (view) => [
     { label: 'Attempts', value: formatCount(view.totalAttempts) },
     { label: 'Succeeded', value: formatCount(view.succeeded), tone: 'ok' },

@@ -134,18 +134,16 @@ export const connectionsView = defineView<ConnectionsView, ConnectionRow>({
   tool: 'p2p-connections',
   filterPlaceholder: 'Filter: address, peer id, type, network or reason',
   kinds: [
-    { value: '', label: 'All connections' },
     { value: 'inbound', label: 'Inbound' },
     { value: 'outbound', label: 'Outbound' },
     { value: 'open', label: 'Open' },
     { value: 'closed', label: 'Closed' },
     { value: 'evicted', label: 'Evicted' },
     { value: 'misbehaving', label: 'Misbehaving' },
-    ...['outbound-full-relay', 'block-relay-only', 'manual', 'feeler', 'addr-fetch', 'private-broadcast'].map((t) => ({ value: t, label: t })),
+    ...['outbound-full-relay', 'block-relay-only', 'manual', 'feeler', 'addr-fetch', 'private-broadcast'],
   ],
   rowNoun: ['connection', 'connections'],
   tableTitle: 'Connections (newest first)',
-  is: (view): view is ConnectionsView => view.tool === 'p2p-connections',
   summary: (view) => [
     { label: 'Open', value: formatCount(view.open) },
     view.openAtAttach !== null

@@ -8,14 +8,12 @@ export const flushView = defineView<FlushView, FlushRow>({
   tool: 'utxocache-flush',
   filterPlaceholder: 'Filter: mode name',
   kinds: [
-    { value: '', label: 'All flushes' },
     { value: 'prune', label: 'For prune' },
     // Mode names follow the traced build's version (ALWAYS before v31, FORCE_FLUSH and FORCE_SYNC from v31).
-    ...['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_FLUSH', 'FORCE_SYNC'].map((m) => ({ value: m, label: m })),
+    ...['NONE', 'IF_NEEDED', 'PERIODIC', 'ALWAYS', 'FORCE_FLUSH', 'FORCE_SYNC'],
   ],
   rowNoun: ['flush', 'flushes'],
   tableTitle: 'Flushes',
-  is: (view): view is FlushView => view.tool === 'utxocache-flush',
   summary: (view) => [
     { label: 'Flushes', value: formatCount(view.totalFlushes) },
     { label: 'Total time', value: `${formatDecimal(view.totalDurationUs / 1000)} ms` },

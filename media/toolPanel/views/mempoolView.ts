@@ -1,4 +1,4 @@
-import type { MempoolCounts, MempoolRow, MempoolView, TimeInMempool } from '../../../src/shared/toolPanelProtocol';
+import { MEMPOOL_KINDS, type MempoolCounts, type MempoolRow, type MempoolView, type TimeInMempool } from '../../../src/shared/toolPanelProtocol';
 import { countOf, formatBytes, formatCount, formatDecimal, formatDuration, formatInt64, formatSessionTime, formatWholeSeconds } from '../../shared/dom';
 import { defineView, newestFirst, type Cell } from '../viewModule';
 
@@ -30,16 +30,9 @@ function details(row: MempoolRow): Cell {
 export const mempoolView = defineView<MempoolView, MempoolRow>({
   tool: 'mempool-monitor',
   filterPlaceholder: 'Filter: txid prefix or reason',
-  kinds: [
-    { value: '', label: 'All events' },
-    { value: 'added', label: 'added' },
-    { value: 'removed', label: 'removed' },
-    { value: 'replaced', label: 'replaced' },
-    { value: 'rejected', label: 'rejected' },
-  ],
+  kinds: MEMPOOL_KINDS,
   rowNoun: ['event', 'events'],
   tableTitle: 'Event log (newest first)',
-  is: (view): view is MempoolView => view.tool === 'mempool-monitor',
   summary: (view) => [
     view.atAttach !== null
       ? { label: 'In mempool at attach', value: `${countOf(view.atAttach.size, 'transaction', 'transactions')} · ${formatBytes(view.atAttach.bytes)}`, title: "From the node's getmempoolinfo when the probe attached" }

@@ -19,10 +19,9 @@ function valueColumn(i: number): Column<TraceRow> {
 export const traceView = defineView<TraceView, TraceRow>({
   tool: 'trace-tracepoint',
   filterPlaceholder: 'Filter: any value',
-  kinds: [{ value: '', label: 'All hits' }],
+  kinds: [],
   rowNoun: ['hit', 'hits'],
   tableTitle: 'Hits',
-  is: (view): view is TraceView => view.tool === 'trace-tracepoint',
   summary: (view) => [
     { label: 'Tracepoint', value: view.tracepoint ?? '—' },
     { label: 'Hits', value: formatCount(view.totalHits) },

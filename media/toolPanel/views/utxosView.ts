@@ -1,4 +1,4 @@
-import type { UtxoRow, UtxosView } from '../../../src/shared/toolPanelProtocol';
+import { UTXO_OPERATIONS, type UtxoRow, type UtxosView } from '../../../src/shared/toolPanelProtocol';
 import { formatBtc, formatCount, formatInt64, formatSessionTime } from '../../shared/dom';
 import { defineView, newestFirst } from '../viewModule';
 
@@ -7,15 +7,9 @@ const OP_LABELS = { add: 'add', spent: 'spent', uncache: 'uncache' } as const;
 export const utxosView = defineView<UtxosView, UtxoRow>({
   tool: 'utxos',
   filterPlaceholder: 'Filter: txid prefix',
-  kinds: [
-    { value: '', label: 'All operations' },
-    { value: 'add', label: 'add' },
-    { value: 'spent', label: 'spent' },
-    { value: 'uncache', label: 'uncache' },
-  ],
+  kinds: UTXO_OPERATIONS,
   rowNoun: ['operation', 'operations'],
   tableTitle: 'Operations (newest first)',
-  is: (view): view is UtxosView => view.tool === 'utxos',
   summary: (view) => {
     const exact = view.countsFromKernel ? 'counted in the kernel: exact' : 'delivered events (the probe reported no kernel counts)';
     return [
