@@ -29,6 +29,7 @@ import {
   type TraceeWithFiles,
 } from './integrationHelpers';
 import { screenshot } from './screenshot';
+import type { LauncherApi } from '../../src/extension/launch/launcherApi';
 
 /** The tools the tree lists under a binary: generated ones (trace-tracepoint) start from a tracepoint instead. */
 const PICKABLE_TOOLS = TOOLS.filter((tool) => !tool.generated);
@@ -90,6 +91,9 @@ async function runLive(options: {
     assert.ok(status);
     // SIGSTOP: nothing fires while the probe is stopped, so its final kernel counts are the tracee's.
     tracee.child.kill('SIGSTOP');
+    // What fired just before the stop may still wait in bpftrace's perf buffer (a loaded machine reads it late);
+    // stopping bpftrace then would lose it (counted). Stop once the session delivered nothing new for 1.5 s.
+    await waitForDeliveredToSettle(launcher, sessionId);
     await stopProbeAndCheck(launcher, sessionId, binary);
     // Detached while the tracee was stopped: what it fired is what the probe counted.
     const { fired, expect } = await finish(tracee);
@@ -98,6 +102,20 @@ async function runLive(options: {
     if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
     await tracee.kill();
   }
+}
+
+async function waitForDeliveredToSettle(launcher: LauncherApi, sessionId: string): Promise<void> {
+  const delivered = (): number => launcher.activeSessions().find((s) => s.descriptor.id === sessionId)?.counters.delivered ?? -1;
+  let last = delivered();
+  let since = Date.now();
+  await waitFor('the stopped tracee\'s last events to be delivered', 30_000, () => {
+    const now = delivered();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+    return Date.now() - since >= 1_500;
+  });
 }
 
 /** The automatic recording: this tool's header, the session framing, and no loss. */
