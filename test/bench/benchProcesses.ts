@@ -4,6 +4,7 @@ import * as esbuild from 'esbuild';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { createInterface } from 'node:readline';
+import type { PeerTotals } from '../../src/core/events/eventTypes';
 
 export class BenchFailure extends Error {}
 
@@ -102,14 +103,8 @@ export async function bundleWorker(entry: string, outfile: string): Promise<stri
 
 // ------------------------------------------------------------------ the test tracee
 
-export interface TraceePeerSummary {
-  peer_addr: string;
-  conn_type: string;
-  msgs_in: number;
-  bytes_in: number;
-  msgs_out: number;
-  bytes_out: number;
-}
+/** The tracee's own count of one peer: the per-peer totals the kernel counts, keyed by peer id instead. */
+export type TraceePeerSummary = Omit<PeerTotals, 'pid' | 'peer_id'>;
 
 /** The tracee's --summary file. */
 export interface TraceeSummary {

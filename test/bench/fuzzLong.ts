@@ -160,6 +160,26 @@ export async function goodRecording(count: number): Promise<{ bytes: Buffer; eve
 }
 
 /**
+ * Runs `cases` cases of a recording fuzzer, each writing its mutated recording to one file in a fresh directory
+ * and saying whether readRecording accepted or refused it; `started` is when the fuzzer started (for the time).
+ */
+async function fuzzRecordingCases(target: string, cases: number, started: number, oneCase: (c: number, path: string) => Promise<'accepted' | 'refused'>): Promise<FuzzResult> {
+  const directory = await mkdtemp(join(tmpdir(), 'bitcoin-usdt-fuzz-'));
+  const path = join(directory, 'mutated.ndjson');
+  let accepted = 0;
+  let refused = 0;
+  try {
+    for (let c = 0; c < cases; c++) {
+      if ((await oneCase(c, path)) === 'accepted') accepted++;
+      else refused++;
+    }
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+  return { target, cases, accepted, refused, milliseconds: Date.now() - started };
+}
+
+/**
  * Mutates event lines of a good recording (never the header, never line breaks) and reads it back with
  * readRecording: it must not throw; every line left alone must come back identical at its line number;
  * every mutated line is either an event or reported as malformed with its line number. Every event read
@@ -170,48 +190,38 @@ export async function fuzzRecordingLines(options: FuzzOptions): Promise<FuzzResu
   const random = seededRandom(options.seed ?? 1);
   const { bytes } = await goodRecording(24);
   const lines = bytes.toString('latin1').split('\n').slice(0, -1).map((l) => Buffer.from(l, 'latin1'));
-  const directory = await mkdtemp(join(tmpdir(), 'bitcoin-usdt-fuzz-'));
-  const path = join(directory, 'mutated.ndjson');
-  let accepted = 0;
-  let refused = 0;
-  try {
-    for (let c = 0; c < options.cases; c++) {
-      const mutatedIndexes = new Set<number>();
-      const out = lines.map((line, index) => {
-        if (index === 0 || random() > 0.25) return line;
-        mutatedIndexes.add(index);
-        return mutate(line, random, 0, line.length, true);
-      });
-      await writeFile(path, Buffer.concat(out.flatMap((l) => [l, Buffer.from('\n')])));
-      const seen = new Map<number, NormalizedEvent>();
-      const aggregator = new P2pAggregator();
-      const result = await withinTime(readRecording(path, (event, lineNumber) => {
-        seen.set(lineNumber, event);
-        aggregator.ingest(event);
-      }), `case ${c}`).catch((error: unknown) => {
-        throw new FuzzFailure(`recording case ${c} (seed ${options.seed ?? 1}): readRecording threw ${String(error)}`);
-      });
-      aggregator.snapshot();
-      for (let index = 1; index < lines.length; index++) {
-        const lineNumber = index + 1;
-        const malformed = result.malformed.some((m) => m.line === lineNumber);
-        const blank = out[index].toString('latin1').trim() === '';
-        if (!mutatedIndexes.has(index)) {
-          const expected: unknown = JSON.parse(lines[index].toString('utf8'));
-          if (malformed || JSON.stringify(seen.get(lineNumber)) !== JSON.stringify(expected)) {
-            throw new FuzzFailure(`recording case ${c}: the untouched line ${lineNumber} was not kept`);
-          }
-        } else if (!blank && malformed === seen.has(lineNumber)) {
-          throw new FuzzFailure(`recording case ${c}: mutated line ${lineNumber} is ${malformed ? 'both malformed and an event' : 'neither an event nor reported'}`);
+  return fuzzRecordingCases('recording lines', options.cases, started, async (c, path) => {
+    const mutatedIndexes = new Set<number>();
+    const out = lines.map((line, index) => {
+      if (index === 0 || random() > 0.25) return line;
+      mutatedIndexes.add(index);
+      return mutate(line, random, 0, line.length, true);
+    });
+    await writeFile(path, Buffer.concat(out.flatMap((l) => [l, Buffer.from('\n')])));
+    const seen = new Map<number, NormalizedEvent>();
+    const aggregator = new P2pAggregator();
+    const result = await withinTime(readRecording(path, (event, lineNumber) => {
+      seen.set(lineNumber, event);
+      aggregator.ingest(event);
+    }), `case ${c}`).catch((error: unknown) => {
+      throw new FuzzFailure(`recording case ${c} (seed ${options.seed ?? 1}): readRecording threw ${String(error)}`);
+    });
+    aggregator.snapshot();
+    for (let index = 1; index < lines.length; index++) {
+      const lineNumber = index + 1;
+      const malformed = result.malformed.some((m) => m.line === lineNumber);
+      const blank = out[index].toString('latin1').trim() === '';
+      if (!mutatedIndexes.has(index)) {
+        const expected: unknown = JSON.parse(lines[index].toString('utf8'));
+        if (malformed || JSON.stringify(seen.get(lineNumber)) !== JSON.stringify(expected)) {
+          throw new FuzzFailure(`recording case ${c}: the untouched line ${lineNumber} was not kept`);
         }
+      } else if (!blank && malformed === seen.has(lineNumber)) {
+        throw new FuzzFailure(`recording case ${c}: mutated line ${lineNumber} is ${malformed ? 'both malformed and an event' : 'neither an event nor reported'}`);
       }
-      if (result.malformed.length > 0) refused++;
-      else accepted++;
     }
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-  }
-  return { target: 'recording lines', cases: options.cases, accepted, refused, milliseconds: Date.now() - started };
+    return result.malformed.length > 0 ? 'refused' : 'accepted';
+  });
 }
 
 /** Mutates whole recordings (header included, line breaks too): readRecording resolves or throws RecordingError only. */
@@ -220,30 +230,21 @@ export async function fuzzRecordingFiles(options: FuzzOptions): Promise<FuzzResu
   const random = seededRandom(options.seed ?? 2);
   const { bytes } = await goodRecording(8);
   const headerEnd = bytes.indexOf(0x0a);
-  const directory = await mkdtemp(join(tmpdir(), 'bitcoin-usdt-fuzz-'));
-  const path = join(directory, 'mutated.ndjson');
-  let accepted = 0;
-  let refused = 0;
-  try {
-    for (let c = 0; c < options.cases; c++) {
-      // Half of the cases aim at the header line.
-      const mutated = random() < 0.5 ? mutate(bytes, random, 0, headerEnd + 1) : mutate(bytes, random);
-      await writeFile(path, mutated);
-      try {
-        await withinTime(readRecording(path, () => undefined), `file case ${c}`);
-        accepted++;
-      } catch (error) {
-        if (!(error instanceof RecordingError)) throw new FuzzFailure(`recording file case ${c}: threw ${String(error)} instead of RecordingError`);
-        if (!/is empty: not a recording|is not a recording: |is a recording of format version .*; this version reads version|cannot read recording/.test(error.message)) {
-          throw new FuzzFailure(`recording file case ${c}: unexpected message ${error.message}`);
-        }
-        refused++;
+  return fuzzRecordingCases('recording files', options.cases, started, async (c, path) => {
+    // Half of the cases aim at the header line.
+    const mutated = random() < 0.5 ? mutate(bytes, random, 0, headerEnd + 1) : mutate(bytes, random);
+    await writeFile(path, mutated);
+    try {
+      await withinTime(readRecording(path, () => undefined), `file case ${c}`);
+      return 'accepted';
+    } catch (error) {
+      if (!(error instanceof RecordingError)) throw new FuzzFailure(`recording file case ${c}: threw ${String(error)} instead of RecordingError`);
+      if (!/is empty: not a recording|is not a recording: |is a recording of format version .*; this version reads version|cannot read recording/.test(error.message)) {
+        throw new FuzzFailure(`recording file case ${c}: unexpected message ${error.message}`);
       }
+      return 'refused';
     }
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-  }
-  return { target: 'recording files', cases: options.cases, accepted, refused, milliseconds: Date.now() - started };
+  });
 }
 
 // ------------------------------------------------------------------------------------- the helper's stream

@@ -75,6 +75,23 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T
   }
 }
 
+/** The "Trace this functional test" CodeLenses VS Code shows on a document. */
+export async function functionalTestLenses(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
+  const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+  return all.filter((lens) => lens.command?.command === 'bitcoinUsdt.traceFunctionalTest');
+}
+
+/** Opens a functional test in an editor and waits for its "Trace this functional test" CodeLens(es). */
+export async function openFunctionalTest(testPath: string): Promise<{ document: vscode.TextDocument; lenses: vscode.CodeLens[] }> {
+  const document = await vscode.workspace.openTextDocument(testPath);
+  await vscode.window.showTextDocument(document, { preview: false });
+  const lenses = await waitFor('the CodeLens of the test class', 30_000, async () => {
+    const ours = await functionalTestLenses(document.uri);
+    return ours.length > 0 && ours;
+  });
+  return { document, lenses };
+}
+
 /** A started program that printed `ready pid=N`: the test tracee, or a USDT program a test built. */
 export interface StartedTracee {
   readonly pid: number;

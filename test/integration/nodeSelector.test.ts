@@ -43,22 +43,47 @@ async function runNode(binary: string, run: string, n: number, scenario: readonl
   return { pid: tracee.pid, expect };
 }
 
+/** A live session over every process of the workspace's bitcoind, and the nodes a test starts under it. */
+interface NodesSession {
+  /** Runs the tracee as node N with `scenario` (see `runNode`); the session kills it at the end whatever happens. */
+  node(n: number, scenario: readonly string[], known: (pid: number) => boolean): Promise<NodeRun>;
+  /** The run directory: node N's datadir (its node key) is `<run>/nodeN`. */
+  readonly run: string;
+}
+
+/**
+ * Starts `tool` on every process of the workspace's bitcoind (no pid), waits until `attached` says the panel
+ * shows the live session, runs `test`, stops the probe (checking its processes end) and cleans up.
+ */
+async function withNodesSession(tool: string, attached: (sessionId: string) => Promise<unknown>, test: (session: NodesSession) => Promise<void>): Promise<void> {
+  const { launcher } = await extensionApis('launcher');
+  const binary = workspaceBitcoind();
+  const run = await mkdtemp(join(tmpdir(), 'bitcoin-usdt-nodes-'));
+  const tracees: TraceeWithFiles[] = [];
+  try {
+    const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool, binaryPath: binary, pid: 'all' });
+    assert.ok(sessionId, 'startProbe did not start a session');
+    await attached(sessionId);
+    await test({ run, node: (n, scenario, known) => runNode(binary, run, n, scenario, tracees, known) });
+    await stopProbeAndCheck(launcher, sessionId, binary);
+  } finally {
+    if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
+    for (const tracee of tracees) await tracee.kill();
+    await rm(run, { recursive: true, force: true });
+  }
+}
+
 describe('Node selector (every process of a build, live)', function () {
   this.timeout(240_000);
   liveProbeSuiteHooks('The node selector tests');
 
   it('P2P panel: lists both nodes (a restart is the same node), one node shows only its peers and counts, All nodes has a Node column', async () => {
-    const { launcher, p2pPanel } = await extensionApis('launcher', 'p2pPanel');
-    const binary = workspaceBitcoind();
-    const run = await mkdtemp(join(tmpdir(), 'bitcoin-usdt-nodes-'));
-    const tracees: TraceeWithFiles[] = [];
-    try {
-      const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: 'p2p-traffic', binaryPath: binary, pid: 'all' });
-      assert.ok(sessionId, 'startProbe did not start a session');
-      await waitForReport('the attach', (t) => p2pPanel.renderReport(t), (r) => r.sessionId === sessionId && /^Live · p2p-traffic/.test(r.sessionState), 90_000);
-
+    const { p2pPanel } = await extensionApis('p2pPanel');
+    const attached = (sessionId: string): Promise<unknown> =>
+      waitForReport('the attach', (t) => p2pPanel.renderReport(t), (r) => r.sessionId === sessionId && /^Live · p2p-traffic/.test(r.sessionState), 90_000);
+    await withNodesSession('p2p-traffic', attached, async ({ run, node: runAsNode }) => {
       const node = (n: number, seed: number): Promise<NodeRun> =>
-        runNode(binary, run, n, ['--scenario', 'p2p', '--count', String(150 + 40 * n), '--rate', '3000', '--peers', String(3 + n), '--seed', String(seed)], tracees, (pid) =>
+        runAsNode(n, ['--scenario', 'p2p', '--count', String(150 + 40 * n), '--rate', '3000', '--peers', String(3 + n), '--seed', String(seed)], (pid) =>
           p2pPanel.nodeChoices().some((c) => c.name === `node${n}` && c.pids.includes(pid)),
         );
       const [node0, node1] = await Promise.all([node(0, 1), node(1, 2)]);
@@ -117,27 +142,17 @@ describe('Node selector (every process of a build, live)', function () {
       assert.ok(back.firstRows.every((row) => row.node === 'node0' || row.node === 'node1'));
       assert.equal(p2pPanel.selectedNode, null);
       assert.equal(back.activeElementsInPanel, 0);
-
-      await stopProbeAndCheck(launcher, sessionId, binary);
-    } finally {
-      if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
-      for (const tracee of tracees) await tracee.kill();
-      await rm(run, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a tool panel (utxos): each node\'s rows alone, and a Node column naming each row\'s node with all nodes', async () => {
-    const { launcher, toolPanels } = await extensionApis('launcher', 'toolPanels');
-    const binary = workspaceBitcoind();
-    const run = await mkdtemp(join(tmpdir(), 'bitcoin-usdt-nodes-'));
-    const tracees: TraceeWithFiles[] = [];
+    const { toolPanels } = await extensionApis('toolPanels');
     const operations = (text: string): number => Number(/^([\d,]+) operations?/.exec(text)?.[1].replace(/,/g, '') ?? NaN);
-    try {
-      const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: 'utxos', binaryPath: binary, pid: 'all' });
-      assert.ok(sessionId, 'startProbe did not start a session');
-      await waitForReport('the attach', (t) => toolPanels.renderReport('utxos', t), (r) => r.sessionId === sessionId && /^Live · utxos/.test(r.sessionState), 90_000);
+    const attached = (sessionId: string): Promise<unknown> =>
+      waitForReport('the attach', (t) => toolPanels.renderReport('utxos', t), (r) => r.sessionId === sessionId && /^Live · utxos/.test(r.sessionState), 90_000);
+    await withNodesSession('utxos', attached, async ({ run, node: runAsNode }) => {
       const node = (n: number): Promise<NodeRun> =>
-        runNode(binary, run, n, ['--scenario', 'utxocache', '--count', String(40 + 25 * n), '--rate', '2000', '--seed', String(n + 1)], tracees, (pid) =>
+        runAsNode(n, ['--scenario', 'utxocache', '--count', String(40 + 25 * n), '--rate', '2000', '--seed', String(n + 1)], (pid) =>
           toolPanels.nodeChoices('utxos').some((c) => c.name === `node${n}` && c.pids.includes(pid)),
         );
       const [node0, node1] = await Promise.all([node(0), node(1)]);
@@ -161,11 +176,6 @@ describe('Node selector (every process of a build, live)', function () {
       toolPanels.pickNode('utxos', null);
       const back = await waitForReport('all nodes again', (t) => toolPanels.renderReport('utxos', t), (r) => r.columns[0] === 'Node' && operations(r.matchText) === total);
       assert.equal(back.activeElementsInPanel, 0);
-      await stopProbeAndCheck(launcher, sessionId, binary);
-    } finally {
-      if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
-      for (const tracee of tracees) await tracee.kill();
-      await rm(run, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { loadRecording, RecordingWriter } from '../../src/core/events/recording';
-import type { NetMessageEvent, NormalizedEvent } from '../../src/core/events/eventTypes';
+import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import { escapeInvisible } from '../../src/shared/visibleText';
 import { closePanelTabs, extensionApis, p2pPanelReport, repoRoot, sessionEnd, startTracee, waitFor, workspaceBitcoind } from './integrationHelpers';
 import { screenshot } from './screenshot';
+import { netMessage } from '../netMessageEvent';
 
 const demoRecording = join(repoRoot, 'demo', 'recordings', 'p2p-traffic-demo.ndjson');
 
@@ -39,18 +40,6 @@ function sumOf(events: readonly NormalizedEvent[], kind: 'lost' | 'truncated'): 
   let total = 0;
   for (const event of events) if (event.event === kind) total += event.count;
   return total;
-}
-
-function hostileMessage(direction: 'in' | 'out', elapsedNs: number, peerId: number, peerAddr: string, connType: string, msgType: string, size: number): NetMessageEvent {
-  return {
-    event: direction === 'in' ? 'net:inbound_message' : 'net:outbound_message',
-    elapsed_ns: elapsedNs,
-    peer_id: peerId,
-    peer_addr: peerAddr,
-    conn_type: connType,
-    msg_type: msgType,
-    msg_size: size,
-  };
 }
 
 const temporaryDirectories: string[] = [];
@@ -131,13 +120,13 @@ describe('P2P traffic panel', function () {
       const peer = i % addrs.length;
       // Peer 0 gets the most inbound messages, so it is the top row.
       const direction = peer === 0 || i % 2 === 0 ? 'in' : 'out';
-      events.push(hostileMessage(direction, 1_000_000 * i, 100 + peer, addrs[peer], peer === 2 ? 'inbound<svg onload=x>' : 'inbound', types[i % types.length], 10 + i));
+      events.push(netMessage(direction, 1_000_000 * i, 100 + peer, types[i % types.length], 10 + i, addrs[peer], peer === 2 ? 'inbound<svg onload=x>' : 'inbound'));
     }
     events.push({ event: 'lost', count: 7, source: 'bpftrace' }, { event: 'truncated', field: 'peer_addr', count: 2 });
     writer.write(events);
     await writer.close();
     // One damaged line in the middle: reported once, the rest loaded.
-    await writeFile(path, readFileSync(path, 'utf8') + '{"event": "net:inbound_message", "peer_id": \n' + JSON.stringify(hostileMessage('in', 5e9, 100, addrs[0], 'inbound', 'late', 1)) + '\n');
+    await writeFile(path, readFileSync(path, 'utf8') + '{"event": "net:inbound_message", "peer_id": \n' + JSON.stringify(netMessage('in', 5e9, 100, 'late', 1, addrs[0], 'inbound')) + '\n');
 
     const sessionId = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.openRecording', vscode.Uri.file(path));
     assert.ok(sessionId);

@@ -16,7 +16,7 @@ import * as vscode from 'vscode';
 import type { FunctionalTestRunResult, TraceFunctionalTestRequest } from '../../src/extension/functionalTest/registerFunctionalTest';
 import type { NetworkNodeRow } from '../../src/shared/networkProtocol';
 import { parseLoggedMessages } from '../realNode/debugLog';
-import { closePanelTabs, extensionApis, focusPanelForScreenshots, requiredEnv, sessionRecording, waitFor, waitForReport } from './integrationHelpers';
+import { closePanelTabs, extensionApis, focusPanelForScreenshots, functionalTestLenses, openFunctionalTest, requiredEnv, sessionRecording, waitFor, waitForReport } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
 const TEST = 'mempool_packages';
@@ -83,20 +83,13 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
 
       // The CodeLens on the test class line, and nowhere else in the file.
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-      const document = await vscode.workspace.openTextDocument(testPath);
-      await vscode.window.showTextDocument(document, { preview: false });
-      const lenses = await waitFor('the CodeLens of the test class', 30_000, async () => {
-        const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri);
-        const ours = all.filter((lens) => lens.command?.command === 'bitcoinUsdt.traceFunctionalTest');
-        return ours.length > 0 && ours;
-      });
+      const { document, lenses } = await openFunctionalTest(testPath);
       assert.equal(lenses.length, 1);
       assert.match(document.lineAt(lenses[0].range.start.line).text, /^class MempoolPackagesTest\(BitcoinTestFramework\):/);
       assert.equal(lenses[0].command?.title, '$(debug-start) Trace this functional test');
       assert.deepEqual(lenses[0].command?.arguments, [{ testPath }]);
       const framework = await vscode.workspace.openTextDocument(join(source, 'test', 'functional', 'test_framework', 'test_framework.py'));
-      const frameworkLenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', framework.uri);
-      assert.deepEqual(frameworkLenses.filter((lens) => lens.command?.command === 'bitcoinUsdt.traceFunctionalTest'), [], 'no lens in the framework\'s own modules');
+      assert.deepEqual(await functionalTestLenses(framework.uri), [], 'no lens in the framework\'s own modules');
 
       const work = mkdtempSync(join(tmpdir(), 'bitcoin-usdt-trace-functional-test-'));
       const runDir = join(work, 'run');

@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { FunctionalTestRunResult } from '../../src/extension/functionalTest/registerFunctionalTest';
-import { acceptPromptsUntilSettled, closePanelTabs, extensionApis, liveProbeSuiteHooks, requiredEnv, sessionRecording, waitFor, workspaceBitcoind } from './integrationHelpers';
+import { acceptPromptsUntilSettled, closePanelTabs, extensionApis, liveProbeSuiteHooks, openFunctionalTest, requiredEnv, sessionRecording, waitFor, workspaceBitcoind } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
 const TEST_SOURCE = [
@@ -40,13 +40,7 @@ describe('Trace functional test… from the CodeLens, through the pickers', func
     const testPath = join(testDir, 'feature_palette.py');
     writeFileSync(testPath, TEST_SOURCE);
     try {
-      const document = await vscode.workspace.openTextDocument(testPath);
-      await vscode.window.showTextDocument(document, { preview: false });
-      const lenses = await waitFor('the CodeLens of the test class', 30_000, async () => {
-        const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri);
-        const ours = all.filter((lens) => lens.command?.command === 'bitcoinUsdt.traceFunctionalTest');
-        return ours.length > 0 && ours;
-      });
+      const { lenses } = await openFunctionalTest(testPath);
       assert.equal(lenses.length, 1);
       assert.equal(lenses[0].range.start.line, 6, 'on the class line');
       await screenshot('trace-functional-test-codelens');

@@ -8,7 +8,7 @@ import { TRACEPOINT_CATALOG } from '../../src/core/catalog/tracepointCatalog';
 import { loadRecording } from '../../src/core/events/recording';
 import type { TracepointTreeApi } from '../../src/extension/tree/tracepointTreeProvider';
 import type { TracepointTreeNode } from '../../src/extension/tree/treeNodes';
-import { extensionApi, extensionId, p2pPanelReport, repoRoot, waitFor } from './integrationHelpers';
+import { extensionApi, extensionId, functionalTestLenses, p2pPanelReport, repoRoot, waitFor } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
 const demoRecording = join(repoRoot, 'demo', 'recordings', 'p2p-traffic-demo.ndjson');
@@ -147,8 +147,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'untrusted') {
       writeFileSync(testPath, 'from test_framework.test_framework import BitcoinTestFramework\n\nclass UntrustedTest(BitcoinTestFramework):\n    pass\n');
       const document = await vscode.workspace.openTextDocument(testPath);
       await vscode.window.showTextDocument(document);
-      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri);
-      assert.deepEqual(lenses.filter((lens) => lens.command?.command === 'bitcoinUsdt.traceFunctionalTest'), [], 'a CodeLens offered in an untrusted workspace');
+      assert.deepEqual(await functionalTestLenses(document.uri), [], 'a CodeLens offered in an untrusted workspace');
       const terminalsBefore = [...vscode.window.terminals];
       const request = { testPath, binaryPath: join(workspaceDir(), 'build', 'bin', 'bitcoind'), tools: ['p2p-traffic'], testArgs: [] };
       await assert.rejects(Promise.resolve(vscode.commands.executeCommand('bitcoinUsdt.traceFunctionalTest', request)), /disabled in untrusted workspaces\. Trust this workspace first/);

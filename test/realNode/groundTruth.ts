@@ -60,10 +60,8 @@ function peerIdentities({ run, log }: Observed): Map<number, { addr: string; con
   return peers;
 }
 
-function assertMessagesEqualLog(observed: Observed, events: readonly ToolEvent[]): void {
-  const { log } = observed;
-  assert.ok(log.messages.length > 300, `debug.log lists ${log.messages.length} messages: the workload should make hundreds`);
-  assert.deepEqual(messagesByPeer(loggedMessagesOf(events)), messagesByPeer(log.messages), 'messages per peer and direction, in order');
+/** Each event's peer address and connection type are those of the peer's connection line in debug.log. */
+function assertPeersAsLogged(observed: Observed, events: readonly ToolEvent[]): void {
   const peers = peerIdentities(observed);
   for (const event of events) {
     const peer = peers.get(Number(event.peer_id));
@@ -71,6 +69,13 @@ function assertMessagesEqualLog(observed: Observed, events: readonly ToolEvent[]
     assert.equal(event.peer_addr, peer.addr, `peer ${String(event.peer_id)}: address`);
     assert.equal(event.conn_type, peer.conn_type, `peer ${String(event.peer_id)}: connection type`);
   }
+}
+
+function assertMessagesEqualLog(observed: Observed, events: readonly ToolEvent[]): void {
+  const { log } = observed;
+  assert.ok(log.messages.length > 300, `debug.log lists ${log.messages.length} messages: the workload should make hundreds`);
+  assert.deepEqual(messagesByPeer(loggedMessagesOf(events)), messagesByPeer(log.messages), 'messages per peer and direction, in order');
+  assertPeersAsLogged(observed, events);
   const fired = lastFired(observed.run);
   assert.equal(fired['net:inbound_message'], log.messages.filter((m) => m.direction === 'inbound').length, 'fired inbound');
   assert.equal(fired['net:outbound_message'], log.messages.filter((m) => m.direction === 'outbound').length, 'fired outbound');
@@ -594,11 +599,5 @@ export function checkTracedOutboundMessages(observed: Observed): void {
   const sent = log.messages.filter((m) => m.direction === 'outbound');
   assert.ok(sent.length > 100, `debug.log lists ${sent.length} messages sent`);
   assert.deepEqual(messagesByPeer(loggedMessagesOf(events)), messagesByPeer(sent), 'messages sent per peer, in order');
-  const peers = peerIdentities(observed);
-  for (const event of events) {
-    const peer = peers.get(Number(event.peer_id));
-    assert.ok(peer, `peer ${String(event.peer_id)} has no connection line in debug.log`);
-    assert.equal(event.peer_addr, peer.addr, `peer ${String(event.peer_id)}: address`);
-    assert.equal(event.conn_type, peer.conn_type, `peer ${String(event.peer_id)}: connection type`);
-  }
+  assertPeersAsLogged(observed, events);
 }

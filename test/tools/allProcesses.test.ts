@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
 import type { FiredCountsEvent, NetMessageEvent, NodeEvent, NormalizedEvent } from '../../src/core/events/eventTypes';
-import { ProbeSessionReader, buildHelperArgv, createPrivateSocket } from '../../src/core/probeSession';
+import { ProbeSessionReader, buildHelperArgv, createPrivateSocket, type PrivateSocket } from '../../src/core/probeSession';
 import { findTool, streamedTracepoints } from '../../src/core/tools/toolCatalog';
 import { exited, waitForText } from './childProcessWaits';
 
@@ -34,41 +34,58 @@ async function until(condition: () => boolean, ms: number, what: string): Promis
   }
 }
 
+/** A private copy of tracee-v29 named `bitcoind` in a fresh directory, and the run directory for its datadirs. */
+function copyTraceeV29(prefix: string): { work: string; binary: string; run: string } {
+  const build = join(ROOT, 'test', 'tracee', 'build', 'tracee-v29');
+  if (!existsSync(build)) throw new Error(`${build} is missing: run \`make -C test/tracee\` first`);
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const binary = join(work, 'bitcoind');
+  copyFileSync(build, binary);
+  chmodSync(binary, 0o755);
+  return { work, binary, run: join(work, 'run1') };
+}
+
+/** The helper running p2p-traffic without --pid: one session over every process of `binary`. */
+function startHelperOverEveryProcess(binary: string, socket: PrivateSocket): ChildProcess {
+  const argv = buildHelperArgv({ pythonPath: '/usr/bin/python3', probesDir: PROBES, tool: 'p2p-traffic', binary, pid: null, socketPath: socket.path });
+  const helper = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  return helper;
+}
+
+/** Reads the helper's session into `events` and waits for session:attached (the helper's stderr if it ends first). */
+async function readUntilAttached(helper: ChildProcess, socket: PrivateSocket, events: NormalizedEvent[]): Promise<ProbeSessionReader> {
+  let helperStderr = '';
+  helper.stderr?.on('data', (chunk: Buffer) => (helperStderr += chunk.toString()));
+  const tool = findTool('p2p-traffic');
+  assert.ok(tool);
+  const reader = new ProbeSessionReader({
+    decoder: new BpftraceDecoder({ streamedTracepoints: streamedTracepoints(tool) }),
+    batchIntervalMs: 50,
+    onBatch: (batch) => events.push(...batch),
+  });
+  reader.attach(await socket.waitForConnection(20_000));
+  await Promise.race([
+    until(() => events.some((e) => e.event === 'session:attached'), 90_000, 'session:attached'),
+    reader.done.then(() => {
+      throw new Error(`the helper ended before attaching: ${helperStderr}`);
+    }),
+  ]);
+  return reader;
+}
+
 describe('every process of a binary (helper without --pid, real bpftrace)', function () {
   this.timeout(180_000);
 
   it('p2p-traffic on tracee-v29: nodes started after the attach fire, told apart by pid, named, counted exactly per process, a restart keeps its name', async () => {
-    const build = join(ROOT, 'test', 'tracee', 'build', 'tracee-v29');
-    if (!existsSync(build)) throw new Error(`${build} is missing: run \`make -C test/tracee\` first`);
-    const work = mkdtempSync(join(tmpdir(), 'all-processes-'));
-    const binary = join(work, 'bitcoind');
-    copyFileSync(build, binary);
-    chmodSync(binary, 0o755);
-    const run = join(work, 'run1');
+    const { work, binary, run } = copyTraceeV29('all-processes-');
     for (const n of [0, 1]) mkdirSync(join(run, `node${n}`), { recursive: true });
-    const tool = findTool('p2p-traffic');
-    assert.ok(tool);
     const socket = await createPrivateSocket();
     const children: ChildProcess[] = [];
     const events: NormalizedEvent[] = [];
     let helper: ChildProcess | null = null;
     try {
-      const argv = buildHelperArgv({ pythonPath: '/usr/bin/python3', probesDir: PROBES, tool: 'p2p-traffic', binary, pid: null, socketPath: socket.path });
-      helper = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-      let helperStderr = '';
-      helper.stderr?.on('data', (chunk: Buffer) => (helperStderr += chunk.toString()));
-      const reader = new ProbeSessionReader({
-        decoder: new BpftraceDecoder({ streamedTracepoints: streamedTracepoints(tool) }),
-        batchIntervalMs: 50,
-        onBatch: (batch) => events.push(...batch),
-      });
-      reader.attach(await socket.waitForConnection(20_000));
-      await Promise.race([
-        until(() => events.some((e) => e.event === 'session:attached'), 90_000, 'session:attached'),
-        reader.done.then(() => {
-          throw new Error(`the helper ended before attaching: ${helperStderr}`);
-        }),
-      ]);
+      helper = startHelperOverEveryProcess(binary, socket);
+      const reader = await readUntilAttached(helper, socket, events);
       const start = events.find((e) => e.event === 'session:start');
       assert.ok(start && start.event === 'session:start' && start.pid === null, 'a session over every process');
 
@@ -136,36 +153,14 @@ describe('every process of a binary (helper without --pid, real bpftrace)', func
   });
 
   it('bitcoinds living 50-300 ms each, started one after another: every one is named by its node record and ends with node:exit', async () => {
-    const build = join(ROOT, 'test', 'tracee', 'build', 'tracee-v29');
-    if (!existsSync(build)) throw new Error(`${build} is missing: run \`make -C test/tracee\` first`);
-    const work = mkdtempSync(join(tmpdir(), 'short-lived-nodes-'));
-    const binary = join(work, 'bitcoind');
-    copyFileSync(build, binary);
-    chmodSync(binary, 0o755);
-    const run = join(work, 'run1');
-    const tool = findTool('p2p-traffic');
-    assert.ok(tool);
+    const { work, binary, run } = copyTraceeV29('short-lived-nodes-');
     const socket = await createPrivateSocket();
     const events: NormalizedEvent[] = [];
     let helper: ChildProcess | null = null;
     let tracee: ChildProcess | null = null;
     try {
-      const argv = buildHelperArgv({ pythonPath: '/usr/bin/python3', probesDir: PROBES, tool: 'p2p-traffic', binary, pid: null, socketPath: socket.path });
-      helper = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-      let helperStderr = '';
-      helper.stderr?.on('data', (chunk: Buffer) => (helperStderr += chunk.toString()));
-      const reader = new ProbeSessionReader({
-        decoder: new BpftraceDecoder({ streamedTracepoints: streamedTracepoints(tool) }),
-        batchIntervalMs: 50,
-        onBatch: (batch) => events.push(...batch),
-      });
-      reader.attach(await socket.waitForConnection(20_000));
-      await Promise.race([
-        until(() => events.some((e) => e.event === 'session:attached'), 90_000, 'session:attached'),
-        reader.done.then(() => {
-          throw new Error(`the helper ended before attaching: ${helperStderr}`);
-        }),
-      ]);
+      helper = startHelperOverEveryProcess(binary, socket);
+      const reader = await readUntilAttached(helper, socket, events);
 
       // Each process fires 10-60 messages at 200 per second (50-300 ms) and exits; the next starts at once.
       const processes: Array<{ pid: number; n: number; fired: Record<string, number> }> = [];

@@ -131,6 +131,21 @@ describe('bitcoin-usdt-helper.py refuses bad input', function () {
   });
 });
 
+/**
+ * Copies the tracee into a fresh directory and starts the copy (p2p scenario, waiting for a signal): its path
+ * identifies our helper and bpftrace processes among any others on the machine.
+ */
+async function startPrivateTracee(prefix: string): Promise<{ work: string; binary: string; tracee: ChildProcess }> {
+  if (!existsSync(TRACEE)) throw new Error(`${TRACEE} is missing: run \`make -C test/tracee\` first`);
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const binary = join(work, 'bitcoind-under-test');
+  copyFileSync(TRACEE, binary);
+  chmodSync(binary, 0o755);
+  const tracee = spawn(binary, ['--scenario', 'p2p', '--wait-signal'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((r) => tracee.stdout?.once('data', () => r()));
+  return { work, binary, tracee };
+}
+
 describe('bitcoin-usdt-helper.py leaves no process behind', function () {
   this.timeout(60_000);
   let work: string;
@@ -138,14 +153,7 @@ describe('bitcoin-usdt-helper.py leaves no process behind', function () {
   let tracee: ChildProcess;
 
   before(async () => {
-    if (!existsSync(TRACEE)) throw new Error(`${TRACEE} is missing: run \`make -C test/tracee\` first`);
-    // A private copy: its path identifies our bpftrace processes among any others on the machine.
-    work = mkdtempSync(join(tmpdir(), 'helper-cleanup-'));
-    binary = join(work, 'bitcoind-under-test');
-    copyFileSync(TRACEE, binary);
-    chmodSync(binary, 0o755);
-    tracee = spawn(binary, ['--scenario', 'p2p', '--wait-signal'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((r) => tracee.stdout?.once('data', () => r()));
+    ({ work, binary, tracee } = await startPrivateTracee('helper-cleanup-'));
   });
   after(() => {
     tracee.kill('SIGKILL');
@@ -208,13 +216,7 @@ describe('bitcoin-usdt-helper.py starts several sessions from one invocation (on
   let tracee: ChildProcess;
 
   before(async () => {
-    if (!existsSync(TRACEE)) throw new Error(`${TRACEE} is missing: run \`make -C test/tracee\` first`);
-    work = mkdtempSync(join(tmpdir(), 'helper-several-'));
-    binary = join(work, 'bitcoind-under-test');
-    copyFileSync(TRACEE, binary);
-    chmodSync(binary, 0o755);
-    tracee = spawn(binary, ['--scenario', 'p2p', '--wait-signal'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((r) => tracee.stdout?.once('data', () => r()));
+    ({ work, binary, tracee } = await startPrivateTracee('helper-several-'));
   });
   after(() => {
     tracee.kill('SIGKILL');

@@ -1,14 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { matchCatalog } from '../../src/core/catalog/catalogMatch';
 import { TRACEPOINT_CATALOG } from '../../src/core/catalog/tracepointCatalog';
 import { parseArgSpecs } from '../../src/core/elf/argSpec';
 import type { StapsdtNote } from '../../src/core/elf/stapsdtNotes';
 import { indexCallSites } from '../../src/core/source/callSiteFinder';
 import { formatTracepointTable, tracepointNotesJson, type TracepointNoteJson } from '../../src/cli/tracepointsCommand';
+import { bundleCli, runBundledCli, type CliResult } from './helpers/cliBundle';
 import { makeTemporaryDirectory, readelfSections, readelfStapsdtNotes } from './helpers/readelfNotes';
 
 const REPOSITORY = path.resolve(__dirname, '../..');
@@ -17,25 +16,9 @@ const TRACEE_V29 = path.join(REPOSITORY, 'test/tracee/build/tracee-v29');
 const TRACEE_LEGACY = path.join(REPOSITORY, 'test/tracee/build/tracee-legacy');
 const FIXTURE_SOURCES_V29 = path.join(REPOSITORY, 'test/fixtures/sources/v29');
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 let cliPath = '';
 
-function runCli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [cliPath, ...args], { cwd: REPOSITORY, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') {
-        reject(error);
-        return;
-      }
-      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-    });
-  });
-}
+const runCli = (args: string[]): Promise<CliResult> => runBundledCli(cliPath, args);
 
 /** One line on stderr, prefixed with the program name, no stack trace, nothing on stdout. */
 function assertOneLineError(result: CliResult, code: number, pattern: RegExp): void {
@@ -75,17 +58,7 @@ describe('command line (node dist/cli.js)', function () {
 
   before(async () => {
     temporary = await makeTemporaryDirectory('bitcoin-usdt-cli-');
-    cliPath = path.join(temporary, 'cli.js');
-    await build({
-      entryPoints: [path.join(REPOSITORY, 'src/cli/cli.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'es2022',
-      outfile: cliPath,
-      banner: { js: '#!/usr/bin/env node' },
-      logLevel: 'silent',
-    });
+    cliPath = await bundleCli(temporary);
   });
 
   after(async () => {

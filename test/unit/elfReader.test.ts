@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { BufferByteSource, FileByteSource, type ElfByteSource } from '../../src/core/elf/elfByteSource';
+import { BufferByteSource, FileByteSource } from '../../src/core/elf/elfByteSource';
 import { ElfReadError } from '../../src/core/elf/elfErrors';
 import { readStapsdtNotes, readStapsdtNotesFromReader, type StapsdtReport } from '../../src/core/elf/stapsdtNotes';
+import { CountingByteSource } from './helpers/countingByteSource';
 import { assertMatchesReadelf, assertSemaphoreOffsets } from './helpers/readelfComparison';
 import {
   SDT_PROGRAM_PROBES,
@@ -30,20 +31,6 @@ const TRACEE_FILES = [
   'tracee-s390x',
 ];
 
-class CountingByteSource implements ElfByteSource {
-  bytesRead = 0;
-  reads = 0;
-  constructor(private readonly inner: ElfByteSource) {}
-  get size(): number {
-    return this.inner.size;
-  }
-  async read(offset: number, length: number): Promise<Buffer> {
-    const bytes = await this.inner.read(offset, length);
-    this.bytesRead += bytes.length;
-    this.reads++;
-    return bytes;
-  }
-}
 
 describe('stapsdt notes of system binaries (compared with readelf -n)', () => {
   it(`${PYTHON}: 8 python probes with semaphores`, async () => {

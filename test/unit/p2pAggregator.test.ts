@@ -2,34 +2,15 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NetMessageEvent, NormalizedEvent, PeerTotals } from '../../src/core/events/eventTypes';
+import type { NormalizedEvent, PeerTotals } from '../../src/core/events/eventTypes';
 import { BpftraceDecoder } from '../../src/core/events/bpftraceDecoder';
 import { RecordingWriter, loadRecording } from '../../src/core/events/recording';
 import { P2pAggregator } from '../../src/core/p2p/p2pAggregator';
+import { netMessage } from '../netMessageEvent';
 import { escapeInvisible, splitVisibleText } from '../../src/shared/visibleText';
 import { parseFromWebview, parseUiState, DEFAULT_UI_STATE } from '../../src/shared/p2pProtocol';
 
 const SECOND = 1e9;
-
-function message(
-  direction: 'in' | 'out',
-  elapsedNs: number,
-  peerId: number | string,
-  msgType: string,
-  size: number,
-  peerAddr = `10.0.0.${peerId}:8333`,
-  connType = 'outbound-full-relay',
-): NetMessageEvent {
-  return {
-    event: direction === 'in' ? 'net:inbound_message' : 'net:outbound_message',
-    elapsed_ns: elapsedNs,
-    peer_id: peerId,
-    peer_addr: peerAddr,
-    conn_type: connType,
-    msg_type: msgType,
-    msg_size: size,
-  };
-}
 
 function totals(peerId: number, msgsIn: number, bytesIn: number, msgsOut: number, bytesOut: number): PeerTotals {
   return { peer_id: peerId, peer_addr: `10.0.0.${peerId}:8333`, conn_type: 'inbound', msgs_in: msgsIn, bytes_in: bytesIn, msgs_out: msgsOut, bytes_out: bytesOut };
@@ -39,8 +20,8 @@ describe('P2pAggregator', () => {
   it('counts messages and bytes per peer, per type and in total exactly', () => {
     const aggregator = new P2pAggregator();
     const events: NormalizedEvent[] = [];
-    for (let i = 0; i < 1000; i++) events.push(message('in', i * 1e6, i % 3, i % 2 === 0 ? 'inv' : 'tx', 100 + i));
-    for (let i = 0; i < 10; i++) events.push(message('out', 2 * SECOND + i, 7, 'ping', 8));
+    for (let i = 0; i < 1000; i++) events.push(netMessage('in', i * 1e6, i % 3, i % 2 === 0 ? 'inv' : 'tx', 100 + i));
+    for (let i = 0; i < 10; i++) events.push(netMessage('out', 2 * SECOND + i, 7, 'ping', 8));
     aggregator.ingestAll(events);
     const snapshot = aggregator.snapshot();
     assert.equal(snapshot.peers.length, 4);
@@ -76,10 +57,10 @@ describe('P2pAggregator', () => {
   it('buckets rates per second and keeps only the last window', () => {
     const aggregator = new P2pAggregator({ rateWindowSeconds: 5 });
     aggregator.ingestAll([
-      message('in', 0.1 * SECOND, 1, 'inv', 10),
-      message('in', 0.9 * SECOND, 1, 'inv', 20),
-      message('out', 1.5 * SECOND, 1, 'tx', 300),
-      message('in', 3.2 * SECOND, 1, 'inv', 5),
+      netMessage('in', 0.1 * SECOND, 1, 'inv', 10),
+      netMessage('in', 0.9 * SECOND, 1, 'inv', 20),
+      netMessage('out', 1.5 * SECOND, 1, 'tx', 300),
+      netMessage('in', 3.2 * SECOND, 1, 'inv', 5),
     ]);
     let rates = aggregator.snapshot().rates;
     assert.equal(rates.startSecond, 0);
@@ -87,9 +68,9 @@ describe('P2pAggregator', () => {
     assert.deepEqual(rates.bytesIn, [30, 0, 0, 5]);
     assert.deepEqual(rates.msgsOut, [0, 1, 0, 0]);
     assert.deepEqual(rates.bytesOut, [0, 300, 0, 0]);
-    aggregator.ingest(message('in', 9.5 * SECOND, 1, 'inv', 1));
+    aggregator.ingest(netMessage('in', 9.5 * SECOND, 1, 'inv', 1));
     // A message older than the window is counted in totals but not in the series.
-    aggregator.ingest(message('in', 2 * SECOND, 1, 'inv', 1));
+    aggregator.ingest(netMessage('in', 2 * SECOND, 1, 'inv', 1));
     rates = aggregator.snapshot().rates;
     assert.equal(rates.startSecond, 5);
     assert.deepEqual(rates.msgsIn, [0, 0, 0, 0, 1]);
@@ -98,9 +79,9 @@ describe('P2pAggregator', () => {
 
   it('keeps a bounded ring of recent messages per peer in time order', () => {
     const aggregator = new P2pAggregator({ recentMessagesPerPeer: 50 });
-    for (let i = 1; i <= 120; i++) aggregator.ingest(message(i % 2 ? 'in' : 'out', i * 1000, 42, `t${i % 4}`, i));
+    for (let i = 1; i <= 120; i++) aggregator.ingest(netMessage(i % 2 ? 'in' : 'out', i * 1000, 42, `t${i % 4}`, i));
     // Out of order by a little (per-CPU buffers): lands in time order.
-    aggregator.ingest(message('in', 119_500, 42, 'late', 1));
+    aggregator.ingest(netMessage('in', 119_500, 42, 'late', 1));
     const detail = aggregator.peerDetail('42');
     assert.equal(detail.messages.length, 50);
     assert.equal(detail.replace, true);
@@ -113,14 +94,14 @@ describe('P2pAggregator', () => {
     assert.equal(detail.messages[0].elapsedNs, 72_000);
     assert.equal(detail.messages.find((m) => m.elapsedNs === 72_000)?.direction, 'out');
     // Continuing from the last seq gives only new messages.
-    aggregator.ingest(message('out', 200_000, 42, 'pong', 8));
+    aggregator.ingest(netMessage('out', 200_000, 42, 'pong', 8));
     const next = aggregator.peerDetail('42', 121);
     assert.equal(next.replace, false);
     assert.deepEqual(next.messages.map((m) => [m.seq, m.msgType, m.direction, m.size]), [[122, 'pong', 'out', 8]]);
     // Asking from a seq that fell out of the ring replaces.
     assert.equal(aggregator.peerDetail('42', 10).replace, true);
     // An out-of-order insert that rewrites already-sent entries replaces.
-    aggregator.ingest(message('in', 150_000, 42, 'reordered', 1));
+    aggregator.ingest(netMessage('in', 150_000, 42, 'reordered', 1));
     const afterReorder = aggregator.peerDetail('42', 122);
     assert.equal(afterReorder.replace, true);
     assert.equal(afterReorder.messages.length, 50);
@@ -129,11 +110,11 @@ describe('P2pAggregator', () => {
 
   it('evicts the least recently active peer beyond the cap and counts evictions', () => {
     const aggregator = new P2pAggregator({ maxPeers: 100 });
-    for (let id = 0; id < 100; id++) aggregator.ingest(message('in', id, id, 'inv', 1));
+    for (let id = 0; id < 100; id++) aggregator.ingest(netMessage('in', id, id, 'inv', 1));
     aggregator.snapshot();
-    aggregator.ingest(message('in', 1000, 0, 'inv', 1)); // peer 0 active again: peer 1 is now the oldest
-    aggregator.ingest(message('in', 1001, 100, 'inv', 1));
-    aggregator.ingest(message('in', 1002, 101, 'inv', 1));
+    aggregator.ingest(netMessage('in', 1000, 0, 'inv', 1)); // peer 0 active again: peer 1 is now the oldest
+    aggregator.ingest(netMessage('in', 1001, 100, 'inv', 1));
+    aggregator.ingest(netMessage('in', 1002, 101, 'inv', 1));
     assert.equal(aggregator.peerCount, 100);
     assert.equal(aggregator.hasPeer('0'), true);
     assert.equal(aggregator.hasPeer('1'), false);
@@ -150,7 +131,7 @@ describe('P2pAggregator', () => {
 
   it('stays bounded with 50,000 distinct peers and hostile type churn', () => {
     const aggregator = new P2pAggregator({ maxPeers: 1000, maxMessageTypes: 64 });
-    for (let i = 0; i < 50_000; i++) aggregator.ingest(message('in', i, i, `type${i}`, 1));
+    for (let i = 0; i < 50_000; i++) aggregator.ingest(netMessage('in', i, i, `type${i}`, 1));
     const snapshot = aggregator.snapshot();
     assert.equal(snapshot.peers.length, 1000);
     assert.equal(snapshot.counters.peersEvicted, 49_000);
@@ -164,13 +145,13 @@ describe('P2pAggregator', () => {
   it('takes p2p:peer_totals as authoritative for counts', () => {
     const aggregator = new P2pAggregator();
     aggregator.ingestAll([
-      message('in', 1 * SECOND, 1, 'inv', 100),
-      message('in', 1 * SECOND, 1, 'inv', 100),
-      message('in', 1 * SECOND, 2, 'tx', 250),
+      netMessage('in', 1 * SECOND, 1, 'inv', 100),
+      netMessage('in', 1 * SECOND, 1, 'inv', 100),
+      netMessage('in', 1 * SECOND, 2, 'tx', 250),
       { event: 'p2p:peer_totals', elapsed_ns: 2 * SECOND, peers: [totals(1, 5, 900, 3, 30)] },
       // Later messages of peer 1 do not change its (kernel) counts; peer 2 still counts messages.
-      message('in', 2.5 * SECOND, 1, 'inv', 100),
-      message('in', 2.5 * SECOND, 2, 'tx', 50),
+      netMessage('in', 2.5 * SECOND, 1, 'inv', 100),
+      netMessage('in', 2.5 * SECOND, 2, 'tx', 50),
     ]);
     let snapshot = aggregator.snapshot();
     let byId = new Map(snapshot.peers.map((p) => [p.id, p]));
@@ -310,7 +291,7 @@ describe('P2pAggregator', () => {
 
   it('reports only what changed in a delta', () => {
     const aggregator = new P2pAggregator();
-    aggregator.ingestAll([message('in', 0, 1, 'inv', 1), message('in', 1.2 * SECOND, 2, 'tx', 1)]);
+    aggregator.ingestAll([netMessage('in', 0, 1, 'inv', 1), netMessage('in', 1.2 * SECOND, 2, 'tx', 1)]);
     aggregator.snapshot();
     assert.equal(aggregator.hasChanges, false);
     const empty = aggregator.delta();
@@ -319,7 +300,7 @@ describe('P2pAggregator', () => {
     assert.deepEqual(empty.rates.msgsIn, []);
     assert.equal(empty.session, null);
 
-    aggregator.ingestAll([message('in', 3.5 * SECOND, 2, 'tx', 7), message('in', 3.6 * SECOND, 2, 'tx', 3)]);
+    aggregator.ingestAll([netMessage('in', 3.5 * SECOND, 2, 'tx', 7), netMessage('in', 3.6 * SECOND, 2, 'tx', 3)]);
     assert.equal(aggregator.hasChanges, true);
     const delta = aggregator.delta();
     assert.deepEqual(delta.peers.map((p) => [p.id, p.msgsIn, p.bytesIn]), [['2', 3, 11]]);
@@ -367,9 +348,9 @@ describe('P2pAggregator', () => {
     const hostileType = '<script>"\\,\u0000';
     const hugeId = '9223372036854775807';
     const aggregator = new P2pAggregator();
-    aggregator.ingest(message('in', 5, hugeId, hostileType, 10, hostileAddr, 'inbound\u2066'));
-    aggregator.ingest({ ...message('in', 6, 3, 'inv', 10), peer_id: '3' });
-    aggregator.ingest(message('in', 7, 3, 'inv', 10));
+    aggregator.ingest(netMessage('in', 5, hugeId, hostileType, 10, hostileAddr, 'inbound\u2066'));
+    aggregator.ingest({ ...netMessage('in', 6, 3, 'inv', 10), peer_id: '3' });
+    aggregator.ingest(netMessage('in', 7, 3, 'inv', 10));
     const snapshot = aggregator.snapshot();
     const hostile = snapshot.peers.find((p) => p.id === hugeId);
     assert.ok(hostile);
@@ -394,7 +375,7 @@ describe('P2pAggregator', () => {
     ] as unknown as NormalizedEvent[];
     aggregator.ingestAll(damaged);
     // A bad size or time does not poison the counters.
-    aggregator.ingest({ ...message('in', 2 * SECOND, 1, 'inv', 1), msg_size: 'lots', elapsed_ns: -5 } as unknown as NormalizedEvent);
+    aggregator.ingest({ ...netMessage('in', 2 * SECOND, 1, 'inv', 1), msg_size: 'lots', elapsed_ns: -5 } as unknown as NormalizedEvent);
     aggregator.ingest({ event: 'lost', count: 10, source: 'bpftrace' });
     aggregator.ingest({ event: 'lost', count: -2, source: 'reconciled' });
     const snapshot = aggregator.snapshot();

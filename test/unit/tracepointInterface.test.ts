@@ -3,17 +3,16 @@
 // Needs the real nodes (scripts/unpack-real-node.sh: BITCOIND, BITCOIND_OLD, default .real-node/) and the tracee.
 
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { BITCOIN_CORE_CONTEXTS, matchCatalog, readBitcoindNotes, type CatalogMatch } from '../../src/core/catalog/catalogMatch';
 import { argShape } from '../../src/core/catalog/interfaceCheck';
 import { diffInterfaces } from '../../src/core/catalog/interfaceDiff';
 import { TRACEPOINT_CATALOG } from '../../src/core/catalog/tracepointCatalog';
-import type { ElfByteSource } from '../../src/core/elf/elfByteSource';
 import { FileByteSource } from '../../src/core/elf/elfByteSource';
 import { readStapsdtNotesFromReader, type StapsdtReport } from '../../src/core/elf/stapsdtNotes';
+import { bundleCli, runBundledCli, type CliResult } from './helpers/cliBundle';
+import { CountingByteSource } from './helpers/countingByteSource';
 import { makeTemporaryDirectory } from './helpers/readelfNotes';
 
 const REPOSITORY = path.resolve(__dirname, '../..');
@@ -31,19 +30,6 @@ const needRealNodes = (): void => {
   needFile(BITCOIND, how);
   needFile(BITCOIND_OLD, how);
 };
-
-class CountingByteSource implements ElfByteSource {
-  bytesRead = 0;
-  constructor(private readonly inner: ElfByteSource) {}
-  get size(): number {
-    return this.inner.size;
-  }
-  async read(offset: number, length: number): Promise<Buffer> {
-    const bytes = await this.inner.read(offset, length);
-    this.bytesRead += bytes.length;
-    return bytes;
-  }
-}
 
 /** The notes (and version, for a bitcoind) with the bytes read and the time it took. */
 async function readCounting(file: string): Promise<{ report: StapsdtReport; bytesRead: number; ms: number }> {
@@ -153,30 +139,14 @@ describe('bitcoin-usdt tracepoints --diff A B', function () {
   before(async () => {
     needFile(TRACEE('tracee-v29-changed'), 'run `make -C test/tracee` first');
     temporary = await makeTemporaryDirectory('bitcoin-usdt-diff-');
-    cliPath = path.join(temporary, 'cli.js');
-    await build({
-      entryPoints: [path.join(REPOSITORY, 'src/cli/cli.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'es2022',
-      outfile: cliPath,
-      logLevel: 'silent',
-    });
+    cliPath = await bundleCli(temporary);
   });
 
   after(async () => {
     if (temporary) await fs.rm(temporary, { recursive: true, force: true });
   });
 
-  function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      execFile(process.execPath, [cliPath, ...args], { cwd: REPOSITORY }, (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-      });
-    });
-  }
+  const runCli = (args: string[]): Promise<CliResult> => runBundledCli(cliPath, args);
 
   it('reports exactly the changed argument and the removed tracepoint, exit code 3', async () => {
     const json = await runCli(['tracepoints', '--diff', '--json', TRACEE('tracee-v29'), TRACEE('tracee-v29-changed')]);
