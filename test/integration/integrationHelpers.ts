@@ -65,6 +65,16 @@ export async function acceptPromptsUntilSettled(pending: Thenable<unknown>): Pro
   }
 }
 
+/**
+ * The terminals VS Code opens from now on, until `dispose()`. A check that nothing opened a terminal compares
+ * this, not `window.terminals.length`: a terminal an earlier test disposed can leave that list meanwhile.
+ */
+export function watchTerminalsOpened(): { readonly names: () => string[]; dispose(): void } {
+  const opened: vscode.Terminal[] = [];
+  const listener = vscode.window.onDidOpenTerminal((terminal) => opened.push(terminal));
+  return { names: () => opened.map((t) => t.name), dispose: () => listener.dispose() };
+}
+
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -15,6 +15,7 @@ import {
   waitFor,
   workspaceBitcoind,
   type StartedTracee,
+  watchTerminalsOpened,
 } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
@@ -214,14 +215,15 @@ describe('launching probes (Start probe… / Stop probe)', function () {
   it('refuses before launch a binary without the tool\'s tracepoints, naming them: no terminal, no session, one notice', async () => {
     const launcher = await launcherApi();
     const noticesBefore = launcher.recentNotices();
-    const terminalsBefore = vscode.window.terminals.length;
+    const terminals = watchTerminalsOpened();
     // The options object skips the pickers' tool check; the launcher reads the binary's notes before anything runs.
     await assert.rejects(
       Promise.resolve(vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: TOOL, binaryPath: '/usr/bin/true' })),
       /^Error: \/usr\/bin\/true is not a bitcoind with USDT tracepoints \(no \.note\.stapsdt section\); p2p-traffic needs net:inbound_message, net:outbound_message\. Pick the PID of a running bitcoind, or a bitcoind built with -DWITH_USDT=ON .*\)\.$/,
     );
     assert.equal(launcher.activeSession(), undefined, 'no session was started');
-    assert.equal(vscode.window.terminals.length, terminalsBefore, 'no terminal was opened');
+    terminals.dispose();
+    assert.deepEqual(terminals.names(), [], 'no terminal was opened');
     const notices = launcher.recentNotices().filter((n) => !noticesBefore.includes(n));
     assert.deepEqual(notices.map((n) => n.level), ['error'], 'one error notice');
     assert.match(notices[0].text, /needs net:inbound_message, net:outbound_message/);
@@ -231,14 +233,15 @@ describe('launching probes (Start probe… / Stop probe)', function () {
     const launcher = await launcherApi();
     const { toolPanels } = await extensionApis('toolPanels');
     const noticesBefore = launcher.recentNotices();
-    const terminalsBefore = vscode.window.terminals.length;
+    const terminals = watchTerminalsOpened();
     const panelWasOpen = toolPanels.isOpen('mempool-monitor');
     await assert.rejects(
       Promise.resolve(vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: 'mempool-monitor', binaryPath: workspaceBitcoind() })),
       /^Error: A BCC tool \(mempool-monitor\) traces one process: this build's tracepoints have semaphores \(Bitcoin Core v29\+\), which BCC raises in one running process\. Pick the PID of a running bitcoind instead of every process\.$/,
     );
     assert.equal(launcher.activeSession(), undefined, 'no session was started');
-    assert.equal(vscode.window.terminals.length, terminalsBefore, 'no terminal was opened');
+    terminals.dispose();
+    assert.deepEqual(terminals.names(), [], 'no terminal was opened');
     assert.equal(toolPanels.isOpen('mempool-monitor'), panelWasOpen, 'no panel was opened for it');
     const notices = launcher.recentNotices().filter((n) => !noticesBefore.includes(n));
     assert.deepEqual(notices.map((n) => n.level), ['error'], 'one error notice');

@@ -28,6 +28,7 @@ import {
   sessionEnd,
   toolPanelReport,
   waitFor,
+  watchTerminalsOpened,
 } from './integrationHelpers';
 import { screenshot, setWindowSize, shownNotifications } from './screenshot';
 
@@ -323,7 +324,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
       for (const pick of wrongPicks) {
         await vscode.commands.executeCommand('notifications.clearAll');
         const noticesBefore = launcher.recentNotices();
-        const terminalsBefore = vscode.window.terminals.length;
+        const terminals = watchTerminalsOpened();
         const error = await Promise.resolve(vscode.commands.executeCommand('bitcoinUsdt.startProbe', pick.requests)).then(
           () => undefined,
           (e: unknown) => (e instanceof Error ? e.message : String(e)),
@@ -342,7 +343,8 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'realnode') {
           return ours.some((n) => n.text.includes(notices[0].text.slice(0, 60))) ? ours : undefined;
         });
         assert.equal(shown.length, 1, `${pick.what}: one notification shown: ${JSON.stringify(shown)}`);
-        assert.equal(vscode.window.terminals.length, terminalsBefore, `${pick.what}: no terminal`);
+        terminals.dispose();
+        assert.deepEqual(terminals.names(), [], `${pick.what}: no terminal`);
         assert.deepEqual(launcher.activeSessions(), [], `${pick.what}: no session`);
         await delay(500);
         assert.deepEqual(panelTabs(), [], `${pick.what}: no panel`);

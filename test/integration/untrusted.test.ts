@@ -8,7 +8,7 @@ import { TRACEPOINT_CATALOG } from '../../src/core/catalog/tracepointCatalog';
 import { loadRecording } from '../../src/core/events/recording';
 import type { TracepointTreeApi } from '../../src/extension/tree/tracepointTreeProvider';
 import type { TracepointTreeNode } from '../../src/extension/tree/treeNodes';
-import { extensionApi, extensionId, functionalTestLenses, p2pPanelReport, repoRoot, waitFor } from './integrationHelpers';
+import { extensionApi, extensionId, functionalTestLenses, p2pPanelReport, repoRoot, waitFor, watchTerminalsOpened } from './integrationHelpers';
 import { screenshot } from './screenshot';
 
 const demoRecording = join(repoRoot, 'demo', 'recordings', 'p2p-traffic-demo.ndjson');
@@ -110,7 +110,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'untrusted') {
     it('refuses to start a probe, with a clear message, and runs nothing', async () => {
       const launcher = (await extensionApi()).launcher;
       assert.ok(launcher, 'activate() returned no launcher API');
-      const terminalsBefore = [...vscode.window.terminals];
+      const terminals = watchTerminalsOpened();
       const noticesBefore = launcher.recentNotices();
       const request = { tool: 'p2p-traffic', binaryPath: join(workspaceDir(), 'build', 'bin', 'bitcoind') };
       await assert.rejects(
@@ -131,7 +131,8 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'untrusted') {
 
       // Give a terminal that was wrongly created time to appear before checking that none was.
       await new Promise((r) => setTimeout(r, 1_000));
-      assert.deepEqual(vscode.window.terminals.map((t) => t.name), terminalsBefore.map((t) => t.name), 'a terminal was opened');
+      terminals.dispose();
+      assert.deepEqual(terminals.names(), [], 'a terminal was opened');
       assert.equal(launcher.activeSession(), undefined, 'a probe session exists');
       assert.equal(launcher.lastCommandLine(), undefined, 'a root command was built');
       assert.equal(launcher.lastTerminal(), undefined, 'a helper terminal was created');
@@ -148,13 +149,14 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'untrusted') {
       const document = await vscode.workspace.openTextDocument(testPath);
       await vscode.window.showTextDocument(document);
       assert.deepEqual(await functionalTestLenses(document.uri), [], 'a CodeLens offered in an untrusted workspace');
-      const terminalsBefore = [...vscode.window.terminals];
+      const terminals = watchTerminalsOpened();
       const request = { testPath, binaryPath: join(workspaceDir(), 'build', 'bin', 'bitcoind'), tools: ['p2p-traffic'], testArgs: [] };
       await assert.rejects(Promise.resolve(vscode.commands.executeCommand('bitcoinUsdt.traceFunctionalTest', request)), /disabled in untrusted workspaces\. Trust this workspace first/);
       // The palette's way in (the active editor's test) refuses the same way, before asking anything.
       assert.equal(await vscode.commands.executeCommand('bitcoinUsdt.traceFunctionalTest'), undefined);
       await new Promise((r) => setTimeout(r, 1_000));
-      assert.deepEqual(vscode.window.terminals.map((t) => t.name), terminalsBefore.map((t) => t.name), 'a terminal was opened');
+      terminals.dispose();
+      assert.deepEqual(terminals.names(), [], 'a terminal was opened');
       assert.equal(api.functionalTest?.lastTerminal(), undefined, 'a test terminal was created');
       assert.equal(api.launcher?.lastCommandLine(), undefined, 'a root command was built');
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');

@@ -217,6 +217,7 @@ export async function pickTarget(binaryPath: string, tool: string, everyProcessR
     ? (processes.length === 0 ? `No bitcoind is running, and ${everyProcessRefused[0].replace(/^A BCC tool/, 'a BCC tool')}` : 'Pick a running bitcoind (a BCC tool traces one process)')
     : processes.length === 0 ? 'No bitcoind is running: trace every process of this binary as it starts' : 'Pick a running bitcoind, or every process of this binary';
   quickPick.matchOnDetail = true;
+  quickPick.ignoreFocusOut = true; // as the parameter prompts before it: a click elsewhere does not cancel the launch
   let follow = false;
   const render = (): void => {
     const active = quickPick.activeItems[0];
@@ -244,8 +245,10 @@ export async function pickTarget(binaryPath: string, tool: string, everyProcessR
 
   const picked = await new Promise<TargetItem | undefined>((resolve) => {
     quickPick.onDidAccept(() => {
-      const item = quickPick.selectedItems[0];
-      if (item?.toggleFollow) {
+      // Enter before an item is highlighted (the list still drawing) keeps the picker open rather than cancelling.
+      const item = quickPick.selectedItems[0] ?? quickPick.activeItems[0];
+      if (!item) return;
+      if (item.toggleFollow) {
         follow = !follow;
         render();
         return;
