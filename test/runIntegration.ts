@@ -454,6 +454,17 @@ function realNodeWorkspace(): { source: string; bitcoind: string } {
   return { source, bitcoind };
 }
 
+/**
+ * The environment with every path inside the repository (the real node that unpack-real-node.sh put in
+ * .real-node: BITCOIND, BITCOIN_CLI, BITCOIN_SOURCE, …) as the extension host reaches it: in nonroot mode the
+ * test user sees the repository at its staged read-only view, as a clone under /root is closed to it.
+ */
+function asSeenFrom(environment: NodeJS.ProcessEnv, repo: string, view: string): NodeJS.ProcessEnv {
+  if (view === repo) return { ...environment };
+  const prefix = `${repo}/`;
+  return Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, value?.startsWith(prefix) ? join(view, value.slice(prefix.length)) : value]));
+}
+
 async function runIntegrationTests(): Promise<number> {
   const args = parseArguments(process.argv.slice(2));
   // The untrusted and reload suites take well under a minute: a hang there should not hold CI for long.
@@ -503,7 +514,7 @@ async function runIntegrationTests(): Promise<number> {
     const host = '127.0.0.1';
     const port = await findFreePort();
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...asSeenFrom(process.env, repoRoot, extensionRoot),
       BITCOIN_USDT_REPO: extensionRoot,
       BITCOIN_USDT_TEST_WORKSPACE: workspaceDir,
       BITCOIN_USDT_SCREENSHOT_DIR: runScreenshotsDir,
