@@ -5,6 +5,7 @@
 import { FLUSH_MODE_NAMES } from '../../../src/core/catalog/tracepointCatalog';
 import { JsonObject, byteLength, parseBpftraceJson } from '../../../src/core/events/bpftraceJson';
 import { nonArgumentFields } from '../../../src/core/events/eventSchema';
+import { FiringOrder } from '../../../src/core/events/firingOrder';
 import type { Int64Field, NormalizedEvent } from '../../../src/core/events/eventTypes';
 import {
   createToolRecordDecoder,
@@ -108,8 +109,13 @@ export class ToolRecordStream {
   }
 
   /** The decoded events of these types, without `elapsed_ns` and `pid` (to compare with the tracee's expectation). */
+  /** The named events' fields in firing order, as the reader gives them (FiringOrder: bpftrace prints per CPU). */
   fields(...names: string[]): Array<Record<string, unknown>> {
-    return this.events
+    const inFiringOrder: NormalizedEvent[] = [];
+    const order = new FiringOrder();
+    for (const event of this.events) order.push(event as NormalizedEvent, inFiringOrder);
+    order.releaseAll(inFiringOrder);
+    return inFiringOrder
       .filter((e) => names.includes(e.event))
       .map((e) => omit(e as unknown as Record<string, unknown>, ['elapsed_ns', 'pid']));
   }
