@@ -108,7 +108,7 @@ describe('launching probes (Start probe… / Stop probe)', function () {
       assert.deepEqual(warnings, [], 'no warning such as "bpftrace stopped without its final counts"');
       assert.ok(collected.events.some((e) => e.event === 'session:end'), 'the helper ended the stream itself');
       await assertNoProbeProcessesWithin(binary, 8_000);
-      await waitFor('the helper terminal to close', 10_000, () => !vscode.window.terminals.includes(active.terminal));
+      await waitFor('the helper terminal to close', 20_000, () => !vscode.window.terminals.includes(active.terminal));
       assert.ok(tracee.running(), 'stopping the probe does not touch bitcoind');
       assert.equal(launcher.statusBarText(), '', 'the status bar item is hidden once no probe runs');
     } finally {

@@ -152,7 +152,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
       assert.equal(await ended, 'stopped from VS Code');
       await assertNoProbeProcessesWithin(binary, 8_000);
       await waitFor('no root process of the session left', 8_000, async () => (await rootProbeProcesses(binary)).length === 0);
-      await waitFor('the helper terminal to close', 10_000, () => !vscode.window.terminals.includes(active.terminal));
+      await waitFor('the helper terminal to close', 20_000, () => !vscode.window.terminals.includes(active.terminal));
       assert.ok(tracee.running(), 'stopping the probe does not touch bitcoind');
       assert.equal(launcher.statusBarText(), '', 'the status bar item is hidden once no probe runs');
     });
@@ -204,8 +204,8 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
       await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', ids[0]);
       assert.equal(await ended, 'stopped from VS Code');
       await waitFor('no root process of the sessions left', 10_000, async () => (await rootProbeProcesses(binary)).length === 0);
-      await waitFor('the helper terminal to close', 10_000, () => !vscode.window.terminals.includes(terminal));
-      assert.equal(terminal.exitStatus?.code, 0, `the terminal's shell exits 0: VS Code shows no notification of its own (exit status ${JSON.stringify(terminal.exitStatus)})`);
+      await waitFor('the helper terminal to close', 20_000, () => !vscode.window.terminals.includes(terminal));
+      assert.equal(terminal.exitStatus?.code, 0, `the terminal's shell exits 0: VS Code shows no notification of its own (exit status ${JSON.stringify(terminal.exitStatus)}; the launcher's log: ${launcher.recentLog().join(' | ')})`);
     });
 
     it('a real Bitcoin Core, the password typed 5 s late: the mempool panel\'s times in the mempool equal the node\'s own (getmempoolentry time to the block\'s time)', async function () {
@@ -293,7 +293,7 @@ if (process.env.BITCOIN_USDT_INTEGRATION_MODE === 'nonroot') {
       await vscode.commands.executeCommand('bitcoinUsdt.stopProbe');
       assert.equal(await ended, 'stopped from VS Code');
       await waitFor('no root process of the session left', 8_000, async () => (await rootProbeProcesses(binary)).length === 0);
-      await waitFor('the helper terminal to close', 10_000, () => !vscode.window.terminals.includes(terminal));
+      await waitFor('the helper terminal to close', 20_000, () => !vscode.window.terminals.includes(terminal));
       assert.ok(tracee.running(), 'stopping the probe does not touch bitcoind');
       assert.equal(launcher.activeSession(), undefined);
     });

@@ -27,6 +27,8 @@ export interface LauncherApi {
   previewRootCommand(request: LaunchRequest): Promise<string[]>;
   /** Messages shown to the user by the launcher, newest last. */
   recentNotices(): readonly SessionNotice[];
+  /** What the launcher wrote to its output channel, newest last. */
+  recentLog(): readonly string[];
   statusBarText(): string;
   /** Events published into the hub by any session. */
   readonly onDidReceiveEvents: vscode.Event<SessionEvents>;

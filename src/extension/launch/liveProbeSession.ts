@@ -51,8 +51,10 @@ const CONNECTED_STOP_GRACE_MS = 15_000;
 /** After Ctrl-C, how long the helper gets to deliver bpftrace's final counts and close the socket. */
 const FINAL_COUNTS_GRACE_MS = 5000;
 const INTERRUPT_GRACE_MS = 2000;
-/** A clean exit closes the terminal by itself shortly after the status is written. */
+/** How long a terminal whose command failed stays for reading after a stop before it is closed. */
 const CLOSE_GRACE_MS = 500;
+/** A clean exit ends the shell and VS Code closes the terminal by itself (seconds later on a loaded machine). */
+const CLEAN_CLOSE_GRACE_MS = 15_000;
 /** Tools whose panels start from the node's state at the attach (open connections, mempool size). */
 const STATE_AT_ATTACH_TOOLS = new Set(['p2p-connections', 'mempool-monitor']);
 const REATTACHED_PREFIX = 're-attached to PID';
@@ -178,8 +180,12 @@ export class LiveProbeSession {
     // A command that exited 0 ends its shell, and VS Code closes the terminal (slowly on a loaded machine):
     // disposing it first would leave VS Code showing no exit status. Exited with an error, the script waits for
     // Enter; still not gone: the user asked to stop, so close it.
-    const exitedCleanly = terminal.hasExited && (await terminal.exited).status === 0;
-    if (!(await settlesWithin(terminal.closed, exitedCleanly ? STOP_GRACE_MS : CLOSE_GRACE_MS))) terminal.dispose();
+    const status = terminal.hasExited ? (await terminal.exited).status : undefined;
+    const exitedCleanly = status === 0;
+    if (!(await settlesWithin(terminal.closed, exitedCleanly ? CLEAN_CLOSE_GRACE_MS : CLOSE_GRACE_MS))) {
+      this.options.log(`[${this.descriptor.label}] stopped (${reason}); the command in the terminal ${status === undefined ? 'had not exited' : `exited with status ${status}`}${this.endExitCode === null ? '' : ` (bpftrace's exit code ${this.endExitCode})`} and the terminal was still open: closed it`);
+      terminal.dispose();
+    }
     await settlesWithin(terminal.closed, INTERRUPT_GRACE_MS);
   }
 

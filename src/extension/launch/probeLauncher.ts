@@ -59,6 +59,7 @@ export class ProbeLauncher implements vscode.Disposable {
   private lastCommand: readonly string[] | undefined;
   private lastHelperTerminal: vscode.Terminal | undefined;
   private readonly notices: SessionNotice[] = [];
+  private readonly logLines: string[] = [];
   /** Where the whole text behind a session's short messages goes (a BCC program's Python traceback). */
   private readonly output = vscode.window.createOutputChannel('Bitcoin USDT');
   private sequence = 0;
@@ -202,6 +203,17 @@ export class ProbeLauncher implements vscode.Disposable {
     this.output.dispose();
   }
 
+  /** Lines written to the output channel, newest last. */
+  get recentLog(): readonly string[] {
+    return this.logLines;
+  }
+
+  private log(text: string): void {
+    this.output.appendLine(text);
+    this.logLines.push(text);
+    if (this.logLines.length > KEPT_NOTICES) this.logLines.shift();
+  }
+
   notify(notice: SessionNotice): void {
     this.notices.push(notice);
     if (this.notices.length > KEPT_NOTICES) this.notices.shift();
@@ -243,7 +255,7 @@ export class ProbeLauncher implements vscode.Disposable {
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       onEarlyExit,
       notify: (notice) => this.notify(notice),
-      log: (text) => this.output.appendLine(text),
+      log: (text) => this.log(text),
       onEnded: () => this.untrack(descriptor.id),
     });
   }

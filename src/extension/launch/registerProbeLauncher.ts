@@ -221,6 +221,7 @@ export function registerProbeLauncher(services: Services): void {
     lastTerminal: () => launcher.lastTerminal,
     previewRootCommand: (request) => launcher.previewRootCommand(request),
     recentNotices: () => [...launcher.recentNotices],
+    recentLog: () => [...launcher.recentLog],
     statusBarText: () => statusBar.text,
     onDidReceiveEvents: hub.onDidReceiveEvents,
     onDidEndSession: hub.onDidEndSession,
