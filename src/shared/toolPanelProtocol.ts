@@ -6,6 +6,7 @@
 // Counters, sizes, durations in µs and elapsed nanoseconds cross as numbers (far below 2^53 in any session).
 // Every view is bounded: the host sends at most the newest MAX_*_ROWS rows that pass the filter.
 
+import type { UtxoCacheFlushEvent } from '../core/events/bpftraceToolEventTypes';
 import type { ChartReport } from './chartAxis';
 import type { NamedCount, SessionStatus } from './p2pProtocol';
 import type { DataFrameTimes } from './panelTiming';
@@ -139,18 +140,15 @@ export interface TraceView {
 
 // ---------------- utxocache-flush ----------------
 
-export interface FlushRow {
-  /** The bitcoind process of the event (sessions over every process of a build name each row's node). */
-  readonly pid?: number;
+/**
+ * One flush: every field of its record as decoded (`utxocache:flush` in eventSchema.ts, so a field added there
+ * reaches the page with no change here; `mode_name` is the decoder's or, for an old recording, the current name),
+ * numbered in the session.
+ */
+export type FlushRow = UtxoCacheFlushEvent & {
   readonly seq: number;
   readonly elapsedNs: number;
-  readonly durationUs: number;
-  readonly mode: number | null;
-  readonly modeName: string;
-  readonly coinsCount: number;
-  readonly memBytes: number;
-  readonly forPrune: boolean;
-}
+};
 
 export interface FlushView {
   readonly tool: 'utxocache-flush';

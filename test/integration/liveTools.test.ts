@@ -5,6 +5,7 @@
 // without the tool picker, and the benchmark's parameters are prompted for and checked.
 
 import { strict as assert } from 'node:assert';
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { loadRecording } from '../../src/core/events/recording';
 import { findTool, TOOLS } from '../../src/core/tools/toolCatalog';
@@ -16,6 +17,7 @@ import {
   acceptPromptsUntilSettled,
   assertNoProbeProcessesWithin,
   benchmarkPanelReport,
+  column,
   extensionApis,
   liveProbeSuiteHooks,
   screenshotPanel,
@@ -227,6 +229,8 @@ describe('every bpftrace tool live (real helper and bpftrace against the workspa
     assert.equal(final.rowCount, flushes);
     assert.equal(final.lostText, 'Lost events: 0');
     assert.ok(final.chartCanvasCount >= 3);
+    // The tracee flushes on its main thread, which the kernel names after the executable (15 characters at most).
+    assert.equal(final.firstRows[0][column(final, 'Thread')], basename(workspaceBitcoind()).slice(0, 15));
     await assertRecording(run.recording, 'utxocache-flush', ['utxocache:flush']);
     const replayed = await replay(run.recording);
     await toolReport('utxocache-flush', (r) => r.sessionId === replayed && r.summary.Flushes === en(flushes) && r.rowCount === flushes);

@@ -273,7 +273,7 @@ describe('tool views: utxocache-flush', () => {
     const view = agg.snapshot(EMPTY_FILTER).view as FlushView;
     assert.equal(view.totalFlushes, 6);
     assert.equal(view.forgottenFlushes, 2);
-    assert.deepEqual(view.rows.map((r) => r.modeName), ['FORCE_SYNC', 'FORCE_FLUSH', 'NONE', 'UNKNOWN(7)']);
+    assert.deepEqual(view.rows.map((r) => r.mode_name), ['FORCE_SYNC', 'FORCE_FLUSH', 'NONE', 'UNKNOWN(7)']);
     assert.deepEqual(view.rows.map((r) => r.seq), [3, 4, 5, 6]);
     assert.equal(view.maxDurationUs, 600);
     assert.equal(view.totalDurationUs, 2100);
@@ -286,7 +286,7 @@ describe('tool views: utxocache-flush', () => {
   it('prefers the decoder mode_name', () => {
     const agg = new FlushAggregator();
     agg.ingestAll([{ event: 'utxocache:flush', elapsed_ns: 1, duration_us: 1, mode: 9, mode_name: 'FUTURE', coins_count: 0, coins_mem_usage: 0, is_flush_for_prune: false }] as Ev[]);
-    assert.equal((agg.snapshot(EMPTY_FILTER).view as FlushView).rows[0].modeName, 'FUTURE');
+    assert.equal((agg.snapshot(EMPTY_FILTER).view as FlushView).rows[0].mode_name, 'FUTURE');
   });
 });
 

@@ -28,19 +28,20 @@ export const flushView = defineView<FlushView, FlushRow>({
   charts: (view) => {
     const x = view.rows.map((r) => r.elapsedNs / 1e9);
     return [
-      { title: 'Flush duration (ms)', x, points: true, series: [{ label: 'Duration', colorVar: '--vscode-charts-orange', fallback: '#d18616', values: view.rows.map((r) => r.durationUs / 1000) }] },
-      { title: 'Coins in cache before the flush', x, points: true, formatValue: formatCount, series: [{ label: 'Coins', colorVar: '--vscode-charts-blue', fallback: '#3794ff', values: view.rows.map((r) => r.coinsCount) }] },
-      { title: 'Cache memory (MB)', x, points: true, series: [{ label: 'Memory', colorVar: '--vscode-charts-purple', fallback: '#b180d7', values: view.rows.map((r) => r.memBytes / MIB) }] },
+      { title: 'Flush duration (ms)', x, points: true, series: [{ label: 'Duration', colorVar: '--vscode-charts-orange', fallback: '#d18616', values: view.rows.map((r) => Number(r.duration_us) / 1000) }] },
+      { title: 'Coins in cache before the flush', x, points: true, formatValue: formatCount, series: [{ label: 'Coins', colorVar: '--vscode-charts-blue', fallback: '#3794ff', values: view.rows.map((r) => Number(r.coins_count)) }] },
+      { title: 'Cache memory (MB)', x, points: true, series: [{ label: 'Memory', colorVar: '--vscode-charts-purple', fallback: '#b180d7', values: view.rows.map((r) => Number(r.coins_mem_usage) / MIB) }] },
     ];
   },
   columns: [
     { title: '#', numeric: true, cell: (r) => String(r.seq) },
     { title: 'Time', numeric: true, tooltip: 'Since the session started', cell: (r) => formatSessionTime(r.elapsedNs) },
-    { title: 'Duration', numeric: true, cell: (r) => `${formatTwoDecimals(r.durationUs / 1000)} ms` },
-    { title: 'Mode', cell: (r) => ({ text: r.modeName, untrusted: true, className: ['ALWAYS', 'FORCE_FLUSH', 'FORCE_SYNC'].includes(r.modeName) ? 'mode-strong' : '', title: r.mode === null ? 'mode unknown' : `mode ${r.mode}` }) },
-    { title: 'Coins', numeric: true, cell: (r) => formatCount(r.coinsCount) },
-    { title: 'Memory', numeric: true, tooltip: 'Cache memory usage (MiB)', cell: (r) => `${formatTwoDecimals(r.memBytes / MIB)} MB` },
-    { title: 'Prune', cell: (r) => (r.forPrune ? { text: 'yes', className: 'flag' } : '') },
+    { title: 'Duration', numeric: true, cell: (r) => `${formatTwoDecimals(Number(r.duration_us) / 1000)} ms` },
+    { title: 'Mode', cell: (r) => ({ text: r.mode_name, untrusted: true, className: ['ALWAYS', 'FORCE_FLUSH', 'FORCE_SYNC'].includes(r.mode_name) ? 'mode-strong' : '', title: `mode ${r.mode}` }) },
+    { title: 'Coins', numeric: true, cell: (r) => formatCount(Number(r.coins_count)) },
+    { title: 'Memory', numeric: true, tooltip: 'Cache memory usage (MiB)', cell: (r) => `${formatTwoDecimals(Number(r.coins_mem_usage) / MIB)} MB` },
+    { title: 'Prune', cell: (r) => (r.is_flush_for_prune ? { text: 'yes', className: 'flag' } : '') },
+    { title: 'Thread', tooltip: 'The bitcoind thread that flushed (b-scheduler: periodic)', cell: (r) => ({ text: r.thread ?? '', untrusted: true }) },
   ],
   rows: (view) => newestFirst(view.rows),
   counts: (view) => ({ matching: view.matchingRows, total: view.totalFlushes }),

@@ -2,14 +2,14 @@
 
 import { MAX_SENT_ROWS, type FlushRow, type FlushView, type ToolFilter } from '../../shared/toolPanelProtocol';
 import { FLUSH_MODE_NAMES } from '../catalog/tracepointCatalog';
-import { boolField, numberField, stringField, pidOf, type ToolEventLike } from './eventFields';
+import type { UtxoCacheFlushEvent } from '../events/bpftraceToolEventTypes';
+import { boolField, numberField, stringField, type ToolEventLike } from './eventFields';
 import { BoundedRing } from './secondBuckets';
 import { filterNeedle, ToolViewBase, type ToolViewOptions } from './toolViewBase';
 
 /** The decoder's name for the mode (it follows the build's version); else the current name. */
-export function flushModeName(mode: number | null, given: string | null): string {
+export function flushModeName(mode: number, given: string | null): string {
   if (given !== null && given !== '') return given;
-  if (mode === null) return 'unknown';
   return (FLUSH_MODE_NAMES as readonly string[])[mode] ?? `UNKNOWN(${mode})`;
 }
 
@@ -31,14 +31,15 @@ export class FlushAggregator extends ToolViewBase {
     const durationUs = numberField(f.duration_us);
     const coinsCount = numberField(f.coins_count);
     const memBytes = numberField(f.coins_mem_usage);
-    if (durationUs === null || coinsCount === null || memBytes === null) return 'ignored';
     const mode = numberField(f.mode);
+    if (durationUs === null || coinsCount === null || memBytes === null || mode === null) return 'ignored';
     const modeName = flushModeName(mode, stringField(f.mode_name));
     this.count++;
     this.totalDurationUs += durationUs;
     this.maxDurationUs = Math.max(this.maxDurationUs, durationUs);
     if (this.byMode.has(modeName) || this.byMode.size < 32) this.byMode.set(modeName, (this.byMode.get(modeName) ?? 0) + 1);
-    this.flushes.push({ seq: this.count, elapsedNs, durationUs, mode, modeName, coinsCount, memBytes, forPrune: boolField(f.is_flush_for_prune) === true, ...pidOf(f) });
+    // Decoded events were checked against the schema (decoder, recording reader): every field goes to the page.
+    this.flushes.push({ ...(event as UtxoCacheFlushEvent), mode_name: modeName, is_flush_for_prune: boolField(f.is_flush_for_prune) === true, seq: this.count, elapsedNs });
     return 'accepted';
   }
 
@@ -46,9 +47,9 @@ export class FlushAggregator extends ToolViewBase {
     const needle = filterNeedle(filter);
     const kind = filter.kind;
     const { items, matching } = this.flushes.newestMatching(MAX_SENT_ROWS, (row) => {
-      if (kind === 'prune' && !row.forPrune) return false;
-      if (kind !== '' && kind !== 'prune' && row.modeName !== kind) return false;
-      return needle === '' || row.modeName.toLowerCase().includes(needle);
+      if (kind === 'prune' && !row.is_flush_for_prune) return false;
+      if (kind !== '' && kind !== 'prune' && row.mode_name !== kind) return false;
+      return needle === '' || row.mode_name.toLowerCase().includes(needle);
     });
     return {
       tool: 'utxocache-flush',
