@@ -381,8 +381,9 @@ export function checkFlushes(observed: Observed): void {
     // The coins database walks only the cache's flagged entries, so the cache held at least that many coins.
     assert.ok(Number(e.coins_count) >= log.committedOutOf[index], `flush ${index}: coins_count ${String(e.coins_count)} >= committed ${log.committedOutOf[index]}`);
     assert.ok(Number(e.coins_mem_usage) > 0 && Number(e.duration_us) >= 0);
-    // The workload's flushes are gettxoutsetinfo's (mode 3): the RPC runs on one of bitcoind's HTTP worker threads.
-    if (e.mode === 3) assert.match(String(e.thread), /^b-httpworker\.\d+$/, `flush ${index}: the thread that ran gettxoutsetinfo`);
+    // The workload's flushes are gettxoutsetinfo's: the RPC runs on one of bitcoind's HTTP worker threads
+    // (`b-httpworker.N` on the 28.99 node, `b-http.NN` on master).
+    assert.match(String(e.thread), /^b-http(worker)?\.\d+$/, `flush ${index} (mode ${e.mode}, thread ${String(e.thread)}): the thread that ran gettxoutsetinfo`);
   });
   assert.equal(lastFired(run)['utxocache:flush'], log.committedOutOf.length);
 }

@@ -78,6 +78,8 @@ const COMPARISON_INTERVAL_MS = 1_000;
 /** A page showing this long without `ready` is opened again (see watchLoading), at most MAX_PAGE_REOPENS times in a row. */
 const PAGE_LOAD_TIMEOUT_MS = 10_000;
 const MAX_PAGE_REOPENS = 3;
+/** The panel whose page was last opened again and has not said `ready` yet: pages reopened together race again. */
+let pageReopening: { readonly host: object; readonly since: number } | undefined;
 
 /**
  * One panel of one kind: owns its webview's life (create beside the source, reveal, restore after a window
@@ -455,7 +457,8 @@ export abstract class PanelHost<Model extends PanelModel, Page extends PageTypes
    * browser (code-server, serve-web) serves every webview from one origin; webviews that load at the same
    * moment (three probes started together open three panels) race for its service worker, and the loser waits
    * forever ("Found unexpected service worker controller … Waiting for controllerchange"). A new webview loads
-   * alone. Desktop VS Code gives each webview its own origin.
+   * alone, so panels stuck together are reopened one after the other. Desktop VS Code gives each webview its own
+   * origin.
    */
   private watchLoading(panel: vscode.WebviewPanel): void {
     if (!panel.visible || this.ready) {
@@ -465,6 +468,9 @@ export abstract class PanelHost<Model extends PanelModel, Page extends PageTypes
     const now = Date.now();
     this.loadingSince ??= now;
     if (now - this.loadingSince < PAGE_LOAD_TIMEOUT_MS || this.reopenedPages >= MAX_PAGE_REOPENS) return;
+    // One page at a time: two stuck panels reopened at the same tick would race for the worker again.
+    if (pageReopening && pageReopening.host !== this && now - pageReopening.since < PAGE_LOAD_TIMEOUT_MS) return;
+    pageReopening = { host: this, since: now };
     this.reopenedPages++;
     console.warn(`Bitcoin USDT: ${this.kind.what} did not load its page within ${PAGE_LOAD_TIMEOUT_MS / 1000} s; opening it again (${this.reopenedPages} of ${MAX_PAGE_REOPENS})`);
     const reopened = this.createPanel(panel.viewColumn ?? this.services.placement.column());
@@ -533,6 +539,7 @@ export abstract class PanelHost<Model extends PanelModel, Page extends PageTypes
       case 'ready':
         this.ready = true;
         this.reopenedPages = 0;
+        if (pageReopening?.host === this) pageReopening = undefined;
         this.pageHasComparison = false;
         this.pageHasNodes = false;
         this.pageReady(common.uiState);
