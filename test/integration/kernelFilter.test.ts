@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import type { P2pRenderReport } from '../../src/shared/p2pProtocol';
 import { screenshot } from './screenshot';
-import { acceptPromptsUntilSettled, extensionApis, toolPanelReport, liveProbeSuiteHooks, p2pPanelReport, rawPanelReport, sessionEnd, startTraceeWithFiles, waitFor, workspaceBitcoind } from './integrationHelpers';
+import { acceptPromptsUntilSettled, collectEvents, extensionApis, toolPanelReport, liveProbeSuiteHooks, p2pPanelReport, rawPanelReport, sessionEnd, startTraceeWithFiles, waitFor, workspaceBitcoind } from './integrationHelpers';
 
 const en = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 /** The peer the test filters on, of the tracee's three. */
@@ -123,10 +123,7 @@ describe('Kernel filter from the panels', function () {
     const { launcher, rawMessagesPanel: panel } = await extensionApis('launcher', 'rawMessagesPanel');
     const binary = workspaceBitcoind();
     const tracee = await startTraceeWithFiles(binary, ['--scenario', 'p2p', '--count', '900', '--rate', '3000', '--peers', '3', '--wait-signal', '--linger-ms', '600000']);
-    const published = new Map<string, NormalizedEvent[]>();
-    const subscription = launcher.onDidReceiveEvents(({ session, events }) => {
-      published.set(session.id, [...(published.get(session.id) ?? []), ...events]);
-    });
+    let collected: ReturnType<typeof collectEvents> | undefined;
     const liveAndOffered = (sessionId: string): Promise<{ sessionState: string }> =>
       rawPanelReport((r) => r.sessionId === sessionId && r.kernelFilterShown && r.sessionState.startsWith('live'), 90_000);
     const filters = { peer: String(PEER), msg_type: 'inv' };
@@ -153,6 +150,9 @@ describe('Kernel filter from the panels', function () {
       assert.deepEqual(launcher.activeSessions().map((s) => s.descriptor.params), [filters]);
       await liveAndOffered(pressed);
       panel.applyUiState({ filter: { msgType: '', peerId: '', direction: '', text: '' } });
+      // The tracee fires only now: every message and the cumulative fired counts are collected from here.
+      collected = collectEvents(launcher, pressed);
+      const events = collected.events;
 
       process.kill(tracee.pid, 'SIGUSR1');
       await waitFor('the tracee to print "done"', 60_000, () => /done fired=\d+/.test(tracee.stdout()));
@@ -164,14 +164,13 @@ describe('Kernel filter from the panels', function () {
       const report = await rawPanelReport((r) => r.sessionId === pressed && r.matching === mine.length, 30_000);
       assert.ok(report.firstRows.length > 0 && report.firstRows.every((row) => row.peer.startsWith(`${PEER}`) && row.msgType === 'inv'), JSON.stringify(report.firstRows.slice(0, 3)));
       assert.equal(report.lostText, 'Lost: 0');
-      const events = published.get(pressed) ?? [];
       assert.equal(events.filter((e) => e.event === 'net:inbound_message' || e.event === 'net:outbound_message').length, mine.length);
       await waitFor('the fired counts over every message', 30_000, () => {
-        const last = (published.get(pressed) ?? []).filter((e) => e.event === 'fired').pop();
+        const last = events.filter((e) => e.event === 'fired').pop();
         return last?.event === 'fired' && last.counts['net:inbound_message'] === outcome.fired['net:inbound_message'] && last.counts['net:outbound_message'] === outcome.fired['net:outbound_message'];
       });
     } finally {
-      subscription.dispose();
+      collected?.dispose();
       if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', 'all');
       await tracee.kill();
     }
