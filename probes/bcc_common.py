@@ -1,7 +1,9 @@
 """Shared code of the BCC probe programs (raw-p2p-msgs.py, mempool-monitor.py).
 
 Each program runs as root, started by bitcoin-usdt-helper.py as `/usr/bin/python3 -I -S probes/<tool>.py
---pid N | --binary PATH`, and prints newline-delimited JSON on stdout in bpftrace's `-f json` envelope:
+--binary PATH --pid N [--NAME=VALUE ...]` (one argument per parameter of the tool in probes/tools.json, each
+value matched whole by its pattern there; a program checks them again, see Option), and prints
+newline-delimited JSON on stdout in bpftrace's `-f json` envelope:
 
     {"type": "attached_probes", "data": {"probes": N, "elapsed_ns": T}}   once, when the probes are attached
     {"type": "value", "data": ["<provider:name>", elapsed_ns, ...]}   one record per tracepoint hit
@@ -9,8 +11,12 @@ Each program runs as root, started by bitcoin-usdt-helper.py as `/usr/bin/python
     {"type": "lost_events", "data": {"events": N}}                 records the ring buffer had no room for
                                                                    (counted in the kernel, so exact)
 
+A program that filters in the kernel (ProbeProgram.filtered) prints with @fired the hits that passed its
+filters, `"@selected": {"<provider:name>": N}` in the same record, and may print more kernel counts after it
+(ProbeProgram.kernel_maps: one map record, then the tuple ["totals", elapsed_ns]).
 At exit every submitted record has been printed (or, if a stop signal came more than 1.5 s earlier,
-counted as lost) before the final lost and fired counts, so fired = delivered + lost exactly.
+counted as lost) before the final lost and fired counts, so fired (selected, under a filter) = delivered +
+lost exactly.
 Errors go to stderr with exit code 1 (2 for bad arguments); progress lines ("attached N probes in X s",
 the reason it stopped) too. Strings are C byte strings: each byte outside printable ASCII is written as its
 own \\u00XX escape (as bpftrace does), so the reader recovers the exact bytes.
@@ -68,10 +74,31 @@ def check_kernel():
         raise ProbeError('Linux %s is too old: BPF ring buffers need Linux 5.8 or newer' % release)
 
 
-def parse_args(description, argv):
+class Option:
+    """One parameter of a program (`--NAME=VALUE`): `parse` turns the text into the value or raises ValueError
+    with what is wrong. The values end up in the C program: parse them into numbers or checked bytes."""
+
+    def __init__(self, name, parse, default, help_text):
+        self.name, self.parse, self.default, self.help = name, parse, default, help_text
+
+
+def _option_type(option):
+    def parse(text):
+        try:
+            return option.parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError('--%s=%s: %s' % (option.name, text, err))
+    parse.__name__ = option.name
+    return parse
+
+
+def parse_args(description, argv, options=()):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument('--pid', type=int, help='PID of the running bitcoind (required for v29+ binaries)')
     parser.add_argument('--binary', help='absolute path of the bitcoind binary')
+    for option in options:
+        parser.add_argument('--' + option.name, type=_option_type(option), default=option.parse(option.default),
+                            help=option.help)
     args = parser.parse_args(argv)
     if args.pid is None and args.binary is None:
         parser.error('give --pid N, --binary PATH, or both')
@@ -209,8 +236,17 @@ class Output:
         session's time is counted from there."""
         self.line('{"type": "attached_probes", "data": {"probes": %d, "elapsed_ns": %d}}' % (probes, elapsed_ns))
 
-    def fired(self, counts):
-        self.line(json.dumps({'type': 'map', 'data': {'@fired': counts}}))
+    def fired(self, counts, selected=None):
+        """The kernel's counts per tracepoint: every hit, and (with a filter) the hits that passed it."""
+        data = {'@fired': counts}
+        if selected is not None:
+            data['@selected'] = selected
+        self.line(json.dumps({'type': 'map', 'data': data}))
+
+    def kernel_maps(self, maps, elapsed_ns):
+        """More of the kernel's counts ({"@name": {key: value}}), then the tuple that says they are complete."""
+        self.line(json.dumps({'type': 'map', 'data': maps}))
+        self.line('{"type": "value", "data": ["totals", %d]}' % elapsed_ns)
 
     def lost(self, count):
         self.line('{"type": "lost_events", "data": {"events": %d}}' % count)
@@ -293,6 +329,7 @@ def add_to_semaphores(bcc, usdt, names, value):
 # so the programs paste these into each function.
 COUNTING_MAPS = r"""
 BPF_PERCPU_ARRAY(fired, u64, %(tracepoints)d);  /* every hit, per tracepoint (run()'s order) */
+BPF_PERCPU_ARRAY(selected, u64, %(tracepoints)d);  /* hits that passed the program's filters (if it has any) */
 BPF_PERCPU_ARRAY(lost, u64, %(tracepoints)d);   /* hits the ring buffer had no room for */
 BPF_ARRAY(control, u32, 1);        /* slot 0 = 1: stopping, ignore hits */
 """
@@ -304,6 +341,11 @@ PROBE_OPENING = r"""    int index = %(index)d, zero = 0;
     u64 *hits = fired.lookup(&index);
     if (hits)
         (*hits)++;
+"""
+
+COUNT_SELECTED = r"""    u64 *passed = selected.lookup(&index);
+    if (passed)
+        (*passed)++;
 """
 
 COUNT_IF_NOT_RESERVED = r"""    if (!%(record)s) {
@@ -325,13 +367,36 @@ def probe_opening(index):
     return PROBE_OPENING % {'index': index}
 
 
+def count_selected():
+    """Counts the hit as one that passed the program's filters (after probe_opening, before reserving)."""
+    return COUNT_SELECTED
+
+
+def c_bytes_equal(buffer, expected):
+    """A C condition: the char array `buffer` holds the bytes `expected` and then a NUL. Written byte by byte
+    as numbers, so no text of `expected` reaches the C source."""
+    return ' && '.join('(u8)%s[%d] == %d' % (buffer, i, b) for i, b in enumerate(bytes(expected) + b'\0'))
+
+
+class ProbeProgram:
+    """What run() compiles and how it reports: `text`, the C program; `filtered`, the program filters in the
+    kernel and counts what passed in `selected` (count_selected()), printed as @selected; `kernel_maps(bpf)`,
+    None or a function returning more counts to print after @fired ({"@name": {"key": value}})."""
+
+    def __init__(self, text, filtered=False, kernel_maps=None):
+        self.text, self.filtered, self.kernel_maps = text, filtered, kernel_maps
+
+
 def count_if_not_reserved(record):
     """Counts the hit as lost and returns when the ring-buffer reservation `record` is NULL."""
     return COUNT_IF_NOT_RESERVED % {'record': record}
 
 
-def run(description, program_text, tracepoints, ring_name, on_record, argv):
+def run(description, program, tracepoints, ring_name, on_record, argv, options=()):
     """Compiles and attaches the program, then streams records until a signal, the target's exit, or EPIPE.
+
+    `program`: the C text, or a function of the parsed arguments (with `options`, the program's parameters)
+    returning a ProbeProgram.
 
     The C program must define the maps of counting_maps(tracepoints) (fired and lost per tracepoint, indexes
     in the order of `tracepoints`; control, whose slot 0 set to 1 makes every probe return at once) and the
@@ -340,7 +405,8 @@ def run(description, program_text, tracepoints, ring_name, on_record, argv):
     `on_record(out, start_ns, data_pointer, size)` prints one record; `start_ns` is the CLOCK_MONOTONIC
     time (as bpf_ktime_get_ns) the program started: elapsed_ns = record time - start_ns.
     """
-    args = parse_args(description, argv)
+    args = parse_args(description, argv, options)
+    probe = program(args) if callable(program) else ProbeProgram(program)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, on_stop_signal)
     program = os.path.basename(sys.argv[0])
@@ -350,7 +416,7 @@ def run(description, program_text, tracepoints, ring_name, on_record, argv):
         check_kernel()
         bcc = import_bcc()
         usdt, probes, gated = open_usdt(bcc, args.pid, args.binary, tracepoints)
-        bpf = compile_and_attach(bcc, program_text, usdt, probes, tracepoints, args.pid, bool(gated))
+        bpf = compile_and_attach(bcc, probe.text, usdt, probes, tracepoints, args.pid, bool(gated))
     except ProbeError as err:
         sys.stderr.write('%s: %s\n' % (program, err))
         return 1
@@ -363,7 +429,7 @@ def run(description, program_text, tracepoints, ring_name, on_record, argv):
                          % (program, ', '.join(failed), args.pid))
         return 1
     names = list(tracepoints)
-    fired_table, lost_table, control = bpf['fired'], bpf['lost'], bpf['control']
+    fired_table, selected_table, lost_table, control = bpf['fired'], bpf['selected'], bpf['lost'], bpf['control']
 
     # From a stop signal on, records still get printed for STOP_DRAIN_SECONDS, then are only counted (and
     # reported as lost): whoever stopped us gets the final counts in time, and they stay exact.
@@ -388,7 +454,10 @@ def run(description, program_text, tracepoints, ring_name, on_record, argv):
         if lost_now > lost_printed:
             out.lost(lost_now - lost_printed)
             lost_printed = lost_now
-        out.fired(dict(zip(names, per_cpu_sums(fired_table, len(names)))))
+        out.fired(dict(zip(names, per_cpu_sums(fired_table, len(names)))),
+                  dict(zip(names, per_cpu_sums(selected_table, len(names)))) if probe.filtered else None)
+        if probe.kernel_maps is not None:
+            out.kernel_maps(probe.kernel_maps(bpf), time.monotonic_ns() - start_ns)
 
     reason = 'stopped by signal'
     try:

@@ -1250,13 +1250,16 @@ class Tracer:
 
 
 def probe_argv(script, binary, pid, uid, positional=()):
-    """The fixed arguments of one probe after the program: bpftrace's, with the tool's positional
-    parameters and then the invoking user's uid (the scripts' kernel-side filter: 0, root, traces every
-    process), or a BCC program's (per PID only for non-root users: see command_run)."""
+    """The fixed arguments of one probe after the program. `positional`: the tool's parameters as (name, value)
+    in manifest order, each value matched whole by its pattern (check_params) or the manifest's default.
+    bpftrace gets the values as positional parameters, then the invoking user's uid (the scripts' kernel-side
+    filter: 0, root, traces every process); a BCC program (always per PID: see command_run) gets each as one
+    `--NAME=VALUE` argument (one argument: a value such as -1 is never taken for an option)."""
     if script.is_bcc:
-        return BCC_PYTHON_FLAGS + [script.path, '--binary', binary] + (['--pid', str(pid)] if pid else [])
+        return BCC_PYTHON_FLAGS + [script.path, '--binary', binary] + (['--pid', str(pid)] if pid else []) + [
+            '--%s=%s' % (name, value) for name, value in positional]
     # `--`: a parameter such as -1 (p2p-traffic's "every peer") is the script's, not an option of bpftrace
-    return ['-f', 'json'] + (['-p', str(pid)] if pid else []) + (['-e', script.program, '--'] if script.program is not None else ['--', script.path]) + [binary] + list(positional) + [str(uid)]
+    return ['-f', 'json'] + (['-p', str(pid)] if pid else []) + (['-e', script.program, '--'] if script.program is not None else ['--', script.path]) + [binary] + [value for _name, value in positional] + [str(uid)]
 
 
 def run_bpftrace(link, tracer, script, binary, pid, uid, positional=(), watcher=None):
@@ -1444,7 +1447,7 @@ def command_run(args):
         session_slot = take_session_slot(user)  # noqa: F841 (held until the helper exits)
         script = check_tool(args.tool)
         params = check_params(args.tool, args.param or [])
-        positional = [params.get(name, default) for name, default in tool_manifest()[args.tool]['positional']]
+        positional = [(name, params.get(name, default)) for name, default in tool_manifest()[args.tool]['positional']]
         binary_stat, semaphores, tracepoints = check_binary(args.binary, user)
         pid = check_pid(args.pid, args.binary, binary_stat, user) if args.pid is not None else None
         check_tool_tracepoints(args.tool, tracepoints, pid)
@@ -1473,7 +1476,7 @@ def command_run(args):
         return 2
     version = tracer.version
     # filters and samples the kernel applies (those not at their default): the reader accounts with @selected
-    filters = {name: value for (name, default), value in zip(tool_manifest()[args.tool]['positional'], positional)
+    filters = {name: value for (name, default), (_name, value) in zip(tool_manifest()[args.tool]['positional'], positional)
                if name in tool_manifest()[args.tool]['filters'] and value != default}
     link.record('target', tool=args.tool, binary=args.binary, pid=pid, semaphores=semaphores,
                 bpftrace=tracer.real, bpftrace_version=version, filters=filters,

@@ -19,7 +19,7 @@ import { contrastRatio } from '../../src/shared/colorContrast';
 import { activeElementCounts, countOf, el, formatBytes, formatSessionTime, setUntrustedText, visibleText } from '../shared/dom';
 import { onThemeChange, PageConnection } from '../shared/pageConnection';
 import { ComparisonView } from '../shared/comparisonView';
-import { liveSessionStarting, SessionPicker } from '../shared/sessionHeader';
+import { KernelFilterButton, liveSessionStarting, SessionPicker } from '../shared/sessionHeader';
 
 const page = new PageConnection(RAW_PAGE);
 
@@ -65,6 +65,7 @@ app.textContent = '';
 const toolbar = el('header', 'toolbar');
 const sessionPicker = new SessionPicker((sessionId) => page.post({ type: 'selectSession', sessionId }));
 const sessionState = el('span', 'session-state');
+const kernelFilter = new KernelFilterButton((sessionId) => page.post({ type: 'filterInKernel', sessionId }));
 const lossBanner = el('div', 'loss-banner');
 lossBanner.setAttribute('role', 'status');
 const lostCounter = el('span', 'counter lost');
@@ -74,7 +75,7 @@ droppedCounter.title = 'Oldest messages dropped to keep the memory bound';
 const cutCounter = el('span', 'counter cut');
 cutCounter.title = 'Messages whose bytes arrived cut (captured < size)';
 lossBanner.append(lostCounter, droppedCounter, cutCounter);
-toolbar.append(sessionPicker.element, sessionState, el('span', 'spacer'), lossBanner);
+toolbar.append(sessionPicker.element, sessionState, kernelFilter.element, el('span', 'spacer'), lossBanner);
 
 const notesBar = el('div', 'notes');
 const emptyState = el('div', 'empty-state');
@@ -529,6 +530,7 @@ function renderHeader(): void {
   emptyState.hidden = model.sessionId !== null;
   content.hidden = model.sessionId === null;
   const summary = model.summary;
+  kernelFilter.update(current, summary?.session.ended ?? false);
   sessionState.className = 'session-state';
   const starting = liveSessionStarting(current, summary?.session ?? null);
   if (current && starting) {
@@ -536,7 +538,8 @@ function renderHeader(): void {
     sessionState.classList.add('starting');
   } else if (current && summary) {
     const state = summary.session.ended ? `ended${summary.session.endReason ? `: ${visibleText(summary.session.endReason)}` : ''}` : current.source === 'live' ? 'live' : 'loading';
-    sessionState.textContent = `${state} · ${countOf(summary.counters.messagesSeen, 'message', 'messages')} · ${formatBytes(summary.counters.bytesKept)} of ${formatBytes(summary.counters.bytesLimit)} held`;
+    const filtered = summary.session.kernelFilter === null ? '' : ` · only ${visibleText(summary.session.kernelFilter)} (filtered in the kernel)`;
+    sessionState.textContent = `${state}${filtered} · ${countOf(summary.counters.messagesSeen, 'message', 'messages')} · ${formatBytes(summary.counters.bytesKept)} of ${formatBytes(summary.counters.bytesLimit)} held`;
     if (!summary.session.ended && current.source === 'live') sessionState.classList.add('live');
   } else {
     sessionState.textContent = '';
@@ -704,6 +707,8 @@ function renderReport(): RawRenderReport {
     decodedSummary: decodedSummary.textContent ?? '',
     decodedBanner: decodedBanner.textContent ?? '',
     decodedLines: visibleTreeItems.slice(0, 60).map(lineText),
+    sessionState: sessionState.textContent ?? '',
+    kernelFilterShown: kernelFilter.shown,
     lostText: lostCounter.textContent ?? '',
     droppedText: droppedCounter.textContent ?? '',
     cutText: cutCounter.textContent ?? '',
@@ -729,5 +734,5 @@ page.start(handleMessage, {
     renderHex();
     return renderReport();
   },
-  parts: [comparison],
+  parts: [comparison, kernelFilter],
 });

@@ -41,6 +41,43 @@ export class SessionPicker {
   }
 }
 
+/**
+ * "Kernel filter…": restarts the session shown with filters applied in the kernel, offered only while it runs and
+ * its tool takes them (the host marks its choice `filterable`). A PagePart: takes `pressKernelFilter` (tests).
+ */
+export class KernelFilterButton implements PagePart {
+  readonly element = el('button', 'kernel-filter', 'Kernel filter…');
+  private filterableSession: string | null = null;
+
+  /** `onKernelFilter`: the user asks to filter the session shown in the kernel (the page posts `filterInKernel`). */
+  constructor(onKernelFilter: (sessionId: string) => void) {
+    this.element.type = 'button';
+    this.element.title = 'Restart this probe with filters applied in the kernel: only matching events are streamed, the counts kept in the kernel (fired, per peer, per operation) stay exact over all';
+    this.element.hidden = true;
+    this.element.addEventListener('click', () => {
+      if (this.filterableSession !== null) onKernelFilter(this.filterableSession);
+    });
+  }
+
+  /** The button is offered (for render reports). */
+  get shown(): boolean {
+    return !this.element.hidden;
+  }
+
+  /** Offered for `choice` (the session shown) while it takes filters and has not ended. */
+  update(choice: SessionChoice | undefined, ended: boolean): void {
+    this.filterableSession = choice?.filterable === true && !ended ? choice.id : null;
+    this.element.hidden = this.filterableSession === null;
+  }
+
+  /** Presses the button as the user would (tests); nothing while it is not offered. */
+  take(message: { readonly type: string }): boolean {
+    if (message.type !== 'pressKernelFilter') return false;
+    if (!this.element.hidden) this.element.click();
+    return true;
+  }
+}
+
 /** The session account a header shows. */
 export interface SessionAccount {
   readonly lostEvents: number;
@@ -61,9 +98,7 @@ export class SessionHeader implements PagePart {
   readonly lostCounter = el('span', 'counter lost');
   readonly cutCounter = el('span', 'counter cut');
   private readonly ignoredCounter = el('span', 'counter ignored');
-  /** Restarts the session shown with filters applied in the kernel (only while it runs and its tool takes them). */
-  private readonly kernelFilterButton = el('button', 'kernel-filter', 'Kernel filter…');
-  private filterableSession: string | null = null;
+  private readonly kernelFilter: KernelFilterButton;
 
   /** `title`: shown before the picker; `ignoredAs`: unreadable events as a banner counter or as a warning note. */
   constructor(
@@ -83,31 +118,18 @@ export class SessionHeader implements PagePart {
     this.lossBanner.setAttribute('role', 'status');
     this.lossBanner.append(this.lostCounter, this.cutCounter);
     if (options.ignoredAs === 'counter') this.lossBanner.append(this.ignoredCounter);
-    this.kernelFilterButton.type = 'button';
-    this.kernelFilterButton.title = 'Restart this probe with filters applied in the kernel: only matching events are streamed, the counts kept in the kernel (fired, per peer, per operation) stay exact over all';
-    this.kernelFilterButton.hidden = true;
-    this.kernelFilterButton.addEventListener('click', () => {
-      if (this.filterableSession !== null) options.onKernelFilter(this.filterableSession);
-    });
-    this.toolbar.append(...(options.title ? [options.title] : []), this.picker.element, this.nodes.element, this.sessionState, this.kernelFilterButton, el('span', 'spacer'), this.lossBanner);
+    this.kernelFilter = new KernelFilterButton(options.onKernelFilter);
+    this.toolbar.append(...(options.title ? [options.title] : []), this.picker.element, this.nodes.element, this.sessionState, this.kernelFilter.element, el('span', 'spacer'), this.lossBanner);
   }
 
   /** The "Kernel filter…" button is offered (for render reports). */
   get kernelFilterShown(): boolean {
-    return !this.kernelFilterButton.hidden;
+    return this.kernelFilter.shown;
   }
 
   /** Takes the node selector's messages and `pressKernelFilter`. */
   take(message: { readonly type: string }): boolean {
-    if (this.nodes.take(message)) return true;
-    if (message.type !== 'pressKernelFilter') return false;
-    this.pressKernelFilter();
-    return true;
-  }
-
-  /** Presses "Kernel filter…" as the user would (tests); nothing while it is not offered. */
-  private pressKernelFilter(): void {
-    if (!this.kernelFilterButton.hidden) this.kernelFilterButton.click();
+    return this.nodes.take(message) || this.kernelFilter.take(message);
   }
 
   /** What the state line says (for render reports). */
@@ -118,8 +140,7 @@ export class SessionHeader implements PagePart {
   update(sessions: readonly SessionChoice[], currentId: string | null, status: SessionStatus | null, account: SessionAccount | null): void {
     this.picker.update(sessions, currentId);
     const choice = sessions.find((s) => s.id === currentId);
-    this.filterableSession = choice?.filterable === true && !(status?.ended ?? false) ? choice.id : null;
-    this.kernelFilterButton.hidden = this.filterableSession === null;
+    this.kernelFilter.update(choice, status?.ended ?? false);
     const starting = liveSessionStarting(choice, status && { ...status, helperConnected: status.tool !== '' });
     if (choice && starting) {
       setText(this.sessionState, `${choice.tool} · ${starting}`);

@@ -70,8 +70,8 @@ Options:
   --record FILE    Also save the session as a recording (NDJSON)
   --bpftrace PATH  Absolute path of bpftrace (default: /usr/bin, /usr/local/bin, /usr/sbin)
   --filter K=V     Stream only matching events, filtered in the kernel (repeatable; the fired counts and
-                   the tool's own counts stay exact): p2p-traffic peer=ID, type=TYPE; utxos op=add|spent|uncache,
-                   txid=HEXPREFIX (up to 15 digits), sample=N (keep 1 in N)
+                   the tool's own counts stay exact): p2p-traffic and raw-p2p-msgs peer=ID, type=TYPE; utxos
+                   op=add|spent|uncache, txid=HEXPREFIX (up to 15 digits), sample=N (keep 1 in N)
   -h, --help       Show this help
 
 Tool parameters (connectblock-benchmark: use with bitcoind -reindex or -reindex-chainstate):

@@ -6,7 +6,7 @@
 // Numbers: peer ids cross as decimal strings; sizes (≤ 4 MB) and elapsed nanoseconds as numbers.
 
 import type { DataFrameTimes } from './panelTiming';
-import { isRecord, pageProtocol, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type RenderReportRequest, type SessionChoice, type ActiveElementCounts, type UiStateMessage } from './panelProtocol';
+import { isRecord, pageProtocol, sessionIdOrNull, type CommonFromWebview, type PageProtocol, type PageTypes, type ComparisonMessage, type ComparisonReport, type PressKernelFilterMessage, type RenderReportRequest, type SessionChoice, type ActiveElementCounts, type UiStateMessage } from './panelProtocol';
 
 export type RawDirection = 'in' | 'out';
 
@@ -79,6 +79,8 @@ export interface RawSessionStatus {
   readonly attachedProbes: number | null;
   /** The helper connected (its target record arrived). */
   readonly helperConnected: boolean;
+  /** The filters the kernel applies ("peer 3, type tx"); null: every message is streamed. */
+  readonly kernelFilter: string | null;
 }
 
 /** Choices for the filter drop-downs (bounded). */
@@ -160,6 +162,10 @@ export interface RawRenderReport extends ActiveElementCounts {
   readonly decodedBanner: string;
   /** name = value of the first tree lines (top level and visible children). */
   readonly decodedLines: readonly string[];
+  /** The session line (state, kernel filter, messages, bytes held). */
+  readonly sessionState: string;
+  /** The header offers "Kernel filter…" (a running raw-p2p-msgs session). */
+  readonly kernelFilterShown: boolean;
   readonly lostText: string;
   readonly droppedText: string;
   readonly cutText: string;
@@ -211,7 +217,7 @@ export interface HexRangeMessage {
   readonly hex: string;
 }
 
-export type ToWebview = SnapshotMessage | SummaryMessage | ListWindowMessage | SelectedMessageMessage | HexRangeMessage | RenderReportRequest | ComparisonMessage;
+export type ToWebview = SnapshotMessage | SummaryMessage | ListWindowMessage | SelectedMessageMessage | HexRangeMessage | RenderReportRequest | ComparisonMessage | PressKernelFilterMessage;
 
 // ---- webview → host ----
 

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { NormalizedEvent } from '../../src/core/events/eventTypes';
 import type { P2pRenderReport } from '../../src/shared/p2pProtocol';
 import { screenshot } from './screenshot';
-import { acceptPromptsUntilSettled, extensionApis, toolPanelReport, liveProbeSuiteHooks, p2pPanelReport, sessionEnd, startTraceeWithFiles, waitFor, workspaceBitcoind } from './integrationHelpers';
+import { acceptPromptsUntilSettled, collectEvents, extensionApis, toolPanelReport, liveProbeSuiteHooks, p2pPanelReport, rawPanelReport, sessionEnd, startTraceeWithFiles, waitFor, workspaceBitcoind } from './integrationHelpers';
 
 const en = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 /** The peer the test filters on, of the tracee's three. */
@@ -114,6 +114,63 @@ describe('Kernel filter from the panels', function () {
       assert.equal((startOf(cleared) as { filters?: Record<string, string> }).filters, undefined);
     } finally {
       subscription.dispose();
+      if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', 'all');
+      await tracee.kill();
+    }
+  });
+
+  it('offers Kernel filter… in the raw messages panel: a raw-p2p-msgs session restarted with peer and type filters streams only those messages, the fired counts stay exact over all', async () => {
+    const { launcher, rawMessagesPanel: panel } = await extensionApis('launcher', 'rawMessagesPanel');
+    const binary = workspaceBitcoind();
+    const tracee = await startTraceeWithFiles(binary, ['--scenario', 'p2p', '--count', '900', '--rate', '3000', '--peers', '3', '--wait-signal', '--linger-ms', '600000']);
+    let collected: ReturnType<typeof collectEvents> | undefined;
+    const liveAndOffered = (sessionId: string): Promise<{ sessionState: string }> =>
+      rawPanelReport((r) => r.sessionId === sessionId && r.kernelFilterShown && r.sessionState.startsWith('live'), 90_000);
+    const filters = { peer: String(PEER), msg_type: 'inv' };
+    try {
+      const first = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.startProbe', { tool: 'raw-p2p-msgs', binaryPath: binary, pid: tracee.pid });
+      assert.ok(first, 'startProbe did not start a session');
+      assert.doesNotMatch((await liveAndOffered(first)).sessionState, /filtered in the kernel/);
+
+      const filtered = await vscode.commands.executeCommand<string | undefined>('bitcoinUsdt.filterProbe', first, [`peer=${PEER}`, 'type=inv']);
+      assert.ok(filtered && filtered !== first, 'filterProbe did not start a new session');
+      const [running] = launcher.activeSessions();
+      assert.deepEqual(launcher.activeSessions().map((s) => s.descriptor.id), [filtered]);
+      assert.deepEqual(running.descriptor.params, filters);
+      assert.ok(running.command.join(' ').includes(`--param peer=${PEER} --param msg_type=inv`), `the root command does not carry the filters: ${running.command.join(' ')}`);
+      assert.match((await liveAndOffered(filtered)).sessionState, new RegExp(`^live · only peer ${PEER}, type inv \\(filtered in the kernel\\) · `));
+
+      // By the panel's button: the prompts come prefilled with the session's filters; accepting them keeps them.
+      const restarted = waitFor('the session started by the Kernel filter… button', 60_000, () =>
+        launcher.activeSessions().find((s) => s.descriptor.id !== filtered && s.descriptor.tool === 'raw-p2p-msgs')?.descriptor.id);
+      panel.pressKernelFilter();
+      await acceptPromptsUntilSettled(restarted);
+      const pressed = await restarted;
+      await waitFor('the filtered session to end', 30_000, () => !launcher.activeSessions().some((s) => s.descriptor.id === filtered));
+      assert.deepEqual(launcher.activeSessions().map((s) => s.descriptor.params), [filters]);
+      await liveAndOffered(pressed);
+      panel.applyUiState({ filter: { msgType: '', peerId: '', direction: '', text: '' } });
+      // The tracee fires only now: every message and the cumulative fired counts are collected from here.
+      collected = collectEvents(launcher, pressed);
+      const events = collected.events;
+
+      process.kill(tracee.pid, 'SIGUSR1');
+      await waitFor('the tracee to print "done"', 60_000, () => /done fired=\d+/.test(tracee.stdout()));
+      const outcome = await tracee.outcome();
+      const messages = outcome.expect.filter((e) => e.event === 'net:inbound_message' || e.event === 'net:outbound_message');
+      const mine = messages.filter((m) => m.peer_id === PEER && m.msg_type === 'inv');
+      assert.ok(mine.length > 0 && mine.length < messages.length / 5, `${mine.length} of ${messages.length} match`);
+      // The panel lists exactly the matching messages, nothing lost; the kernel's fired counts are over every message.
+      const report = await rawPanelReport((r) => r.sessionId === pressed && r.matching === mine.length, 30_000);
+      assert.ok(report.firstRows.length > 0 && report.firstRows.every((row) => row.peer.startsWith(`${PEER}`) && row.msgType === 'inv'), JSON.stringify(report.firstRows.slice(0, 3)));
+      assert.equal(report.lostText, 'Lost: 0');
+      assert.equal(events.filter((e) => e.event === 'net:inbound_message' || e.event === 'net:outbound_message').length, mine.length);
+      await waitFor('the fired counts over every message', 30_000, () => {
+        const last = events.filter((e) => e.event === 'fired').pop();
+        return last?.event === 'fired' && last.counts['net:inbound_message'] === outcome.fired['net:inbound_message'] && last.counts['net:outbound_message'] === outcome.fired['net:outbound_message'];
+      });
+    } finally {
+      collected?.dispose();
       if (launcher.activeSession()) await vscode.commands.executeCommand('bitcoinUsdt.stopProbe', 'all');
       await tracee.kill();
     }

@@ -27,6 +27,12 @@ interface ToolRun {
   events: BccEvent[];
   /** Final kernel-side @fired counts. */
   fired: Record<string, number>;
+  /** Final kernel-side @selected counts (a program filtering in the kernel), else null. */
+  selected: Record<string, number> | null;
+  /** The last per-peer counts (@msgs_in, @bytes_in, @msgs_out, @bytes_out: key → count) printed before a `totals` tuple. */
+  peerMaps: Record<string, Record<string, number>> | null;
+  /** `totals` tuples printed. */
+  totalsRecords: number;
   lost: number;
   attachedProbes: number;
   attachSeconds: number;
@@ -34,7 +40,7 @@ interface ToolRun {
   stopSeconds: number;
   otherLines: string[];
   expect: Array<Record<string, unknown>>;
-  summary: { fired: Record<string, number>; elapsed_ns: number };
+  summary: { fired: Record<string, number>; elapsed_ns: number; pid: number; peers: Record<string, { msgs_in: number; bytes_in: number; msgs_out: number; bytes_out: number }> };
   stderr: string;
 }
 
@@ -118,11 +124,16 @@ interface RunOptions {
    * (v29 only: the tracee's --wait-attach, the instant the program's tracepoints' semaphores are raised).
    */
   fireWhen?: 'attached' | 'semaphores';
+  /** The program's own parameters (`--peer=2`, as the helper passes the tool's parameters). */
+  programArgs?: string[];
 }
+
+const PEER_MAPS = ['@msgs_in', '@bytes_in', '@msgs_out', '@bytes_out'];
+const countsOf = (map: JsonObject): Record<string, number> => Object.fromEntries(map.entries.map(([k, v]) => [k, Number(v)]));
 
 /** Runs one probe program against one tracee run (private copy of the binary), from attach to exit. */
 async function runTool(program: string, build: Build | { compiled: string }, mode: AttachMode, traceeArgs: string[],
-  { keepBytes = true, fireWhen = 'attached' }: RunOptions = {}): Promise<ToolRun> {
+  { keepBytes = true, fireWhen = 'attached', programArgs = [] }: RunOptions = {}): Promise<ToolRun> {
   const work = mkdtempSync(join(tmpdir(), 'bcc-probes-'));
   const isTracee = typeof build === 'string';
   // A private copy (its own inode): other sessions' uprobes on the shared tracee binary cannot interfere.
@@ -142,22 +153,26 @@ async function runTool(program: string, build: Build | { compiled: string }, mod
     const [, pidText] = await waitForText(tracee.stdout, tracee, /ready pid=(\d+)/, 10_000);
     const traceeDone = waitForText(tracee.stdout, tracee, /done fired=(\d+)/, 100_000);
     const target = mode === 'pid' ? ['--pid', pidText, '--binary', binary] : ['--binary', binary];
-    tool = spawn(PYTHON, ['-I', '-S', join(ROOT, 'probes', program), ...target], { stdio: ['ignore', 'pipe', 'pipe'] });
+    tool = spawn(PYTHON, ['-I', '-S', join(ROOT, 'probes', program), ...target, ...programArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     tool.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const run: ToolRun = {
       events: [],
       fired: {},
+      selected: null,
+      peerMaps: null,
+      totalsRecords: 0,
       lost: 0,
       attachedProbes: 0,
       attachSeconds: 0,
       stopSeconds: 0,
       otherLines: [],
       expect: [],
-      summary: { fired: {}, elapsed_ns: 0 },
+      summary: { fired: {}, elapsed_ns: 0, pid: 0, peers: {} },
       stderr: '',
     };
     const decodeErrors: string[] = [];
+    let peerMaps: Record<string, Record<string, number>> | null = null;
     const linesDone = forEachLine(tool, (line) => {
       const decoded = decodeBccLine(line);
       if (decoded) {
@@ -171,8 +186,15 @@ async function runTool(program: string, build: Build | { compiled: string }, mod
       const record = parseBpftraceJson(line);
       const data = record instanceof JsonObject ? record.get('data') : undefined;
       if (record instanceof JsonObject && record.get('type') === 'map' && data instanceof JsonObject && data.get('@fired') instanceof JsonObject) {
-        const fired = data.get('@fired') as JsonObject;
-        run.fired = Object.fromEntries(fired.entries.map(([k, v]) => [k, Number(v)]));
+        run.fired = countsOf(data.get('@fired') as JsonObject);
+        const selected = data.get('@selected');
+        if (selected instanceof JsonObject) run.selected = countsOf(selected);
+      } else if (record instanceof JsonObject && record.get('type') === 'map' && data instanceof JsonObject && PEER_MAPS.every((m) => data.get(m) instanceof JsonObject)) {
+        peerMaps = Object.fromEntries(PEER_MAPS.map((m) => [m, countsOf(data.get(m) as JsonObject)]));
+      } else if (record instanceof JsonObject && record.get('type') === 'value' && Array.isArray(data) && data[0] === 'totals') {
+        // The per-peer counts are complete with the tuple that follows them.
+        run.peerMaps = peerMaps;
+        run.totalsRecords++;
       } else if (record instanceof JsonObject && record.get('type') === 'lost_events' && data instanceof JsonObject) {
         run.lost += Number(data.get('events'));
       } else {
@@ -321,6 +343,38 @@ describe('BCC probe programs (real BCC, as root)', function () {
         `${Math.max(...messages.map((m) => m.captured))} bytes`);
     });
 
+    it(`raw-p2p-msgs --peer=2 --msg_type=tx on ${build} (by ${mode}): only that peer's messages of that type, whole and byte-exact; fired exact over all, delivered + lost == selected, per-peer totals exact`, async () => {
+      const run = await runTool('raw-p2p-msgs.py', build, mode, ['--scenario', 'p2p', '--count', '3000', '--seed', '31'],
+        { programArgs: ['--peer=2', '--msg_type=tx'] });
+      const messages = tracepointEvents(run.events) as RawNetMessageEvent[];
+      const matching = run.expect.filter((e) => e.peer_id === 2 && e.msg_type === 'tx');
+      assert.ok(matching.length > 10 && matching.length < run.expect.length / 10, `${matching.length} of ${run.expect.length} match`);
+      assert.deepEqual(messages.map(({ msg: _msg, captured: _captured, ...rest }) => withoutElapsed(rest)), matching);
+      const pattern = traceeMessageBytes(4_000_000);
+      for (const [i, m] of messages.entries()) {
+        assert.equal(m.captured, Number(m.msg_size), `message ${i} whole`);
+        assert.ok(Buffer.from(m.msg, 'hex').equals(pattern.subarray(0, m.captured)), `message ${i} byte-exact`);
+      }
+      for (const tp of MESSAGE_TRACEPOINTS) {
+        assert.equal(run.fired[tp], run.summary.fired[tp], `kernel @fired ${tp} == tracee fired (every message)`);
+        assert.equal(run.selected?.[tp], matching.filter((e) => e.event === tp).length, `kernel @selected ${tp} == the matching messages`);
+      }
+      assert.equal(messages.length + run.lost, sumOf(run.selected ?? {}, MESSAGE_TRACEPOINTS), 'delivered + lost == selected');
+      assert.equal(run.lost, 0);
+      // Every message per peer, filtered out or not, keyed as p2p-traffic's ("PID,PEER"; by path alone "PEER").
+      const expected: Record<string, Record<string, number>> = Object.fromEntries(PEER_MAPS.map((m) => [m, {}]));
+      for (const [id, totals] of Object.entries(run.summary.peers)) {
+        const key = mode === 'pid' ? `${run.summary.pid},${id}` : id;
+        for (const m of PEER_MAPS) {
+          const count = totals[m.slice(1) as keyof typeof totals];
+          if (count > 0) expected[m][key] = count;
+        }
+      }
+      assert.ok(Object.keys(run.summary.peers).length >= 8, 'the tracee\'s peers');
+      assert.deepEqual(run.peerMaps, expected);
+      console.log(`      ${build}: ${messages.length} of ${sumOf(run.fired, MESSAGE_TRACEPOINTS)} messages selected and delivered`);
+    });
+
     it(`mempool-monitor on ${build} (by ${mode}): every field exact, every replaced argument the build passes (8 since v29, 7 before), bursts without loss`, async () => {
       const run = await runTool('mempool-monitor.py', build, mode,
         ['--scenario', 'mempool', '--count', '16000', '--burst-size', '5000', '--seed', '5']);
@@ -392,6 +446,37 @@ describe('BCC probe programs (real BCC, as root)', function () {
     const deliveredBytes = messages.reduce((sum, m) => sum + m.captured, 0);
     console.log(`      fired ${fired} messages (${(run.summary.elapsed_ns / 1e6).toFixed(0)} ms), delivered ${messages.length} ` +
       `(${(deliveredBytes / 1e6).toFixed(1)} MB), lost ${run.lost} (counted), stopped ${run.stopSeconds.toFixed(2)} s after SIGINT`);
+  });
+
+  it('raw-p2p-msgs --msg_type=block overloaded with 1 MB blocks (legacy), stopped by SIGINT: only blocks, delivered + lost == selected, fired exact over all', async () => {
+    // The raw list's 1,000,000-byte block is 1 in 12 calls: 250 blocks (250 MB) in a tight loop, more than the ring holds.
+    const run = await runTool('raw-p2p-msgs.py', 'tracee-legacy', 'path', ['--scenario', 'raw', '--count', '3000'],
+      { keepBytes: false, programArgs: ['--msg_type=block'] });
+    const messages = tracepointEvents(run.events) as RawNetMessageEvent[];
+    assert.equal(sumOf(run.summary.fired, MESSAGE_TRACEPOINTS), 3000);
+    for (const tp of MESSAGE_TRACEPOINTS) assert.equal(run.fired[tp], run.summary.fired[tp], `kernel @fired ${tp} == tracee fired`);
+    const blocks = run.expect.filter((e) => e.msg_type === 'block');
+    assert.equal(blocks.length, 250);
+    assert.deepEqual(run.selected, { 'net:inbound_message': 250, 'net:outbound_message': 0 });
+    assert.ok(messages.every((m) => m.msg_type === 'block' && m.captured === 1_000_000), 'only blocks, each whole');
+    assert.equal(messages.length + run.lost, 250, `delivered ${messages.length} + lost ${run.lost} == selected 250`);
+    assert.ok(run.totalsRecords > 0 && run.peerMaps !== null, 'per-peer counts under a filter');
+    console.log(`      250 of 3000 messages selected: ${messages.length} delivered, ${run.lost} lost (counted)`);
+  });
+
+  it('raw-p2p-msgs refuses a filter value that is not a peer id or a message type, before compiling anything', () => {
+    for (const [arg, message] of [['--peer=-2', /--peer=-2: a peer id/], ['--peer=9223372036854775808', /--peer=9223372036854775808: a peer id/],
+      ['--msg_type=TX', /--msg_type=TX: a message type of 1 to 12 lowercase letters/], ['--msg_type=abcdefghijklm', /--msg_type=abcdefghijklm: a message type/]] as const) {
+      let failure: { status: number; stderr: string } | null = null;
+      try {
+        execFileSync(PYTHON, ['-I', '-S', join(ROOT, 'probes', 'raw-p2p-msgs.py'), '--pid', '1', arg], { stdio: 'pipe', encoding: 'utf8' });
+      } catch (error) {
+        failure = error as { status: number; stderr: string };
+      }
+      assert.ok(failure, `${arg} refused`);
+      assert.equal(failure.status, 2, arg);
+      assert.match(failure.stderr, message);
+    }
   });
 
   it('raw-p2p-msgs at the protocol maximum: 4,000,000 bytes whole, 4,000,001 flagged as cut', async () => {

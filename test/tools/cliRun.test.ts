@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ConnectSummaryEvent, UtxoOpsEvent } from '../../src/core/events/bpftraceToolEventTypes';
 import type { NormalizedEvent, PeerTotalsEvent } from '../../src/core/events/eventTypes';
 import { findTool } from '../../src/core/tools/toolCatalog';
@@ -17,6 +17,7 @@ import { exited, waitForText } from './childProcessWaits';
 import { CLI, ROOT, runCliOnTracee, type CliRun, type Fields, type TraceeSummary } from './cliOnTracee';
 
 const TRACEE = join(ROOT, 'test', 'tracee', 'build', 'tracee-v29');
+const TRACEE_LEGACY = join(ROOT, 'test', 'tracee', 'build', 'tracee-legacy');
 
 async function runCli(toolId: string, traceeArgs: string[], cliArgs: string[] = []): Promise<CliRun> {
   assert.ok(findTool(toolId), `no tool ${toolId}`);
@@ -29,18 +30,41 @@ function fieldsOf(events: readonly Fields[], kinds: readonly string[]): Fields[]
 }
 
 /** Session framing and exact loss accounting, common to every run. */
-function assertCleanSession(run: CliRun, toolId: string): void {
+function assertCleanSession(run: CliRun, toolId: string, tracee = TRACEE): void {
   assert.equal(run.code, 0, `exit code (stderr: ${run.stderr})`);
   const start = run.events[0];
   assert.equal(start?.event, 'session:start', 'the first event is session:start');
   assert.equal(start.tool, toolId);
-  assert.equal(start.binary, TRACEE);
+  assert.equal(start.binary, tracee);
   assert.ok(run.events.some((e) => e.event === 'session:attached'), 'session:attached');
   assert.equal(run.events[run.events.length - 1].event, 'session:end', 'the last event is session:end');
   const warnings = run.events.filter((e) => e.event === 'session:message' && e.level !== 'info');
   assert.deepEqual(warnings, [], 'no warnings or errors');
   const lost = run.events.filter((e) => e.event === 'lost').reduce((n, e) => n + Number(e.count), 0);
   assert.equal(lost, 0, 'nothing lost at this rate');
+}
+
+/** The first `size` bytes of the tracee's message buffer as hex: byte i is (i*31+7) & 0xff (test/tracee/README.md). */
+function traceeMessageHex(size: number): string {
+  const bytes = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 31 + 7) & 0xff;
+  return bytes.toString('hex');
+}
+
+/** The last p2p:peer_totals as peer id → counts (every message per peer, counted in the kernel). */
+function peerTotalsOf(run: CliRun): Record<string, Record<string, number>> {
+  const totals = run.events.filter((e) => e.event === 'p2p:peer_totals').pop() as PeerTotalsEvent | undefined;
+  assert.ok(totals, 'a p2p:peer_totals event');
+  const got: Record<string, Record<string, number>> = {};
+  for (const { peer_id: id, msgs_in, bytes_in, msgs_out, bytes_out } of totals.peers) got[String(id)] = { msgs_in, bytes_in, msgs_out, bytes_out };
+  return got;
+}
+
+/** The tracee's per-peer counts of what fired, as peerTotalsOf gives them. */
+function firedPerPeer(run: CliRun): Record<string, Record<string, number>> {
+  const fired: Record<string, Record<string, number>> = {};
+  for (const [id, { msgs_in, bytes_in, msgs_out, bytes_out }] of Object.entries(run.summary.peers)) fired[id] = { msgs_in, bytes_in, msgs_out, bytes_out };
+  return fired;
 }
 
 /** The kernel's final fired counts (the last `fired` event) equal the tracee's. */
@@ -239,7 +263,7 @@ describe('bitcoin-usdt run refuses a target without the tool\'s tracepoints (bef
   });
 });
 
-describe('bitcoin-usdt run --filter: filters and samples applied in the kernel (real helper, real bpftrace, v29 tracee)', function () {
+describe('bitcoin-usdt run --filter: filters and samples applied in the kernel (real helper, real bpftrace and BCC, v29 tracee; raw-p2p-msgs also legacy)', function () {
   this.timeout(120_000);
 
   before(function () {
@@ -258,14 +282,32 @@ describe('bitcoin-usdt run --filter: filters and samples applied in the kernel (
     assert.deepEqual(fieldsOf(run.events, tracepoints), matching);
     assertFired(run, tracepoints);
     // Every peer's messages, filtered out or not, counted in the kernel.
-    const totals = run.events.filter((e) => e.event === 'p2p:peer_totals').pop() as PeerTotalsEvent | undefined;
-    assert.ok(totals, 'a p2p:peer_totals event');
-    const got: Record<string, Record<string, number>> = {};
-    for (const { peer_id: id, msgs_in, bytes_in, msgs_out, bytes_out } of totals.peers) got[String(id)] = { msgs_in, bytes_in, msgs_out, bytes_out };
-    const fired: Record<string, Record<string, number>> = {};
-    for (const [id, { msgs_in, bytes_in, msgs_out, bytes_out }] of Object.entries(run.summary.peers)) fired[id] = { msgs_in, bytes_in, msgs_out, bytes_out };
-    assert.deepEqual(got, fired);
+    assert.deepEqual(peerTotalsOf(run), firedPerPeer(run));
   });
+
+  for (const tracee of [TRACEE, TRACEE_LEGACY]) {
+    it(`raw-p2p-msgs peer=ID type=TYPE (BCC, ${basename(tracee)}): exactly the matching messages with their bytes, fired counts and per-peer totals exact over all`, async () => {
+      const tracepoints = findTool('raw-p2p-msgs')?.tracepoints ?? [];
+      const traceeArgs = ['--scenario', 'p2p', '--count', '3000', '--rate', '6000', '--seed', '33'];
+      const run = await runCliOnTracee(tracee, traceeArgs, ['raw-p2p-msgs', '--filter', 'peer=3', '--filter', 'type=inv']);
+      assertCleanSession(run, 'raw-p2p-msgs', tracee);
+      assert.deepEqual(run.events[0].filters, { peer: '3', msg_type: 'inv' });
+      // The helper passes the BCC program the checked parameters, one argument each.
+      assert.match(run.stderr, /raw-p2p-msgs\.py --binary \S+ --pid \d+ --peer=3 --msg_type=inv$/m);
+      const matching = run.expect.filter((e) => e.peer_id === 3 && e.msg_type === 'inv');
+      assert.ok(matching.length > 10 && matching.length < run.expect.length / 10, `${matching.length} of ${run.expect.length} match`);
+      const delivered = fieldsOf(run.events, tracepoints);
+      assert.deepEqual(delivered.map(({ msg: _msg, captured: _captured, ...rest }) => rest), matching);
+      for (const [i, m] of delivered.entries()) {
+        const size = Number(m.msg_size);
+        assert.equal(m.captured, size, `message ${i} whole`);
+        assert.equal(m.msg, traceeMessageHex(size), `message ${i} byte-exact`);
+      }
+      // Nothing lost (assertCleanSession) and the decoder reconciles against @selected: delivered == selected.
+      assertFired(run, tracepoints);
+      assert.deepEqual(peerTotalsOf(run), firedPerPeer(run));
+    });
+  }
 
   it('utxos op=spent txid=PREFIX: exactly the matching coins; the per-operation and fired counts stay exact', async () => {
     const tracepoints = findTool('utxos')?.tracepoints ?? [];

@@ -121,6 +121,22 @@ describe('bitcoin-usdt-helper.py refuses bad input', function () {
     assert.deepEqual(pidsWith('bpftrace').filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(old)), [], 'no bpftrace started');
   });
 
+  it('refuses a parameter the tool does not take and a value its pattern does not match whole, before anything runs (a BCC program gets only checked values)', () => {
+    const tracee = spawn(TRACEE, ['--scenario', 'p2p', '--wait-signal'], { stdio: 'ignore' });
+    try {
+      const argv = (...params: string[]): string[] => [...helperArgv(socket.path, { tool: 'raw-p2p-msgs', binary: TRACEE, pid: String(tracee.pid) }), ...params.flatMap((p) => ['--param', p])];
+      refuses(argv('msg_type=tx;rm'), /refused: parameter msg_type has an invalid value/);
+      refuses(argv('msg_type=tx --peer=1'), /refused: parameter msg_type has an invalid value/);
+      refuses(argv('msg_type=TX'), /refused: parameter msg_type has an invalid value/);
+      refuses(argv('peer=-2'), /refused: parameter peer has an invalid value/);
+      refuses(argv('peer=1\n'), /refused: parameter peer has an invalid value/);
+      refuses(argv('binary=/bin/sh'), /refused: tool raw-p2p-msgs does not take parameter 'binary=\/bin\/sh'/);
+      assert.deepEqual(processesWith('raw-p2p-msgs.py').map((p) => p.pid), [], 'no BCC program started');
+    } finally {
+      tracee.kill('SIGKILL');
+    }
+  });
+
   it('refuses a socket in a directory others can reach', async () => {
     chmodSync(socket.directory, 0o777);
     refuses(helperArgv(socket.path, { binary: TRACEE }), /mode 0700/);

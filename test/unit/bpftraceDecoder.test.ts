@@ -252,6 +252,46 @@ describe('the session clock counts from the attach', () => {
   });
 });
 
+describe('raw-p2p-msgs filtered in the kernel (BCC)', () => {
+  // The shape of probes/raw-p2p-msgs.py's output with --peer=2 --msg_type=tx on the v29 tracee (PID 11914): the
+  // selected messages, @fired over every message with @selected in the same record, then the per-peer counts and the
+  // `totals` tuple after them. Here 3 messages passed the filter and 2 arrived: one is lost without a report.
+  const hex = (length: number): string => Buffer.from(Array.from({ length }, (_, i) => (i * 31 + 7) & 0xff)).toString('hex');
+  const onion = 'l4dpy3geokpk7v6bpoab5sggxfys64ymdlogx4bugqekxupbhyndgyiv.onion:18333';
+  const lines = [
+    '{"type": "helper", "data": {"event": "target", "tool": "raw-p2p-msgs", "binary": "/t/tracee-v29", "pid": 11914, "semaphores": true, "bpftrace": "/usr/bin/python3", "bpftrace_version": "BCC", "filters": {"peer": "2", "msg_type": "tx"}}}',
+    '{"type": "helper", "data": {"event": "started", "run": 1, "argv": [], "pid": 11914, "bpftrace_pid": 11920, "monotonic_ns": 13871423007097}}',
+    '{"type": "attached_probes", "data": {"probes": 2, "elapsed_ns": 1213180861}}',
+    '{"type": "helper", "data": {"event": "attached", "pid": 11914, "realtime_ns": 1796411391374839997, "monotonic_ns": 13872636187958}}',
+    `{"type": "value", "data": ["net:outbound_message", 2244907598, 2, "${onion}", "inbound", "tx", 151, 151, "${hex(151)}"]}`,
+    `{"type": "value", "data": ["net:inbound_message", 2429076027, 2, "${onion}", "inbound", "tx", 154, 154, "${hex(154)}"]}`,
+    '{"type": "map", "data": {"@fired": {"net:inbound_message": 1637, "net:outbound_message": 1363}, "@selected": {"net:inbound_message": 2, "net:outbound_message": 1}}}',
+    '{"type": "map", "data": {"@msgs_in": {"11914,2": 188, "11914,3": 213}, "@bytes_in": {"11914,2": 451614, "11914,3": 1142134}, "@msgs_out": {"11914,2": 164}, "@bytes_out": {"11914,2": 194416}}}',
+    '{"type": "value", "data": ["totals", 4440123014]}',
+    '{"type": "helper", "data": {"event": "bpftrace_exit", "run": 1, "code": 0, "reason": "target process 11914 exited"}}',
+    '{"type": "helper", "data": {"event": "exit", "code": 0, "reason": "target process 11914 exited"}}',
+  ];
+
+  it('delivers the selected messages with their bytes, reconciles losses against @selected, and turns the per-peer counts into p2p:peer_totals', () => {
+    const decoder = new BpftraceDecoder({ streamedTracepoints: ['net:inbound_message', 'net:outbound_message'] });
+    const events = lines.flatMap((line) => decoder.decodeLine(Buffer.from(line)));
+    const delivered = events.filter((e) => e.event === 'net:inbound_message' || e.event === 'net:outbound_message');
+    assert.deepEqual(delivered.map((e) => [e.event, 'msg' in e ? e.msg : null]), [['net:outbound_message', hex(151)], ['net:inbound_message', hex(154)]]);
+    assert.ok(events.some((e) => e.event === 'session:message' && e.message.startsWith('filtered in the kernel: peer 2, type tx')));
+    // 3 selected − 2 delivered: 1 lost (not 3000 fired − 2).
+    assert.deepEqual(events.filter((e) => e.event === 'lost').map((e) => e.event === 'lost' && [e.count, e.source]), [[1, 'reconciled']]);
+    const fired = events.filter((e) => e.event === 'fired').pop();
+    assert.deepEqual(fired && fired.event === 'fired' ? fired.counts : null, { 'net:inbound_message': 1637, 'net:outbound_message': 1363 });
+    const totals = events.filter((e) => e.event === 'p2p:peer_totals').pop();
+    assert.deepEqual(totals && totals.event === 'p2p:peer_totals' ? totals.peers : null, [
+      { pid: 11914, peer_id: 2, peer_addr: '', conn_type: '', msgs_in: 188, bytes_in: 451614, msgs_out: 164, bytes_out: 194416 },
+      { pid: 11914, peer_id: 3, peer_addr: '', conn_type: '', msgs_in: 213, bytes_in: 1142134, msgs_out: 0, bytes_out: 0 },
+    ]);
+    assert.equal(totals?.elapsed_ns, 4440123014 - 1213180861, 'the totals time counts from the attach, as the messages do');
+    assert.equal(events.filter((e) => e.event === 'session:message' && e.level !== 'info').length, 0, 'no warnings');
+  });
+});
+
 describe('a BCC program\'s Python traceback', () => {
   it('becomes one message naming BCC and the cause, with the whole text as its details', () => {
     // Real stderr of the system Python with python3-bpfcc (USDT on a PID that does not exist).

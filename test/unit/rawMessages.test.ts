@@ -194,6 +194,21 @@ describe('raw messages: store', () => {
     assert.equal(store.takeChanged(), false);
   });
 
+  it('says what the kernel filters (session:start filters) and takes the filtered session\'s per-peer totals as no messages', () => {
+    const filtered = new RawMessageStore();
+    filtered.ingestAll([
+      { event: 'session:start', tool: 'raw-p2p-msgs', binary: '/t/bitcoind', pid: 7, filters: { peer: '2', msg_type: 'tx' } } as unknown as NormalizedEvent,
+      message({ peer: 2, type: 'tx' }),
+      { event: 'p2p:peer_totals', elapsed_ns: 5, peers: [{ pid: 7, peer_id: 3, peer_addr: '', conn_type: '', msgs_in: 9, bytes_in: 90, msgs_out: 0, bytes_out: 0 }] },
+    ]);
+    assert.equal(filtered.summary().session.kernelFilter, 'peer 2, type tx');
+    assert.equal(filtered.counters().messagesSeen, 1);
+    assert.equal(filtered.counters().ignoredEvents, 0);
+    const unfiltered = new RawMessageStore();
+    unfiltered.ingest({ event: 'session:start', tool: 'raw-p2p-msgs', binary: '/t/bitcoind', pid: 7 } as unknown as NormalizedEvent);
+    assert.equal(unfiltered.summary().session.kernelFilter, null);
+  });
+
   it('trusts `captured` over the hex length and never reads past the bytes it has', () => {
     const store = new RawMessageStore();
     store.ingest(message({ hex: 'aa'.repeat(32), size: 64, captured: 16 }));

@@ -270,10 +270,10 @@ export class RawMessageStore {
   }
 
   session(): RawSessionStatus {
-    const { tool, binary, pid, ended, endReason, notes, attachedProbes } = this.account.status();
+    const { tool, binary, pid, ended, endReason, notes, attachedProbes, kernelFilter } = this.account.status();
     return {
       tool: tool || 'raw-p2p-msgs', binary, pid, ended, endReason, notes: notes.map((n) => ({ level: n.level, message: n.message.slice(0, MAX_NOTE_CHARS) })),
-      attachedProbes, helperConnected: tool !== '',
+      attachedProbes, helperConnected: tool !== '', kernelFilter,
     };
   }
 

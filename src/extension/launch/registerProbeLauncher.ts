@@ -123,7 +123,8 @@ export function registerProbeLauncher(services: Services): void {
     } else if (filterable.length <= 1) {
       session = filterable[0];
       if (!session) {
-        launcher.notify({ level: 'error', text: 'No running probe takes kernel filters (p2p-traffic and utxos do): start one first (Bitcoin USDT: Start probe…).' });
+        const takers = MANIFEST_TOOLS.filter((t) => filterKeys(t).length > 0).map((t) => t.id).join(', ');
+        launcher.notify({ level: 'error', text: `No running probe takes kernel filters (${takers} do): start one first (Bitcoin USDT: Start probe…).` });
         return undefined;
       }
     } else {

@@ -24,6 +24,8 @@ export interface RawMessagesPanelTestApi {
   renderReport(timeoutMs?: number): Promise<RawRenderReport>;
   /** Filters and selects as the webview would (for tests that cannot click into the webview). */
   applyUiState(uiState: Partial<RawUiState>): void;
+  /** Presses the header's "Kernel filter…" button as the user would: the page sends `filterInKernel`. */
+  pressKernelFilter(): void;
 }
 
 type RawSession = PanelSession<RawMessageStore>;
