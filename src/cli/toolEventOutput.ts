@@ -10,15 +10,20 @@ import type {
   UtxoOpsEvent,
 } from '../core/events/bpftraceToolEventTypes';
 import type { NormalizedEvent } from '../core/events/eventTypes';
-import { isToolId, type ToolId } from '../core/tools/toolManifest';
+import { recordsOfTool, type RecordSpec } from '../core/events/eventSchema';
+import { isToolId, TOOL_TITLES, type ToolId } from '../core/tools/toolManifest';
 
 /** The run's parameters, as passed to the helper (`start`, `end`, `threshold_ms` for the benchmark). */
 export type ToolParams = Readonly<Record<string, string>>;
 
 const HISTOGRAM_BAR_WIDTH = 52;
 
-/** What `run` prints first for each tool (null: nothing; the P2P tools print their own table headers). */
-const START_BANNERS: Readonly<Record<ToolId, ((params: ToolParams) => string) | null>> = {
+/**
+ * What `run` prints first for the tools that print lines of their own (null: nothing; the P2P tools print their
+ * own table headers). Any other tool gets a banner from its title and one line per record from its field
+ * tables (`genericLine`).
+ */
+const START_BANNERS: Readonly<Partial<Record<ToolId, ((params: ToolParams) => string) | null>>> = {
   'p2p-traffic': null,
   'p2p-monitor': null,
   'raw-p2p-msgs': null,
@@ -35,6 +40,19 @@ const START_BANNERS: Readonly<Record<ToolId, ((params: ToolParams) => string) | 
   'coin-selection': () => '# Logging wallet coin selection. Ctrl-C to end...',
   'trace-tracepoint': (params) => `# Tracing ${params.tracepoint ?? '?'} (${params.args || 'no arguments'}). Ctrl-C to end...`,
 };
+/** `event name=value …` in the record's field order; strings quoted and escaped, hashes and integers as they are. */
+function genericLine(spec: RecordSpec, event: NormalizedEvent): string {
+  const fields = event as unknown as Readonly<Record<string, unknown>>;
+  const parts = spec.fields.map((f) => {
+    const value = fields[f.name];
+    if (value === undefined || value === null) return `${f.name}=-`;
+    if (f.kind === 'string') return `${f.name}='${terminalSafe(String(value))}'`;
+    if (f.kind === 'bool') return `${f.name}=${value === true ? 'yes' : 'no'}`;
+    return `${f.name}=${terminalSafe(String(value))}`;
+  });
+  return [event.event, ...parts].join(' ');
+}
+
 /**
  * Events after which a benchmark summary is printed: the run is over (end, re-attach) or a new one is under way.
  * Not `session:message`: the helper's notices reach the socket independently of bpftrace's stdout, so one may
@@ -107,7 +125,12 @@ export class ToolTextFormatter {
   /** bpftrace prints the final histogram after the summary: the summary waits for it (or the next run, or the end). */
   private pendingSummary: ConnectSummaryEvent | null = null;
 
-  constructor(private readonly toolId: string, private readonly params: ToolParams = {}) {}
+  /** A tool without a START_BANNERS entry: its records by event name, printed by `genericLine`. */
+  private readonly genericRecords: ReadonlyMap<string, RecordSpec> | null;
+
+  constructor(private readonly toolId: string, private readonly params: ToolParams = {}) {
+    this.genericRecords = isToolId(toolId) && !Object.hasOwn(START_BANNERS, toolId) ? new Map([...recordsOfTool(toolId).values()].map((r) => [r.event, r])) : null;
+  }
 
   /** The tool's text for this event (possibly several lines), or null when it prints nothing for it. */
   format(event: NormalizedEvent): string | null {
@@ -179,13 +202,17 @@ export class ToolTextFormatter {
         return this.ops && this.toolId === 'utxos'
           ? `# counted in the kernel: ${this.ops.counts.add} added, ${this.ops.counts.spent} spent, ${this.ops.counts.uncache} uncached`
           : null;
-      default:
-        return null;
+      default: {
+        const spec = this.genericRecords?.get(event.event);
+        return spec ? genericLine(spec, event) : null;
+      }
     }
   }
 
   private startBanner(): string | null {
-    return isToolId(this.toolId) ? START_BANNERS[this.toolId]?.(this.params) ?? null : null;
+    if (!isToolId(this.toolId)) return null;
+    if (this.genericRecords !== null) return `# Logging ${TOOL_TITLES[this.toolId]}. Ctrl-C to end...`;
+    return START_BANNERS[this.toolId]?.(this.params) ?? null;
   }
 
   private benchmarkSummary(event: ConnectSummaryEvent): string {

@@ -214,6 +214,33 @@ export const RECORD_SPECS = [
     event: 'mempool:rejected', tag: 'mempool:rejected', tool: 'mempool-monitor', frontEnd: 'bcc', doc: 'a transaction was rejected',
     fields: [TXID, { name: 'reason', kind: 'string', limit: 128, doc: 'the reason (untrusted text)' }],
   },
+  // ------------------------------------------------------------ mempool-events (bpftrace: arg0–arg5 of mempool:replaced)
+  { event: 'mempool:added', tag: 'added', tool: 'mempool-events', frontEnd: 'bpftrace', doc: 'a transaction entered the mempool', fields: [PID, TXID, VSIZE, FEE] },
+  {
+    event: 'mempool:removed', tag: 'removed', tool: 'mempool-events', frontEnd: 'bpftrace', doc: 'a transaction left the mempool',
+    fields: [
+      PID, TXID,
+      { name: 'reason', kind: 'string', limit: S, doc: '`expiry`, `sizelimit`, `reorg`, `block`, `conflict`, `replaced`, … (untrusted text)' },
+      VSIZE, FEE,
+      { name: 'entry_time', kind: 'i64', doc: 'when it entered, UNIX seconds' },
+    ],
+  },
+  {
+    event: 'mempool:replaced', tag: 'replaced', tool: 'mempool-events', frontEnd: 'bpftrace', doc: 'a transaction was replaced (arguments 0–5: the replacement\'s fee and `replaced_by_transaction` need mempool-monitor)',
+    fields: [
+      PID,
+      { name: 'replaced_txid', kind: 'hash', doc: 'display order' },
+      { name: 'replaced_vsize', kind: 'i32', doc: 'vbytes' },
+      { name: 'replaced_fee', kind: 'i64', doc: 'satoshis' },
+      { name: 'replaced_entry_time', kind: 'i64', doc: 'UNIX seconds' },
+      { name: 'replacement_id', kind: 'hash', doc: 'txid of the replacement, or the package hash' },
+      { name: 'replacement_vsize', kind: 'i32', doc: 'vbytes' },
+    ],
+  },
+  {
+    event: 'mempool:rejected', tag: 'rejected', tool: 'mempool-events', frontEnd: 'bpftrace', doc: 'a transaction was rejected',
+    fields: [PID, TXID, { name: 'reason', kind: 'string', limit: 2 * (S - 1) + 1, parts: 2, doc: 'the reason (≤ 118 bytes, read whole up to 142; untrusted text)' }],
+  },
 ] as const satisfies readonly RecordSpec[];
 
 // ------------------------------------------------------------------ types derived from the table

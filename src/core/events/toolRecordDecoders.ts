@@ -386,7 +386,12 @@ export function createTraceTracepointDecoder(): ToolRecordDecoder {
 // ------------------------------------------------------------------ by tool id
 
 /** Each tool's record decoder; null: the session decoder (BpftraceDecoder) decodes the tool's records itself. */
-const FACTORIES: Readonly<Record<ToolId, (() => ToolRecordDecoder) | null>> = {
+/**
+ * The tools whose records need more than their field tables (derived fields, kernel maps, histograms), or that
+ * are decoded elsewhere (null: inside BpftraceDecoder). Any other tool whose records all have tables in
+ * eventSchema.ts is decoded by them alone (`schemaDecoder(tool)`).
+ */
+const FACTORIES: Readonly<Partial<Record<ToolId, (() => ToolRecordDecoder) | null>>> = {
   'p2p-traffic': null,
   'p2p-monitor': null,
   'p2p-connections': createP2pConnectionsDecoder,
@@ -399,10 +404,16 @@ const FACTORIES: Readonly<Record<ToolId, (() => ToolRecordDecoder) | null>> = {
   'trace-tracepoint': createTraceTracepointDecoder,
 };
 
+function factoryOf(tool: ToolId): (() => ToolRecordDecoder) | null {
+  const own = FACTORIES[tool];
+  if (own !== undefined) return own;
+  return recordsOfTool(tool).size > 0 ? schemaDecoder(tool) : null;
+}
+
 /** Tool ids that have a record decoder here. */
-export const TOOL_RECORD_DECODER_IDS: readonly ToolId[] = TOOL_IDS.filter((id) => FACTORIES[id] !== null);
+export const TOOL_RECORD_DECODER_IDS: readonly ToolId[] = TOOL_IDS.filter((id) => factoryOf(id) !== null);
 
 /** A fresh (stateful) record decoder for one session of the tool, or undefined for tools decoded elsewhere. */
 export function createToolRecordDecoder(toolId: string): ToolRecordDecoder | undefined {
-  return isToolId(toolId) ? FACTORIES[toolId]?.() : undefined;
+  return isToolId(toolId) ? factoryOf(toolId)?.() : undefined;
 }

@@ -1,24 +1,36 @@
 // The typed view of probes/tools.json, the one list of probe tools: the helper (probes/bitcoin-usdt-helper.py)
 // reads the same file to decide what it may run. TypeScript cannot derive literal types from a JSON import,
-// so the ids are listed once more here as `TOOL_IDS`; test/unit/toolManifest.test.ts fails when the two
-// disagree. A registry keyed by tool is a `Record<ToolId, …>`: the compiler lists what a new tool lacks.
+// so the ids are listed once more here with their panels as `TOOL_PANELS`; the module refuses to load (and
+// test/unit/toolManifest.test.ts fails) when the two disagree. A registry keyed by tool is a `Record<ToolId, …>`: the compiler lists what a new tool lacks.
 
 import manifest from '../../../probes/tools.json';
 
-export const TOOL_IDS = [
-  'p2p-traffic',
-  'p2p-monitor',
-  'p2p-connections',
-  'connectblock-benchmark',
-  'utxocache-flush',
-  'utxos',
-  'coin-selection',
-  'raw-p2p-msgs',
-  'mempool-monitor',
-  'trace-tracepoint',
-] as const;
+/**
+ * Every tool and the panel that shows its sessions (`tool`: the generic tool panel), in the manifest's order.
+ * The ids give `ToolId`, the tools with `tool` give `ToolPanelTool`; the manifest must say the same.
+ */
+export const TOOL_PANELS = {
+  'p2p-traffic': 'p2p',
+  'p2p-monitor': 'p2p',
+  'p2p-connections': 'tool',
+  'connectblock-benchmark': 'benchmark',
+  'utxocache-flush': 'tool',
+  utxos: 'tool',
+  'coin-selection': 'tool',
+  'raw-p2p-msgs': 'rawMessages',
+  'mempool-monitor': 'tool',
+  'mempool-events': 'tool',
+  'trace-tracepoint': 'tool',
+} as const satisfies Readonly<Record<string, PanelKind>>;
 
-export type ToolId = (typeof TOOL_IDS)[number];
+export type ToolId = keyof typeof TOOL_PANELS;
+
+export const TOOL_IDS = Object.keys(TOOL_PANELS) as readonly ToolId[];
+
+/** The tools shown on the generic tool panel (one panel per tool). */
+export type ToolPanelTool = { [T in ToolId]: (typeof TOOL_PANELS)[T] extends 'tool' ? T : never }[ToolId];
+
+export const TOOL_PANEL_TOOLS: readonly ToolPanelTool[] = TOOL_IDS.filter((id): id is ToolPanelTool => TOOL_PANELS[id] === 'tool');
 
 /** Which program runs the probe: bpftrace with a `.bt` script, or a BCC program (`.py`). */
 export type FrontEnd = 'bpftrace' | 'bcc';
@@ -72,6 +84,7 @@ function checkedManifest(): readonly ManifestTool[] {
   for (const tool of tools) {
     if (!FRONT_ENDS.includes(tool.frontEnd)) throw new Error(`probes/tools.json: ${tool.id} has front end ${tool.frontEnd}`);
     if (!PANELS.includes(tool.panel)) throw new Error(`probes/tools.json: ${tool.id} has panel ${tool.panel}`);
+    if (tool.panel !== TOOL_PANELS[tool.id as ToolId]) throw new Error(`probes/tools.json gives ${tool.id} the panel ${tool.panel} but toolManifest.ts's TOOL_PANELS ${TOOL_PANELS[tool.id as ToolId]}`);
     if (tool.mode !== 'stream' && tool.mode !== 'aggregate') throw new Error(`probes/tools.json: ${tool.id} has mode ${tool.mode}`);
   }
   return tools as readonly ManifestTool[];
