@@ -1,5 +1,5 @@
-// The tool panels' webview (p2p-connections, utxocache-flush, utxos, mempool-monitor, coin-selection).
-// One app; the host's first snapshot names the tool and the matching view module renders it. Everything
+// The tool panels' webview (every tool whose manifest panel is `tool`). One app; the host's first snapshot
+// names the tool and its view module renders it (the generic view for a tool without one of its own). Everything
 // shown arrives by postMessage; strings from tracepoints go into the DOM only as text.
 import './styles.css';
 import {
@@ -20,6 +20,7 @@ import type { ToolViewRenderer } from './viewModule';
 import { coinSelectionView } from './views/coinSelectionView';
 import { connectionsView } from './views/connectionsView';
 import { flushView } from './views/flushView';
+import { createGenericView } from './views/genericView';
 import { mempoolView } from './views/mempoolView';
 import { utxosView } from './views/utxosView';
 import { traceView } from './views/traceView';
@@ -27,7 +28,8 @@ import { traceView } from './views/traceView';
 const page = new PageConnection(TOOL_PAGE);
 const scriptsAtStart = document.querySelectorAll('script').length;
 
-const VIEWS: Readonly<Record<ToolPanelTool, ToolViewRenderer>> = {
+/** The tools with a view of their own; any other gets the generic view of its records' field tables. */
+const OWN_VIEWS: Readonly<Partial<Record<ToolPanelTool, ToolViewRenderer>>> = {
   'p2p-connections': connectionsView,
   'utxocache-flush': flushView,
   utxos: utxosView,
@@ -36,7 +38,8 @@ const VIEWS: Readonly<Record<ToolPanelTool, ToolViewRenderer>> = {
   'trace-tracepoint': traceView,
 };
 
-const EMPTY_HINTS: Readonly<Record<ToolPanelTool, string>> = {
+/** What starts a session of the tool, where more than the probe is needed (default: `emptyHint`). */
+const EMPTY_HINTS: Readonly<Partial<Record<ToolPanelTool, string>>> = {
   'p2p-connections': 'Start the p2p-connections probe (Bitcoin USDT: Start probe…) on a bitcoind v29 or newer, or open a recording.',
   'utxocache-flush': 'Start the utxocache-flush probe (Bitcoin USDT: Start probe…), e.g. while bitcoind runs with -reindex-chainstate, or open a recording.',
   utxos: 'Start the utxos probe (Bitcoin USDT: Start probe…), or open a recording.',
@@ -44,6 +47,10 @@ const EMPTY_HINTS: Readonly<Record<ToolPanelTool, string>> = {
   'coin-selection': 'Start the coin-selection probe (Bitcoin USDT: Start probe…) and create a transaction in a wallet, or open a recording.',
   'trace-tracepoint': 'Trace this tracepoint: the CodeLens above a TRACEPOINT( call site, or the action on a tracepoint in the Bitcoin USDT view; or open a recording.',
 };
+
+function emptyHint(tool: ToolPanelTool): string {
+  return EMPTY_HINTS[tool] ?? `Start the ${tool} probe (Bitcoin USDT: Start probe…), or open a recording.`;
+}
 
 const model = {
   tool: page.ui.tool,
@@ -76,8 +83,8 @@ const header = new SessionHeader(
 );
 const emptyState = el('div', 'empty-state');
 const emptyTitle = el('p', 'empty-title', 'No session yet');
-const emptyHint = el('p');
-emptyState.append(emptyTitle, emptyHint);
+const emptyHintText = el('p');
+emptyState.append(emptyTitle, emptyHintText);
 
 const content = el('div', 'content');
 const summary = el('section', 'summary');
@@ -103,21 +110,28 @@ app.append(header.toolbar, header.notesBar, comparison.element, emptyState, cont
 
 function mountView(tool: ToolPanelTool): void {
   if (view) return;
-  view = VIEWS[tool];
+  view = OWN_VIEWS[tool] ?? createGenericView();
   view.mount({ summary, extra, charts, tableTitle, tableWrap, matchCount });
   filterInput.placeholder = view.filterPlaceholder;
   filterInput.setAttribute('aria-label', view.filterPlaceholder);
+  fillKinds(view);
+  document.title = TOOL_PANEL_TITLES[tool];
+  setText(titleText, TOOL_PANEL_TITLES[tool]);
+  setText(emptyTitle, `No ${tool} session yet`);
+  setText(emptyHintText, emptyHint(tool));
+  showFilter(page.ui.filter);
+}
+
+/** The kinds the select offers (the generic view learns its kinds from the first view). */
+let shownKinds = '';
+function fillKinds(shown: ToolViewRenderer): void {
+  shownKinds = shown.kinds.map((k) => k.value).join('\n');
   kindSelect.textContent = '';
-  for (const kind of view.kinds) {
+  for (const kind of shown.kinds) {
     const option = el('option', undefined, kind.label);
     option.value = kind.value;
     kindSelect.append(option);
   }
-  document.title = TOOL_PANEL_TITLES[tool];
-  setText(titleText, TOOL_PANEL_TITLES[tool]);
-  setText(emptyTitle, `No ${tool} session yet`);
-  setText(emptyHint, EMPTY_HINTS[tool]);
-  showFilter(page.ui.filter);
 }
 
 function showFilter(filter: ToolFilter): void {
@@ -183,7 +197,13 @@ function render(): void {
   const snapshot = model.snapshot;
   emptyState.hidden = snapshot !== null || model.tool === null;
   content.hidden = snapshot === null;
-  if (snapshot && view) view.update(snapshot.view, snapshot.counters, header.nodes.showNodeColumn ? (pid) => header.nodes.nodeOfPid(pid) : null);
+  if (snapshot && view) {
+    view.update(snapshot.view, snapshot.counters, header.nodes.showNodeColumn ? (pid) => header.nodes.nodeOfPid(pid) : null);
+    if (view.kinds.map((k) => k.value).join('\n') !== shownKinds) {
+      fillKinds(view);
+      showFilter(page.ui.filter);
+    }
+  }
 }
 
 function renderHeader(): void {

@@ -7,6 +7,7 @@
 // Every view is bounded: the host sends at most the newest MAX_*_ROWS rows that pass the filter.
 
 import type { UtxoCacheFlushEvent } from '../core/events/bpftraceToolEventTypes';
+import { TOOL_PANEL_TOOLS, TOOL_TITLES, type ToolPanelTool } from '../core/tools/toolManifest';
 import type { ChartReport } from './chartAxis';
 import type { NamedCount, SessionStatus } from './p2pProtocol';
 import type { DataFrameTimes } from './panelTiming';
@@ -16,12 +17,14 @@ import type { AccountCounts } from './sessionCounts';
 export type { NamedCount, SessionNote, SessionStatus } from './p2pProtocol';
 export type { SessionChoice } from './panelProtocol';
 
-export type ToolPanelTool = 'p2p-connections' | 'utxocache-flush' | 'utxos' | 'mempool-monitor' | 'coin-selection' | 'trace-tracepoint';
+export type { ToolPanelTool } from '../core/tools/toolManifest';
+export { TOOL_PANEL_TOOLS };
 
-export const TOOL_PANEL_TOOLS: readonly ToolPanelTool[] = ['p2p-connections', 'utxocache-flush', 'utxos', 'mempool-monitor', 'coin-selection', 'trace-tracepoint'];
-
-/** Tab titles, short so that six tabs fit beside the source (1600×1000); the tools' own names are in probes/tools.json. */
-export const TOOL_PANEL_TITLES: Readonly<Record<ToolPanelTool, string>> = {
+/**
+ * Tab titles, short so that six tabs fit beside the source (1600×1000); a tool without one here has its
+ * manifest title (probes/tools.json), which must then be short too (test/unit/toolManifest.test.ts).
+ */
+const SHORT_TITLES: Readonly<Partial<Record<ToolPanelTool, string>>> = {
   'p2p-connections': 'Connections',
   'utxocache-flush': 'Flushes',
   utxos: 'UTXO ops',
@@ -29,6 +32,10 @@ export const TOOL_PANEL_TITLES: Readonly<Record<ToolPanelTool, string>> = {
   'coin-selection': 'Coin selection',
   'trace-tracepoint': 'Trace a tracepoint',
 };
+
+export const TOOL_PANEL_TITLES: Readonly<Record<ToolPanelTool, string>> = Object.fromEntries(
+  TOOL_PANEL_TOOLS.map((tool) => [tool, SHORT_TITLES[tool] ?? TOOL_TITLES[tool]]),
+) as Record<ToolPanelTool, string>;
 
 export function isToolPanelTool(value: unknown): value is ToolPanelTool {
   return typeof value === 'string' && (TOOL_PANEL_TOOLS as readonly string[]).includes(value);
@@ -288,7 +295,48 @@ export interface CoinSelectionView {
   readonly wallets: readonly NamedCount[];
 }
 
-export type ToolView = ConnectionsView | FlushView | UtxosView | MempoolView | CoinSelectionView | TraceView;
+// ---------------- any tool without a view of its own: its records' field tables ----------------
+
+/** A field of a record, as its table in eventSchema.ts says (`kind`: u64, i64, u32, i32, bool, string, hash, hex). */
+export interface SchemaField {
+  readonly name: string;
+  readonly kind: string;
+  readonly doc: string;
+}
+
+export interface SchemaRecordTable {
+  readonly event: string;
+  readonly doc: string;
+  readonly fields: readonly SchemaField[];
+}
+
+export interface SchemaRow {
+  /** The bitcoind process of the event (sessions over every process of a build name each row's node). */
+  readonly pid?: number;
+  readonly seq: number;
+  readonly elapsedNs: number;
+  readonly event: string;
+  /**
+   * One per field of the event's table, in its order, as text: integers in exact decimal, `yes`/`no`, hashes and
+   * hex as lowercase hex, strings as they came (untrusted); null: a field the event lacks (an optional one).
+   */
+  readonly values: readonly (string | null)[];
+}
+
+/** The generic view (`tool: 'generic'`): the newest records of any tool on the tool panel that has no view of its own. */
+export interface GenericView {
+  readonly tool: 'generic';
+  readonly records: readonly SchemaRecordTable[];
+  readonly rows: readonly SchemaRow[];
+  readonly matchingRows: number;
+  readonly totalRows: number;
+  /** Rows dropped from memory (the oldest) to stay bounded. */
+  readonly forgottenRows: number;
+  /** Records per event, in the tables' order. */
+  readonly byEvent: readonly NamedCount[];
+}
+
+export type ToolView = ConnectionsView | FlushView | UtxosView | MempoolView | CoinSelectionView | TraceView | GenericView;
 
 /** What the webview shows for one session of the panel's tool. */
 export interface ToolSnapshot {

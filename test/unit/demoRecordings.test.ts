@@ -84,6 +84,18 @@ const EXPECTED: Record<string, (events: readonly NormalizedEvent[]) => void> = {
     assert.ok(ofType(events, 'mempool:removed').some((r) => r.reason === 'block'), 'no transaction mined');
     assert.ok(ofType(events, 'mempool:added').length >= 8);
   },
+  'mempool-events': (events) => {
+    // bpftrace reads arguments 0–5 of mempool:replaced: no replacement fee, no replaced_by_transaction.
+    const [replaced] = ofType(events, 'mempool:replaced');
+    assert.ok(replaced, 'no replacement (bumpfee)');
+    assert.ok(!('replacement_fee' in replaced) && Number(replaced.replacement_vsize) > 0);
+    const added = ofType(events, 'mempool:added');
+    assert.ok(added.some((a) => a.txid === replaced.replacement_id), 'the replacement was added');
+    assert.ok(ofType(events, 'mempool:removed').some((r) => r.txid === replaced.replaced_txid && r.reason === 'replaced'), 'the replaced transaction removed as replaced');
+    assert.ok(ofType(events, 'mempool:rejected').some((r) => r.txid === replaced.replaced_txid), 'the replaced transaction, sent again, is rejected');
+    assert.ok(ofType(events, 'mempool:removed').some((r) => r.reason === 'block'), 'no transaction mined');
+    assert.ok(added.length >= 8);
+  },
   'coin-selection': (events) => {
     const selected = ofType(events, 'coin_selection:selected_coins');
     assert.ok(selected.length >= 7, `${selected.length} coin selections`);

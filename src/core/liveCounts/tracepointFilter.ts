@@ -1,6 +1,10 @@
 // Which filter of a tool's panel shows one tracepoint's events: "Show in panel" from a call site opens the
 // session's panel with it set.
 
+import { recordsOfTool } from '../events/eventSchema';
+import { isToolPanelTool } from '../../shared/toolPanelProtocol';
+import { hasOwnView } from '../toolViews/toolViews';
+
 /** The filter a panel applies for a tracepoint; null: the panel shows only that tracepoint's events anyway (one tracepoint), or shows its tracepoints side by side (P2P). */
 export type TracepointPanelFilter =
   | { readonly panel: 'tool'; readonly kind: string }
@@ -19,10 +23,16 @@ const TOOL_PANEL_KINDS: Readonly<Record<string, Readonly<Record<string, string>>
   'coin-selection': { 'coin_selection:attempting_aps_create_tx': 'aps', 'coin_selection:aps_create_tx_internal': 'aps' },
 };
 
+/** A tool on the generic view (no view of its own): its kinds are its records' event names. */
+function genericKind(tool: string, tracepoint: string): string | undefined {
+  if (!isToolPanelTool(tool) || hasOwnView(tool)) return undefined;
+  return [...recordsOfTool(tool).values()].some((r) => r.event === tracepoint) ? tracepoint : undefined;
+}
+
 const MESSAGE_DIRECTIONS: Readonly<Record<string, 'in' | 'out'>> = { 'net:inbound_message': 'in', 'net:outbound_message': 'out' };
 
 export function tracepointPanelFilter(tool: string, tracepoint: string): TracepointPanelFilter | null {
-  const kind = TOOL_PANEL_KINDS[tool]?.[tracepoint];
+  const kind = TOOL_PANEL_KINDS[tool]?.[tracepoint] ?? genericKind(tool, tracepoint);
   if (kind !== undefined) return { panel: 'tool', kind };
   const direction = MESSAGE_DIRECTIONS[tracepoint];
   if (direction === undefined) return null;

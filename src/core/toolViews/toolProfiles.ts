@@ -4,7 +4,8 @@
 
 import type { NormalizedEvent } from '../events/eventTypes';
 import type { ProfileMeasure, ProfileSpec } from '../comparison/runProfile';
-import type { ToolPanelTool } from '../../shared/toolPanelProtocol';
+import { RECORD_SPECS, type RecordSpec } from '../events/eventSchema';
+import { TOOL_PANEL_TOOLS, type ToolPanelTool } from '../../shared/toolPanelProtocol';
 import { boolField, fieldsOf, isRecord, numberField, stringField } from './eventFields';
 
 /** The event's name after its context ("net:closed_connection" → "closed_connection"). */
@@ -124,7 +125,8 @@ const traced: ProfileSpec = {
   },
 };
 
-export const TOOL_PROFILES: Readonly<Record<ToolPanelTool, ProfileSpec>> = {
+/** The tools that compare more than events by name. */
+const OWN_PROFILES: Readonly<Partial<Record<ToolPanelTool, ProfileSpec>>> = {
   'p2p-connections': connections,
   'utxocache-flush': flush,
   utxos,
@@ -132,3 +134,18 @@ export const TOOL_PROFILES: Readonly<Record<ToolPanelTool, ProfileSpec>> = {
   'coin-selection': coinSelection,
   'trace-tracepoint': traced,
 };
+
+/** Any other tool: its records counted by event (the generic view's kinds). */
+function eventsProfile(tool: ToolPanelTool): ProfileSpec {
+  const events = new Set((RECORD_SPECS as readonly RecordSpec[]).filter((r) => r.tool === tool).map((r) => r.event));
+  return {
+    events: 'events',
+    amountUnit: null,
+    distributions: {},
+    measure: (event) => (events.has(event.event) ? [{ keys: { event: kindOf(event) } }] : []),
+  };
+}
+
+export const TOOL_PROFILES: Readonly<Record<ToolPanelTool, ProfileSpec>> = Object.fromEntries(
+  TOOL_PANEL_TOOLS.map((tool) => [tool, OWN_PROFILES[tool] ?? eventsProfile(tool)]),
+) as Record<ToolPanelTool, ProfileSpec>;

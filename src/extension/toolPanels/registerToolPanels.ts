@@ -31,9 +31,8 @@ export interface ToolPanelsTestApi {
 }
 
 /**
- * The tool panels (p2p-connections, utxocache-flush, utxos, mempool-monitor, coin-selection): one ToolPanel
- * per tool, shown by `bitcoinUsdt.showToolPanel`, sharing one webview type (the restored page's saved state
- * names its tool); and the join of the newest P2P traffic session's per-peer message counts into p2p-connections.
+ * The tool panels: one ToolPanel per tool whose manifest panel is `tool` (TOOL_PANEL_TOOLS), shown by
+ * `bitcoinUsdt.showToolPanel`, sharing one webview type (the restored page's saved state names its tool); and the join of the newest P2P traffic session's per-peer message counts into p2p-connections.
  */
 export class ToolPanels implements vscode.Disposable, ToolPanelsTestApi {
   private readonly panels: Readonly<Record<ToolPanelTool, ToolPanel>>;
@@ -43,14 +42,9 @@ export class ToolPanels implements vscode.Disposable, ToolPanelsTestApi {
 
   constructor(services: PanelServices) {
     const join = (aggregator: ToolViewAggregator): void => this.joinTrafficInto(aggregator);
-    this.panels = {
-      'p2p-connections': new ToolPanel('p2p-connections', services, join),
-      'utxocache-flush': new ToolPanel('utxocache-flush', services),
-      utxos: new ToolPanel('utxos', services),
-      'mempool-monitor': new ToolPanel('mempool-monitor', services),
-      'coin-selection': new ToolPanel('coin-selection', services),
-      'trace-tracepoint': new ToolPanel('trace-tracepoint', services),
-    };
+    this.panels = Object.fromEntries(
+      TOOL_PANEL_TOOLS.map((tool) => [tool, new ToolPanel(tool, services, tool === 'p2p-connections' ? join : undefined)]),
+    ) as Record<ToolPanelTool, ToolPanel>;
     const { hub } = services;
     this.disposables.push(
       hub.onDidStartSession((session) => {
