@@ -260,6 +260,39 @@ describe('Tool panels', function () {
     await filtered(panels, 'coin-selection', { text: '', kind: '' }, attempts);
   });
 
+  it('mempool-events (the generic view): columns from its field tables, every record, hostile reasons as text, filters by event and hash', async () => {
+    // A real session: the tracee's mempool scenario (--hostile) under `bitcoin-usdt run mempool-events --record`.
+    const panels = await toolPanels();
+    const all = await events('mempool-events');
+    const records = all.filter((e) => e.event.startsWith('mempool:'));
+    const report = await openFixture(panels, 'mempool-events', records.length);
+    const fields = ['pid', 'txid', 'vsize', 'fee', 'reason', 'entry_time', 'replaced_txid', 'replaced_vsize', 'replaced_fee', 'replaced_entry_time', 'replacement_id', 'replacement_vsize'];
+    assert.deepEqual(report.columns, ['#', 'Time', 'Event', ...fields]);
+    assert.equal(report.summary.Records, en(records.length));
+    const kinds = ['mempool:added', 'mempool:removed', 'mempool:replaced', 'mempool:rejected'];
+    assert.equal(report.summary['By event'], kinds.map((k) => `${k} ${en(records.filter((e) => e.event === k).length)}`).join(' · '));
+    // Newest first: each cell the record's own value (integers exact, hashes whole), '' where its record has no such field.
+    const cells = (e: Fields): string[] => [e.event, ...fields.map((f) => (e[f] === undefined ? '' : escapeInvisible(String(e[f]))))];
+    report.firstRows.forEach((row, i) => assert.deepEqual(row.slice(2), cells(records[records.length - 1 - i])));
+    assert.equal(report.firstRows[0][0], String(records.length));
+    assertNoMarkup(report);
+    await panelScreenshot(panels, 'mempool-events');
+
+    const rejectedEvents = records.filter((e) => e.event === 'mempool:rejected');
+    const rejected = await filtered(panels, 'mempool-events', { text: '', kind: 'mempool:rejected' }, rejectedEvents.length);
+    assert.ok(rejected.firstRows.every((r) => r[column(rejected, 'Event')] === 'mempool:rejected'));
+    const reasons = (await filtered(panels, 'mempool-events', { text: 'bidi', kind: 'mempool:rejected' }, rejectedEvents.filter((e) => String(e.reason).includes('bidi')).length)).firstRows.map((r) => r[column(rejected, 'reason')]);
+    assert.ok(reasons.includes('\\u202Etxt.exe bidi'), `the bidi override shown escaped: ${reasons.join(' | ')}`);
+    const img = await filtered(panels, 'mempool-events', { text: '<img', kind: '' }, records.filter((e) => String(e.reason ?? '').includes('<img')).length);
+    assert.ok(img.firstRows.some((r) => r[column(img, 'reason')] === '<img src=x onerror=alert(1)>'));
+    assertNoMarkup(img);
+    const replaced = records.find((e) => e.event === 'mempool:replaced') ?? assert.fail('no replacement in the fixture');
+    const id = String(replaced.replaced_txid);
+    const byId = await filtered(panels, 'mempool-events', { text: id, kind: '' }, records.filter((e) => [e.txid, e.replaced_txid, e.replacement_id].includes(id)).length);
+    assert.ok(byId.firstRows.some((r) => r[column(byId, 'Event')] === 'mempool:replaced' && r[column(byId, 'replaced_txid')] === id));
+    await filtered(panels, 'mempool-events', { text: '', kind: '' }, records.length);
+  });
+
   it('bitcoinUsdt.showToolPanel reopens a closed panel with its last session', async () => {
     const panels = await toolPanels();
     const before = panels.currentSessionId('utxocache-flush');

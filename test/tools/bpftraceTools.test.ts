@@ -1,4 +1,4 @@
-// The bpftrace tools p2p-connections, connectblock-benchmark, utxocache-flush, utxos and coin-selection for
+// The bpftrace tools p2p-connections, connectblock-benchmark, utxocache-flush, utxos, coin-selection and mempool-events for
 // real: test tracee → bpftrace 0.17 (probes/<tool>.bt, attached with -p PID) → toolRecordDecoders, compared
 // with what the tracee says it passed (--expect) and fired (--summary). Each tool runs twice per build:
 // bpftrace started directly, and through the privileged helper and its private socket.
@@ -361,6 +361,27 @@ for (const build of BUILDS) {
           `(${Math.round(fired / (result.summary.elapsed_ns / 1e9))} /s), delivered ${delivered} ` +
           `(${((100 * delivered) / fired).toFixed(1)} %), lost ${fired - delivered} (bpftrace reported ${lostReported}, difference ${unreported})`,
         );
+      });
+
+      it('mempool-events: every event in order with exact fields (replaced: arguments 0-5), 118-byte and hostile reasons intact', async () => {
+        const tracepoints = tool('mempool-events').tracepoints;
+        const result = await run({
+          toolId: 'mempool-events', build, route,
+          traceeArgs: ['--scenario', 'mempool', '--hostile', '--count', '2500', '--rate', '5000', '--burst-size', '300', '--seed', '12'],
+          ...(build === 'tracee-v29' && route === 'bpftrace' ? { waitAttach: tracepoints } : {}),
+        });
+        assert.equal(result.expect.length, 2500);
+        // bpftrace 0.17 reads arg0..arg5: not mempool:replaced's replacement fee (arg6) nor replaced_by_transaction (arg7).
+        const unread = ['replacement_fee', 'replaced_by_transaction'];
+        const readable = result.expect.map((e) => Object.fromEntries(Object.entries(e).filter(([name]) => !unread.includes(name))));
+        assert.deepEqual(result.stream.fields(...tracepoints), readable);
+        assertNoLoss(result, tracepoints);
+        for (const name of tracepoints) assert.ok((result.summary.fired[name] ?? 0) > 0, `${name} fired`);
+        const reasons = result.stream.fields('mempool:rejected').map((e) => e.reason as string);
+        assert.ok(reasons.some((r) => Buffer.byteLength(r) === 118), 'a 118-byte reason whole');
+        assert.ok(reasons.includes('<img src=x onerror=alert(1)>'), 'hostile reasons intact');
+        assert.ok(result.stream.fields('mempool:removed').some((e) => e.reason === 'block'), 'a block burst');
+        assert.ok(!result.stream.events.some((e) => e.event === 'truncated'));
       });
 
       it('coin-selection: every event in order with exact fields, hostile wallet names intact', async () => {
