@@ -23,7 +23,8 @@ if [[ -z "${BITCOIND:-}" || -z "${BITCOIN_CLI:-}" ]]; then
 fi
 [[ -f dist/cli.js ]] || { log "dist/cli.js is missing: run npm run build"; exit 1; }
 
-all_tools=(p2p-traffic p2p-monitor raw-p2p-msgs p2p-connections connectblock-benchmark utxocache-flush utxos mempool-monitor mempool-events coin-selection trace-tracepoint)
+# Every tool of the manifest, in its order.
+mapfile -t all_tools < <(python3 -I -S -c 'import json, sys; [print(t["id"]) for t in json.load(open(sys.argv[1]))["tools"]]' probes/tools.json)
 # What the generated tool traces in its demo: block_connected, every argument read as Trace this tracepoint proposes.
 trace_tracepoint_args=(--tracepoint validation:block_connected --args hash,s32,u64,s32,s64,s64)
 tools=("$@")
