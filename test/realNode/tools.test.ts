@@ -16,7 +16,7 @@ import { proposeTraceForBinary } from '../../src/core/trace/traceProposal';
 import { readingsText } from '../../src/core/trace/traceReadings';
 import { join } from 'node:path';
 import { makeWalletTemplate, runWorkload, startNetwork } from './walletWorkload';
-import { checkTracedBlocks, checkTracedOutboundMessages, checkBenchmark, checkCoinSelection, checkConnections, checkFlushes, checkMempool, checkP2pMonitor, checkP2pTraffic, checkRawMessages, checkUtxos, type Observed } from './groundTruth';
+import { checkTracedBlocks, checkTracedOutboundMessages, checkBenchmark, checkCoinSelection, checkConnections, checkFlushes, checkMempool, checkMempoolEvents, checkP2pMonitor, checkP2pTraffic, checkRawMessages, checkUtxos, type Observed } from './groundTruth';
 
 /**
  * A fresh network, the tool attached to its first node, the workload, then `check` with the nodes still running
@@ -103,6 +103,10 @@ function toolSuite(label: string, build: () => RealNodeBuild, { v29 }: { v29: bo
 
     it('mempool-monitor: added, replaced, removed and rejected equal getmempoolentry, bumpfee and the RPC error', async () => {
       await observe(node, template, 'mempool-monitor', checkMempool);
+    });
+
+    it('mempool-events: added, replaced (arguments 0-5), removed and rejected equal getmempoolentry, bumpfee and the RPC error', async () => {
+      await observe(node, template, 'mempool-events', checkMempoolEvents);
     });
 
     // Trace this tracepoint: the readings proposed from this build's notes and the source's call sites, then
