@@ -14,6 +14,8 @@ import { TOOL_PANELS, TOOL_PANEL_TOOLS, MANIFEST_TOOLS } from '../../src/core/to
 import { EMPTY_FILTER, MAX_SENT_ROWS, TOOL_PANEL_TITLES, type GenericView, type SchemaRow } from '../../src/shared/toolPanelProtocol';
 import { createToolRecordDecoder } from '../../src/core/events/toolRecordDecoders';
 import type { ToolEventLike } from '../../src/core/toolViews/eventFields';
+import type { NormalizedEvent } from '../../src/core/events/eventTypes';
+import { ToolTextFormatter } from '../../src/cli/toolEventOutput';
 
 type Ev = ToolEventLike & Record<string, unknown>;
 const RECORDING = join(__dirname, '..', 'fixtures', 'recordings', 'mempool-events.ndjson');
@@ -166,5 +168,18 @@ describe('generic tool view: GenericAggregator', () => {
     ]);
     assert.equal(snapshot.counters.delivered, 2);
     assert.equal(snapshot.counters.ignoredEvents, 1);
+  });
+});
+
+describe('generic tool view: the CLI lines of a tool without lines of its own', () => {
+  it('a banner from the title and `event name=value …` per record in table order, strings quoted and escaped; other tools unchanged', async () => {
+    const events = (await mempoolEvents()) as unknown as NormalizedEvent[];
+    const text = new ToolTextFormatter('mempool-events');
+    assert.equal(text.format({ event: 'session:attached', probes: 5, pid: 1 } as NormalizedEvent), '# Logging Mempool events. Ctrl-C to end...');
+    const added = events.find((e) => e.event === 'mempool:added') as unknown as Ev;
+    assert.equal(text.format(added as unknown as NormalizedEvent), `mempool:added pid=${String(added.pid)} txid=${String(added.txid)} vsize=${String(added.vsize)} fee=${String(added.fee)}`);
+    const bidi = events.find((e) => e.event === 'mempool:rejected' && String((e as unknown as Ev).reason).startsWith('\u202e')) as unknown as Ev;
+    assert.equal(text.format(bidi as unknown as NormalizedEvent), `mempool:rejected pid=${String(bidi.pid)} txid=${String(bidi.txid)} reason='\\u202etxt.exe bidi'`);
+    assert.equal(new ToolTextFormatter('mempool-monitor').format(added as unknown as NormalizedEvent), null);
   });
 });
