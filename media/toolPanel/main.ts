@@ -228,7 +228,7 @@ function renderReport(): ToolRenderReport {
     comparison: comparison.report(),
     nodes: header.nodes.report(),
     rowCount: rows.length,
-    firstRows: rows.slice(0, 10).map((row) => [...row.cells].map((cell) => cell.textContent ?? '')),
+    firstRows: rows.slice(0, 10).map((row) => [...row.cells].filter((cell) => !cell.hidden).map((cell) => cell.textContent ?? '')),
     columns: view?.columnTitles ?? [],
     tableOverflowPx: Math.max(0, tableWrap.scrollWidth - tableWrap.clientWidth),
     pageOverflowPx: Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth),

@@ -58,6 +58,8 @@ export interface ViewSpec<V extends ToolView, R> {
   readonly columns: readonly Column<R>[];
   /** Column titles that follow the view (the generic trace panel names each argument's reading); default: the columns'. */
   columnTitles?(view: V): readonly string[];
+  /** Which columns are drawn (the generic view drops the fields no shown record has); default: all. */
+  columnShown?(view: V): readonly boolean[];
   /** Rows to show, in display order (newest first). */
   rows(view: V): readonly R[];
   /** Rows that pass the filter (rows() shows the newest of them) and rows in all. */
@@ -143,11 +145,13 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
   }
 
   let titles: readonly string[] = spec.columns.map((c) => c.title);
+  let shownColumns: readonly boolean[] = spec.columns.map(() => true);
   return {
     filterPlaceholder: spec.filterPlaceholder,
     kinds: [{ value: '', label: `All ${spec.rowNoun[1]}` }, ...spec.kinds.map((kind) => (typeof kind === 'string' ? { value: kind, label: kind } : kind))],
     get columnTitles(): readonly string[] {
-      return nodeColumn.shown ? ['Node', ...titles] : titles;
+      const drawn = titles.filter((_title, c) => shownColumns[c] !== false);
+      return nodeColumn.shown ? ['Node', ...drawn] : drawn;
     },
     mount(p: ViewParts): void {
       parts = p;
@@ -200,6 +204,14 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
           wanted.forEach((title, c) => headRow.cells[c + offset] && setUntrustedText(headRow.cells[c + offset], title));
         }
       }
+      if (spec.columnShown) {
+        shownColumns = spec.columnShown(view);
+        const offset = nodeColumn.shown ? 1 : 0;
+        spec.columns.forEach((_column, c) => {
+          const th = headRow.cells[c + offset];
+          if (th) th.hidden = shownColumns[c] === false;
+        });
+      }
       const rows = spec.rows(view);
       const shown = Math.min(rows.length, MAX_DISPLAYED_ROWS);
       for (let i = 0; i < shown; i++) {
@@ -207,7 +219,10 @@ export function defineView<V extends ToolView, R>(spec: ViewSpec<V, R>): ToolVie
         const cells = tr.cells;
         const offset = nodeColumn.shown ? 1 : 0;
         if (nodeOfPid) setUntrustedText(cells[0], nodeOfPid((rows[i] as { readonly pid?: number }).pid));
-        spec.columns.forEach((column, c) => fillCell(cells[c + offset], column.cell(rows[i]), column.numeric === true));
+        spec.columns.forEach((column, c) => {
+          fillCell(cells[c + offset], column.cell(rows[i]), column.numeric === true);
+          cells[c + offset].hidden = shownColumns[c] === false;
+        });
         if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] ?? null);
       }
       while (body.children.length > shown) body.lastElementChild?.remove();

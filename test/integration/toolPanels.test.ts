@@ -281,6 +281,9 @@ describe('Tool panels', function () {
     const rejectedEvents = records.filter((e) => e.event === 'mempool:rejected');
     const rejected = await filtered(panels, 'mempool-events', { text: '', kind: 'mempool:rejected' }, rejectedEvents.length);
     assert.ok(rejected.firstRows.every((r) => r[column(rejected, 'Event')] === 'mempool:rejected'));
+    // One event shown: its own fields only.
+    assert.deepEqual(rejected.columns, ['#', 'Time', 'Event', 'pid', 'txid', 'reason']);
+    rejected.firstRows.forEach((row, i) => assert.deepEqual(row.slice(2), ['mempool:rejected', ...['pid', 'txid', 'reason'].map((f) => escapeInvisible(String(rejectedEvents[rejectedEvents.length - 1 - i][f])))]));
     const reasons = (await filtered(panels, 'mempool-events', { text: 'bidi', kind: 'mempool:rejected' }, rejectedEvents.filter((e) => String(e.reason).includes('bidi')).length)).firstRows.map((r) => r[column(rejected, 'reason')]);
     assert.ok(reasons.includes('\\u202Etxt.exe bidi'), `the bidi override shown escaped: ${reasons.join(' | ')}`);
     const img = await filtered(panels, 'mempool-events', { text: '<img', kind: '' }, records.filter((e) => String(e.reason ?? '').includes('<img')).length);

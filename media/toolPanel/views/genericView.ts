@@ -1,6 +1,6 @@
 // The generic view: any tool on the tool panel without a view of its own, drawn from its records' field tables
 // (eventSchema.ts), which the host sends in the view. One column per field name (a name that several records
-// share is one column); a row fills the columns of its own record. Strings are untrusted text; hashes and hex as
+// share is one column), drawn while a record shown has that field; a row fills the columns of its own record. Strings are untrusted text; hashes and hex as
 // text; integers in exact decimal; booleans yes/no (the host sends every value as text).
 import type { GenericView, SchemaRecordTable, SchemaRow, ToolCounters, ToolView } from '../../../src/shared/toolPanelProtocol';
 import { formatCount, formatSessionTime } from '../../shared/dom';
@@ -45,7 +45,11 @@ function columnOf(column: FieldColumn): Column<SchemaRow> {
   return { title: column.name, numeric, tooltip: column.docs.join('; '), cell: (row) => valueCell(column, row) };
 }
 
+/** The fixed columns before the fields: #, Time, Event. */
+const FIXED_COLUMNS = 3;
+
 function viewOf(records: readonly SchemaRecordTable[]): ToolViewRenderer {
+  const fields = fieldColumns(records);
   return defineView<GenericView, SchemaRow>({
     tool: 'generic',
     filterPlaceholder: 'Filter: text and hash fields',
@@ -62,8 +66,13 @@ function viewOf(records: readonly SchemaRecordTable[]): ToolViewRenderer {
       { title: '#', numeric: true, cell: (r) => String(r.seq) },
       { title: 'Time', numeric: true, tooltip: 'Since the session started', cell: (r) => formatSessionTime(r.elapsedNs) },
       { title: 'Event', cell: (r) => ({ text: r.event, untrusted: true }) },
-      ...fieldColumns(records).map(columnOf),
+      ...fields.map(columnOf),
     ],
+    // The fields of the records shown (all of them before any row): "mempool:added" alone shows its own columns.
+    columnShown: (view) => {
+      const events = new Set(view.rows.map((r) => r.event));
+      return [...Array.from({ length: FIXED_COLUMNS }, () => true), ...fields.map((f) => events.size === 0 || [...f.at.keys()].some((e) => events.has(e)))];
+    },
     rows: (view) => newestFirst(view.rows),
     counts: (view) => ({ matching: view.matchingRows, total: view.totalRows }),
   });
