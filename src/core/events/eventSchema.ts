@@ -117,6 +117,17 @@ const FEE = { name: 'fee', kind: 'i64', doc: 'satoshis' } as const;
 const CHANGE_POS = { name: 'change_pos', kind: 'i32', doc: 'change output position (−1: none)' } as const;
 const TXID = { name: 'txid', kind: 'hash', doc: 'display order' } as const;
 const VSIZE = { name: 'vsize', kind: 'i32', doc: 'virtual size, vbytes' } as const;
+const ENTRY_TIME = { name: 'entry_time', kind: 'i64', doc: 'when it entered, UNIX seconds' } as const;
+const REMOVAL_REASON_DOC = '`expiry`, `sizelimit`, `reorg`, `block`, `conflict`, `replaced`, … (untrusted text)';
+/** Arguments 0–5 of mempool:replaced: the replaced transaction and the replacement's id and size. */
+const REPLACED_FIELDS = [
+  { name: 'replaced_txid', kind: 'hash', doc: 'display order' },
+  { name: 'replaced_vsize', kind: 'i32', doc: 'vbytes' },
+  { name: 'replaced_fee', kind: 'i64', doc: 'satoshis' },
+  { name: 'replaced_entry_time', kind: 'i64', doc: 'UNIX seconds' },
+  { name: 'replacement_id', kind: 'hash', doc: 'txid of the replacement, or the package hash when a package replaced it (`replaced_by_transaction` false)' },
+  { name: 'replacement_vsize', kind: 'i32', doc: 'vbytes' },
+] as const;
 
 export const RECORD_SPECS = [
   // ------------------------------------------------------------ p2p-traffic
@@ -192,20 +203,14 @@ export const RECORD_SPECS = [
     event: 'mempool:removed', tag: 'mempool:removed', tool: 'mempool-monitor', frontEnd: 'bcc', doc: 'a transaction left the mempool',
     fields: [
       TXID,
-      { name: 'reason', kind: 'string', limit: 32, doc: '`expiry`, `sizelimit`, `reorg`, `block`, `conflict`, `replaced`, … (untrusted text)' },
-      VSIZE, FEE,
-      { name: 'entry_time', kind: 'i64', doc: 'when it entered, UNIX seconds' },
+      { name: 'reason', kind: 'string', limit: 32, doc: REMOVAL_REASON_DOC },
+      VSIZE, FEE, ENTRY_TIME,
     ],
   },
   {
     event: 'mempool:replaced', tag: 'mempool:replaced', tool: 'mempool-monitor', frontEnd: 'bcc', doc: 'a transaction was replaced (8 arguments since v29, 7 before)',
     fields: [
-      { name: 'replaced_txid', kind: 'hash', doc: 'display order' },
-      { name: 'replaced_vsize', kind: 'i32', doc: 'vbytes' },
-      { name: 'replaced_fee', kind: 'i64', doc: 'satoshis' },
-      { name: 'replaced_entry_time', kind: 'i64', doc: 'UNIX seconds' },
-      { name: 'replacement_id', kind: 'hash', doc: 'txid of the replacement, or the package hash when `replaced_by_transaction` is false' },
-      { name: 'replacement_vsize', kind: 'i32', doc: 'vbytes' },
+      ...REPLACED_FIELDS,
       { name: 'replacement_fee', kind: 'i64', doc: 'satoshis' },
       { name: 'replaced_by_transaction', kind: 'bool', nullable: true, doc: 'replaced by a transaction (not a package); null from a 7-argument (pre-v29) build' },
     ],
@@ -220,22 +225,13 @@ export const RECORD_SPECS = [
     event: 'mempool:removed', tag: 'removed', tool: 'mempool-events', frontEnd: 'bpftrace', doc: 'a transaction left the mempool',
     fields: [
       PID, TXID,
-      { name: 'reason', kind: 'string', limit: S, doc: '`expiry`, `sizelimit`, `reorg`, `block`, `conflict`, `replaced`, … (untrusted text)' },
-      VSIZE, FEE,
-      { name: 'entry_time', kind: 'i64', doc: 'when it entered, UNIX seconds' },
+      { name: 'reason', kind: 'string', limit: S, doc: REMOVAL_REASON_DOC },
+      VSIZE, FEE, ENTRY_TIME,
     ],
   },
   {
     event: 'mempool:replaced', tag: 'replaced', tool: 'mempool-events', frontEnd: 'bpftrace', doc: 'a transaction was replaced (arguments 0–5: the replacement\'s fee and `replaced_by_transaction` need mempool-monitor)',
-    fields: [
-      PID,
-      { name: 'replaced_txid', kind: 'hash', doc: 'display order' },
-      { name: 'replaced_vsize', kind: 'i32', doc: 'vbytes' },
-      { name: 'replaced_fee', kind: 'i64', doc: 'satoshis' },
-      { name: 'replaced_entry_time', kind: 'i64', doc: 'UNIX seconds' },
-      { name: 'replacement_id', kind: 'hash', doc: 'txid of the replacement, or the package hash' },
-      { name: 'replacement_vsize', kind: 'i32', doc: 'vbytes' },
-    ],
+    fields: [PID, ...REPLACED_FIELDS],
   },
   {
     event: 'mempool:rejected', tag: 'rejected', tool: 'mempool-events', frontEnd: 'bpftrace', doc: 'a transaction was rejected',
@@ -286,6 +282,11 @@ export function tupleLength(spec: RecordSpec): number {
 /** The record specs of one tool, by tuple tag. */
 export function recordsOfTool(tool: ToolId): ReadonlyMap<string, RecordSpec> {
   return new Map((RECORD_SPECS as readonly RecordSpec[]).filter((r) => r.tool === tool).map((r) => [r.tag, r]));
+}
+
+/** The record specs of one tool, by event name (a tool prints each event in one record), in schema order. */
+export function recordsOfToolByEvent(tool: ToolId): ReadonlyMap<string, RecordSpec> {
+  return new Map([...recordsOfTool(tool).values()].map((r) => [r.event, r]));
 }
 
 /** Fields of an event that are not tracepoint arguments (derived, or from the probe's context). */
