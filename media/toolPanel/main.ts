@@ -42,8 +42,6 @@ const OWN_VIEWS: Readonly<Partial<Record<ToolPanelTool, ToolViewRenderer>>> = {
 const EMPTY_HINTS: Readonly<Partial<Record<ToolPanelTool, string>>> = {
   'p2p-connections': 'Start the p2p-connections probe (Bitcoin USDT: Start probe…) on a bitcoind v29 or newer, or open a recording.',
   'utxocache-flush': 'Start the utxocache-flush probe (Bitcoin USDT: Start probe…), e.g. while bitcoind runs with -reindex-chainstate, or open a recording.',
-  utxos: 'Start the utxos probe (Bitcoin USDT: Start probe…), or open a recording.',
-  'mempool-monitor': 'Start the mempool-monitor probe (Bitcoin USDT: Start probe…), or open a recording.',
   'coin-selection': 'Start the coin-selection probe (Bitcoin USDT: Start probe…) and create a transaction in a wallet, or open a recording.',
   'trace-tracepoint': 'Trace this tracepoint: the CodeLens above a TRACEPOINT( call site, or the action on a tracepoint in the Bitcoin USDT view; or open a recording.',
 };

@@ -10,7 +10,7 @@ import type {
   UtxoOpsEvent,
 } from '../core/events/bpftraceToolEventTypes';
 import type { NormalizedEvent } from '../core/events/eventTypes';
-import { recordsOfTool, type RecordSpec } from '../core/events/eventSchema';
+import { recordsOfToolByEvent, type RecordSpec } from '../core/events/eventSchema';
 import { isToolId, TOOL_TITLES, type ToolId } from '../core/tools/toolManifest';
 
 /** The run's parameters, as passed to the helper (`start`, `end`, `threshold_ms` for the benchmark). */
@@ -129,7 +129,7 @@ export class ToolTextFormatter {
   private readonly genericRecords: ReadonlyMap<string, RecordSpec> | null;
 
   constructor(private readonly toolId: string, private readonly params: ToolParams = {}) {
-    this.genericRecords = isToolId(toolId) && !Object.hasOwn(START_BANNERS, toolId) ? new Map([...recordsOfTool(toolId).values()].map((r) => [r.event, r])) : null;
+    this.genericRecords = isToolId(toolId) && !Object.hasOwn(START_BANNERS, toolId) ? recordsOfToolByEvent(toolId) : null;
   }
 
   /** The tool's text for this event (possibly several lines), or null when it prints nothing for it. */

@@ -1,7 +1,7 @@
 // Which filter of a tool's panel shows one tracepoint's events: "Show in panel" from a call site opens the
 // session's panel with it set.
 
-import { recordsOfTool } from '../events/eventSchema';
+import { recordsOfToolByEvent } from '../events/eventSchema';
 import { isToolPanelTool } from '../../shared/toolPanelProtocol';
 import { hasOwnView } from '../toolViews/toolViews';
 
@@ -26,7 +26,7 @@ const TOOL_PANEL_KINDS: Readonly<Record<string, Readonly<Record<string, string>>
 /** A tool on the generic view (no view of its own): its kinds are its records' event names. */
 function genericKind(tool: string, tracepoint: string): string | undefined {
   if (!isToolPanelTool(tool) || hasOwnView(tool)) return undefined;
-  return [...recordsOfTool(tool).values()].some((r) => r.event === tracepoint) ? tracepoint : undefined;
+  return recordsOfToolByEvent(tool).has(tracepoint) ? tracepoint : undefined;
 }
 
 const MESSAGE_DIRECTIONS: Readonly<Record<string, 'in' | 'out'>> = { 'net:inbound_message': 'in', 'net:outbound_message': 'out' };

@@ -3,7 +3,7 @@
 // page draws one column per field name from the tables sent in the view (media/toolPanel/views/genericView.ts).
 
 import { fieldProblem } from '../events/eventValidator';
-import { RECORD_SPECS, type FieldSpec, type RecordSpec } from '../events/eventSchema';
+import { recordsOfToolByEvent, type FieldSpec, type RecordSpec } from '../events/eventSchema';
 import { MAX_SENT_ROWS, type GenericView, type SchemaRecordTable, type SchemaRow, type ToolFilter, type ToolPanelTool } from '../../shared/toolPanelProtocol';
 import { int64Text, pidOf, type ToolEventLike } from './eventFields';
 import { BoundedRing } from './secondBuckets';
@@ -52,7 +52,7 @@ export class GenericAggregator extends ToolViewBase {
     options: ToolViewOptions & { maxRows?: number } = {},
   ) {
     super(options);
-    const specs = (RECORD_SPECS as readonly RecordSpec[]).filter((r) => r.tool === tool);
+    const specs = [...recordsOfToolByEvent(tool).values()];
     this.records = new Map(
       specs.map((spec) => [spec.event, { spec, searched: spec.fields.flatMap((f, i) => (f.kind === 'string' || f.kind === 'hash' ? [i] : [])) }]),
     );

@@ -4,7 +4,7 @@
 
 import type { NormalizedEvent } from '../events/eventTypes';
 import type { ProfileMeasure, ProfileSpec } from '../comparison/runProfile';
-import { RECORD_SPECS, type RecordSpec } from '../events/eventSchema';
+import { recordsOfToolByEvent } from '../events/eventSchema';
 import { TOOL_PANEL_TOOLS, type ToolPanelTool } from '../../shared/toolPanelProtocol';
 import { boolField, fieldsOf, isRecord, numberField, stringField } from './eventFields';
 
@@ -137,7 +137,7 @@ const OWN_PROFILES: Readonly<Partial<Record<ToolPanelTool, ProfileSpec>>> = {
 
 /** Any other tool: its records counted by event (the generic view's kinds). */
 function eventsProfile(tool: ToolPanelTool): ProfileSpec {
-  const events = new Set((RECORD_SPECS as readonly RecordSpec[]).filter((r) => r.tool === tool).map((r) => r.event));
+  const events = recordsOfToolByEvent(tool);
   return {
     events: 'events',
     amountUnit: null,

@@ -17,7 +17,8 @@ export const PROBE_RUNNING_CONTEXT_KEY = 'bitcoinUsdt.probeRunning';
 /** Shown in previews instead of the random socket path of a real session. */
 export const PREVIEW_SOCKET_PATH = '/tmp/bitcoin-usdt-XXXXXX/probe.sock';
 const CONNECT_TIMEOUT_MS = 5 * 60_000;
-const KEPT_NOTICES = 20;
+/** Notices and log lines kept for recentNotices() and recentLog(), newest last. */
+const KEPT_RECENT = 20;
 
 /** Why a launch did not happen, in words for the user. */
 export class LaunchRefused extends Error {
@@ -211,12 +212,12 @@ export class ProbeLauncher implements vscode.Disposable {
   private log(text: string): void {
     this.output.appendLine(text);
     this.logLines.push(text);
-    if (this.logLines.length > KEPT_NOTICES) this.logLines.shift();
+    if (this.logLines.length > KEPT_RECENT) this.logLines.shift();
   }
 
   notify(notice: SessionNotice): void {
     this.notices.push(notice);
-    if (this.notices.length > KEPT_NOTICES) this.notices.shift();
+    if (this.notices.length > KEPT_RECENT) this.notices.shift();
     noticeToWindow(notice);
   }
 
