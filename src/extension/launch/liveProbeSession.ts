@@ -173,7 +173,9 @@ export class LiveProbeSession {
     if (!this.lastOnTerminal) return;
     // Never connected: sudo may be asking for the password, or the helper is starting; nothing reads the socket.
     if (!helperConnected && !terminal.hasExited) terminal.interrupt();
-    if (!(await settlesWithin(terminal.exited, helperConnected ? CONNECTED_STOP_GRACE_MS : STOP_GRACE_MS))) {
+    const exitGraceMs = helperConnected ? CONNECTED_STOP_GRACE_MS : STOP_GRACE_MS;
+    if (!(await settlesWithin(terminal.exited, exitGraceMs))) {
+      this.options.log(`[${this.descriptor.label}] stopped (${reason}); the command in the terminal had not exited ${exitGraceMs / 1000} s later: sent Ctrl-C`);
       terminal.interrupt();
       await settlesWithin(terminal.exited, INTERRUPT_GRACE_MS);
     }
